@@ -1,0 +1,66 @@
+import CBLAS
+
+/// A single-precision matrix-multiply implementation. Tessera routes every
+/// GEMM through `GEMM.backend`, so another kernel library can replace OpenBLAS
+/// at run time without touching the models.
+public protocol GEMMBackend: Sendable {
+    var name: String { get }
+    /// Row-major, single-threaded: C[m,n] = alpha * op(A)[m,k] · op(B)[k,n] + beta * C.
+    func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+               alpha: Float, a: UnsafePointer<Float>, lda: Int,
+               b: UnsafePointer<Float>, ldb: Int,
+               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int)
+}
+
+/// OpenBLAS through CBLAS, pinned to one thread: Tessera splits the work itself.
+public struct OpenBLASBackend: GEMMBackend {
+    public init() { openblas_set_num_threads(1) }
+
+    public var name: String { "openblas (\(String(cString: openblas_get_corename())))" }
+
+    public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                      alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                      b: UnsafePointer<Float>, ldb: Int,
+                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+public enum GEMM {
+    nonisolated(unsafe) public static var backend: GEMMBackend = OpenBLASBackend()
+
+    /// Below this many multiply-adds a GEMM is not worth splitting across threads.
+    static let splitThreshold = 1 << 18
+
+    /// Row-major C[m,n] = alpha * op(A)[m,k] · op(B)[k,n] + beta * C, where
+    /// op(A) = A (A is [m,k], row stride lda) or A^T (A is [k,m]); likewise B.
+    /// Large products are split along the longer of m and n across `Parallel`.
+    public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        let backend = self.backend
+        if m * n * k < splitThreshold || Parallel.threadCount == 1 || Parallel.isInsideWorker {
+            backend.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        if m >= n {
+            Parallel.chunks(m) { rows in
+                let aRows = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
+                backend.sgemm(transA: transA, transB: transB, m: rows.count, n: n, k: k, alpha: alpha,
+                              a: aRows, lda: lda, b: b, ldb: ldb, beta: beta,
+                              c: c + rows.lowerBound * ldc, ldc: ldc)
+            }
+        } else {
+            Parallel.chunks(n) { cols in
+                let bCols = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
+                backend.sgemm(transA: transA, transB: transB, m: m, n: cols.count, k: k, alpha: alpha,
+                              a: a, lda: lda, b: bCols, ldb: ldb, beta: beta,
+                              c: c + cols.lowerBound, ldc: ldc)
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Exact GELU: gelu(x) = x * (1 + erf(x / sqrt 2)) / 2 (`nn.GELU()`, approximate='none').
+public enum GELU {
+    /// out[count] = gelu(inp[count]); `out` may alias `inp`.
+    public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+        Parallel.chunks(count) { range in
+            for i in range {
+                let x = inp[i]
+                out[i] = 0.5 * x * (1 + erff(x * 0.70710678118654752))
+            }
+        }
+    }
+}
+
+/// timm's SwiGLUPacked MLP gate: the fc1 output [rows, 2F] is split into
+/// halves a (first F) and b (last F); the gate is silu(a) * b, silu(a) = a * sigmoid(a).
+public enum SwiGLU {
+    /// out[rows, F] = silu(inp[:, :F]) * inp[:, F:]   for inp[rows, 2F]
+    public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int, hidden: Int) {
+        Parallel.chunks(rows) { range in
+            for r in range {
+                let a = inp + r * 2 * hidden, b = a + hidden, y = out + r * hidden
+                for j in 0..<hidden {
+                    let x = a[j]
+                    y[j] = x / (1 + expf(-x)) * b[j]
+                }
+            }
+        }
+    }
+}

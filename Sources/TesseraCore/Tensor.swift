@@ -1,0 +1,155 @@
+/// A dense, row-major (contiguous) n-dimensional array of one `DType`.
+///
+/// The bytes live in a `Storage`: owned heap memory, or a zero-copy view into a
+/// memory-mapped checkpoint. Views are read-only; `converted(to:)` and
+/// `float32()` make owned copies only when the bytes cannot be used as they are.
+public struct Tensor: @unchecked Sendable {
+    public let dtype: DType
+    public let shape: [Int]
+    public let storage: Storage
+
+    /// Wraps `storage`, which must hold exactly `shape.product * dtype.size` bytes.
+    public init(dtype: DType, shape: [Int], storage: Storage) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        precondition(storage.bytes.count == Tensor.elementCount(shape) * dtype.size,
+                     "storage of \(storage.bytes.count) bytes does not fit \(dtype) \(shape)")
+        self.dtype = dtype
+        self.shape = shape
+        self.storage = storage
+    }
+
+    /// A zero-filled tensor with owned storage.
+    public init(zeros shape: [Int], dtype: DType = .f32) {
+        self.init(dtype: dtype, shape: shape,
+                  storage: Storage(byteCount: Tensor.elementCount(shape) * dtype.size))
+    }
+
+    /// An owned f32 tensor holding `values` (count must match the shape).
+    public init(shape: [Int], floats values: [Float]) {
+        precondition(values.count == Tensor.elementCount(shape), "\(values.count) values for shape \(shape)")
+        self.init(zeros: shape)
+        values.withUnsafeBytes { storage.mutableBytes.copyMemory(from: $0) }
+    }
+
+    public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+    public var count: Int { Tensor.elementCount(shape) }
+    public var bytes: UnsafeRawBufferPointer { storage.bytes }
+    public var rank: Int { shape.count }
+
+    /// The same bytes under another shape of equal element count.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        precondition(Tensor.elementCount(newShape) == count, "cannot reshape \(shape) to \(newShape)")
+        return Tensor(dtype: dtype, shape: newShape, storage: storage)
+    }
+
+    // MARK: - Element access
+
+    /// Element `i` widened to Double (exact for every dtype but i64 beyond 2^53).
+    @inline(__always)
+    public func scalar(at i: Int) -> Double {
+        let p = bytes.baseAddress! + i * dtype.size
+        switch dtype {
+        case .f64: return p.loadUnaligned(as: Double.self)
+        case .f32: return Double(p.loadUnaligned(as: Float.self))
+        case .f16: return Double(HalfPrecision.float(fromF16: p.loadUnaligned(as: UInt16.self)))
+        case .bf16: return Double(HalfPrecision.float(fromBF16: p.loadUnaligned(as: UInt16.self)))
+        case .i64: return Double(p.loadUnaligned(as: Int64.self))
+        case .i32: return Double(p.loadUnaligned(as: Int32.self))
+        case .i16: return Double(p.loadUnaligned(as: Int16.self))
+        case .i8: return Double(p.load(as: Int8.self))
+        case .u8: return Double(p.load(as: UInt8.self))
+        case .bool: return p.load(as: UInt8.self) != 0 ? 1 : 0
+        }
+    }
+
+    /// Every element as Float, in order (a copy).
+    public func floats() -> [Float] {
+        let f = float32()
+        return Array(UnsafeBufferPointer(start: f.bytes.baseAddress?.assumingMemoryBound(to: Float.self),
+                                         count: f.count))
+    }
+
+    /// This tensor as f32: itself when already f32 and 4-byte aligned (a view
+    /// into a mapped file stays a view), otherwise a converted owned copy.
+    public func float32() -> Tensor {
+        if dtype == .f32, Int(bitPattern: bytes.baseAddress) % MemoryLayout<Float>.alignment == 0 {
+            return self
+        }
+        return converted(to: .f32)
+    }
+
+    /// Read-only f32 elements; `float32()` first when the dtype may differ.
+    public func withFloats<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        let f = float32()
+        return try body(UnsafeBufferPointer(start: f.bytes.baseAddress?.assumingMemoryBound(to: Float.self),
+                                            count: f.count))
+    }
+
+    /// Writable f32 elements of an owned f32 tensor.
+    public func withMutableFloats<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        precondition(dtype == .f32, "withMutableFloats on a \(dtype) tensor")
+        let raw = storage.mutableBytes
+        return try body(UnsafeMutableBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: Float.self),
+                                                   count: count))
+    }
+
+    // MARK: - Conversion
+
+    /// An owned copy in `target` dtype. Float targets round to nearest even;
+    /// integer targets truncate toward zero (as `torch.Tensor.to` does).
+    public func converted(to target: DType) -> Tensor {
+        let out = Tensor(zeros: shape, dtype: target)
+        if target == dtype {
+            out.storage.mutableBytes.copyMemory(from: bytes)
+            return out
+        }
+        let dst = out.storage.mutableBytes.baseAddress!
+        let n = count
+        switch target {
+        case .f32:
+            let o = dst.assumingMemoryBound(to: Float.self)
+            switch dtype {
+            case .f16:
+                for i in 0..<n { o[i] = HalfPrecision.float(fromF16: (bytes.baseAddress! + 2 * i).loadUnaligned(as: UInt16.self)) }
+            case .bf16:
+                for i in 0..<n { o[i] = HalfPrecision.float(fromBF16: (bytes.baseAddress! + 2 * i).loadUnaligned(as: UInt16.self)) }
+            default:
+                for i in 0..<n { o[i] = Float(scalar(at: i)) }
+            }
+        case .f16:
+            let o = dst.assumingMemoryBound(to: UInt16.self)
+            for i in 0..<n { o[i] = HalfPrecision.f16(from: Float(scalar(at: i))) }
+        case .bf16:
+            let o = dst.assumingMemoryBound(to: UInt16.self)
+            for i in 0..<n { o[i] = HalfPrecision.bf16(from: Float(scalar(at: i))) }
+        case .f64:
+            let o = dst.assumingMemoryBound(to: Double.self)
+            for i in 0..<n { o[i] = scalar(at: i) }
+        case .i64:
+            let o = dst.assumingMemoryBound(to: Int64.self)
+            for i in 0..<n { o[i] = Int64(exactly: scalar(at: i).rounded(.towardZero)) ?? 0 }
+        case .i32:
+            let o = dst.assumingMemoryBound(to: Int32.self)
+            for i in 0..<n { o[i] = Int32(truncatingIfNeeded: Int64(exactly: scalar(at: i).rounded(.towardZero)) ?? 0) }
+        case .i16:
+            let o = dst.assumingMemoryBound(to: Int16.self)
+            for i in 0..<n { o[i] = Int16(truncatingIfNeeded: Int64(exactly: scalar(at: i).rounded(.towardZero)) ?? 0) }
+        case .i8:
+            let o = dst.assumingMemoryBound(to: Int8.self)
+            for i in 0..<n { o[i] = Int8(truncatingIfNeeded: Int64(exactly: scalar(at: i).rounded(.towardZero)) ?? 0) }
+        case .u8:
+            let o = dst.assumingMemoryBound(to: UInt8.self)
+            for i in 0..<n { o[i] = UInt8(truncatingIfNeeded: Int64(exactly: scalar(at: i).rounded(.towardZero)) ?? 0) }
+        case .bool:
+            let o = dst.assumingMemoryBound(to: UInt8.self)
+            for i in 0..<n { o[i] = scalar(at: i) != 0 ? 1 : 0 }
+        }
+        return out
+    }
+
+    /// True when both hold the same dtype, shape and bytes.
+    public func isBitIdentical(to other: Tensor) -> Bool {
+        dtype == other.dtype && shape == other.shape && bytes.elementsEqual(other.bytes)
+    }
+}

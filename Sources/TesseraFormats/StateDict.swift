@@ -1,0 +1,23 @@
+import TesseraCore
+
+/// Named tensors in a stable order (the order of the file they came from),
+/// plus string metadata. Tensors are usually zero-copy views of a mapped file.
+public struct StateDict: @unchecked Sendable {
+    public private(set) var names: [String] = []
+    public private(set) var tensors: [String: Tensor] = [:]
+    public var metadata: [String: String] = [:]
+
+    public init() {}
+
+    /// Adds or replaces `name`; a new name goes to the end of the order.
+    public mutating func set(_ name: String, _ tensor: Tensor) {
+        if tensors.updateValue(tensor, forKey: name) == nil { names.append(name) }
+    }
+
+    public subscript(name: String) -> Tensor? { tensors[name] }
+
+    public var count: Int { names.count }
+
+    /// Total elements over all tensors.
+    public var parameterCount: Int { tensors.values.reduce(0) { $0 + $1.count } }
+}

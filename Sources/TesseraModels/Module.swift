@@ -1,0 +1,1 @@
+// TesseraModels: the tile and slide encoders and their preprocessing.

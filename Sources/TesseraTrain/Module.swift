@@ -1,0 +1,1 @@
+// TesseraTrain: backward passes, parameters, AdamW, training checkpoints.

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+@main
+struct Tessera: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tessera",
+        abstract: "Prov-GigaPath teacher and students in Swift, on the CPU.",
+        discussion: """
+        Example:
+          tessera inspect fixtures/tile_teacher/pytorch_model.bin
+        """,
+        subcommands: [])
+}
