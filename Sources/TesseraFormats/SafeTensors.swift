@@ -41,3 +41,24 @@ public enum SafeTensors {
         return dict
     }
 }
+
+extension SafeTensors {
+    /// PRELIMINARY writer (to be hardened: atomic, streaming, padded header).
+    public static func write(_ dict: StateDict, to path: String) throws {
+        var header: [String: Any] = [:]
+        var offset = 0
+        for name in dict.names {
+            let t = dict[name]!
+            header[name] = ["dtype": t.dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + t.bytes.count]]
+            offset += t.bytes.count
+        }
+        if !dict.metadata.isEmpty { header["__metadata__"] = dict.metadata }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while json.count % 8 != 0 { json.append(0x20) }
+        var data = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        for name in dict.names { data.append(contentsOf: dict[name]!.bytes) }
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
