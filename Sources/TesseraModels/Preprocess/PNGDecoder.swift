@@ -23,13 +23,8 @@ public struct PNGDecoder: Sendable {
 
     /// Reads and decodes the file at `path`.
     public func decode(path: String) throws -> RGBImage {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ImageDecodingError(path: path, reason: .unreadable(Self.reason(error)))
-        }
-        return try data.withUnsafeBytes { try decode(bytes: $0, name: path) }
+        let bytes = try Self.readFile(path)
+        return try bytes.withUnsafeBytes { try decode(bytes: $0, name: path) }
     }
 
     /// Decodes PNG bytes; `name` is what errors call the image.
@@ -91,12 +86,28 @@ public struct PNGDecoder: Sendable {
         }
     }
 
-    private static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError,
-           underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
-            return String(cString: strerror(code.rawValue))
+    /// The whole file; a tile is read once, so plain reads beat a mapping.
+    private static func readFile(_ path: String) throws -> [UInt8] {
+        func failure(_ code: Int32 = errno) -> ImageDecodingError {
+            ImageDecodingError(path: path, reason: .unreadable(String(cString: strerror(code))))
         }
-        return ns.localizedDescription
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw failure() }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure() }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw failure((info.st_mode & S_IFMT) == S_IFDIR ? EISDIR : EINVAL)
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw failure() }
+            if n == 0 { break }  // shrank while reading: decode what is there
+            filled += n
+        }
+        return filled == bytes.count ? bytes : Array(bytes[..<filled])
     }
 }
