@@ -29,8 +29,8 @@ extension VisionTransformer {
         /// patches is scratch of [batch · patchCount, C·p·p].
         public func callAsFunction(accumulateInto x: UnsafeMutablePointer<Float>, images: UnsafePointer<Float>,
                                    batch: Int, patches: UnsafeMutablePointer<Float>) {
-            Patchify.forward(out: patches, inp: images, batch: batch, channels: inChannels,
-                             height: imageSize, width: imageSize, patch: patchSize)
+            PatchEmbedding.im2col(cols: patches, image: images, batch: batch, channels: inChannels,
+                                  height: imageSize, width: imageSize, patch: patchSize)
             let d = proj.outFeatures, tokens = patchCount + 1
             for b in 0..<batch {
                 proj.accumulate(into: x + (b * tokens + 1) * d, inp: patches + b * patchCount * patchLength,
