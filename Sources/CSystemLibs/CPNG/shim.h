@@ -79,14 +79,15 @@ static inline int tessera_png_read_header(png_structp png, png_infop info, uint3
     }
     png_set_user_limits(png, max_side, max_side);
     png_read_info(png, info);
-    if (png_get_bit_depth(png, info) < 8) {
+    /* The depth stored in the file (unpacking below makes libpng report 8). */
+    *bit_depth = png_get_bit_depth(png, info);
+    if (*bit_depth < 8) {
         png_set_packing(png);
     }
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
     *width = png_get_image_width(png, info);
     *height = png_get_image_height(png, info);
-    *bit_depth = png_get_bit_depth(png, info);
     *color_type = png_get_color_type(png, info);
     *row_bytes = png_get_rowbytes(png, info);
     return 1;
