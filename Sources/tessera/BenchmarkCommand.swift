@@ -76,6 +76,7 @@ struct BenchmarkCommand: ParsableCommand {
             "architecture": config.architecture, "embed_dim": config.embedDim, "batch": tiles,
             "threads": Parallel.threadCount, "backend": GEMM.backend.name,
             "ms_per_tile": forward.seconds * 1000 / Double(tiles), "gflops": forward.gflops,
+            "cpu_ms_per_tile": forward.cpuSeconds * 1000 / Double(tiles),
             "sgemm_gflops": sgemm.gflops, "gflop_per_tile": 2 * Double(config.multiplyAdds) / 1e9,
             "load_s": loadSeconds, "peak_rss_bytes": Int(usage.ru_maxrss) * 1024, "weights_bytes": weightsBytes,
         ]

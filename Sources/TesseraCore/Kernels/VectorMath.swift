@@ -7,10 +7,17 @@ public enum VectorMath {
     /// |r| <= ln2 / 2 (ln2 split in two for an exact n ln2), e^r by its Taylor
     /// series to r^7 (truncation < 2^-27 relative), times 2^n built in the exponent
     /// bits. Inputs below -87.3 give ~1e-38 instead of a denormal or 0.
+    /// (Only lane-wise arithmetic, compares and bit casts: Swift's generic SIMD
+    /// rounding and float-to-int conversions run lane by lane through slow paths.)
     @inline(__always)
     public static func exp(_ v: Lanes) -> Lanes {
-        let x = v.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.7))
-        let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+        let low = Lanes(repeating: -87.3), high = Lanes(repeating: 88.7)
+        let x = v.replacing(with: low, where: v .< low).replacing(with: high, where: v .> high)
+        // Adding 1.5 · 2^23 rounds x·log2(e) to the nearest integer n, which then
+        // sits in the low mantissa bits of t.
+        let magic: Float = 12_582_912
+        let t = x * 1.44269504088896341 + magic
+        let n = t - magic
         let r = x - n * 0.693145751953125 - n * 1.428606765330187e-6
         var p = Lanes(repeating: 1.0 / 5040)
         p = p * r + 1.0 / 720
@@ -20,8 +27,8 @@ public enum VectorMath {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let scale = unsafeBitCast((SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int>(n)) &+ 127) &<< 23, to: Lanes.self)
-        return p * scale
+        let exponent = unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127
+        return p * unsafeBitCast(exponent &<< 23, to: Lanes.self)
     }
 
     /// erfc(z) for z >= 0, relative error below 1.2e-7: the Chebyshev-fitted form

@@ -36,6 +36,17 @@ public enum TileEncoderBenchmark {
         public let seconds: Double
         /// Sustained rate of the forward, from its analytic multiply-add count.
         public let gflops: Double
+        /// Process CPU time (user + system, all threads) per forward pass: with
+        /// one thread, a measure that other load on the machine hardly disturbs.
+        public var cpuSeconds: Double = 0
+    }
+
+    /// User + system CPU seconds of this process so far.
+    public static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// Runs `iterations` timed passes (after one warm-up) over `images`
@@ -45,14 +56,16 @@ public enum TileEncoderBenchmark {
         let workspace = model.makeWorkspace(batch: batch)
         var times: [Double] = []
         var output = try model(images, workspace: workspace)
+        let cpuStart = processCPUSeconds()
         for _ in 0..<max(1, iterations) {
             let start = DispatchTime.now().uptimeNanoseconds
             output = try model(images, workspace: workspace)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
+        let cpu = (processCPUSeconds() - cpuStart) / Double(times.count)
         let seconds = times.sorted()[times.count / 2]
         let flops = 2 * Double(model.config.multiplyAdds) * Double(batch)
-        return (Timing(seconds: seconds, gflops: flops / seconds / 1e9), output.embedding)
+        return (Timing(seconds: seconds, gflops: flops / seconds / 1e9, cpuSeconds: cpu), output.embedding)
     }
 
     /// The rate of `GEMM.sgemm` over the forward's products at `batch`: every
