@@ -39,6 +39,7 @@ public struct FormatError: Error, Equatable, CustomStringConvertible {
         case metadataNotStrings(key: String)
         case unknownFormat
         case noWeightsInDirectory
+        case noWrapperKeys(key: String)
         case io(operation: String, errno: Int32)
     }
 
@@ -91,6 +92,8 @@ extension FormatError.Problem {
             return "not a safetensors, PyTorch zip or legacy PyTorch file (unrecognised first bytes)"
         case .noWeightsInDirectory:
             return "directory holds neither model.safetensors nor pytorch_model.bin"
+        case .noWrapperKeys(let key):
+            return "safetensors files hold no wrapper keys (asked for '\(key)')"
         case .io(let operation, let errno):
             return "\(operation) failed: \(String(cString: strerror(errno)))"
         }

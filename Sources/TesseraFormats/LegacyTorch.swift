@@ -14,12 +14,12 @@ enum LegacyTorch {
     /// storages' types and sizes, once to build tensors over their bytes.
     static func read(_ file: MappedFile, limits: PickleLimits) throws -> PickleValue {
         let bytes = file.bytes
-        func fail(_ message: String) -> TorchCheckpointError { TorchCheckpointError(path: file.path, message: message) }
+        func fail(_ message: String) -> TorchCheckpointError { TorchCheckpointError(path: file.path, message: "legacy format: " + message) }
         func unpickle(_ part: String, at start: Int, _ load: @escaping Unpickler.PersistentLoad = { _ in throw PickleError("unexpected persistent id") })
             throws -> (PickleValue, end: Int) {
             var unpickler = Unpickler(bytes: bytes, startingAt: start, limits: limits, persistentLoad: load)
             do { return (try unpickler.load(), unpickler.endOffset) } catch let error as PickleError {
-                throw fail("legacy \(part) pickle: \(error)")
+                throw fail("\(part) pickle: \(error)")
             }
         }
 
@@ -51,9 +51,11 @@ enum LegacyTorch {
             guard let fileCount = bytes.littleEndian(UInt64.self, at: position) else {
                 throw fail("storage '\(key)' element count at byte \(position) runs past the end of the file")
             }
-            guard fileCount == UInt64(storage.count),
-                  let locatedStorage = TorchStorage(dtype: storage.dtype, count: storage.count, file: file, byteOffset: position + 8) else {
-                throw fail("storage '\(key)' at byte \(position): the file holds \(fileCount) elements, the object declares \(storage.count) of \(storage.dtype) and \(bytes.count - position - 8) bytes remain")
+            guard fileCount == UInt64(storage.count) else {
+                throw fail("storage '\(key)' at byte \(position): the file holds \(fileCount) elements, the object declares \(storage.count)")
+            }
+            guard let locatedStorage = TorchStorage(dtype: storage.dtype, count: storage.count, file: file, byteOffset: position + 8) else {
+                throw fail("storage '\(key)': \(storage.count) \(storage.dtype.rawValue) elements at byte \(position + 8) run past the end of the file (\(bytes.count) bytes)")
             }
             located[key] = locatedStorage
             position += 8 + storage.count * storage.dtype.size

@@ -73,7 +73,7 @@ public enum TorchCheckpoint {
             let needed = reference.count * reference.dtype.size  // overflow checked by StorageReference
             guard needed <= range.count,
                   let storage = TorchStorage(dtype: reference.dtype, count: reference.count, file: file, byteOffset: range.lowerBound) else {
-                throw PickleError("storage '\(reference.key)' declares \(reference.count) \(reference.dtype) elements (\(needed) bytes) but \(entry) holds \(range.count) bytes")
+                throw PickleError("storage '\(reference.key)' declares \(reference.count) \(reference.dtype.rawValue) elements (\(needed) bytes) but \(entry) holds \(range.count) bytes")
             }
             return .storage(storage)
         }
