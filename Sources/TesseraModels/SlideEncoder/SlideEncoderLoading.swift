@@ -1,0 +1,62 @@
+import Foundation
+import TesseraCore
+import TesseraFormats
+
+extension SlideEncoder {
+    /// Loads a slide encoder from a checkpoint file (`.safetensors`, or a torch
+    /// `.pth`/`.pt`/`.bin` holding `{"model": state_dict}` or a bare state dict)
+    /// or from the directory holding one; `config.json` beside it is read when present.
+    public static func load(path: String, heads: Int? = nil) throws -> SlideEncoder {
+        let file = try checkpointFile(path)
+        let configPath = (file as NSString).deletingLastPathComponent + "/config.json"
+        let configFile = FileManager.default.fileExists(atPath: configPath)
+            ? try SlideEncoderConfig.File(path: configPath) : SlideEncoderConfig.File()
+        return try SlideEncoder(stateDict: try stateDict(file: file), file: file,
+                                configFile: configFile, configPath: configPath, heads: heads)
+    }
+
+    /// `path` itself, or the checkpoint inside the directory `path`: the first of
+    /// slide_encoder.safetensors, slide_encoder.pth, model.safetensors, or the only
+    /// *.safetensors / *.pth file.
+    static func checkpointFile(_ path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw MappedFile.Error.open(path: path, errno: ENOENT)
+        }
+        guard isDirectory.boolValue else { return path }
+        for name in ["slide_encoder.safetensors", "slide_encoder.pth", "model.safetensors"]
+        where FileManager.default.fileExists(atPath: path + "/" + name) {
+            return path + "/" + name
+        }
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+        for ext in ["safetensors", "pth"] {
+            let matches = files.filter { $0.hasSuffix("." + ext) }
+            if matches.count == 1 { return path + "/" + matches[0] }
+        }
+        throw SlideEncoderError.noCheckpoint(directory: path)
+    }
+
+    /// The state dict in `file`, by extension.
+    static func stateDict(file: String) throws -> StateDict {
+        if file.hasSuffix(".safetensors") { return try SafeTensors.read(path: file) }
+        guard [".pth", ".pt", ".bin", ".tar"].contains(where: { file.hasSuffix($0) }) else {
+            throw SlideEncoderError.unsupportedFile(path: file)
+        }
+        var value = try TorchCheckpoint.read(path: file)
+        if case .dict(let items) = value,
+           let model = items.first(where: { if case .string("model") = $0.key { return true }; return false }) {
+            value = model.value
+        }
+        guard case .dict(let items) = value else {
+            throw SlideEncoderError.notAStateDict(path: file, reason: "top level is not a dict")
+        }
+        var dict = StateDict()
+        for (key, tensor) in items {
+            guard case .string(let name) = key, case .tensor(let t) = tensor else {
+                throw SlideEncoderError.notAStateDict(path: file, reason: "entries must map names to tensors")
+            }
+            dict.set(name, t)
+        }
+        return dict
+    }
+}
