@@ -9,5 +9,5 @@ struct Tessera: ParsableCommand {
         Example:
           tessera inspect fixtures/tile_teacher/pytorch_model.bin
         """,
-        subcommands: [])
+        subcommands: [Slide.self])
 }

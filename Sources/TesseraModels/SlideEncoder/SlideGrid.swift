@@ -19,6 +19,10 @@ public struct SlideGrid: Sendable, Equatable {
 
     public struct Cell: Hashable, Sendable {
         public let column: Int, row: Int
+        public init(column: Int, row: Int) {
+            self.column = column
+            self.row = row
+        }
     }
 
     /// Two tiles in the same grid cell: the model sees them at the same position.
