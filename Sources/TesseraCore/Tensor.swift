@@ -104,7 +104,7 @@ public struct Tensor: @unchecked Sendable {
             out.storage.mutableBytes.copyMemory(from: bytes)
             return out
         }
-        let dst = out.storage.mutableBytes.baseAddress!
+        guard let dst = out.storage.mutableBytes.baseAddress else { return out }  // no elements
         let n = count
         switch target {
         case .f32:

@@ -7,14 +7,78 @@ public indirect enum PickleValue {
     case none
     case bool(Bool)
     case int(Int64)
+    /// An integer beyond Int64: little-endian two's complement bytes (as LONG1/LONG4 store it).
+    case bigInt([UInt8])
     case float(Double)
     case string(String)
     case bytes([UInt8])
     case list([PickleValue])
     case tuple([PickleValue])
-    /// Insertion-ordered (dict and OrderedDict alike).
+    /// Insertion-ordered (dict and OrderedDict alike). A key may appear more
+    /// than once when the pickle set it twice; the last entry wins, as in Python.
     case dict([(key: PickleValue, value: PickleValue)])
     case tensor(Tensor)
-    /// An inert placeholder for an unknown global, e.g. "argparse.Namespace".
+    /// A torch storage named by a persistent id (the bytes tensors are views of).
+    case storage(TorchStorage)
+    /// A reference to a class or function by its dotted name ("torch._utils._rebuild_tensor_v2");
+    /// it is never imported, only compared against the names the reader knows.
+    case global(String)
+    /// An inert placeholder for an instance of an unknown global, e.g. "argparse.Namespace".
     case object(className: String, arguments: [PickleValue], state: PickleValue?)
+}
+
+extension PickleValue {
+    /// The value stored under the string `key` of a dict (last entry wins), else nil.
+    public subscript(key: String) -> PickleValue? {
+        guard case .dict(let entries) = self else { return nil }
+        return entries.last(where: { $0.key.string == key })?.value
+    }
+
+    public var string: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    public var int: Int? {
+        if case .int(let i) = self { return Int(exactly: i) }
+        return nil
+    }
+
+    public var tensor: Tensor? {
+        if case .tensor(let t) = self { return t }
+        return nil
+    }
+
+    /// Items of a tuple or list.
+    public var items: [PickleValue]? {
+        switch self {
+        case .tuple(let items), .list(let items): return items
+        default: return nil
+        }
+    }
+
+    /// Entries of a dict.
+    public var entries: [(key: PickleValue, value: PickleValue)]? {
+        if case .dict(let entries) = self { return entries }
+        return nil
+    }
+
+    /// A short name of the case, for error messages.
+    public var kind: String {
+        switch self {
+        case .none: return "None"
+        case .bool: return "bool"
+        case .int, .bigInt: return "int"
+        case .float: return "float"
+        case .string: return "str"
+        case .bytes: return "bytes"
+        case .list: return "list"
+        case .tuple: return "tuple"
+        case .dict: return "dict"
+        case .tensor: return "tensor"
+        case .storage: return "storage"
+        case .global(let name): return "global \(name)"
+        case .object(let name, _, _): return "object \(name)"
+        }
+    }
 }

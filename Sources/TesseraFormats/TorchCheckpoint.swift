@@ -1,11 +1,84 @@
 import TesseraCore
 
+/// What is wrong with a torch checkpoint, and where (file, part, offset).
+public struct TorchCheckpointError: Error, CustomStringConvertible {
+    public let path: String
+    public let message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "\(path): \(message)" }
+}
+
 /// Reader of `torch.save` files (zip and legacy formats). Never executes pickle code.
 public enum TorchCheckpoint {
-    public struct NotImplemented: Error {}
-
     /// The whole pickled object, tensors as views into the mapped file.
-    public static func read(path: String) throws -> PickleValue {
-        throw NotImplemented()  // PLACEHOLDER: replaced by the restricted unpickler.
+    public static func read(path: String, limits: PickleLimits = .standard) throws -> PickleValue {
+        let file = try MappedFile(path: path)
+        let head = file.bytes.prefix(4)
+        if head.elementsEqual([0x50, 0x4B, 0x03, 0x04]) || head.elementsEqual([0x50, 0x4B, 0x05, 0x06]) {
+            return try readZip(file, limits: limits)
+        }
+        if head.first == 0x80 { return try LegacyTorch.read(file, limits: limits) }
+        throw TorchCheckpointError(path: path, message: "neither a zip nor a legacy torch checkpoint (starts with \(head.map { String($0, radix: 16) }))")
+    }
+
+    /// The state dict of a checkpoint, found through its wrapper (see `StateDictWrappers`).
+    public static func stateDict(path: String, key: String? = nil) throws -> StateDict {
+        try found(path: path, key: key).stateDict
+    }
+
+    /// The state dict and how it was found (wrapper key, alternatives, stripped prefix).
+    public static func found(path: String, key: String? = nil) throws -> FoundStateDict {
+        let value = try read(path: path)
+        do {
+            return try StateDictWrappers.find(in: value, key: key)
+        } catch let error as StateDictWrappers.Error {
+            throw TorchCheckpointError(path: path, message: error.message)
+        }
+    }
+
+    /// The tensor of a file written by `torch.save(tensor)`.
+    public static func readTensor(path: String) throws -> Tensor {
+        let value = try read(path: path)
+        guard let tensor = value.tensor else {
+            throw TorchCheckpointError(path: path, message: "holds a \(value.kind), not a bare tensor")
+        }
+        return tensor
+    }
+
+    /// The zip format: `FOLDER/data.pkl` whose persistent ids name the entries `FOLDER/data/KEY`.
+    private static func readZip(_ file: MappedFile, limits: PickleLimits) throws -> PickleValue {
+        let path = file.path
+        let archive: ZipArchive
+        do { archive = try ZipArchive(bytes: file.bytes) } catch let error as ZipArchive.Error {
+            throw TorchCheckpointError(path: path, message: error.description)
+        }
+        let pickles = archive.names.filter { $0.hasSuffix("/data.pkl") && $0.split(separator: "/").count == 2 }
+        guard pickles.count == 1, let pickleName = pickles.first else {
+            throw TorchCheckpointError(path: path, message: "expected one FOLDER/data.pkl entry, found \(pickles.count)")
+        }
+        let folder = String(pickleName.dropLast("/data.pkl".count))
+        if let order = archive.dataRanges[folder + "/byteorder"], !file.bytes[order].elementsEqual("little".utf8) {
+            throw TorchCheckpointError(path: path, message: "big-endian checkpoints are not supported (\(folder)/byteorder)")
+        }
+        let pickleRange = archive.dataRanges[pickleName]!
+        var unpickler = Unpickler(bytes: UnsafeRawBufferPointer(rebasing: file.bytes[pickleRange]), limits: limits) { id in
+            guard let reference = try StorageReference(id) else { return StorageReference.placeholder(id) }
+            let entry = folder + "/data/" + reference.key
+            guard let range = archive.dataRanges[entry] else { throw PickleError("storage '\(reference.key)' has no entry \(entry)") }
+            let needed = reference.count * reference.dtype.size  // overflow checked by StorageReference
+            guard needed <= range.count,
+                  let storage = TorchStorage(dtype: reference.dtype, count: reference.count, file: file, byteOffset: range.lowerBound) else {
+                throw PickleError("storage '\(reference.key)' declares \(reference.count) \(reference.dtype.rawValue) elements (\(needed) bytes) but \(entry) holds \(range.count) bytes")
+            }
+            return .storage(storage)
+        }
+        do { return try unpickler.load() } catch let error as PickleError {
+            throw TorchCheckpointError(path: path, message: "\(pickleName): \(error)")
+        }
     }
 }

@@ -44,7 +44,7 @@ struct Slide: ParsableCommand {
         var out = StateDict()
         try encoder.embed(tileEmbeds: tiles, coords: coords, into: &out)
         try SafeTensors.write(out, to: output)
-        FileHandle.standardError.write("wrote \(output)\n")
+        FileHandle.standardError.write(text: "wrote \(output)\n")
     }
 }
 
@@ -71,20 +71,18 @@ struct SlideEncoderOptions: ParsableArguments {
     func embed(tileEmbeds: Tensor, coords: Tensor, names: [String]? = nil, into dict: inout StateDict) throws {
         let model = try SlideEncoder.load(path: path, heads: heads)
         let placement = try model.grid(tileSize: tileSize, coordScale: coordScale).place(coords: coords, names: names)
-        for duplicate in placement.duplicates.prefix(5) { FileHandle.standardError.write("warning: \(duplicate)\n") }
+        for duplicate in placement.duplicates.prefix(5) { FileHandle.standardError.write(text: "warning: \(duplicate)\n") }
         if placement.duplicates.count > 5 {
-            FileHandle.standardError.write("warning: \(placement.duplicates.count) tiles share a grid cell with an earlier tile\n")
+            FileHandle.standardError.write(text: "warning: \(placement.duplicates.count) tiles share a grid cell with an earlier tile\n")
         }
         let c = model.config
-        FileHandle.standardError.write(
+        FileHandle.standardError.write(text:
             "slide encoder: \(tileEmbeds.shape.first ?? 0) tiles, D=\(c.embedDim), \(c.depth) layers, \(c.heads) heads\n")
-        let start = Date()
-        let embeddings = try model.forward(tileEmbeds: tileEmbeds, cells: placement.cells) { done, total in
-            let elapsed = Date().timeIntervalSince(start)
-            let eta = elapsed / Double(done) * Double(total - done)
-            FileHandle.standardError.write(String(format: "\rlayer %d/%d  %.2f s/layer  ETA %.1f s ", done, total,
-                                                  elapsed / Double(done), eta) + (done == total ? "\n" : ""))
+        var progress = ProgressLine("slide encoder", total: c.depth, unit: "layers")
+        let embeddings = try model.forward(tileEmbeds: tileEmbeds, cells: placement.cells) { done, _ in
+            progress.update(done)
         }
+        progress.finish()
         embeddings.add(to: &dict, pool: pool)
     }
 }
@@ -96,5 +94,6 @@ struct CLIMessage: Error, CustomStringConvertible {
 }
 
 extension FileHandle {
-    func write(_ string: String) { write(string.data(using: .utf8)!) }
+    /// Writes `text` as UTF-8 (stderr messages).
+    func write(text: String) { write(Data(text.utf8)) }
 }

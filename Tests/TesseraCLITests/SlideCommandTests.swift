@@ -19,7 +19,7 @@ final class SlideCommandTests: XCTestCase {
                                                "--slide-encoder", Fixtures.path("slide_encoder"),
                                                "-o", folder.file("out.safetensors"), "--threads", "2"])
         XCTAssertEqual(status, 0, stderr)
-        XCTAssertTrue(stderr.contains("layer 2/2"), stderr)
+        XCTAssertTrue(stderr.contains("2/2 layers"), stderr)
         let out = try SafeTensors.read(path: folder.file("out.safetensors"))
         for key in ["layer_0_embed", "layer_1_embed", "layer_2_embed", "encoder_out_embed", "global_pool_embed"] {
             let err = relativeError(try XCTUnwrap(out[key], key).floats(), try XCTUnwrap(expected["n9." + key]).floats())
@@ -47,18 +47,8 @@ final class SlideCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("out.safetensors")))
     }
 
-    /// Runs the `tessera` built beside this test bundle; returns exit status and stderr.
     func runTessera(_ arguments: [String]) throws -> (Int32, String) {
-        let binary = Bundle.main.bundleURL.appendingPathComponent("tessera")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let errPipe = Pipe()
-        process.standardError = errPipe
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let data = errPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try TesseraProcess.run(arguments)
+        return (result.status, result.stderr)
     }
 }

@@ -16,6 +16,14 @@ final class SlideEncoderParityTests: XCTestCase {
         try checkParity(folder: "slide_encoder_16h", checkpoint: "slide_encoder.safetensors", cases: [5, 2100])
     }
 
+    func testFourHeadsFromTorchCheckpoint() throws {
+        try checkParity(folder: "slide_encoder", checkpoint: "slide_encoder.pth", cases: [1, 9, 1100, 6000])
+    }
+
+    func testSixteenHeadsFromTorchCheckpoint() throws {
+        try checkParity(folder: "slide_encoder_16h", checkpoint: "slide_encoder.pth", cases: [5, 2100])
+    }
+
     /// Loading the directory picks the checkpoint and reads config.json (4 heads, not the default 16).
     func testDirectoryLoadReadsConfig() throws {
         let model = try SlideEncoder.load(path: Fixtures.path("slide_encoder"))

@@ -1,1 +1,116 @@
 #include <png.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+
+/*
+ * libpng reports a fatal error by calling the error callback and then
+ * longjmp-ing to the caller's setjmp. A longjmp must never cross a Swift frame,
+ * so every libpng call that can fail sits in one of the small C functions below:
+ * each sets its own jump target, and an error turns into a return value of 0
+ * plus a message in `tessera_png_source.message`. The Swift side only ever sees
+ * plain return codes. The functions are `static inline` so that this header stays
+ * the whole shim (the compiler emits them into the importing module).
+ */
+
+/* Where the PNG bytes come from, and where an error message goes. */
+typedef struct {
+    const unsigned char *data;
+    size_t size;
+    size_t offset;
+    char message[256];
+} tessera_png_source;
+
+static void tessera_png_on_error(png_structp png, png_const_charp text) {
+    tessera_png_source *source = (tessera_png_source *)png_get_error_ptr(png);
+    strncpy(source->message, text ? text : "unknown libpng error", sizeof(source->message) - 1);
+    source->message[sizeof(source->message) - 1] = 0;
+    png_longjmp(png, 1);
+}
+
+/* Warnings (bad ancillary chunks, extra data) are not failures: drop them so the
+   library never prints. */
+static void tessera_png_on_warning(png_structp png, png_const_charp text) {
+    (void)png;
+    (void)text;
+}
+
+static void tessera_png_on_read(png_structp png, png_bytep out, size_t count) {
+    tessera_png_source *source = (tessera_png_source *)png_get_io_ptr(png);
+    if (count > source->size - source->offset) {
+        png_error(png, "file is truncated");
+    }
+    memcpy(out, source->data + source->offset, count);
+    source->offset += count;
+}
+
+/* Creates the read structures over `source`; 0 when libpng cannot allocate them. */
+static inline int tessera_png_create(tessera_png_source *source, png_structp *png, png_infop *info) {
+    *png = png_create_read_struct(PNG_LIBPNG_VER_STRING, source, tessera_png_on_error, tessera_png_on_warning);
+    if (!*png) {
+        strcpy(source->message, "libpng could not allocate its read structure");
+        return 0;
+    }
+    *info = png_create_info_struct(*png);
+    if (!*info) {
+        strcpy(source->message, "libpng could not allocate its info structure");
+        return 0;
+    }
+    png_set_read_fn(*png, source, tessera_png_on_read);
+    return 1;
+}
+
+static inline void tessera_png_destroy(png_structp *png, png_infop *info) {
+    png_destroy_read_struct(png, info, NULL);
+}
+
+/*
+ * Reads the header up to the first image data and sets the only transforms the
+ * decoder wants from libpng: sub-byte samples unpacked to one byte each (values
+ * unscaled) and Adam7 passes merged. Sixteen-bit samples stay big-endian and
+ * palette indices stay indices; the Swift side converts them. Images wider or
+ * taller than `max_side` are refused before any pixel buffer exists.
+ */
+static inline int tessera_png_read_header(png_structp png, png_infop info, uint32_t max_side,
+                                          uint32_t *width, uint32_t *height, int *bit_depth,
+                                          int *color_type, size_t *row_bytes) {
+    if (setjmp(png_jmpbuf(png))) {
+        return 0;
+    }
+    png_set_user_limits(png, max_side, max_side);
+    png_read_info(png, info);
+    /* The depth stored in the file (unpacking below makes libpng report 8). */
+    *bit_depth = png_get_bit_depth(png, info);
+    if (*bit_depth < 8) {
+        png_set_packing(png);
+    }
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    *width = png_get_image_width(png, info);
+    *height = png_get_image_height(png, info);
+    *color_type = png_get_color_type(png, info);
+    *row_bytes = png_get_rowbytes(png, info);
+    return 1;
+}
+
+/* Decodes every row (all interlace passes) into `rows`, then reads the end chunks. */
+static inline int tessera_png_read_pixels(png_structp png, png_infop info, png_bytepp rows) {
+    if (setjmp(png_jmpbuf(png))) {
+        return 0;
+    }
+    png_read_image(png, rows);
+    png_read_end(png, NULL);
+    return 1;
+}
+
+/* The PLTE entries (RGB triples) and the count; 0 entries when there is none. */
+static inline int tessera_png_palette(png_structp png, png_infop info, const png_color **entries) {
+    png_colorp palette = NULL;
+    int count = 0;
+    if (png_get_PLTE(png, info, &palette, &count) != PNG_INFO_PLTE) {
+        *entries = NULL;
+        return 0;
+    }
+    *entries = palette;
+    return count;
+}

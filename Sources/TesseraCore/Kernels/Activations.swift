@@ -15,6 +15,20 @@ public enum GELU {
             }
         }
     }
+
+    /// dinp[count] += dout * gelu'(inp), from out = gelu(inp):
+    /// gelu'(x) = (1 + erf(x / sqrt 2)) / 2 + x * exp(-x^2 / 2) / sqrt(2 pi).
+    public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                                dout: UnsafePointer<Float>, count: Int) {
+        Parallel.chunks(count) { range in
+            for i in range {
+                let x = inp[i]
+                let cdf = 0.5 * (1 + erff(x * 0.70710678118654752))
+                let pdf = expf(-0.5 * x * x) * 0.39894228040143268
+                dinp[i] += dout[i] * (cdf + x * pdf)
+            }
+        }
+    }
 }
 
 /// timm's SwiGLUPacked MLP gate: the fc1 output [rows, 2F] is split into
@@ -28,6 +42,24 @@ public enum SwiGLU {
                 for j in 0..<hidden {
                     let x = a[j]
                     y[j] = x / (1 + expf(-x)) * b[j]
+                }
+            }
+        }
+    }
+
+    /// dinp[rows, 2F] += gradients of out = silu(a) * b (a = inp[:, :F], b = inp[:, F:]):
+    /// da = dout * b * silu'(a), silu'(a) = s (1 + a (1 - s)) with s = sigmoid(a); db = dout * silu(a).
+    public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                                dout: UnsafePointer<Float>, rows: Int, hidden: Int) {
+        Parallel.chunks(rows) { range in
+            for r in range {
+                let a = inp + r * 2 * hidden, b = a + hidden, dy = dout + r * hidden
+                let da = dinp + r * 2 * hidden, db = da + hidden
+                for j in 0..<hidden {
+                    let x = a[j]
+                    let s = 1 / (1 + expf(-x))
+                    da[j] += dy[j] * b[j] * (s * (1 + x * (1 - s)))
+                    db[j] += dy[j] * x * s
                 }
             }
         }

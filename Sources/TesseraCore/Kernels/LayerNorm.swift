@@ -24,3 +24,48 @@ public enum LayerNorm {
         }
     }
 }
+
+extension LayerNorm {
+    /// Gradients of `forward` from its saved mean[rows] and rstd[rows], accumulated (+=):
+    /// with xhat = (x - mean) * rstd and g = weight * dout (from y = xhat * weight + bias),
+    /// dinp[rows, cols]  += rstd * (g - mean_c(g) - xhat * mean_c(g * xhat))
+    /// dweight[cols]     += sum over rows of dout * xhat
+    /// dbias[cols]       += sum over rows of dout
+    /// Nil gradients are skipped (frozen parameters).
+    public static func backward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
+                                dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
+                                inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, cols: Int) {
+        if let dinp {
+            Parallel.chunks(rows) { range in
+                for r in range {
+                    let x = inp + r * cols, dy = dout + r * cols, dx = dinp + r * cols
+                    let m = mean[r], s = rstd[r]
+                    var gMean: Float = 0, gxMean: Float = 0
+                    for c in 0..<cols {
+                        let g = weight[c] * dy[c]
+                        gMean += g
+                        gxMean += g * (x[c] - m) * s
+                    }
+                    gMean /= Float(cols)
+                    gxMean /= Float(cols)
+                    for c in 0..<cols {
+                        let xhat = (x[c] - m) * s
+                        dx[c] += s * (weight[c] * dy[c] - gMean - xhat * gxMean)
+                    }
+                }
+            }
+        }
+        if dweight == nil && dbias == nil { return }
+        // Threads own disjoint column ranges, so the row sums need no reduction step.
+        let columns = { (range: Range<Int>) in
+            for r in 0..<rows {
+                let x = inp + r * cols, dy = dout + r * cols
+                let m = mean[r], s = rstd[r]
+                if let dweight { for c in range { dweight[c] += dy[c] * (x[c] - m) * s } }
+                if let dbias { for c in range { dbias[c] += dy[c] } }
+            }
+        }
+        if rows * cols < 1 << 16 { columns(0..<cols) } else { Parallel.chunks(cols, columns) }
+    }
+}

@@ -11,4 +11,41 @@ public enum Linear {
                    a: inp, lda: inFeatures, b: weight, ldb: inFeatures,
                    beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
     }
+
+    /// Gradients of `forward`, accumulated (+=) into every buffer given:
+    /// dinp[rows, inFeatures]        += dout[rows, outFeatures] · weight[outFeatures, inFeatures]
+    /// dweight[outFeatures, inFeatures] += dout^T · inp[rows, inFeatures]
+    /// dbias[outFeatures]            += sum over rows of dout
+    /// (from out = inp · weight^T + bias). Pass nil for a gradient that is not wanted
+    /// (a frozen weight, or the network input).
+    public static func backward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
+                                dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
+                                inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                rows: Int, inFeatures: Int, outFeatures: Int) {
+        if let dinp {
+            GEMM.sgemm(m: rows, n: inFeatures, k: outFeatures, a: dout, lda: outFeatures,
+                       b: weight, ldb: inFeatures, beta: 1, c: dinp, ldc: inFeatures)
+        }
+        if let dweight {
+            GEMM.sgemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: dout, lda: outFeatures,
+                       b: inp, ldb: inFeatures, beta: 1, c: dweight, ldc: inFeatures)
+        }
+        if let dbias { ColumnSum.accumulate(into: dbias, dout, rows: rows, cols: outFeatures) }
+    }
+}
+
+/// Column sums of a row-major matrix, the backward of every broadcast over rows.
+public enum ColumnSum {
+    /// out[cols] += sum over r of x[r, cols]. Threads take disjoint column ranges
+    /// (walking each row's slice in order), so the sums need no reduction step.
+    public static func accumulate(into out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int) {
+        let work = rows * cols
+        let body = { (range: Range<Int>) in
+            for r in 0..<rows {
+                let row = x + r * cols
+                for c in range { out[c] += row[c] }
+            }
+        }
+        if work < 1 << 16 { body(0..<cols) } else { Parallel.chunks(cols, body) }
+    }
 }

@@ -27,3 +27,17 @@ public enum Softmax {
         }
     }
 }
+
+extension Softmax {
+    /// dx[rows, cols] = p * (dp - sum_c(dp * p)) for p = softmax(x) (the saved output of
+    /// `forward`) and dp = d loss / d p. Overwrites `dx` (it may alias `dp`), serially.
+    public static func backward(dx: UnsafeMutablePointer<Float>, dp: UnsafePointer<Float>,
+                                p: UnsafePointer<Float>, rows: Int, cols: Int) {
+        for r in 0..<rows {
+            let pr = p + r * cols, dpr = dp + r * cols, dxr = dx + r * cols
+            var dot: Float = 0
+            for c in 0..<cols { dot += dpr[c] * pr[c] }
+            for c in 0..<cols { dxr[c] = pr[c] * (dpr[c] - dot) }
+        }
+    }
+}

@@ -5,23 +5,23 @@ extension SlideEncoder {
     ///   x = x + self_attn(self_attn_layer_norm(x))
     ///   x = x + ffn(final_layer_norm(x))
     struct EncoderLayer {
-        let selfAttnLayerNorm: NormLayer
+        let selfAttnLayerNorm: LayerNormLayer
         let selfAttn: SelfAttention
-        let finalLayerNorm: NormLayer
+        let finalLayerNorm: LayerNormLayer
         let ffn: FeedForward
 
-        init(_ p: Parameters, config c: SlideEncoderConfig) throws {
-            selfAttnLayerNorm = try NormLayer(p.child("self_attn_layer_norm"), width: c.embedDim, eps: SlideEncoder.encoderEps)
-            selfAttn = try SelfAttention(p.child("self_attn"), config: c)
-            finalLayerNorm = try NormLayer(p.child("final_layer_norm"), width: c.embedDim, eps: SlideEncoder.encoderEps)
-            ffn = try FeedForward(p.child("ffn"), dim: c.embedDim, hidden: c.ffnDim)
+        init(_ p: WeightScope, config c: SlideEncoderConfig) {
+            selfAttnLayerNorm = LayerNormLayer(p.scope("self_attn_layer_norm"), dim: c.embedDim, eps: SlideEncoder.encoderEps)
+            selfAttn = SelfAttention(p.scope("self_attn"), config: c)
+            finalLayerNorm = LayerNormLayer(p.scope("final_layer_norm"), dim: c.embedDim, eps: SlideEncoder.encoderEps)
+            ffn = FeedForward(p.scope("ffn"), dim: c.embedDim, hidden: c.ffnDim)
         }
 
         /// x[tokens, D] = layer(x), in place.
         func forward(_ x: UnsafeMutablePointer<Float>, tokens: Int, workspace w: Workspace) {
-            selfAttnLayerNorm.forward(out: w.normed, inp: x, rows: tokens)
+            selfAttnLayerNorm(out: w.normed, inp: x, rows: tokens)
             selfAttn.forward(residual: x, normed: w.normed, tokens: tokens, workspace: w)
-            finalLayerNorm.forward(out: w.normed, inp: x, rows: tokens)
+            finalLayerNorm(out: w.normed, inp: x, rows: tokens)
             ffn.forward(residual: x, normed: w.normed, tokens: tokens, workspace: w)
         }
     }
@@ -30,18 +30,18 @@ extension SlideEncoder {
     ///   o = inner_attn_ln(dilated_attention(q_proj(a), k_proj(a), v_proj(a)));  x += out_proj(o)
     struct SelfAttention {
         let qProj: LinearLayer, kProj: LinearLayer, vProj: LinearLayer
-        let innerAttnLn: NormLayer
+        let innerAttnLn: LayerNormLayer
         let outProj: LinearLayer
         let heads: Int
         let branches: [DilatedAttention.Branch]
 
-        init(_ p: Parameters, config c: SlideEncoderConfig) throws {
+        init(_ p: WeightScope, config c: SlideEncoderConfig) {
             let d = c.embedDim
-            qProj = try LinearLayer(p.child("q_proj"), in: d, out: d)
-            kProj = try LinearLayer(p.child("k_proj"), in: d, out: d)
-            vProj = try LinearLayer(p.child("v_proj"), in: d, out: d)
-            innerAttnLn = try NormLayer(p.child("inner_attn_ln"), width: d, eps: SlideEncoder.encoderEps)
-            outProj = try LinearLayer(p.child("out_proj"), in: d, out: d)
+            qProj = LinearLayer(p.scope("q_proj"), inFeatures: d, outFeatures: d)
+            kProj = LinearLayer(p.scope("k_proj"), inFeatures: d, outFeatures: d)
+            vProj = LinearLayer(p.scope("v_proj"), inFeatures: d, outFeatures: d)
+            innerAttnLn = LayerNormLayer(p.scope("inner_attn_ln"), dim: d, eps: SlideEncoder.encoderEps)
+            outProj = LinearLayer(p.scope("out_proj"), inFeatures: d, outFeatures: d)
             heads = c.heads
             branches = c.branches
         }
@@ -50,12 +50,12 @@ extension SlideEncoder {
         func forward(residual: UnsafeMutablePointer<Float>, normed: UnsafeMutablePointer<Float>,
                      tokens: Int, workspace w: Workspace) {
             let d = qProj.outFeatures
-            qProj.forward(out: w.q, inp: normed, rows: tokens)
-            kProj.forward(out: w.k, inp: normed, rows: tokens)
-            vProj.forward(out: w.v, inp: normed, rows: tokens)
+            qProj(out: w.q, inp: normed, rows: tokens)
+            kProj(out: w.k, inp: normed, rows: tokens)
+            vProj(out: w.v, inp: normed, rows: tokens)
             DilatedAttention.forward(out: normed, q: w.q, k: w.k, v: w.v, tokens: tokens,
                                      heads: heads, headDim: d / heads, branches: branches)
-            innerAttnLn.forward(out: normed, inp: normed, rows: tokens)
+            innerAttnLn(out: normed, inp: normed, rows: tokens)
             outProj.accumulate(into: residual, inp: normed, rows: tokens)
         }
     }
@@ -64,13 +64,13 @@ extension SlideEncoder {
     ///   x += fc2(ffn_layernorm(gelu(fc1(f))))   (exact erf GELU)
     struct FeedForward {
         let fc1: LinearLayer
-        let ffnLayernorm: NormLayer
+        let ffnLayernorm: LayerNormLayer
         let fc2: LinearLayer
 
-        init(_ p: Parameters, dim: Int, hidden: Int) throws {
-            fc1 = try LinearLayer(p.child("fc1"), in: dim, out: hidden)
-            ffnLayernorm = try NormLayer(p.child("ffn_layernorm"), width: hidden, eps: SlideEncoder.encoderEps)
-            fc2 = try LinearLayer(p.child("fc2"), in: hidden, out: dim)
+        init(_ p: WeightScope, dim: Int, hidden: Int) {
+            fc1 = LinearLayer(p.scope("fc1"), inFeatures: dim, outFeatures: hidden)
+            ffnLayernorm = LayerNormLayer(p.scope("ffn_layernorm"), dim: hidden, eps: SlideEncoder.encoderEps)
+            fc2 = LinearLayer(p.scope("fc2"), inFeatures: hidden, outFeatures: dim)
         }
 
         /// residual[tokens, D] += ffn(normed[tokens, D]), a chunk of rows at a
@@ -81,9 +81,9 @@ extension SlideEncoder {
             var start = 0
             while start < tokens {
                 let rows = min(Workspace.ffnRows, tokens - start)
-                fc1.forward(out: w.hidden, inp: normed + start * dim, rows: rows)
+                fc1(out: w.hidden, inp: normed + start * dim, rows: rows)
                 GELU.forward(out: w.hidden, inp: w.hidden, count: rows * hidden)
-                ffnLayernorm.forward(out: w.hidden, inp: w.hidden, rows: rows)
+                ffnLayernorm(out: w.hidden, inp: w.hidden, rows: rows)
                 fc2.accumulate(into: residual + start * dim, inp: w.hidden, rows: rows)
                 start += rows
             }

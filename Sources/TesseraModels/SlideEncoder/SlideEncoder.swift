@@ -11,7 +11,7 @@ public final class SlideEncoder: @unchecked Sendable {
     let patchEmbed: PatchEmbed
     let clsToken: Tensor  // [1, 1, D]
     let encoder: Encoder
-    let norm: NormLayer
+    let norm: LayerNormLayer
     let positions: PositionEncoding
 
     /// LayerNorm eps inside the encoder (torchscale) and of the final `norm` (timm-style head).
@@ -26,25 +26,29 @@ public final class SlideEncoder: @unchecked Sendable {
     /// torchscale `Encoder`: `layers`, then `layer_norm` on the default path only.
     struct Encoder {
         let layers: [EncoderLayer]
-        let layerNorm: NormLayer
+        let layerNorm: LayerNormLayer
     }
 
     /// Builds the model from `stateDict` (read from `file`, named in errors).
     /// Widths, FFN size and depth come from the shapes; heads from `heads`,
-    /// else the config file, else 16; branches, grid and tile size from the config file.
+    /// else the config file, else 16; branches, grid and tile size from the
+    /// config file. Missing, unexpected and mis-shaped tensors are reported
+    /// together in one `WeightMismatch`.
     public init(stateDict: StateDict, file: String = "state dict",
                 configFile: SlideEncoderConfig.File = .init(), configPath: String = "config.json",
                 heads: Int? = nil) throws {
-        let root = SlideEncoder.Parameters(dict: stateDict, file: file, prefix: "")
-        let projShape = try root.child("patch_embed").child("proj").shape("weight")
+        guard let projShape = stateDict["patch_embed.proj.weight"]?.shape else {
+            throw SlideEncoderError.missingTensor(name: "patch_embed.proj.weight", file: file)
+        }
         guard projShape.count == 2, projShape.allSatisfy({ $0 > 0 }) else {
             throw SlideEncoderError.wrongShape(name: "patch_embed.proj.weight", file: file, expected: [-1, -1], actual: projShape)
         }
         let dim = projShape[0], inChans = projShape[1]
         var depth = 0
         while stateDict["encoder.layers.\(depth).self_attn.q_proj.weight"] != nil { depth += 1 }
-        guard depth > 0 else { throw SlideEncoderError.missingTensor(name: "encoder.layers.0.self_attn.q_proj.weight", file: file) }
-        let fc1Shape = try root.child("encoder").child("layers").child(0).child("ffn").child("fc1").shape("weight")
+        guard depth > 0, let fc1Shape = stateDict["encoder.layers.0.ffn.fc1.weight"]?.shape else {
+            throw SlideEncoderError.missingTensor(name: "encoder.layers.0", file: file)
+        }
         guard fc1Shape.count == 2, fc1Shape[0] > 0 else {
             throw SlideEncoderError.wrongShape(name: "encoder.layers.0.ffn.fc1.weight", file: file, expected: [-1, dim], actual: fc1Shape)
         }
@@ -67,13 +71,15 @@ public final class SlideEncoder: @unchecked Sendable {
             gridSize: configFile.gridSize ?? SlideEncoderConfig.defaultGridSize,
             tileSize: configFile.tileSize ?? SlideEncoderConfig.defaultTileSize)
         self.config = config
-        patchEmbed = PatchEmbed(proj: try LinearLayer(root.child("patch_embed").child("proj"), in: inChans, out: dim))
-        clsToken = try root.tensor("cls_token", shape: [1, 1, dim])
-        let layers = try (0..<depth).map { try EncoderLayer(root.child("encoder").child("layers").child($0), config: config) }
-        encoder = Encoder(layers: layers,
-                          layerNorm: try NormLayer(root.child("encoder").child("layer_norm"), width: dim, eps: Self.encoderEps))
-        norm = try NormLayer(root.child("norm"), width: dim, eps: Self.normEps)
+        let root = WeightScope(stateDict)
+        patchEmbed = PatchEmbed(proj: LinearLayer(root.scope("patch_embed").scope("proj"), inFeatures: inChans, outFeatures: dim))
+        clsToken = root.tensor("cls_token", shape: [1, 1, dim])
+        let layers = root.scope("encoder").scope("layers")
+        encoder = Encoder(layers: (0..<depth).map { EncoderLayer(layers.scope($0), config: config) },
+                          layerNorm: LayerNormLayer(root.scope("encoder").scope("layer_norm"), dim: dim, eps: Self.encoderEps))
+        norm = LayerNormLayer(root.scope("norm"), dim: dim, eps: Self.normEps)
         positions = PositionEncoding(dim: dim)
+        try root.finish(model: "\(file) (slide encoder)")
     }
 
     /// The grid the model's positions live on, with `tileSize` / `coordScale` overrides.
@@ -108,29 +114,37 @@ public final class SlideEncoder: @unchecked Sendable {
         let workspace = Workspace(tokens: tokens, dim: dim, hidden: config.ffnDim)
 
         // tokens = [cls_token] + (proj(tile) + pos(cell)); the CLS position is zero.
-        x.update(from: clsToken.floatBase, count: dim)
+        x.update(from: clsToken.floatPointer, count: dim)
         tileEmbeds.withFloats { tiles in
-            patchEmbed.proj.forward(out: x + dim, inp: tiles.baseAddress!, rows: count)
+            patchEmbed.proj(out: x + dim, inp: tiles.baseAddress!, rows: count)
         }
         Parallel.forEach(count) { i in
             positions.add(column: cells[i].column, row: cells[i].row, to: x + (i + 1) * dim)
         }
 
-        var layerEmbeds = [norm(row: x)]
+        var layerEmbeds = [normedRow(x)]
         for (i, layer) in encoder.layers.enumerated() {
             layer.forward(x, tokens: tokens, workspace: workspace)
-            layerEmbeds.append(norm(row: x))
+            layerEmbeds.append(normedRow(x))
             progress?(i + 1, config.depth)
         }
-        encoder.layerNorm.forward(out: x, inp: x, rows: tokens)
-        let encoderOut = norm(row: x)
+        encoder.layerNorm(out: x, inp: x, rows: tokens)
+        let encoderOut = normedRow(x)
         var sums = [Double](repeating: 0, count: dim)
         for t in 1..<tokens {
             let row = x + t * dim
             for c in 0..<dim { sums[c] += Double(row[c]) }
         }
         let mean = sums.map { Float($0 / Double(count)) }
-        let globalPool = mean.withUnsafeBufferPointer { norm(row: $0.baseAddress!) }
+        let globalPool = mean.withUnsafeBufferPointer { normedRow($0.baseAddress!) }
         return SlideEmbeddings(layerEmbeds: layerEmbeds, encoderOutEmbed: encoderOut, globalPoolEmbed: globalPool)
+    }
+
+    /// `norm` (eps 1e-6) of one [D] row, as a new array.
+    func normedRow(_ row: UnsafePointer<Float>) -> [Float] {
+        [Float](unsafeUninitializedCapacity: config.embedDim) { buffer, count in
+            norm(out: buffer.baseAddress!, inp: row, rows: 1)
+            count = config.embedDim
+        }
     }
 }

@@ -1,8 +1,6 @@
 /// What can go wrong loading or running a slide encoder; every case says where.
 public enum SlideEncoderError: Error, CustomStringConvertible, Equatable {
     case noCheckpoint(directory: String)
-    case unsupportedFile(path: String)
-    case notAStateDict(path: String, reason: String)
     case missingTensor(name: String, file: String)
     case wrongShape(name: String, file: String, expected: [Int], actual: [Int])
     case badConfig(path: String, reason: String)
@@ -14,10 +12,6 @@ public enum SlideEncoderError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .noCheckpoint(let dir):
             return "\(dir): no slide encoder checkpoint (slide_encoder.safetensors, slide_encoder.pth, *.safetensors or *.pth)"
-        case .unsupportedFile(let path):
-            return "\(path): not a .safetensors or torch (.pth/.pt/.bin) checkpoint"
-        case .notAStateDict(let path, let reason):
-            return "\(path): not a slide encoder state dict: \(reason)"
         case .missingTensor(let name, let file):
             return "\(file): tensor '\(name)' is missing"
         case .wrongShape(let name, let file, let expected, let actual):

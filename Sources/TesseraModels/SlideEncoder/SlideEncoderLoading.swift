@@ -3,8 +3,8 @@ import TesseraCore
 import TesseraFormats
 
 extension SlideEncoder {
-    /// Loads a slide encoder from a checkpoint file (`.safetensors`, or a torch
-    /// `.pth`/`.pt`/`.bin` holding `{"model": state_dict}` or a bare state dict)
+    /// Loads a slide encoder from a checkpoint file (safetensors, or a torch
+    /// checkpoint holding `{"model": state_dict}` as prov-gigapath ships it)
     /// or from the directory holding one; `config.json` beside it is read when present.
     public static func load(path: String, heads: Int? = nil) throws -> SlideEncoder {
         let file = try checkpointFile(path)
@@ -36,27 +36,10 @@ extension SlideEncoder {
         throw SlideEncoderError.noCheckpoint(directory: path)
     }
 
-    /// The state dict in `file`, by extension.
+    /// The state dict in `file`: safetensors, or a torch zip / legacy checkpoint
+    /// (told apart by their first bytes) holding `{"model": state_dict}`, another
+    /// usual wrapper, or a bare state dict.
     static func stateDict(file: String) throws -> StateDict {
-        if file.hasSuffix(".safetensors") { return try SafeTensors.read(path: file) }
-        guard [".pth", ".pt", ".bin", ".tar"].contains(where: { file.hasSuffix($0) }) else {
-            throw SlideEncoderError.unsupportedFile(path: file)
-        }
-        var value = try TorchCheckpoint.read(path: file)
-        if case .dict(let items) = value,
-           let model = items.first(where: { if case .string("model") = $0.key { return true }; return false }) {
-            value = model.value
-        }
-        guard case .dict(let items) = value else {
-            throw SlideEncoderError.notAStateDict(path: file, reason: "top level is not a dict")
-        }
-        var dict = StateDict()
-        for (key, tensor) in items {
-            guard case .string(let name) = key, case .tensor(let t) = tensor else {
-                throw SlideEncoderError.notAStateDict(path: file, reason: "entries must map names to tensors")
-            }
-            dict.set(name, t)
-        }
-        return dict
+        try Checkpoint.open(path: file).stateDict
     }
 }

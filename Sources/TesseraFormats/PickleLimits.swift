@@ -1,0 +1,16 @@
+/// Bounds that keep a hostile pickle from exhausting memory or the call stack.
+/// Real torch pickles stay far below them (a GigaPath state dict uses about
+/// 3,000 memo entries and nests 5 deep).
+public struct PickleLimits: Sendable {
+    /// Values plus marks on the unpickler's stack.
+    public var maxStack = 1_000_000
+    /// Distinct memo keys.
+    public var maxMemo = 1_000_000
+    /// Nesting of the value built (containers in containers). Values are freed
+    /// recursively, so this also bounds the stack depth of their deallocation.
+    public var maxDepth = 1_000
+
+    public init() {}
+
+    public static let standard = PickleLimits()
+}

@@ -1,0 +1,38 @@
+/// Bounds-checked reads from untrusted bytes: every accessor returns nil
+/// instead of reading past the end, and offsets are checked for overflow.
+extension UnsafeRawBufferPointer {
+    /// The little-endian integer at `offset`, or nil when it does not fit.
+    func littleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T? {
+        guard offset >= 0, offset <= count - MemoryLayout<T>.size, let base = baseAddress else { return nil }
+        return T(littleEndian: (base + offset).loadUnaligned(as: T.self))
+    }
+
+    /// The bytes `offset ..< offset + length`, or nil when that range leaves the buffer.
+    func range(at offset: Int, length: Int) -> Range<Int>? {
+        guard offset >= 0, length >= 0, offset <= count, length <= count - offset else { return nil }
+        return offset..<(offset + length)
+    }
+}
+
+/// `a * b` and `a + b` that report overflow as nil (sizes from files are untrusted).
+enum Checked {
+    static func multiply(_ a: Int, _ b: Int) -> Int? {
+        let (r, o) = a.multipliedReportingOverflow(by: b)
+        return o ? nil : r
+    }
+
+    static func add(_ a: Int, _ b: Int) -> Int? {
+        let (r, o) = a.addingReportingOverflow(b)
+        return o ? nil : r
+    }
+
+    /// Product of `values`, nil on overflow or a negative factor.
+    static func product(_ values: [Int]) -> Int? {
+        var p = 1
+        for v in values {
+            guard v >= 0, let next = multiply(p, v) else { return nil }
+            p = next
+        }
+        return p
+    }
+}

@@ -1,0 +1,96 @@
+import TesseraCore
+
+/// A state dict and how it was found inside a checkpoint.
+public struct FoundStateDict {
+    public var stateDict: StateDict
+    /// The wrapper key used ("state_dict", "model", ...), nil for a plain dict of
+    /// tensors or a bare tensor.
+    public var wrapperKey: String?
+    /// Other wrapper keys of the checkpoint that also hold tensors (e.g. "state_dict_ema").
+    public var alternatives: [String]
+    /// True when the checkpoint was a single tensor (`torch.save(tensor)`).
+    public var isBareTensor: Bool
+    /// The prefix removed from every name ("module." of DistributedDataParallel), if any.
+    public var strippedPrefix: String?
+
+    /// A one-line account: "state_dict (module. stripped; also: state_dict_ema)".
+    public var wrapperDescription: String {
+        var text = isBareTensor ? "bare tensor" : wrapperKey ?? "plain dict"
+        var notes: [String] = []
+        if let prefix = strippedPrefix { notes.append("\(prefix) stripped") }
+        if !alternatives.isEmpty { notes.append("also: " + alternatives.joined(separator: ", ")) }
+        if !notes.isEmpty { text += " (" + notes.joined(separator: "; ") + ")" }
+        return text
+    }
+}
+
+/// Finds the name -> tensor mapping inside the wrappers seen in the wild:
+/// `{"state_dict": ...}`, `{"model": ...}`, `{"state_dict_ema": ...}` and the
+/// like, a plain dict of tensors, or a bare tensor. Entries that are not
+/// tensors (epoch, args, optimizer state, nested dicts) are ignored.
+public enum StateDictWrappers {
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Wrapper keys in order of preference when no key is asked for.
+    public static let preferredKeys = ["state_dict", "model", "state_dict_ema", "model_ema", "module", "net", "teacher"]
+
+    /// The name a bare tensor gets in its one-entry state dict.
+    public static let bareTensorName = "tensor"
+
+    /// The prefix `DistributedDataParallel` adds to every name.
+    public static let dataParallelPrefix = "module."
+
+    /// The state dict inside `value`; `key` picks a wrapper key (any key of the
+    /// top-level dict), otherwise the first of `preferredKeys` holding tensors,
+    /// otherwise the top-level dict itself.
+    public static func find(in value: PickleValue, key: String? = nil) throws -> FoundStateDict {
+        if let tensor = value.tensor {
+            guard key == nil else { throw Error(message: "a bare tensor has no key '\(key!)'") }
+            var dict = StateDict()
+            dict.set(bareTensorName, tensor)
+            return FoundStateDict(stateDict: dict, wrapperKey: nil, alternatives: [], isBareTensor: true, strippedPrefix: nil)
+        }
+        guard let entries = value.entries else { throw Error(message: "holds a \(value.kind), not a dict of tensors or a tensor") }
+        let topKeys = entries.compactMap(\.key.string)
+        let wrappers = topKeys.filter { hasTensors(value[$0]) }
+        let chosen: String?
+        if let key {
+            guard let inner = value[key] else {
+                throw Error(message: "no key '\(key)'; keys: \(topKeys.joined(separator: ", "))")
+            }
+            guard hasTensors(inner) else { throw Error(message: "'\(key)' holds no tensors (\(inner.kind))") }
+            chosen = key
+        } else {
+            chosen = preferredKeys.first(where: wrappers.contains) ?? (hasTensors(value) ? nil : wrappers.first)
+            if chosen == nil, !hasTensors(value) {
+                throw Error(message: "no tensors found; keys: \(topKeys.joined(separator: ", "))")
+            }
+        }
+        let inner = chosen.flatMap { value[$0] } ?? value
+        let (dict, prefix) = tensors(in: inner)
+        return FoundStateDict(stateDict: dict, wrapperKey: chosen, alternatives: wrappers.filter { $0 != chosen },
+                              isBareTensor: false, strippedPrefix: prefix)
+    }
+
+    /// True when `value` is a dict with at least one string key holding a tensor.
+    static func hasTensors(_ value: PickleValue?) -> Bool {
+        value?.entries?.contains { $0.key.string != nil && $0.value.tensor != nil } ?? false
+    }
+
+    /// The tensors of a dict under their string keys (a repeated key keeps its
+    /// first position and its last value, as in Python), with `module.` removed
+    /// when every name carries it.
+    private static func tensors(in value: PickleValue) -> (StateDict, String?) {
+        let pairs = (value.entries ?? []).compactMap { entry -> (String, Tensor)? in
+            guard let name = entry.key.string, let tensor = entry.value.tensor else { return nil }
+            return (name, tensor)
+        }
+        let strip = !pairs.isEmpty && pairs.allSatisfy { $0.0.hasPrefix(dataParallelPrefix) }
+        var dict = StateDict()
+        for (name, tensor) in pairs { dict.set(strip ? String(name.dropFirst(dataParallelPrefix.count)) : name, tensor) }
+        return (dict, strip ? dataParallelPrefix : nil)
+    }
+}

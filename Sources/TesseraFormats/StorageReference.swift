@@ -1,0 +1,44 @@
+import TesseraCore
+
+/// A persistent id naming a storage: `('storage', storage_type, key, location,
+/// numel)` in the zip format, plus `view_metadata` (`None` or `(view_key,
+/// offset, view_size)`) in the legacy format.
+struct StorageReference {
+    let dtype: DType
+    let key: String
+    /// Elements of the whole storage.
+    let count: Int
+    /// The legacy format's storage views: elements `offset ..< offset + count` of `key`, named `viewKey`.
+    let view: (viewKey: String, offset: Int, count: Int)?
+
+    /// The reference a persistent id holds, or nil for ids that do not name a storage.
+    init?(_ id: PickleValue) throws {
+        guard let items = id.items, let typeName = items.first?.string else {
+            throw PickleError("persistent id is a \(id.kind), not a tuple starting with a type name")
+        }
+        guard typeName == "storage" else { return nil }
+        guard items.count == 5 || items.count == 6 else {
+            throw PickleError("storage persistent id has \(items.count) fields, expected 5 or 6")
+        }
+        dtype = try TorchGlobals.storageType(items[1])
+        guard let key = items[2].string else { throw PickleError("storage key is a \(items[2].kind)") }
+        guard let count = items[4].int, count >= 0, Checked.multiply(count, dtype.size) != nil else {
+            throw PickleError("storage '\(key)' has an invalid element count (\(items[4].kind) \(items[4].int.map(String.init) ?? ""))")
+        }
+        self.key = key
+        self.count = count
+        if items.count == 6, let view = items[5].items {
+            guard view.count == 3, let viewKey = view[0].string, let offset = view[1].int, let size = view[2].int else {
+                throw PickleError("storage '\(key)' has malformed view metadata")
+            }
+            self.view = (viewKey, offset, size)
+        } else {
+            self.view = nil
+        }
+    }
+
+    /// What a persistent id that names no storage becomes: an inert record.
+    static func placeholder(_ id: PickleValue) -> PickleValue {
+        .object(className: "persistent id", arguments: id.items ?? [id], state: nil)
+    }
+}

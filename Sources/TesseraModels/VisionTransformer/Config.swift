@@ -1,0 +1,213 @@
+import Foundation
+import TesseraFormats
+
+extension VisionTransformer {
+    /// The feed-forward of a block: timm's `Mlp` (fc1 -> exact GELU -> fc2) or
+    /// `SwiGLUPacked` (fc1 -> split in halves a, b -> silu(a) * b -> fc2).
+    public enum MlpKind: String, Codable, Sendable {
+        case gelu
+        case swiGLUPacked
+    }
+
+    /// The hyper-parameters of a timm `VisionTransformer` that Tessera runs:
+    /// class token, absolute position embedding covering the class slot,
+    /// pre-norm blocks, final norm, class-token pooling, no head.
+    public struct Config: Equatable, Sendable {
+        /// timm's architecture name (the model's identity in outputs).
+        public var architecture: String
+        public var imageSize = 224
+        public var patchSize = 16
+        public var inChannels = 3
+        public var embedDim: Int
+        public var depth: Int
+        public var numHeads: Int
+        /// timm's `mlp_ratio`; fc1's width starts as int(embedDim * mlpRatio),
+        /// as timm computes it, and the loader takes the real one from the weights.
+        public var mlpRatio: Double = 4
+        /// Output width of fc1 (2F for SwiGLUPacked, whose fc2 takes F).
+        public var mlpHidden: Int
+        public var mlp: MlpKind = .gelu
+        /// timm's `init_values`: when set, every block has `ls1.gamma`, `ls2.gamma`.
+        public var layerScale = false
+        public var layerNormEps: Float = 1e-6
+
+        public init(architecture: String, imageSize: Int = 224, patchSize: Int = 16, inChannels: Int = 3,
+                    embedDim: Int, depth: Int, numHeads: Int, mlpRatio: Double = 4, mlp: MlpKind = .gelu,
+                    layerScale: Bool = false) {
+            self.architecture = architecture
+            self.imageSize = imageSize
+            self.patchSize = patchSize
+            self.inChannels = inChannels
+            self.embedDim = embedDim
+            self.depth = depth
+            self.numHeads = numHeads
+            self.mlpRatio = mlpRatio
+            self.mlpHidden = Int(Double(embedDim) * mlpRatio)
+            self.mlp = mlp
+            self.layerScale = layerScale
+        }
+
+        public var gridSize: Int { imageSize / patchSize }
+        /// Patch tokens plus the class token: 197 at 224 px with patch 16.
+        public var tokens: Int { gridSize * gridSize + 1 }
+        public var headDim: Int { embedDim / numHeads }
+        /// Input width of fc2: F = fc1's width, halved by SwiGLUPacked's gate.
+        public var mlpGated: Int { mlp == .swiGLUPacked ? mlpHidden / 2 : mlpHidden }
+
+        /// Parameters of the model this config describes (no head).
+        public var parameterCount: Int {
+            let d = embedDim, t = tokens
+            let patch = d * inChannels * patchSize * patchSize + d
+            let attention = 3 * d * d + 3 * d + d * d + d
+            let mlpParams = mlpHidden * d + mlpHidden + d * mlpGated + d
+            let block = 4 * d + attention + mlpParams + (layerScale ? 2 * d : 0)
+            return patch + d + t * d + depth * block + 2 * d
+        }
+
+        /// Multiply-adds of one image's forward pass, counted from the GEMMs and
+        /// attention products (element-wise work excluded); FLOPs are twice this.
+        public var multiplyAdds: Int {
+            let t = tokens, d = embedDim, f = mlpHidden, fc2In = mlpGated
+            let patch = (t - 1) * d * inChannels * patchSize * patchSize
+            let block = t * d * 3 * d + 2 * t * t * d + t * d * d + t * d * f + t * fc2In * d
+            return patch + depth * block
+        }
+    }
+}
+
+extension VisionTransformer.Config {
+    /// Architectures by name; `gigapath` is Prov-GigaPath's tile encoder.
+    public static let presets: [String: VisionTransformer.Config] = [
+        "vit_small_patch16_224": .init(architecture: "vit_small_patch16_224", embedDim: 384, depth: 12, numHeads: 6),
+        "vit_base_patch16_224": .init(architecture: "vit_base_patch16_224", embedDim: 768, depth: 12, numHeads: 12),
+        "vit_large_patch16_224": .init(architecture: "vit_large_patch16_224", embedDim: 1024, depth: 24, numHeads: 16),
+        "vit_giant_patch14_dinov2": .init(architecture: "vit_giant_patch14_dinov2", imageSize: 518, patchSize: 14,
+                                          embedDim: 1536, depth: 40, numHeads: 24, mlpRatio: 2.66667 * 2,
+                                          mlp: .swiGLUPacked, layerScale: true),
+        "gigapath": .init(architecture: "vit_giant_patch14_dinov2", imageSize: 224, patchSize: 16,
+                          embedDim: 1536, depth: 40, numHeads: 24, mlpRatio: 5.33334,
+                          mlp: .swiGLUPacked, layerScale: true),
+    ]
+
+    /// A preset by name (`hf_hub:prov-gigapath/prov-gigapath` means `gigapath`).
+    public static func preset(_ name: String) throws -> VisionTransformer.Config {
+        let key = name == "hf_hub:prov-gigapath/prov-gigapath" ? "gigapath" : name
+        guard let config = presets[key] else {
+            throw VisionTransformer.ConfigError.unknownArchitecture(
+                name, known: presets.keys.sorted())
+        }
+        return config
+    }
+}
+
+extension VisionTransformer {
+    public enum ConfigError: Error, CustomStringConvertible {
+        case unknownArchitecture(String, known: [String])
+        case unreadable(path: String, reason: String)
+        case cannotInfer(String)
+        case invalid(String)
+
+        public var description: String {
+            switch self {
+            case .unknownArchitecture(let name, let known):
+                return "unknown architecture '\(name)' (known: \(known.joined(separator: ", ")))"
+            case .unreadable(let path, let reason): return "\(path): \(reason)"
+            case .cannotInfer(let why): return "cannot infer the architecture from the weights: \(why)"
+            case .invalid(let why): return "invalid configuration: \(why)"
+            }
+        }
+    }
+
+    /// A Hugging Face timm `config.json`: `architecture` plus the `model_args`
+    /// that override the architecture's defaults.
+    public struct TimmConfig: Codable, Sendable {
+        public struct ModelArgs: Codable, Sendable {
+            public var imgSize: Int?
+            public var patchSize: Int?
+            public var inChans: Int?
+            public var embedDim: Int?
+            public var depth: Int?
+            public var numHeads: Int?
+            public var mlpRatio: Double?
+            public var initValues: Double?
+            public var numClasses: Int?
+
+            enum CodingKeys: String, CodingKey {
+                case imgSize = "img_size", patchSize = "patch_size", inChans = "in_chans"
+                case embedDim = "embed_dim", depth, numHeads = "num_heads", mlpRatio = "mlp_ratio"
+                case initValues = "init_values", numClasses = "num_classes"
+            }
+        }
+
+        public var architecture: String
+        public var numClasses: Int?
+        public var modelArgs: ModelArgs?
+
+        enum CodingKeys: String, CodingKey {
+            case architecture, numClasses = "num_classes", modelArgs = "model_args"
+        }
+
+        public static func read(path: String) throws -> TimmConfig {
+            do {
+                return try JSONDecoder().decode(TimmConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw ConfigError.unreadable(path: path, reason: "not a timm config.json (\(error))")
+            }
+        }
+
+        /// The architecture's preset with `model_args` applied.
+        public func resolved() throws -> Config {
+            var config = try Config.preset(architecture)
+            guard let args = modelArgs else { return config }
+            if let v = args.imgSize { config.imageSize = v }
+            if let v = args.patchSize { config.patchSize = v }
+            if let v = args.inChans { config.inChannels = v }
+            if let v = args.embedDim { config.embedDim = v }
+            if let v = args.depth { config.depth = v }
+            if let v = args.numHeads { config.numHeads = v }
+            if let v = args.mlpRatio { config.mlpRatio = v }
+            if let v = args.initValues { config.layerScale = v != 0 }
+            config.mlpHidden = Int(Double(config.embedDim) * config.mlpRatio)
+            if let classes = args.numClasses ?? numClasses, classes != 0 {
+                throw ConfigError.invalid("num_classes \(classes): Tessera runs the encoder without a head (num_classes 0)")
+            }
+            return config
+        }
+    }
+}
+
+extension VisionTransformer.Config {
+    /// The architecture a timm state dict implies: width, depth, patch size,
+    /// image size, MLP kind and LayerScale from the tensor shapes; the head
+    /// count cannot be seen in the weights, so it is `numHeads` or D/64.
+    public static func inferred(from dict: StateDict, numHeads: Int? = nil,
+                                architecture: String = "vit (inferred)") throws -> VisionTransformer.Config {
+        typealias E = VisionTransformer.ConfigError
+        guard let proj = dict["patch_embed.proj.weight"]?.shape, proj.count == 4, proj[2] == proj[3] else {
+            throw E.cannotInfer("no 4-d patch_embed.proj.weight")
+        }
+        let dim = proj[0]
+        guard let pos = dict["pos_embed"]?.shape, pos.count == 3, pos[2] == dim else {
+            throw E.cannotInfer("no pos_embed [1, tokens, \(dim)]")
+        }
+        let grid = Int(Double(pos[1] - 1).squareRoot())
+        guard grid * grid == pos[1] - 1 else { throw E.cannotInfer("pos_embed has \(pos[1]) tokens, not 1 + a square") }
+        var depth = 0
+        while dict["blocks.\(depth).norm1.weight"] != nil { depth += 1 }
+        guard depth > 0 else { throw E.cannotInfer("no blocks.0") }
+        guard let fc1 = dict["blocks.0.mlp.fc1.weight"]?.shape, let fc2 = dict["blocks.0.mlp.fc2.weight"]?.shape,
+              fc1.count == 2, fc2.count == 2 else { throw E.cannotInfer("no blocks.0.mlp.fc1/fc2 weights") }
+        let mlp: VisionTransformer.MlpKind
+        if fc1[0] == fc2[1] { mlp = .gelu }
+        else if fc1[0] == 2 * fc2[1] { mlp = .swiGLUPacked }
+        else { throw E.cannotInfer("fc1 out \(fc1[0]) and fc2 in \(fc2[1]) fit neither Mlp nor SwiGLUPacked") }
+        let heads = numHeads ?? max(1, dim / 64)
+        guard dim % heads == 0 else { throw E.invalid("embed dim \(dim) is not a multiple of \(heads) heads") }
+        var config = VisionTransformer.Config(
+            architecture: architecture, imageSize: grid * proj[2], patchSize: proj[2], inChannels: proj[1],
+            embedDim: dim, depth: depth, numHeads: heads, mlpRatio: Double(fc1[0]) / Double(dim),
+            mlp: mlp, layerScale: dict["blocks.0.ls1.gamma"] != nil)
+        config.mlpHidden = fc1[0]
+        return config
+    }
+}

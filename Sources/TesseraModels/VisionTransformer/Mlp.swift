@@ -1,0 +1,44 @@
+import TesseraCore
+
+extension VisionTransformer {
+    /// The block's feed-forward, fc1 -> gate -> fc2 (see `MlpKind`):
+    /// GELU: g = gelu(fc1(x)), [rows, H];  SwiGLUPacked: [a | b] = fc1(x), g = silu(a) ⊙ b, [rows, H/2].
+    public struct Mlp: Sendable {
+        public let kind: MlpKind
+        public let fc1: LinearLayer
+        public let fc2: LinearLayer
+
+        init(_ scope: WeightScope, config: Config) {
+            kind = config.mlp
+            fc1 = LinearLayer(scope.scope("fc1"), inFeatures: config.embedDim, outFeatures: config.mlpHidden)
+            fc2 = LinearLayer(scope.scope("fc2"), inFeatures: config.mlpGated, outFeatures: config.embedDim)
+        }
+
+        /// Floats of scratch `gate` needs per row: fc1's output, plus the gated half for SwiGLU.
+        public var scratchWidth: Int { fc1.outFeatures + (kind == .swiGLUPacked ? fc2.inFeatures : 0) }
+
+        /// The gated activations g[rows, fc2.inFeatures] (returned, inside `scratch`)
+        /// from x[rows, D]; scratch holds rows · scratchWidth floats.
+        public func gate(x: UnsafePointer<Float>, rows: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+            fc1(out: scratch, inp: x, rows: rows)
+            switch kind {
+            case .gelu:
+                GELU.forward(out: scratch, inp: scratch, count: rows * fc1.outFeatures)
+                return UnsafePointer(scratch)
+            case .swiGLUPacked:
+                let gated = scratch + rows * fc1.outFeatures
+                SwiGLU.forward(out: gated, inp: scratch, rows: rows, hidden: fc2.inFeatures)
+                return UnsafePointer(gated)
+            }
+        }
+    }
+
+    /// timm `LayerScale`: y = gamma ⊙ x, gamma [D] (blocks built with `init_values`).
+    public struct LayerScale: Sendable {
+        public let gamma: Tensor
+
+        init(_ scope: WeightScope, dim: Int) {
+            gamma = scope.tensor("gamma", shape: [dim])
+        }
+    }
+}

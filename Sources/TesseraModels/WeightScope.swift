@@ -1,0 +1,101 @@
+import TesseraCore
+import TesseraFormats
+
+/// Every way a state dict can disagree with the model built from it, gathered
+/// over the whole load so one error lists them all.
+public struct WeightMismatch: Error, CustomStringConvertible {
+    public struct Misshaped: Equatable, Sendable {
+        public let name: String
+        public let expected: [Int]
+        public let actual: [Int]
+        public init(name: String, expected: [Int], actual: [Int]) {
+            self.name = name
+            self.expected = expected
+            self.actual = actual
+        }
+    }
+    public let model: String
+    public let missing: [String]
+    public let unexpected: [String]
+    public let misshaped: [Misshaped]
+
+    public var description: String {
+        var lines = ["\(model): the weights do not match the model"]
+        if !missing.isEmpty { lines.append("  missing (\(missing.count)): " + missing.joined(separator: ", ")) }
+        if !unexpected.isEmpty { lines.append("  unexpected (\(unexpected.count)): " + unexpected.joined(separator: ", ")) }
+        for m in misshaped { lines.append("  \(m.name): expected shape \(m.expected), found \(m.actual)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A path into a state dict, walked the way the checkpoint keys nest
+/// (`scope("blocks").scope(3).scope("attn").tensor("qkv.weight", ...)`), in the
+/// manner of candle's `VarBuilder`. Problems are recorded, not thrown, so the
+/// whole model is walked; `finish()` then throws one `WeightMismatch`.
+public struct WeightScope {
+    final class Ledger {
+        let dict: StateDict
+        var used: Set<String> = []
+        var missing: [String] = []
+        var misshaped: [WeightMismatch.Misshaped] = []
+        init(_ dict: StateDict) { self.dict = dict }
+    }
+
+    let ledger: Ledger
+    public let prefix: String
+
+    public init(_ dict: StateDict) {
+        ledger = Ledger(dict)
+        prefix = ""
+    }
+
+    private init(ledger: Ledger, prefix: String) {
+        self.ledger = ledger
+        self.prefix = prefix
+    }
+
+    public func scope(_ name: String) -> WeightScope { WeightScope(ledger: ledger, prefix: key(name)) }
+    public func scope(_ index: Int) -> WeightScope { scope(String(index)) }
+
+    public func key(_ name: String) -> String { prefix.isEmpty ? name : prefix + "." + name }
+
+    /// Whether the state dict holds `name` under this scope.
+    public func contains(_ name: String) -> Bool { ledger.dict[key(name)] != nil }
+
+    /// The shape of `name` under this scope, if present.
+    public func shape(_ name: String) -> [Int]? { ledger.dict[key(name)]?.shape }
+
+    /// The tensor `name` as f32 (a zero-copy view when the file holds aligned
+    /// f32; other dtypes are converted once, here). A missing or mis-shaped
+    /// tensor is recorded and an empty placeholder returned.
+    public func tensor(_ name: String, shape: [Int]) -> Tensor {
+        let k = key(name)
+        guard let t = ledger.dict[k] else {
+            ledger.missing.append(k)
+            return Tensor(zeros: [0])
+        }
+        ledger.used.insert(k)
+        guard t.shape == shape else {
+            ledger.misshaped.append(.init(name: k, expected: shape, actual: t.shape))
+            return Tensor(zeros: [0])
+        }
+        return t.float32()
+    }
+
+    /// Throws when anything was missing or mis-shaped, or when the state dict
+    /// holds tensors the model never asked for.
+    public func finish(model: String) throws {
+        let unexpected = ledger.dict.names.filter { !ledger.used.contains($0) }
+        guard ledger.missing.isEmpty, ledger.misshaped.isEmpty, unexpected.isEmpty else {
+            throw WeightMismatch(model: model, missing: ledger.missing, unexpected: unexpected,
+                                 misshaped: ledger.misshaped)
+        }
+    }
+}
+
+extension Tensor {
+    /// The first element of an f32 tensor (weights are kept alive by their `Tensor`).
+    var floatPointer: UnsafePointer<Float> {
+        UnsafePointer(bytes.baseAddress!.assumingMemoryBound(to: Float.self))
+    }
+}

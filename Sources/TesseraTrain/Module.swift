@@ -1,1 +1,0 @@
-// TesseraTrain: backward passes, parameters, AdamW, training checkpoints.

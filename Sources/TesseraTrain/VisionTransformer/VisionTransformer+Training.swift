@@ -1,0 +1,147 @@
+import TesseraCore
+import TesseraFormats
+import TesseraModels
+
+extension VisionTransformer {
+    /// A model whose weights are the live buffers of `parameters` (views, not copies), so
+    /// that optimizer steps on the parameters are what the next forward pass computes with.
+    public init(training parameters: ParameterSet, config: Config) throws {
+        try self.init(weights: parameters.stateDict(), config: config)
+    }
+
+    /// What one block's backward pass needs from its forward pass (rows R = batch · tokens,
+    /// D = embed dim, F = fc1 width, G = fc2 input width, H = heads, T = tokens):
+    /// h1 = norm1(x) [R,D], mean1/rstd1 [R], qkv [R,3D], probs [B,H,T,T], a = attention [R,D],
+    /// p = proj(a) [R,D] (LayerScale only), mid = x + ls1(p) [R,D], h2 = norm2(mid) [R,D],
+    /// mean2/rstd2 [R], f = fc1(h2) [R,F], g = gate(f) [R,G], q = fc2(g) [R,D] (LayerScale only).
+    final class BlockCache {
+        let h1, mean1, rstd1, qkv, probs, a, p, mid, h2, mean2, rstd2, f, g, q: UnsafeMutablePointer<Float>
+
+        static func floats(_ c: Config, batch: Int) -> Int {
+            let r = batch * c.tokens, d = c.embedDim, ls = c.layerScale ? r * d : 0
+            return Arena.size([r * d, r, r, 3 * r * d, batch * c.numHeads * c.tokens * c.tokens, r * d, ls,
+                               r * d, r * d, r, r, r * c.mlpHidden, r * c.mlpGated, ls])
+        }
+
+        init(_ c: Config, batch: Int, arena: Arena) {
+            let r = batch * c.tokens, d = c.embedDim, ls = c.layerScale ? r * d : 0
+            h1 = arena.take(r * d); mean1 = arena.take(r); rstd1 = arena.take(r)
+            qkv = arena.take(3 * r * d); probs = arena.take(batch * c.numHeads * c.tokens * c.tokens)
+            a = arena.take(r * d); p = arena.take(ls); mid = arena.take(r * d); h2 = arena.take(r * d)
+            mean2 = arena.take(r); rstd2 = arena.take(r); f = arena.take(r * c.mlpHidden)
+            g = arena.take(r * c.mlpGated); q = arena.take(ls)
+        }
+    }
+
+    /// The activations of one micro-batch, planned up front: the im2col patches, every
+    /// block's input (the residual stream, depth + 1 states, the last being the final block's
+    /// output), the final norm's statistics of the class rows and the class embedding, and
+    /// the block caches: one per block, or a single shared one when `recompute` is set
+    /// (activation checkpointing: the backward pass re-runs each block's forward from its
+    /// saved input, trading one extra forward for depth-fold less memory).
+    public final class TrainingActivations: @unchecked Sendable {
+        public let batch: Int
+        public let recompute: Bool
+        let arena: Arena
+        let cols: UnsafeMutablePointer<Float>
+        let states: [UnsafeMutablePointer<Float>]
+        let clsMean, clsRstd, embedding: UnsafeMutablePointer<Float>
+        let caches: [BlockCache]
+        /// Backward scratch: the gradient of the residual stream dx [R,D], of a LayerScale
+        /// branch [R,D], of a block's narrow activations dh [R,D], of the gate input or packed
+        /// qkv dwide [R, max(3D, F)], and of the gate output dgate [R,G].
+        let dx, dbranch, dh, dwide, dgate: UnsafeMutablePointer<Float>
+
+        public init(config c: Config, batch: Int, recompute: Bool = false) {
+            self.batch = batch
+            self.recompute = recompute
+            let r = batch * c.tokens, d = c.embedDim
+            let colsCount = batch * (c.tokens - 1) * c.inChannels * c.patchSize * c.patchSize
+            let cacheCount = recompute ? 1 : c.depth
+            let wide = r * max(3 * d, c.mlpHidden)
+            let fixed = [colsCount, batch, batch, batch * d, r * d, r * d, r * d, wide, r * c.mlpGated]
+            let arena = Arena(floats: Arena.size(fixed + Array(repeating: r * d, count: c.depth + 1))
+                              + cacheCount * BlockCache.floats(c, batch: batch))
+            self.arena = arena
+            cols = arena.take(colsCount)
+            clsMean = arena.take(batch); clsRstd = arena.take(batch); embedding = arena.take(batch * d)
+            dx = arena.take(r * d); dbranch = arena.take(r * d); dh = arena.take(r * d)
+            dwide = arena.take(wide); dgate = arena.take(r * c.mlpGated)
+            states = (0...c.depth).map { _ in arena.take(r * d) }
+            caches = (0..<cacheCount).map { _ in BlockCache(c, batch: batch, arena: arena) }
+        }
+
+        /// Bytes of activation memory held.
+        public var byteCount: Int { arena.byteCount }
+        func cache(_ block: Int) -> BlockCache { caches[recompute ? 0 : block] }
+    }
+
+    /// The forward pass of `images` [batch, C, H, W] keeping what `backward` needs in
+    /// `activations` (planned for exactly this batch). Returns the output of the last block
+    /// [batch, tokens, D] (the distillation hidden state) and the class embedding
+    /// norm(x)[:, 0] [batch, D], both views into `activations`.
+    @discardableResult
+    public func forward(_ images: Tensor, activations act: TrainingActivations)
+        throws -> (lastHidden: UnsafePointer<Float>, embedding: UnsafePointer<Float>) {
+        let c = config, batch = act.batch, tokens = c.tokens, d = c.embedDim
+        guard images.dtype == .f32, images.shape == [batch, c.inChannels, c.imageSize, c.imageSize] else {
+            throw InputError.shape(images.shape, expected: [batch, c.inChannels, c.imageSize, c.imageSize])
+        }
+        // x0 = [cls | patch_embed(images)] + pos_embed; the patch rows go through states[1] as scratch.
+        let patches = act.states[1]
+        PatchEmbedding.forward(out: patches, cols: act.cols, image: images.f32, weight: patchEmbed.proj.weight.f32,
+                               bias: patchEmbed.proj.bias?.f32, batch: batch, channels: c.inChannels,
+                               height: c.imageSize, width: c.imageSize, patch: c.patchSize, dim: d)
+        TokenEmbedding.forward(out: act.states[0], patches: patches, cls: clsToken.f32, pos: posEmbed.f32,
+                               batch: batch, count: tokens - 1, dim: d)
+        for i in 0..<c.depth {
+            blockForward(i, activations: act)
+        }
+        // embedding[b] = norm(x[b, 0]), statistics kept for the backward pass.
+        let last = act.states[c.depth]
+        for b in 0..<batch {
+            LayerNorm.forward(out: act.embedding + b * d, mean: act.clsMean + b, rstd: act.clsRstd + b,
+                              inp: last + b * tokens * d, weight: norm.weight.f32, bias: norm.bias.f32,
+                              rows: 1, cols: d, eps: norm.eps)
+        }
+        return (UnsafePointer(last), UnsafePointer(act.embedding))
+    }
+
+    /// Block i from states[i] to states[i + 1], filling its cache:
+    /// mid = x + ls1(proj(attn(norm1(x)))),  out = mid + ls2(fc2(gate(fc1(norm2(mid))))).
+    func blockForward(_ i: Int, activations act: TrainingActivations) {
+        let c = config, blk = blocks[i], s = act.cache(i)
+        let rows = act.batch * c.tokens, d = c.embedDim
+        let x = act.states[i], out = act.states[i + 1]
+        LayerNorm.forward(out: s.h1, mean: s.mean1, rstd: s.rstd1, inp: x, weight: blk.norm1.weight.f32,
+                          bias: blk.norm1.bias.f32, rows: rows, cols: d, eps: blk.norm1.eps)
+        Linear.forward(out: s.qkv, inp: s.h1, weight: blk.attn.qkv.weight.f32, bias: blk.attn.qkv.bias?.f32,
+                       rows: rows, inFeatures: d, outFeatures: 3 * d)
+        TesseraCore.Attention.forward(out: s.a, probs: s.probs, qkv: s.qkv, batch: act.batch, tokens: c.tokens,
+                                      heads: c.numHeads, headDim: c.headDim)
+        addBranch(to: s.mid, from: x, layer: blk.attn.proj, input: s.a, scale: blk.ls1?.gamma, keep: s.p, rows: rows)
+        LayerNorm.forward(out: s.h2, mean: s.mean2, rstd: s.rstd2, inp: s.mid, weight: blk.norm2.weight.f32,
+                          bias: blk.norm2.bias.f32, rows: rows, cols: d, eps: blk.norm2.eps)
+        Linear.forward(out: s.f, inp: s.h2, weight: blk.mlp.fc1.weight.f32, bias: blk.mlp.fc1.bias?.f32,
+                       rows: rows, inFeatures: d, outFeatures: c.mlpHidden)
+        switch c.mlp {
+        case .gelu: GELU.forward(out: s.g, inp: s.f, count: rows * c.mlpHidden)
+        case .swiGLUPacked: SwiGLU.forward(out: s.g, inp: s.f, rows: rows, hidden: c.mlpGated)
+        }
+        addBranch(to: out, from: s.mid, layer: blk.mlp.fc2, input: s.g, scale: blk.ls2?.gamma, keep: s.q, rows: rows)
+    }
+
+    /// y = x + scale ⊙ layer(input) (scale = identity when nil); with a scale the product
+    /// layer(input) is kept in `keep` for the gradient of the scale.
+    private func addBranch(to y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, layer: LinearLayer,
+                           input: UnsafePointer<Float>, scale: Tensor?, keep: UnsafeMutablePointer<Float>, rows: Int) {
+        let d = layer.outFeatures
+        let product = scale == nil ? y : keep
+        Linear.forward(out: product, inp: input, weight: layer.weight.f32, bias: layer.bias?.f32,
+                       rows: rows, inFeatures: layer.inFeatures, outFeatures: d)
+        if let scale {
+            TesseraCore.LayerScale.forward(out: y, inp: keep, gamma: scale.f32, rows: rows, cols: d)
+        }
+        Residual.forward(x: y, inp: x, scale: nil, rows: rows, cols: d)
+    }
+}

@@ -1,0 +1,85 @@
+import TesseraCore
+import TesseraFormats
+import TesseraModels
+import TestSupport
+import XCTest
+
+/// `fixtures/preprocess/cases` (made by fixtures/make_png_cases.py): every PNG
+/// format against Pillow's `convert("RGB")`, then Pillow's resize + crop with a
+/// small pipeline (sizes in the file's metadata); corrupt files against errors.
+final class PNGCasesTests: XCTestCase {
+    static let formats = [
+        "grey1.png", "grey2.png", "grey4.png", "grey8_trns.png", "grey16.png",
+        "grey_alpha8.png", "grey_alpha16.png", "rgb8_trns_gamma.png", "rgb16.png", "rgba8.png", "rgba16.png",
+        "palette1.png", "palette2_trns.png", "palette4.png", "palette8_trns.png", "palette8_short.png",
+        "rgb8_interlaced.png", "grey1_interlaced.png", "palette4_interlaced.png", "grey16_interlaced.png",
+        "rgba16_interlaced.png",
+        "noise_160x100.png", "noise_13x9.png", "noise_24x30.png", "noise_400x23.png", "noise_binary_37x29.png",
+    ]
+
+    func testEveryFormatDecodesAndResamplesAsPillow() throws {
+        let expected = try Fixtures.load("preprocess/cases/expected.safetensors")
+        let resize = try XCTUnwrap(expected.metadata["resize"].flatMap { Int($0) })
+        let crop = try XCTUnwrap(expected.metadata["crop"].flatMap { Int($0) })
+        let pipeline = TilePreprocessor(resize: resize, crop: crop)
+        for name in Self.formats {
+            let image = try PNGDecoder().decode(path: Fixtures.path("preprocess/cases/" + name))
+            try assertEqual(image, try XCTUnwrap(expected[name + ".rgb"], name), "\(name) RGB")
+            try assertEqual(pipeline.cropped(image), try XCTUnwrap(expected[name + ".tile"], name), "\(name) tile")
+        }
+    }
+
+    func testCropLargerThanImagePadsWithZeros() throws {
+        let expected = try Fixtures.load("preprocess/cases/expected.safetensors")
+        let resize = try XCTUnwrap(expected.metadata["resize"].flatMap { Int($0) })
+        let crop = try XCTUnwrap(expected.metadata["padded_crop"].flatMap { Int($0) })
+        let image = try PNGDecoder().decode(path: Fixtures.path("preprocess/cases/noise_13x9.png"))
+        let tile = TilePreprocessor(resize: resize, crop: crop).cropped(image)
+        try assertEqual(tile, try XCTUnwrap(expected["noise_13x9.png.padded_tile"]), "padded tile")
+    }
+
+    func testCorruptFilesThrowNamingTheFile() throws {
+        let cases: [(String, (ImageDecodingError.Reason) -> Bool)] = [
+            ("corrupt_truncated.png", { if case .corrupt(let m) = $0 { return m.contains("truncated") }; return false }),
+            ("corrupt_crc_ihdr.png", { if case .corrupt(let m) = $0 { return m.contains("CRC") }; return false }),
+            ("corrupt_crc_idat.png", { if case .corrupt(let m) = $0 { return m.contains("CRC") }; return false }),
+            ("corrupt_zlib.png", { if case .corrupt = $0 { return true }; return false }),
+            ("corrupt_no_idat.png", { if case .corrupt = $0 { return true }; return false }),
+            ("corrupt_ihdr.png", { if case .corrupt = $0 { return true }; return false }),
+            ("corrupt_huge.png", { $0 == .tooLarge(width: 100_000, height: 100_000, limit: PNGDecoder.pillowPixelLimit) }),
+            ("corrupt_signature.png", { $0 == .notPNG }),
+            ("corrupt_empty.png", { $0 == .notPNG }),
+        ]
+        for (name, matches) in cases {
+            let path = Fixtures.path("preprocess/cases/" + name)
+            XCTAssertThrowsError(try PNGDecoder().decode(path: path), name) { error in
+                guard let error = error as? ImageDecodingError else { return XCTFail("\(name): \(error)") }
+                XCTAssertEqual(error.path, path)
+                XCTAssertTrue(matches(error.reason), "\(name): \(error)")
+                XCTAssertTrue(error.description.hasPrefix(path), error.description)
+            }
+        }
+    }
+
+    func testPixelLimitIsCheckedBeforeDecoding() throws {
+        let path = Fixtures.path("preprocess/cases/noise_160x100.png")
+        XCTAssertThrowsError(try PNGDecoder(maxPixels: 159 * 100).decode(path: path)) { error in
+            XCTAssertEqual((error as? ImageDecodingError)?.reason, .tooLarge(width: 160, height: 100, limit: 15_900))
+        }
+        XCTAssertNoThrow(try PNGDecoder(maxPixels: 160 * 100).decode(path: path))
+    }
+
+    func testMissingFileIsUnreadable() {
+        XCTAssertThrowsError(try PNGDecoder().decode(path: "/nonexistent/tile.png")) { error in
+            XCTAssertEqual((error as? ImageDecodingError)?.reason, .unreadable("No such file or directory"))
+        }
+    }
+
+    private func assertEqual(_ image: RGBImage, _ expected: Tensor, _ what: String) throws {
+        XCTAssertEqual(expected.dtype, .u8, what)
+        XCTAssertEqual([image.height, image.width, 3], expected.shape, what)
+        guard [image.height, image.width, 3] == expected.shape else { return }
+        let worst = zip(image.pixels, expected.bytes).map { abs(Int($0) - Int($1)) }.max() ?? 0
+        XCTAssertEqual(worst, 0, "\(what): max abs difference")
+    }
+}

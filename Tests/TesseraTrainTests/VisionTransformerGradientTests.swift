@@ -1,0 +1,82 @@
+import XCTest
+import TesseraCore
+import TesseraFormats
+import TesseraModels
+import TesseraTrain
+import TestSupport
+
+/// The ViT backward pass against PyTorch autograd (grad_README.txt):
+/// loss = mse(output of the last block, target_hidden) + mse(embedding, target_embedding).
+final class VisionTransformerGradientTests: XCTestCase {
+    struct Case {
+        let parameters: ParameterSet
+        let model: VisionTransformer
+        let input: Tensor
+        let golden: StateDict
+    }
+
+    static func load(_ fixture: String) throws -> Case {
+        let parameters = ParameterSet(try Fixtures.load("\(fixture)/model.safetensors"))
+        let config = try VisionTransformer.TimmConfig.read(path: Fixtures.path("\(fixture)/config.json")).resolved()
+        let model = try VisionTransformer(training: parameters, config: config)
+        let input = try XCTUnwrap(try Fixtures.load("\(fixture)/expected.safetensors")["input"])
+        return Case(parameters: parameters, model: model, input: input,
+                    golden: try Fixtures.load("\(fixture)/grad_expected.safetensors"))
+    }
+
+    /// Forward, the fixture's loss and its gradients, backward; returns the loss.
+    @discardableResult
+    static func lossAndBackward(_ c: Case, input: Tensor, activations: VisionTransformer.TrainingActivations,
+                                targetHidden: [Float], targetEmbedding: [Float]) throws -> Float {
+        let (hidden, embedding) = try c.model.forward(input, activations: activations)
+        let (lossH, dHidden) = mse(hidden, targetHidden)
+        let (lossE, dEmbedding) = mse(embedding, targetEmbedding)
+        try c.model.backward(activations: activations, hiddenGradients: [c.model.config.depth - 1: dHidden],
+                             embeddingGradient: dEmbedding, parameters: c.parameters)
+        return lossH + lossE
+    }
+
+    /// mean((y - t)^2) and its gradient 2 (y - t) / n.
+    static func mse(_ y: UnsafePointer<Float>, _ t: [Float]) -> (Float, [Float]) {
+        var sum: Double = 0
+        let grad = (0..<t.count).map { i -> Float in
+            let e = y[i] - t[i]
+            sum += Double(e) * Double(e)
+            return 2 * e / Float(t.count)
+        }
+        return (Float(sum / Double(t.count)), grad)
+    }
+
+    private func checkGradients(_ fixture: String) throws {
+        let c = try Self.load(fixture)
+        let batch = c.input.shape[0]
+        let act = VisionTransformer.TrainingActivations(config: c.model.config, batch: batch)
+        let loss = try Self.lossAndBackward(c, input: c.input, activations: act,
+                                            targetHidden: c.golden["target_hidden"]!.floats(),
+                                            targetEmbedding: c.golden["target_embedding"]!.floats())
+        XCTAssertLessThan(relativeError([loss], c.golden["loss"]!.floats()), 1e-5, "\(fixture) loss")
+        XCTAssertEqual(c.parameters.count, c.golden.names.filter { $0.hasPrefix("grad.") }.count)
+        for p in c.parameters.parameters {
+            let expected = try XCTUnwrap(c.golden["grad." + p.name], p.name)
+            XCTAssertLessThanOrEqual(relativeError(p.gradient.floats(), expected.floats()), 1e-4, "\(fixture) \(p.name)")
+        }
+
+        // Activation checkpointing recomputes the same numbers: identical gradients.
+        let grads = c.parameters.parameters.map { $0.gradient.converted(to: .f32) }
+        c.parameters.zeroGradients()
+        let lean = VisionTransformer.TrainingActivations(config: c.model.config, batch: batch, recompute: true)
+        XCTAssertLessThan(lean.byteCount, act.byteCount)
+        try Self.lossAndBackward(c, input: c.input, activations: lean,
+                                 targetHidden: c.golden["target_hidden"]!.floats(),
+                                 targetEmbedding: c.golden["target_embedding"]!.floats())
+        for (p, g) in zip(c.parameters.parameters, grads) {
+            XCTAssertTrue(p.gradient.isBitIdentical(to: g), "\(fixture) \(p.name) with recomputation")
+        }
+    }
+
+    func testStudentGradientsMatchAutograd() throws { try checkGradients("tile_student") }
+    func testTeacherGradientsMatchAutograd() throws { try checkGradients("tile_teacher") }
+}
+extension ParameterSet {
+    var count: Int { parameters.count }
+}
