@@ -43,6 +43,31 @@ final class VisionTransformerTests: XCTestCase {
         try Self.assertParity(model, fixture: "tile_student")
     }
 
+    /// Every weights file of both fixtures (safetensors, torch zip, legacy torch,
+    /// timm training checkpoint with `module.` keys) gives the reference outputs.
+    func testEveryCheckpointFormatMatchesReference() throws {
+        for fixture in ["tile_teacher", "tile_student"] {
+            for file in ["model.safetensors", "pytorch_model.bin", "legacy_format.bin", "train_checkpoint.pth.tar"] {
+                let checkpoint = try Checkpoint.open(path: Fixtures.path("\(fixture)/\(file)"))
+                let model = try VisionTransformer(weights: checkpoint.stateDict, config: Self.configJSON(fixture))
+                try Self.assertParity(model, fixture: fixture)
+            }
+        }
+    }
+
+    /// `load` on a Hugging Face directory reads its config.json; on a bare file
+    /// without an architecture it infers one from the shapes.
+    func testLoadFromDirectoryAndBareFile() throws {
+        let directory = try VisionTransformer.load(path: Fixtures.path("tile_teacher"))
+        XCTAssertEqual(directory.configSource, "config.json")
+        XCTAssertEqual(directory.model.config, try Self.configJSON("tile_teacher"))
+        try Self.assertParity(directory.model, fixture: "tile_teacher")
+        let bare = try VisionTransformer.load(path: Fixtures.path("tile_student/pytorch_model.bin"))
+        XCTAssertEqual(bare.configSource, "shapes")
+        XCTAssertEqual(bare.model.config.numHeads, 1, "D/64 without a config")
+        XCTAssertThrowsError(try VisionTransformer.load(path: Fixtures.path("tile_student"), architecture: "gigapath"))
+    }
+
     /// The embedding of an image does not depend on its batch companions, and a
     /// workspace planned for more images serves a smaller batch.
     func testSingleImageInLargerWorkspaceMatchesBatchRow() throws {

@@ -76,29 +76,39 @@ public struct VisionTransformer: Sendable {
         let batch = images.shape[0]
         let ws = workspace ?? makeWorkspace(batch: batch)
         guard batch <= ws.capacity else { throw InputError.workspace(batch: batch, capacity: ws.capacity) }
-        let tokens = c.tokens, d = c.embedDim, x = ws.stream
+        let tokens = c.tokens, d = c.embedDim
         let states = hiddenStates ? (0..<c.depth).map { _ in Tensor(zeros: [batch, tokens, d]) } : []
-
-        embed(images.float32().floatPointer, batch: batch, into: x, workspace: ws)
-        for (i, block) in blocks.enumerated() {
-            block(x, batch: batch, tokens: tokens, workspace: ws)
-            if hiddenStates {
-                states[i].withMutableFloats { $0.baseAddress!.update(from: x, count: batch * tokens * d) }
-            }
-        }
         let embedding = Tensor(zeros: [batch, d])
-        var normed: Tensor?
+        let normed = features ? Tensor(zeros: [batch, tokens, d]) : nil
         embedding.withMutableFloats { e in
-            if features {
-                let f = Tensor(zeros: [batch, tokens, d])
-                f.withMutableFloats { norm(out: $0.baseAddress!, inp: x, rows: batch * tokens) }
-                f.withFloats { for b in 0..<batch { (e.baseAddress! + b * d).update(from: $0.baseAddress! + b * tokens * d, count: d) } }
-                normed = f
-            } else {
-                for b in 0..<batch { norm(out: e.baseAddress! + b * d, inp: x + b * tokens * d, rows: 1) }
-            }
+            forward(images: images.float32().floatPointer, batch: batch, workspace: ws, embedding: e.baseAddress!,
+                    features: normed.map { UnsafeMutablePointer(mutating: $0.floatPointer) },
+                    hiddenStates: hiddenStates ? { i, x in
+                        states[i].withMutableFloats { $0.baseAddress!.update(from: x, count: batch * tokens * d) }
+                    } : nil)
         }
         return Output(embedding: embedding, features: normed, hiddenStates: states)
+    }
+
+    /// The forward pass over raw buffers: images [batch, C, H, W] -> embedding [batch, D],
+    /// and features [batch, tokens, D] when given. `hiddenStates(i, x)` sees block i's
+    /// output x [batch, tokens, D] (valid only during the call). batch <= workspace.capacity.
+    public func forward(images: UnsafePointer<Float>, batch: Int, workspace: Workspace,
+                        embedding: UnsafeMutablePointer<Float>, features: UnsafeMutablePointer<Float>? = nil,
+                        hiddenStates: ((Int, UnsafePointer<Float>) -> Void)? = nil) {
+        precondition(batch <= workspace.capacity, "batch \(batch) in a workspace for \(workspace.capacity)")
+        let tokens = config.tokens, d = config.embedDim, x = workspace.stream
+        embed(images, batch: batch, into: x, workspace: workspace)
+        for (i, block) in blocks.enumerated() {
+            block(x, batch: batch, tokens: tokens, workspace: workspace)
+            hiddenStates?(i, x)
+        }
+        if let features {
+            norm(out: features, inp: x, rows: batch * tokens)
+            for b in 0..<batch { (embedding + b * d).update(from: features + b * tokens * d, count: d) }
+        } else {
+            for b in 0..<batch { norm(out: embedding + b * d, inp: x + b * tokens * d, rows: 1) }
+        }
     }
 
     /// x[b] = [cls | patch_embed(images[b])] + pos_embed for every image b.

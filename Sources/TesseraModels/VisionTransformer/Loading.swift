@@ -1,0 +1,40 @@
+import Foundation
+import TesseraFormats
+
+extension VisionTransformer {
+    /// A tile encoder loaded from disk, with what identifies it in outputs.
+    public struct Loaded: Sendable {
+        public let model: VisionTransformer
+        /// The weights file that was read.
+        public let weightsPath: String
+        /// Where the architecture came from: "config.json", "preset", or "shapes".
+        public let configSource: String
+    }
+
+    /// Loads a Hugging Face timm directory (`config.json` + `model.safetensors` or
+    /// `pytorch_model.bin`) or a weights file in any form `Checkpoint.open` reads
+    /// (safetensors, torch zip or legacy, timm training checkpoints). The
+    /// architecture comes, in order, from the directory's `config.json`, from
+    /// `architecture` (a preset name), or from the shapes (heads = D/64). When both
+    /// a config.json and `architecture` are given they must agree.
+    public static func load(path: String, architecture: String? = nil) throws -> Loaded {
+        let checkpoint = try Checkpoint.open(path: path)
+        let configPath = (path.hasSuffix("/") ? path : path + "/") + "config.json"
+        let config: Config, source: String
+        if checkpoint.isDirectory, FileManager.default.fileExists(atPath: configPath) {
+            config = try TimmConfig.read(path: configPath).resolved()
+            source = "config.json"
+            if let architecture, try Config.preset(architecture).architecture != config.architecture {
+                throw ConfigError.invalid("--arch \(architecture) contradicts config.json's \(config.architecture)")
+            }
+        } else if let architecture {
+            config = try Config.preset(architecture)
+            source = "preset"
+        } else {
+            config = try Config.inferred(from: checkpoint.stateDict)
+            source = "shapes"
+        }
+        return Loaded(model: try VisionTransformer(weights: checkpoint.stateDict, config: config),
+                      weightsPath: checkpoint.weightsPath, configSource: source)
+    }
+}
