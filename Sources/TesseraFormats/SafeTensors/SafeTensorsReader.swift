@@ -9,13 +9,7 @@ public enum SafeTensors {
     /// Maps the file and returns its tensors as zero-copy views, in data order.
     /// Everything is validated before the first tensor is made.
     public static func read(path: String) throws -> StateDict {
-        let file: MappedFile
-        do {
-            file = try MappedFile(path: path)
-        } catch MappedFile.Error.open(_, let errno), MappedFile.Error.map(_, let errno) {
-            throw FormatError(path: path, problem: .io(operation: "open", errno: errno))
-        }
-        return try read(file)
+        try read(MappedFile.checked(path))
     }
 
     static func read(_ file: MappedFile) throws -> StateDict {
