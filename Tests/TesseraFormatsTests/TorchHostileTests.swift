@@ -26,6 +26,7 @@ final class TorchHostileTests: XCTestCase {
         "pt_size_overflow.pt": "overflows",
         "pt_stride_overflow.pt": "overflows",
         "pt_memo_bomb.pt": "holds a list",
+        "pt_shared_list_quadratic.pt": "more than 10000000 values copied",
         "pt_nesting_100000.pt": "nested deeper than 1000",
         "pt_nesting_tuple1_100000.pt": "nested deeper than 1000",
         "pt_huge_binunicode.pt": "length 4294967280 exceeds",
