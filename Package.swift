@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "TesseraModels", dependencies: ["TesseraCore", "TesseraFormats", "CPNG"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
+        .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain"],
+                          path: "Sources/TesseraTrainBench", swiftSettings: fast),
         .executableTarget(name: "tessera", dependencies: [
             "TesseraCore", "TesseraFormats", "TesseraModels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

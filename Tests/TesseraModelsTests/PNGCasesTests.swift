@@ -5,8 +5,9 @@ import TestSupport
 import XCTest
 
 /// `fixtures/preprocess/cases` (made by fixtures/make_png_cases.py): every PNG
-/// format against Pillow's `convert("RGB")`, then Pillow's resize + crop with a
-/// small pipeline (sizes in the file's metadata); corrupt files against errors.
+/// format against Pillow's `convert("RGB")`, then Pillow's whole resize and the
+/// resize + crop of a small pipeline (sizes in the file's metadata); corrupt
+/// files against errors.
 final class PNGCasesTests: XCTestCase {
     static let formats = [
         "grey1.png", "grey2.png", "grey4.png", "grey8_trns.png", "grey16.png",
@@ -25,6 +26,10 @@ final class PNGCasesTests: XCTestCase {
         for name in Self.formats {
             let image = try PNGDecoder().decode(path: Fixtures.path("preprocess/cases/" + name))
             try assertEqual(image, try XCTUnwrap(expected[name + ".rgb"], name), "\(name) RGB")
+            let size = pipeline.resizedSize(width: image.width, height: image.height)
+            let resized = BicubicResampler(inputWidth: image.width, inputHeight: image.height,
+                                           outputWidth: size.width, outputHeight: size.height).resize(image)
+            try assertEqual(resized, try XCTUnwrap(expected[name + ".resized"], name), "\(name) resized")
             try assertEqual(pipeline.cropped(image), try XCTUnwrap(expected[name + ".tile"], name), "\(name) tile")
         }
     }
@@ -36,6 +41,26 @@ final class PNGCasesTests: XCTestCase {
         let image = try PNGDecoder().decode(path: Fixtures.path("preprocess/cases/noise_13x9.png"))
         let tile = TilePreprocessor(resize: resize, crop: crop).cropped(image)
         try assertEqual(tile, try XCTUnwrap(expected["noise_13x9.png.padded_tile"]), "padded tile")
+    }
+
+    /// A 2 x 200,000 strip resizes to 256 x 25,600,000 (6.5 G pixels): only the
+    /// 224 x 224 crop may be computed. It must equal the same crop of a
+    /// resampler whose window is given explicitly.
+    func testExtremeAspectRatioComputesOnlyTheCrop() {
+        var strip = RGBImage(width: 2, height: 200_000)
+        for i in 0..<strip.pixels.count { strip.pixels[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
+        let pipeline = TilePreprocessor.gigapath
+        let tile = pipeline.cropped(strip)
+        XCTAssertEqual([tile.width, tile.height], [224, 224])
+        let size = pipeline.resizedSize(width: 2, height: 200_000)
+        let origin = pipeline.cropOrigin(width: size.width, height: size.height)
+        let window = BicubicResampler(inputWidth: 2, inputHeight: 200_000,
+                                      outputWidth: size.width, outputHeight: size.height,
+                                      columns: 0..<size.width, rows: origin.y..<(origin.y + 224)).resize(strip)
+        for y in 0..<224 {
+            let row = (y * size.width + origin.x) * 3
+            XCTAssertEqual(tile.pixels[(y * 224) * 3..<(y * 224 + 224) * 3], window.pixels[row..<row + 224 * 3], "row \(y)")
+        }
     }
 
     func testCorruptFilesThrowNamingTheFile() throws {

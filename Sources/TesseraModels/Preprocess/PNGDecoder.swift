@@ -65,10 +65,12 @@ public struct PNGDecoder: Sendable {
                 throw failure()
             }
             let (w, h) = (Int(width), Int(height))
-            guard w.multipliedReportingOverflow(by: h).partialValue <= maxPixels, w <= maxPixels, h <= maxPixels else {
+            let pixels = w.multipliedReportingOverflow(by: h)
+            let size = rowBytes.multipliedReportingOverflow(by: h)
+            guard !pixels.overflow, pixels.partialValue <= maxPixels, !size.overflow else {
                 throw ImageDecodingError(path: name, reason: .tooLarge(width: w, height: h, limit: maxPixels))
             }
-            var samples = [UInt8](repeating: 0, count: rowBytes * h)
+            var samples = [UInt8](repeating: 0, count: size.partialValue)
             let ok = samples.withUnsafeMutableBufferPointer { buffer -> Int32 in
                 var rows = (0..<h).map { Optional(buffer.baseAddress! + $0 * rowBytes) }
                 return rows.withUnsafeMutableBufferPointer { tessera_png_read_pixels(png, info, $0.baseAddress) }

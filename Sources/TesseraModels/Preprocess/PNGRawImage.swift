@@ -43,6 +43,10 @@ struct PNGRawImage {
                     for y in 0..<height {
                         let row = src.baseAddress! + y * rowBytes
                         let outRow = dst.baseAddress! + y * width * 3
+                        if colorType == 2 && !wide {  // already 8-bit RGB: the common tile
+                            outRow.update(from: row, count: width * 3)
+                            continue
+                        }
                         if colorType == 0 && wide {
                             for x in 0..<width {
                                 let v: UInt8 = row[2 * x] != 0 ? 255 : row[2 * x + 1]

@@ -1,6 +1,8 @@
 /// Pillow's fixed-point bicubic weights for resampling one axis from
-/// `inputSize` to `outputSize` samples (Pillow's `precompute_coeffs` +
-/// `normalize_coeffs_8bpc`, re-derived):
+/// `inputSize` to `outputSize` samples, for the output positions in `outputs`
+/// only (each position's weights depend on nothing else, so a window of the
+/// resized image costs only its own taps). Pillow's `precompute_coeffs` +
+/// `normalize_coeffs_8bpc`, re-derived:
 ///
 ///     scale   = in / out,   filterscale = max(scale, 1)      (antialias when shrinking)
 ///     support = 2 * filterscale                              (bicubic support is 2)
@@ -17,7 +19,7 @@ struct ResampleTaps {
     /// Fractional bits of the weights: 32 - 8 (pixel) - 2 (overshoot headroom).
     static let precisionBits: Int32 = 22
 
-    /// First input index for each output position.
+    /// First input index for each output position of the window.
     let first: [Int]
     /// Number of taps for each output position.
     let count: [Int]
@@ -25,17 +27,17 @@ struct ResampleTaps {
     let weights: [Int32]
     let stride: Int
 
-    init(inputSize: Int, outputSize: Int) {
+    init(inputSize: Int, outputSize: Int, outputs: Range<Int>) {
         let scale = Double(Float(inputSize)) / Double(outputSize)
         let filterscale = max(scale, 1)
         let support = 2 * filterscale
         let inverse = 1.0 / filterscale
         stride = Int(support.rounded(.up)) * 2 + 1
-        var first = [Int](repeating: 0, count: outputSize)
-        var count = [Int](repeating: 0, count: outputSize)
-        var weights = [Int32](repeating: 0, count: outputSize * stride)
+        var first = [Int](repeating: 0, count: outputs.count)
+        var count = [Int](repeating: 0, count: outputs.count)
+        var weights = [Int32](repeating: 0, count: outputs.count * stride)
         var w = [Double](repeating: 0, count: stride)
-        for o in 0..<outputSize {
+        for (slot, o) in outputs.enumerated() {
             let center = (Double(o) + 0.5) * scale
             let lo = max(0, Int(center - support + 0.5))
             let hi = min(inputSize, Int(center + support + 0.5))
@@ -48,10 +50,10 @@ struct ResampleTaps {
             for i in 0..<n {
                 let normalised = sum != 0 ? w[i] / sum : w[i]
                 let fixed = normalised * Double(1 << Self.precisionBits)
-                weights[o * stride + i] = Int32(normalised < 0 ? -0.5 + fixed : 0.5 + fixed)
+                weights[slot * stride + i] = Int32(normalised < 0 ? -0.5 + fixed : 0.5 + fixed)
             }
-            first[o] = lo
-            count[o] = n
+            first[slot] = lo
+            count[slot] = n
         }
         self.first = first
         self.count = count
@@ -68,7 +70,8 @@ struct ResampleTaps {
         return 0
     }
 
-    /// Rows (or columns) of the input that any output reads: `first[0] ..< last end`.
+    /// Input positions any output of the window reads (both ends grow with the
+    /// output position, so: the first one's start ..< the last one's end).
     var inputSpan: Range<Int> {
         guard let lastFirst = first.last, let lastCount = count.last, let start = first.first else { return 0..<0 }
         return start..<(lastFirst + lastCount)

@@ -13,10 +13,10 @@ import TesseraCore
 /// - ToTensor + Normalize, in Float32 as torch computes them:
 ///   `(Float(v) / 255 - mean[c]) / std[c]`, channel-first [3, crop, crop].
 public struct TilePreprocessor: Equatable, Sendable {
-    public var resize: Int
-    public var crop: Int
-    public var mean: [Float]
-    public var std: [Float]
+    public let resize: Int
+    public let crop: Int
+    public let mean: [Float]
+    public let std: [Float]
 
     /// prov-gigapath's transform: Resize(256), CenterCrop(224), ImageNet mean/std.
     public static let gigapath = TilePreprocessor()
@@ -43,37 +43,37 @@ public struct TilePreprocessor: Equatable, Sendable {
         return width <= height ? (resize, newLong) : (newLong, resize)
     }
 
-    /// Resize then center crop: the uint8 [crop, crop, 3] tile before ToTensor
-    /// (the image Pillow would hand to ToTensor).
-    public func cropped(_ image: RGBImage) -> RGBImage {
-        let size = resizedSize(width: image.width, height: image.height)
-        var resized = image
-        if size.width != image.width || size.height != image.height {
-            resized = BicubicResampler(inputWidth: image.width, inputHeight: image.height,
-                                       outputWidth: size.width, outputHeight: size.height).resize(image)
-        }
-        return centerCrop(resized)
-    }
-
-    /// torchvision's `CenterCrop(crop)` on an RGB image.
-    public func centerCrop(_ image: RGBImage) -> RGBImage {
-        // Padding (image smaller than the crop) is a negative offset: outside pixels stay 0.
+    /// Top-left corner of torchvision's `CenterCrop(crop)` in an image of this
+    /// size: round((size - crop) / 2), halves to even; negative when the image is
+    /// smaller than the crop (torchvision pads (crop - size) // 2 zeros first).
+    public func cropOrigin(width: Int, height: Int) -> (x: Int, y: Int) {
         func offset(_ size: Int) -> Int {
             if size < crop { return -((crop - size) / 2) }
             return Int((Double(size - crop) / 2).rounded(.toNearestOrEven))
         }
-        let top = offset(image.height), left = offset(image.width)
+        return (offset(width), offset(height))
+    }
+
+    /// Resize then center crop: the uint8 [crop, crop, 3] tile before ToTensor
+    /// (the image Pillow would hand to ToTensor). Only the cropped window of the
+    /// resized image is computed, with the same bytes as resizing it whole.
+    public func cropped(_ image: RGBImage) -> RGBImage {
+        let size = resizedSize(width: image.width, height: image.height)
+        let origin = cropOrigin(width: size.width, height: size.height)
+        let columns = max(0, origin.x)..<min(size.width, origin.x + crop)
+        let rows = max(0, origin.y)..<min(size.height, origin.y + crop)
+        let window = BicubicResampler(inputWidth: image.width, inputHeight: image.height,
+                                      outputWidth: size.width, outputHeight: size.height,
+                                      columns: columns, rows: rows).resize(image)
+        if window.width == crop && window.height == crop { return window }
+        // Padded: place the window in a zero tile.
         var out = RGBImage(width: crop, height: crop)
-        let columns = max(0, left)..<min(image.width, left + crop)
-        guard !columns.isEmpty else { return out }
-        image.pixels.withUnsafeBufferPointer { src in
+        let dx = columns.lowerBound - origin.x, dy = rows.lowerBound - origin.y
+        window.pixels.withUnsafeBufferPointer { src in
             out.pixels.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<crop {
-                    let sy = y + top
-                    guard sy >= 0 && sy < image.height else { continue }
-                    let from = src.baseAddress! + (sy * image.width + columns.lowerBound) * 3
-                    let to = dst.baseAddress! + (y * crop + columns.lowerBound - left) * 3
-                    to.update(from: from, count: columns.count * 3)
+                for y in 0..<window.height {
+                    (dst.baseAddress! + ((y + dy) * crop + dx) * 3)
+                        .update(from: src.baseAddress! + y * window.width * 3, count: window.width * 3)
                 }
             }
         }

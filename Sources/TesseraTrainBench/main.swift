@@ -1,0 +1,73 @@
+// tessera-train-bench: times full training steps (forward + backward + AdamW) of a
+// freshly initialised timm ViT on random images, for bench/train_step.py.
+// Usage: tessera-train-bench [architecture] [batch] [steps] [threads] [--recompute]
+// Prints one JSON line: per-step seconds, peak resident memory, activation bytes.
+import Foundation
+import TesseraCore
+import TesseraModels
+import TesseraTrain
+
+let args = CommandLine.arguments.dropFirst().filter { !$0.hasPrefix("--") }
+let architecture = args.first ?? "vit_base_patch16_224"
+let batch = args.count > 1 ? Int(args[args.startIndex + 1]) ?? 4 : 4
+let steps = args.count > 2 ? Int(args[args.startIndex + 2]) ?? 3 : 3
+if args.count > 3, let threads = Int(args[args.startIndex + 3]) { Parallel.threadCount = threads }
+let recompute = CommandLine.arguments.contains("--recompute")
+
+guard let config = VisionTransformer.Config.presets[architecture] else {
+    FileHandle.standardError.write(Data("unknown architecture \(architecture)\n".utf8))
+    exit(2)
+}
+let parameters = ParameterSet(freshViT: config, seed: 0)
+let model = try VisionTransformer(training: parameters, config: config)
+let trainer = Trainer(parameters: parameters, optimizer: AdamW(), schedule: .constant(1e-4), seed: 1)
+let act = VisionTransformer.TrainingActivations(config: config, batch: batch, recompute: recompute)
+
+var rng = RandomGenerator(seed: 2)
+let images = Tensor(shape: [batch, config.inChannels, config.imageSize, config.imageSize],
+                    floats: (0..<(batch * config.inChannels * config.imageSize * config.imageSize)).map { _ in Float(rng.normal()) })
+let hiddenCount = batch * config.tokens * config.embedDim, embeddingCount = batch * config.embedDim
+let targetHidden = (0..<hiddenCount).map { _ in Float(rng.normal()) }
+let targetEmbedding = (0..<embeddingCount).map { _ in Float(rng.normal()) }
+
+/// The fixtures' distillation loss: mse(last block output) + mse(embedding).
+func mseGradient(_ y: UnsafePointer<Float>, _ t: [Float]) -> (Float, [Float]) {
+    var loss: Float = 0
+    let g = (0..<t.count).map { i -> Float in
+        let e = y[i] - t[i]
+        loss += e * e
+        return 2 * e / Float(t.count)
+    }
+    return (loss / Float(t.count), g)
+}
+
+/// CPU seconds used by the process so far (all threads).
+func processCPU() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
+
+var times: [Double] = [], cpu: [Double] = []
+var lastLoss: Float = 0
+for _ in 0..<steps {
+    let start = DispatchTime.now().uptimeNanoseconds, startCPU = processCPU()
+    let report = try trainer.step { _ in
+        let (hidden, embedding) = try model.forward(images, activations: act)
+        let (l1, dh) = mseGradient(hidden, targetHidden)
+        let (l2, de) = mseGradient(embedding, targetEmbedding)
+        try model.backward(activations: act, hiddenGradients: [config.depth - 1: dh], embeddingGradient: de,
+                           parameters: parameters)
+        return l1 + l2
+    }
+    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    cpu.append(processCPU() - startCPU)
+    lastLoss = report.loss
+}
+var usage = rusage()
+getrusage(RUSAGE_SELF.rawValue, &usage)
+let peakMB = Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
+let sorted = times.sorted()
+print("{\"impl\": \"tessera\", \"architecture\": \"\(architecture)\", \"batch\": \(batch), \"threads\": \(Parallel.threadCount), "
+      + "\"recompute\": \(recompute), \"step_s\": \(times), \"step_cpu_s\": \(cpu), \"median_s\": \(sorted[sorted.count / 2]), "
+      + "\"peak_rss_mb\": \(peakMB), \"activation_mb\": \(Double(act.byteCount) / 1048576), \"loss\": \(lastLoss)}")
