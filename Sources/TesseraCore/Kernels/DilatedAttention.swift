@@ -1,0 +1,263 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// LongNet dilated attention, exactly as prov-gigapath's torchscale
+/// `DilatedAttention` computes it (MODELS.md §3), in O(tokens * dim) memory.
+///
+/// For each branch (segment length sl, ratio r), with n tokens and H heads:
+/// sl' = min(sl, n); the sequence is cut into segments of sl' (the last one
+/// zero-padded), each segment zero-padded to a multiple of r. The head count is
+/// padded to H' = multiple of r; head group j = heads [j*H'/r, (j+1)*H'/r) attends,
+/// inside each segment, among the positions p with p mod r == j only: softmax
+/// attention with scale headDim^-0.5, padded keys included (logit 0, value 0),
+/// keeping each row's log-sum-exp. A (position, head) a branch does not see gets
+/// output 0 and lse -1e8. The branches merge per (position, head) with weights
+/// softmax over branches of lse.
+///
+/// Quirks kept from the reference: an lse of exactly 0 counts as "not seen"
+/// (-1e8); the branch outputs are laid out segment after segment at the padded
+/// segment length, so when sl' is not a multiple of r (only sl = 185363 with
+/// r = 8 and more than 185363 tokens) later positions receive the outputs of
+/// shifted, possibly padded (all-zero) queries.
+///
+/// Memory: the merged output itself plus two floats per (position, head); the
+/// scores exist only per block of `queryBlock` query rows of one head group.
+public enum DilatedAttention {
+    /// One (segment length, dilation ratio) pair of the attention.
+    public struct Branch: Sendable, Equatable {
+        public var segmentLength: Int
+        public var ratio: Int
+        public init(segmentLength: Int, ratio: Int) {
+            self.segmentLength = segmentLength
+            self.ratio = ratio
+        }
+    }
+
+    /// Query rows per score block: [queryBlock, keys] scores stay in cache.
+    static let queryBlock = 128
+
+    /// The lse the reference gives a (position, head) a branch does not see.
+    static let unseenLSE: Float = -1e8
+
+    /// out[tokens, heads*headDim] = dilated attention of q, k, v [tokens, heads*headDim],
+    /// head h at columns h*headDim..<(h+1)*headDim. `out` must not alias q, k or v.
+    /// Segments, heads and query blocks of a branch run in parallel.
+    public static func forward(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
+                               k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                               tokens: Int, heads: Int, headDim: Int, branches: [Branch]) {
+        let dim = heads * headDim
+        out.initialize(repeating: 0, count: tokens * dim)
+        guard tokens > 0, heads > 0 else { return }
+        let merge = Merge(tokens: tokens, heads: heads, headDim: headDim, out: out)
+        defer { merge.deallocate() }
+        for branch in branches {
+            let g = Geometry(tokens: tokens, heads: heads, branch: branch)
+            let items = g.segments * heads * g.queryBlocks
+            Parallel.chunks(items) { range in
+                let scratch = Scratch(groupLength: g.groupLength, headDim: headDim)
+                defer { scratch.deallocate() }
+                for item in range {
+                    attend(item: item, geometry: g, q: q, k: k, v: v, headDim: headDim,
+                           scratch: scratch, merge: merge)
+                }
+            }
+        }
+        merge.normalise()
+    }
+
+    /// Where one branch puts things.
+    struct Geometry {
+        let tokens: Int, heads: Int, ratio: Int
+        /// sl' = min(sl, n): segment length before padding.
+        let segmentLength: Int
+        let segments: Int
+        /// sl' rounded up to a multiple of r: the stride of the outputs.
+        let paddedSegment: Int
+        /// Positions of one head group in one segment (padding included).
+        let groupLength: Int
+        /// H'/r, with H' the head count padded to a multiple of r.
+        let headsPerGroup: Int
+        let queryBlocks: Int
+
+        init(tokens: Int, heads: Int, branch: Branch) {
+            self.tokens = tokens
+            self.heads = heads
+            ratio = max(1, branch.ratio)
+            segmentLength = max(1, min(branch.segmentLength, tokens))
+            segments = (tokens + segmentLength - 1) / segmentLength
+            paddedSegment = (segmentLength + ratio - 1) / ratio * ratio
+            groupLength = paddedSegment / ratio
+            headsPerGroup = (heads + ratio - 1) / ratio
+            queryBlocks = (groupLength + DilatedAttention.queryBlock - 1) / DilatedAttention.queryBlock
+        }
+    }
+
+    /// Per-worker buffers.
+    struct Scratch {
+        let scores: UnsafeMutablePointer<Float>   // [queryBlock, groupLength]
+        let rowOut: UnsafeMutablePointer<Float>   // [queryBlock, headDim]
+        let lse: UnsafeMutablePointer<Float>      // [queryBlock]
+        let invSum: UnsafeMutablePointer<Float>   // [queryBlock]
+
+        init(groupLength: Int, headDim: Int) {
+            scores = .allocate(capacity: queryBlock * groupLength)
+            rowOut = .allocate(capacity: queryBlock * headDim)
+            lse = .allocate(capacity: queryBlock)
+            invSum = .allocate(capacity: queryBlock)
+        }
+
+        func deallocate() {
+            scores.deallocate(); rowOut.deallocate(); lse.deallocate(); invSum.deallocate()
+        }
+    }
+
+    /// One block of query rows of one head in one segment of one branch.
+    static func attend(item: Int, geometry g: Geometry, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                       v: UnsafePointer<Float>, headDim: Int, scratch: Scratch, merge: Merge) {
+        let r = g.ratio, dim = g.heads * headDim
+        let block = item % g.queryBlocks
+        let head = (item / g.queryBlocks) % g.heads
+        let segment = item / (g.queryBlocks * g.heads)
+        let group = head / g.headsPerGroup
+
+        // Group row i is segment offset group + r*i. Rows below `keys` are real
+        // tokens; the rest are zero padding (keys: logit 0, value 0).
+        let segmentStart = segment * g.segmentLength
+        let limit = min(g.segmentLength, g.tokens - segmentStart)
+        let keys = limit > group ? (limit - 1 - group) / r + 1 : 0
+        let paddingKeys = g.groupLength - keys
+        // Output row of group row i (the reference's padded layout); rows past the end are dropped.
+        let outStart = segment * g.paddedSegment + group
+        let visibleRows = outStart < g.tokens ? min(g.groupLength, (g.tokens - 1 - outStart) / r + 1) : 0
+        let rowBegin = block * queryBlock, rowEnd = min(rowBegin + queryBlock, visibleRows)
+        guard rowBegin < rowEnd else { return }
+
+        let rowStride = r * dim
+        let base = (segmentStart + group) * dim + head * headDim
+        let realEnd = min(rowEnd, keys)
+        if rowBegin < realEnd {
+            let rows = realEnd - rowBegin
+            let scale = Float(1 / Double(headDim).squareRoot())
+            // scores[t, s] = scale * q[t] · k[s]
+            GEMM.sgemm(transB: true, m: rows, n: keys, k: headDim, alpha: scale,
+                       a: q + base + rowBegin * rowStride, lda: rowStride, b: k + base, ldb: rowStride,
+                       c: scratch.scores, ldc: keys)
+            for t in 0..<rows {
+                let (maxValue, sum) = exponentiate(scratch.scores + t * keys, count: keys, zeroLogits: paddingKeys)
+                scratch.lse[t] = maxValue + logf(sum)
+                scratch.invSum[t] = 1 / sum
+            }
+            // rowOut[t] = sum_s exp(scores[t, s] - max) v[s]   (normalised in the merge)
+            GEMM.sgemm(m: rows, n: headDim, k: keys, a: scratch.scores, lda: keys, b: v + base, ldb: rowStride,
+                       c: scratch.rowOut, ldc: headDim)
+            for t in 0..<rows {
+                merge.add(row: outStart + r * (rowBegin + t), head: head, output: scratch.rowOut + t * headDim,
+                          weight: scratch.invSum[t], lse: scratch.lse[t])
+            }
+        }
+        // Padded (all-zero) queries that land on real output rows: every logit is 0,
+        // so the output is the mean of the group's values (padding included).
+        let zeroBegin = max(rowBegin, keys)
+        if zeroBegin < rowEnd {
+            let mean = scratch.rowOut
+            mean.initialize(repeating: 0, count: headDim)
+            for s in 0..<keys {
+                let row = v + base + s * rowStride
+                for c in 0..<headDim { mean[c] += row[c] }
+            }
+            let lse = logf(Float(g.groupLength))
+            for i in zeroBegin..<rowEnd {
+                merge.add(row: outStart + r * i, head: head, output: mean,
+                          weight: 1 / Float(g.groupLength), lse: lse)
+            }
+        }
+    }
+
+    /// x[count] = exp(x - m) in place, with m = max(x, and 0 when zeroLogits > 0);
+    /// returns m and the sum of exp(x - m) plus zeroLogits * exp(-m).
+    @inline(__always)
+    static func exponentiate(_ x: UnsafeMutablePointer<Float>, count: Int, zeroLogits: Int) -> (Float, Float) {
+        typealias Lanes = VectorExp.Lanes
+        let width = Lanes.scalarCount
+        let raw = UnsafeMutableRawPointer(x)
+        let vectorEnd = count / width * width
+        var maxLanes = Lanes(repeating: -.infinity)
+        var i = 0
+        while i < vectorEnd {
+            maxLanes = pointwiseMax(maxLanes, raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self))
+            i += width
+        }
+        var maxValue = maxLanes.max()
+        for j in vectorEnd..<count { maxValue = max(maxValue, x[j]) }
+        if zeroLogits > 0 { maxValue = max(maxValue, 0) }
+
+        var sumLanes = Lanes(repeating: 0)
+        let shift = Lanes(repeating: maxValue)
+        i = 0
+        while i < vectorEnd {
+            let e = VectorExp.exp(raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) - shift)
+            raw.storeBytes(of: e, toByteOffset: i * 4, as: Lanes.self)
+            sumLanes += e
+            i += width
+        }
+        var sum = sumLanes.sum()
+        for j in vectorEnd..<count {
+            let e = expf(x[j] - maxValue)
+            x[j] = e
+            sum += e
+        }
+        if zeroLogits > 0 { sum += Float(zeroLogits) * expf(-maxValue) }
+        return (maxValue, sum)
+    }
+
+    /// The running softmax-over-branches merge: per (row, head) the largest lse
+    /// so far and the sum of exp(lse - that max); `out` holds the weighted sum
+    /// of branch outputs relative to the same max.
+    struct Merge {
+        let heads: Int, headDim: Int, count: Int
+        let out: UnsafeMutablePointer<Float>
+        let maxLSE: UnsafeMutablePointer<Float>
+        let weightSum: UnsafeMutablePointer<Float>
+
+        init(tokens: Int, heads: Int, headDim: Int, out: UnsafeMutablePointer<Float>) {
+            self.heads = heads
+            self.headDim = headDim
+            self.out = out
+            count = tokens * heads
+            maxLSE = .allocate(capacity: count)
+            maxLSE.initialize(repeating: DilatedAttention.unseenLSE, count: count)
+            weightSum = .allocate(capacity: count)
+            weightSum.initialize(repeating: 0, count: count)
+        }
+
+        func deallocate() { maxLSE.deallocate(); weightSum.deallocate() }
+
+        /// Adds branch output `weight * output[headDim]` with log-sum-exp `lse` at (row, head).
+        /// Pairs a branch does not see are never added: their weight exp(-1e8 - max)
+        /// is exactly 0 in float32 next to any real lse.
+        @inline(__always)
+        func add(row: Int, head: Int, output: UnsafePointer<Float>, weight: Float, lse: Float) {
+            let lse = lse == 0 ? DilatedAttention.unseenLSE : lse
+            let index = row * heads + head
+            let newMax = max(maxLSE[index], lse)
+            let keep = expf(maxLSE[index] - newMax), gain = expf(lse - newMax)
+            maxLSE[index] = newMax
+            weightSum[index] = weightSum[index] * keep + gain
+            let o = out + index * headDim, scaled = gain * weight
+            for c in 0..<headDim { o[c] = o[c] * keep + output[c] * scaled }
+        }
+
+        /// out /= the weight sums (pairs no branch saw stay 0).
+        func normalise() {
+            Parallel.chunks(count) { range in
+                for index in range where weightSum[index] > 0 {
+                    let inv = 1 / weightSum[index], o = out + index * headDim
+                    for c in 0..<headDim { o[c] *= inv }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import TesseraCore
+import TesseraFormats
+
+/// Which embedding is *the* slide embedding (`slide_embed`).
+public enum SlidePool: String, CaseIterable, Sendable {
+    /// `encoder_out_embed`: the CLS token of the default path. The CLS token was
+    /// never trained in pretraining, so this is rarely what you want.
+    case cls
+    /// `global_pool_embed`: norm(mean of the non-CLS tokens). The default.
+    case mean
+}
+
+/// Everything the slide encoder produces for one slide, each [D].
+public struct SlideEmbeddings: Sendable {
+    /// `layer_{i}_embed`, i = 0...L: norm(state i)[CLS], state 0 = the embeddings
+    /// (the all-layer path of the prov-gigapath pipeline; no `encoder.layer_norm`).
+    public let layerEmbeds: [[Float]]
+    /// `encoder_out_embed`: norm(encoder.layer_norm(x))[CLS], the default path.
+    public let encoderOutEmbed: [Float]
+    /// `global_pool_embed`: norm(mean(encoder.layer_norm(x)[1:])).
+    public let globalPoolEmbed: [Float]
+
+    /// `last_layer_embed` = `layer_{L}_embed`, what the prov-gigapath pipeline returns.
+    public var lastLayerEmbed: [Float] { layerEmbeds[layerEmbeds.count - 1] }
+
+    public func slideEmbed(pool: SlidePool) -> [Float] {
+        switch pool {
+        case .cls: return encoderOutEmbed
+        case .mean: return globalPoolEmbed
+        }
+    }
+
+    /// Every output under its name: layer_{i}_embed, last_layer_embed,
+    /// encoder_out_embed, global_pool_embed, slide_embed.
+    public func named(pool: SlidePool) -> [(name: String, values: [Float])] {
+        layerEmbeds.enumerated().map { ("layer_\($0.offset)_embed", $0.element) } + [
+            ("last_layer_embed", lastLayerEmbed),
+            ("encoder_out_embed", encoderOutEmbed),
+            ("global_pool_embed", globalPoolEmbed),
+            ("slide_embed", slideEmbed(pool: pool)),
+        ]
+    }
+
+    /// `named(pool:)` as f32 tensors of shape [D], added to `dict`.
+    public func add(to dict: inout StateDict, pool: SlidePool) {
+        for (name, values) in named(pool: pool) { dict.set(name, Tensor(shape: [values.count], floats: values)) }
+    }
+}

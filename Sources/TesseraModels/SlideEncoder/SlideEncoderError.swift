@@ -1,0 +1,34 @@
+/// What can go wrong loading or running a slide encoder; every case says where.
+public enum SlideEncoderError: Error, CustomStringConvertible, Equatable {
+    case noCheckpoint(directory: String)
+    case missingTensor(name: String, file: String)
+    case wrongShape(name: String, file: String, expected: [Int], actual: [Int])
+    case badConfig(path: String, reason: String)
+    case badInput(String)
+    case coordinateOutsideGrid(tile: String, x: Double, y: Double, column: Int, row: Int, gridSize: Int)
+    case badTileName(String)
+
+    public var description: String {
+        switch self {
+        case .noCheckpoint(let dir):
+            return "\(dir): no slide encoder checkpoint (slide_encoder.safetensors, slide_encoder.pth, *.safetensors or *.pth)"
+        case .missingTensor(let name, let file):
+            return "\(file): tensor '\(name)' is missing"
+        case .wrongShape(let name, let file, let expected, let actual):
+            return "\(file): tensor '\(name)' has shape \(actual), expected \(expected)"
+        case .badConfig(let path, let reason):
+            return "\(path): \(reason)"
+        case .badInput(let reason):
+            return reason
+        case .coordinateOutsideGrid(let tile, let x, let y, let column, let row, let size):
+            return "\(tile): coordinates (\(Self.format(x)), \(Self.format(y))) fall in grid cell (\(column), \(row)), "
+                + "outside the \(size) x \(size) grid of the slide encoder (check --tile-size / --coord-scale)"
+        case .badTileName(let name):
+            return "\(name): tile name does not look like {x}x_{y}y.png"
+        }
+    }
+
+    static func format(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import TesseraCore
+import TesseraFormats
+
+extension SlideEncoder {
+    /// Loads a slide encoder from a checkpoint file (safetensors, or a torch
+    /// checkpoint holding `{"model": state_dict}` as prov-gigapath ships it)
+    /// or from the directory holding one; `config.json` beside it is read when present.
+    public static func load(path: String, heads: Int? = nil) throws -> SlideEncoder {
+        let file = try checkpointFile(path)
+        let configPath = (file as NSString).deletingLastPathComponent + "/config.json"
+        let configFile = FileManager.default.fileExists(atPath: configPath)
+            ? try SlideEncoderConfig.File(path: configPath) : SlideEncoderConfig.File()
+        return try SlideEncoder(stateDict: try stateDict(file: file), file: file,
+                                configFile: configFile, configPath: configPath, heads: heads)
+    }
+
+    /// `path` itself, or the checkpoint inside the directory `path`: the first of
+    /// slide_encoder.safetensors, slide_encoder.pth, model.safetensors, or the only
+    /// *.safetensors / *.pth file.
+    static func checkpointFile(_ path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw MappedFile.Error.open(path: path, errno: ENOENT)
+        }
+        guard isDirectory.boolValue else { return path }
+        for name in ["slide_encoder.safetensors", "slide_encoder.pth", "model.safetensors"]
+        where FileManager.default.fileExists(atPath: path + "/" + name) {
+            return path + "/" + name
+        }
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+        for ext in ["safetensors", "pth"] {
+            let matches = files.filter { $0.hasSuffix("." + ext) }
+            if matches.count == 1 { return path + "/" + matches[0] }
+        }
+        throw SlideEncoderError.noCheckpoint(directory: path)
+    }
+
+    /// The state dict in `file`: safetensors, or a torch zip / legacy checkpoint
+    /// (told apart by their first bytes) holding `{"model": state_dict}`, another
+    /// usual wrapper, or a bare state dict.
+    static func stateDict(file: String) throws -> StateDict {
+        try Checkpoint.open(path: file).stateDict
+    }
+}

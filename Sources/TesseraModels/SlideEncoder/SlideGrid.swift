@@ -1,0 +1,100 @@
+import TesseraCore
+
+/// Where tiles sit on the slide encoder's position grid: cell
+/// (column, row) = (floor(x * coordScale / tileSize), floor(y * coordScale / tileSize)),
+/// with (x, y) the tile's pixel coordinates. The model was trained on 256 px tiles
+/// at level 0 (0.5 mpp) on a 1000 x 1000 grid; `coordScale` converts coordinates
+/// taken at another level or resolution to level-0 pixels.
+public struct SlideGrid: Sendable, Equatable {
+    public var size: Int
+    public var tileSize: Double
+    public var coordScale: Double
+
+    public init(size: Int = SlideEncoderConfig.defaultGridSize,
+                tileSize: Double = SlideEncoderConfig.defaultTileSize, coordScale: Double = 1) {
+        self.size = size
+        self.tileSize = tileSize
+        self.coordScale = coordScale
+    }
+
+    public struct Cell: Hashable, Sendable {
+        public let column: Int, row: Int
+        public init(column: Int, row: Int) {
+            self.column = column
+            self.row = row
+        }
+    }
+
+    /// Two tiles in the same grid cell: the model sees them at the same position.
+    public struct Duplicate: Sendable, Equatable, CustomStringConvertible {
+        public let first: String, second: String
+        public let cell: Cell
+        public var description: String {
+            "\(first) and \(second) share grid cell (\(cell.column), \(cell.row))"
+        }
+    }
+
+    /// The grid cell of every tile, and the tiles that share a cell (a warning, not an error).
+    public struct Placement: Sendable {
+        public let cells: [Cell]
+        public let duplicates: [Duplicate]
+    }
+
+    /// Places tiles at `coords` [N, 2] (x, y per row, any numeric dtype). `names`
+    /// (N, when known) name the tiles in errors; otherwise "tile i".
+    public func place(coords: Tensor, names: [String]? = nil) throws -> Placement {
+        guard coords.rank == 2, coords.shape[1] == 2 else {
+            throw SlideEncoderError.badInput("coords must have shape [N, 2], got \(coords.shape)")
+        }
+        let n = coords.shape[0]
+        if let names, names.count != n {
+            throw SlideEncoderError.badInput("\(names.count) tile names for \(n) coordinates")
+        }
+        return try place(points: (0..<n).map { (coords.scalar(at: 2 * $0), coords.scalar(at: 2 * $0 + 1)) },
+                         names: names)
+    }
+
+    /// Places tiles at pixel coordinates `points` (x, y).
+    public func place(points: [(x: Double, y: Double)], names: [String]? = nil) throws -> Placement {
+        guard tileSize > 0, tileSize.isFinite, coordScale > 0, coordScale.isFinite else {
+            throw SlideEncoderError.badInput("tile size and coordinate scale must be positive (got \(tileSize), \(coordScale))")
+        }
+        var cells: [Cell] = []
+        cells.reserveCapacity(points.count)
+        var seen: [Cell: Int] = [:]
+        var duplicates: [Duplicate] = []
+        func name(_ i: Int) -> String { names?[i] ?? "tile \(i)" }
+        for (i, p) in points.enumerated() {
+            let column = (p.x * coordScale / tileSize).rounded(.down)
+            let row = (p.y * coordScale / tileSize).rounded(.down)
+            guard column >= 0, row >= 0, column < Double(size), row < Double(size) else {
+                throw SlideEncoderError.coordinateOutsideGrid(
+                    tile: name(i), x: p.x, y: p.y,
+                    column: Self.int(column), row: Self.int(row), gridSize: size)
+            }
+            let cell = Cell(column: Int(column), row: Int(row))
+            if let first = seen[cell] {
+                duplicates.append(Duplicate(first: name(first), second: name(i), cell: cell))
+            } else {
+                seen[cell] = i
+            }
+            cells.append(cell)
+        }
+        return Placement(cells: cells, duplicates: duplicates)
+    }
+
+    /// A grid index for messages (-1 when it is not a representable number).
+    static func int(_ v: Double) -> Int { v.isFinite && abs(v) < 1e15 ? Int(v) : -1 }
+
+    /// The level-0 pixel coordinates in a tile file name `{x}x_{y}y.png`
+    /// (any extension, leading zeros allowed, e.g. `01581x_25327y.png`).
+    public static func coordinates(tileName: String) throws -> (x: Double, y: Double) {
+        let file = tileName.split(separator: "/").last.map(String.init) ?? tileName
+        let stem = file.split(separator: ".", maxSplits: 1).first.map(String.init) ?? file
+        let parts = stem.split(separator: "_")
+        guard parts.count == 2, parts[0].hasSuffix("x"), parts[1].hasSuffix("y"),
+              let x = Int(parts[0].dropLast()), let y = Int(parts[1].dropLast())
+        else { throw SlideEncoderError.badTileName(tileName) }
+        return (Double(x), Double(y))
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import TesseraFormats
+import TesseraModels
+
+extension SlidePool: ExpressibleByArgument {}
+
+/// `tessera slide`: tile embeddings + coordinates -> slide embeddings.
+struct Slide: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slide",
+        abstract: "Slide embedding from tile embeddings, with the Prov-GigaPath slide encoder (LongNet).",
+        discussion: """
+        FEATURES is a safetensors file holding `tile_embeds` [N, D] and `coords` [N, 2]
+        (level-0 pixel x, y of each tile), as `tessera embed` writes it. The output holds
+        layer_{i}_embed (i = 0...L) and last_layer_embed (the prov-gigapath pipeline's
+        all-layer path), encoder_out_embed (the model's default output: CLS token),
+        global_pool_embed (mean of the tile tokens), and slide_embed: the one chosen by
+        --pool (default mean: the CLS token was never trained in pretraining).
+
+        Examples:
+          tessera slide feats.safetensors --slide-encoder slide_encoder.pth -o slide.safetensors
+          tessera slide feats.safetensors --slide-encoder fixtures/slide_encoder -o s.safetensors --pool cls
+          tessera slide feats.safetensors --slide-encoder model/ -o s.safetensors --coord-scale 2
+        """)
+
+    @Argument(help: "safetensors file with tile_embeds [N, D] and coords [N, 2]")
+    var features: String
+
+    @OptionGroup var encoder: SlideEncoderOptions
+
+    @Option(name: .shortAndLong, help: "output safetensors file (written atomically)")
+    var output: String
+
+    @Option(help: "worker threads (default: all cores)")
+    var threads: Int?
+
+    func run() throws {
+        if let threads { Parallel.threadCount = max(1, threads) }
+        let input = try SafeTensors.read(path: features)
+        guard let tiles = input["tile_embeds"] else { throw CLIMessage("\(features): no tensor 'tile_embeds'") }
+        guard let coords = input["coords"] else { throw CLIMessage("\(features): no tensor 'coords'") }
+        var out = StateDict()
+        try encoder.embed(tileEmbeds: tiles, coords: coords, into: &out)
+        try SafeTensors.write(out, to: output)
+        FileHandle.standardError.write(text: "wrote \(output)\n")
+    }
+}
+
+/// The slide-encoder options shared by `tessera slide` and `tessera embed --slide-encoder`.
+struct SlideEncoderOptions: ParsableArguments {
+    @Option(name: .customLong("slide-encoder"),
+            help: "slide encoder checkpoint (.pth or .safetensors) or the directory holding it (config.json beside it is read)")
+    var path: String
+
+    @Option(help: "which embedding becomes slide_embed: mean (global_pool_embed) or cls (encoder_out_embed)")
+    var pool: SlidePool = .mean
+
+    @Option(help: "attention heads (default: config.json, else 16 as in the real model)")
+    var heads: Int?
+
+    @Option(name: .customLong("tile-size"), help: "level-0 pixels per position-grid cell (default: config.json, else 256)")
+    var tileSize: Double?
+
+    @Option(name: .customLong("coord-scale"), help: "factor from the coordinates to level-0 pixels at 0.5 mpp")
+    var coordScale: Double = 1
+
+    /// Loads the model, places the tiles, runs it with per-layer progress on
+    /// stderr and adds every slide output to `dict`.
+    func embed(tileEmbeds: Tensor, coords: Tensor, names: [String]? = nil, into dict: inout StateDict) throws {
+        let model = try SlideEncoder.load(path: path, heads: heads)
+        let placement = try model.grid(tileSize: tileSize, coordScale: coordScale).place(coords: coords, names: names)
+        for duplicate in placement.duplicates.prefix(5) { FileHandle.standardError.write(text: "warning: \(duplicate)\n") }
+        if placement.duplicates.count > 5 {
+            FileHandle.standardError.write(text: "warning: \(placement.duplicates.count) tiles share a grid cell with an earlier tile\n")
+        }
+        let c = model.config
+        FileHandle.standardError.write(text:
+            "slide encoder: \(tileEmbeds.shape.first ?? 0) tiles, D=\(c.embedDim), \(c.depth) layers, \(c.heads) heads\n")
+        var progress = ProgressLine("slide encoder", total: c.depth, unit: "layers")
+        let embeddings = try model.forward(tileEmbeds: tileEmbeds, cells: placement.cells) { done, _ in
+            progress.update(done)
+        }
+        progress.finish()
+        embeddings.add(to: &dict, pool: pool)
+    }
+}
+
+/// A plain error message for the user (exit code 1).
+struct CLIMessage: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+extension FileHandle {
+    /// Writes `text` as UTF-8 (stderr messages).
+    func write(text: String) { write(Data(text.utf8)) }
+}

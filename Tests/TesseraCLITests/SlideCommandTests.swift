@@ -1,0 +1,54 @@
+import XCTest
+import Foundation
+import TesseraCore
+import TesseraFormats
+import TestSupport
+
+/// `tessera slide` end to end: the built tool on a features file cut from the golden data.
+final class SlideCommandTests: XCTestCase {
+    func testSlideCommandWritesEveryOutputKey() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let expected = try Fixtures.load("slide_encoder/expected.safetensors")
+        var features = StateDict()
+        features.set("tile_embeds", try XCTUnwrap(expected["n9.tile_embeds"]))
+        features.set("coords", try XCTUnwrap(expected["n9.coords"]))
+        try SafeTensors.write(features, to: folder.file("features.safetensors"))
+
+        let (status, stderr) = try runTessera(["slide", folder.file("features.safetensors"),
+                                               "--slide-encoder", Fixtures.path("slide_encoder"),
+                                               "-o", folder.file("out.safetensors"), "--threads", "2"])
+        XCTAssertEqual(status, 0, stderr)
+        XCTAssertTrue(stderr.contains("2/2 layers"), stderr)
+        let out = try SafeTensors.read(path: folder.file("out.safetensors"))
+        for key in ["layer_0_embed", "layer_1_embed", "layer_2_embed", "encoder_out_embed", "global_pool_embed"] {
+            let err = relativeError(try XCTUnwrap(out[key], key).floats(), try XCTUnwrap(expected["n9." + key]).floats())
+            XCTAssertLessThan(err, 1e-4, key)
+        }
+        XCTAssertEqual(out["last_layer_embed"]?.floats(), out["layer_2_embed"]?.floats())
+        XCTAssertEqual(out["slide_embed"]?.floats(), out["global_pool_embed"]?.floats())
+    }
+
+    func testSlideCommandRejectsCoordinatesOutsideTheGrid() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let expected = try Fixtures.load("slide_encoder/expected.safetensors")
+        var features = StateDict()
+        features.set("tile_embeds", try XCTUnwrap(expected["n9.tile_embeds"]))
+        var coords = try XCTUnwrap(expected["n9.coords"]).floats()
+        coords[2 * 4] = 300_000  // tile 4 beyond the 1000-cell grid
+        features.set("coords", Tensor(shape: [9, 2], floats: coords))
+        try SafeTensors.write(features, to: folder.file("features.safetensors"))
+        let (status, stderr) = try runTessera(["slide", folder.file("features.safetensors"),
+                                               "--slide-encoder", Fixtures.path("slide_encoder"),
+                                               "-o", folder.file("out.safetensors")])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(stderr.contains("tile 4"), stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("out.safetensors")))
+    }
+
+    func runTessera(_ arguments: [String]) throws -> (Int32, String) {
+        let result = try TesseraProcess.run(arguments)
+        return (result.status, result.stderr)
+    }
+}

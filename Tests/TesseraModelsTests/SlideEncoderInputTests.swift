@@ -1,0 +1,73 @@
+import XCTest
+import TesseraCore
+import TesseraFormats
+import TesseraModels
+import TestSupport
+
+/// Bad inputs to the slide encoder give errors that say what and where.
+final class SlideEncoderInputTests: XCTestCase {
+    func testCoordinatesOutsideTheGridNameTheTile() throws {
+        let grid = SlideGrid()
+        let names = ["40960x_12800y.png", "256000x_0y.png"]
+        let points = try names.map { try SlideGrid.coordinates(tileName: $0) }
+        XCTAssertThrowsError(try grid.place(points: points, names: names)) { error in
+            guard case SlideEncoderError.coordinateOutsideGrid(let tile, _, _, let column, _, let size) = error else {
+                return XCTFail("unexpected error \(error)")
+            }
+            XCTAssertEqual(tile, "256000x_0y.png")
+            XCTAssertEqual(column, 1000)
+            XCTAssertEqual(size, 1000)
+            XCTAssertTrue("\(error)".contains("256000x_0y.png"))
+        }
+        // Unnamed tiles are named by index; negative coordinates are outside too.
+        let coords = Tensor(shape: [3, 2], floats: [0, 0, 512, 768, -1, 5])
+        XCTAssertThrowsError(try grid.place(coords: coords)) { error in
+            XCTAssertTrue("\(error)".contains("tile 2"), "\(error)")
+        }
+        // A coordinate scale brings level-1 coordinates back inside the grid.
+        let level1 = Tensor(shape: [1, 2], floats: [400_000, 1_000])
+        XCTAssertThrowsError(try grid.place(coords: level1, names: ["t"]).cells)
+        XCTAssertEqual(try SlideGrid(coordScale: 0.5).place(coords: level1).cells,
+                       [SlideGrid.Cell(column: 781, row: 1)])
+    }
+
+    func testTileNamesAndDuplicates() throws {
+        let folder = Fixtures.path("slide_folder/demo_slide")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        let expected = try Fixtures.load("slide_folder/expected.safetensors")
+        let coords = try XCTUnwrap(expected["coords"]).floats()
+        XCTAssertEqual(names.count * 2, coords.count)
+        for (i, name) in names.enumerated() {
+            let p = try SlideGrid.coordinates(tileName: name)
+            XCTAssertEqual([Float(p.x), Float(p.y)], Array(coords[2 * i ..< 2 * i + 2]), name)
+        }
+        XCTAssertEqual(try SlideGrid.coordinates(tileName: "dir/01581x_25327y.png").x, 1581)
+        XCTAssertThrowsError(try SlideGrid.coordinates(tileName: "tile_3.png"))
+
+        let points = try (names + [names[0]]).map { try SlideGrid.coordinates(tileName: $0) }
+        let placement = try SlideGrid().place(points: points, names: names + ["copy.png"])
+        XCTAssertEqual(placement.duplicates.count, 1)
+        XCTAssertEqual(placement.duplicates.first?.first, names[0])
+        XCTAssertEqual(placement.duplicates.first?.second, "copy.png")
+        XCTAssertTrue(try SlideGrid().place(points: Array(points.dropLast())).duplicates.isEmpty)
+    }
+
+    func testMismatchedTileEmbedWidthIsRejected() throws {
+        let model = try SlideEncoder.load(path: Fixtures.path("slide_encoder/slide_encoder.safetensors"))
+        let tiles = Tensor(zeros: [2, 64])  // the model takes 96-wide tile embeddings
+        let cells = [SlideGrid.Cell(column: 1, row: 1), SlideGrid.Cell(column: 1, row: 2)]
+        XCTAssertThrowsError(try model.forward(tileEmbeds: tiles, cells: cells)) { error in
+            XCTAssertTrue("\(error)".contains("[N, 96]"), "\(error)")
+        }
+        XCTAssertThrowsError(try model.forward(tileEmbeds: Tensor(zeros: [2, 96]), cells: [cells[0]]))
+        XCTAssertThrowsError(try model.forward(tileEmbeds: Tensor(zeros: [0, 96]), cells: []))
+    }
+
+    func testHeadsOverrideAndBadHeads() throws {
+        let path = Fixtures.path("slide_encoder/slide_encoder.safetensors")
+        XCTAssertEqual(try SlideEncoder.load(path: path, heads: 8).config.heads, 8)
+        XCTAssertThrowsError(try SlideEncoder.load(path: path, heads: 7)) { error in
+            XCTAssertTrue("\(error)".contains("7 heads"), "\(error)")
+        }
+    }
+}
