@@ -40,6 +40,7 @@ public struct FormatError: Error, Equatable, CustomStringConvertible {
         case unknownFormat
         case noWeightsInDirectory
         case noWrapperKeys(key: String)
+        case notARegularFile
         case io(operation: String, errno: Int32)
     }
 
@@ -94,6 +95,8 @@ extension FormatError.Problem {
             return "directory holds neither model.safetensors nor pytorch_model.bin"
         case .noWrapperKeys(let key):
             return "safetensors files hold no wrapper keys (asked for '\(key)')"
+        case .notARegularFile:
+            return "not a regular file"
         case .io(let operation, let errno):
             return "\(operation) failed: \(String(cString: strerror(errno)))"
         }

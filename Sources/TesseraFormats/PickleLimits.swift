@@ -9,6 +9,9 @@ public struct PickleLimits: Sendable {
     /// Nesting of the value built (containers in containers). Values are freed
     /// recursively, so this also bounds the stack depth of their deallocation.
     public var maxDepth = 1_000
+    /// Values copied because a container being grown was also held elsewhere
+    /// (torch pickles copy none; a crafted pickle could copy quadratically many).
+    public var maxCopies = 10_000_000
 
     public init() {}
 

@@ -58,14 +58,13 @@ public enum TorchCheckpoint {
             throw TorchCheckpointError(path: path, message: error.description)
         }
         let pickles = archive.names.filter { $0.hasSuffix("/data.pkl") && $0.split(separator: "/").count == 2 }
-        guard pickles.count == 1, let pickleName = pickles.first else {
+        guard pickles.count == 1, let pickleName = pickles.first, let pickleRange = archive.dataRanges[pickleName] else {
             throw TorchCheckpointError(path: path, message: "expected one FOLDER/data.pkl entry, found \(pickles.count)")
         }
         let folder = String(pickleName.dropLast("/data.pkl".count))
         if let order = archive.dataRanges[folder + "/byteorder"], !file.bytes[order].elementsEqual("little".utf8) {
             throw TorchCheckpointError(path: path, message: "big-endian checkpoints are not supported (\(folder)/byteorder)")
         }
-        let pickleRange = archive.dataRanges[pickleName]!
         var unpickler = Unpickler(bytes: UnsafeRawBufferPointer(rebasing: file.bytes[pickleRange]), limits: limits) { id in
             guard let reference = try StorageReference(id) else { return StorageReference.placeholder(id) }
             let entry = folder + "/data/" + reference.key

@@ -48,8 +48,12 @@ enum TorchGlobals {
             return try orderedDict(args)
         case "torch.Size":
             return .tuple(args.first?.items ?? [])
+        case "builtins.set", "builtins.frozenset", "__builtin__.set", "__builtin__.frozenset":
+            return .list(args.first?.items ?? [])  // protocol 2 sets: set([items])
         case "_codecs.encode":
             return try encode(args)
+        case "builtins.bytes" where args.isEmpty, "__builtin__.bytes" where args.isEmpty:
+            return .bytes([])  // protocol 2 writes b"" as bytes()
         default:
             return .object(className: name, arguments: args, state: nil)
         }

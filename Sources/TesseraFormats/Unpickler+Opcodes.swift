@@ -95,6 +95,7 @@ extension Unpickler {
                 if case .object(let name, let arguments, _) = value {
                     value = .object(className: name, arguments: arguments, state: state.value)
                 }
+                return 0
             }
         case .newObj:
             let arguments = try pop(), type = try pop()
@@ -150,12 +151,16 @@ extension Unpickler {
             switch target {
             case .list(var list):
                 target = .none
+                let copies = Self.copiesToMakeUnique(&list)
                 list.append(contentsOf: items.map(\.value))
                 target = .list(list)
+                return copies
             case .object(let name, var arguments, let state):
                 target = .none
+                let copies = Self.copiesToMakeUnique(&arguments)
                 arguments.append(contentsOf: items.map(\.value))
                 target = .object(className: name, arguments: arguments, state: state)
+                return copies
             default:
                 throw PickleError("APPEND to a \(target.kind)")
             }
@@ -169,15 +174,30 @@ extension Unpickler {
             switch target {
             case .dict(var entries):
                 target = .none
+                let copies = Self.copiesToMakeUnique(&entries)
                 entries.append(contentsOf: newPairs)
                 target = .dict(entries)
-            case .object(let name, let arguments, let state):
-                let entries = (state?.entries ?? []) + newPairs
+                return copies
+            case .object(let name, let arguments, var state):
+                target = .none
+                var entries = state?.entries ?? []
+                state = nil
+                let copies = Self.copiesToMakeUnique(&entries)
+                entries.append(contentsOf: newPairs)
                 target = .object(className: name, arguments: arguments, state: .dict(entries))
+                return copies
             default:
                 throw PickleError("SETITEM on a \(target.kind)")
             }
         }
+    }
+
+    /// Makes `array` uniquely referenced before it grows; returns how many
+    /// elements that copied (0 when nothing else held its buffer).
+    private static func copiesToMakeUnique<T>(_ array: inout [T]) -> Int {
+        let before = array.withUnsafeBufferPointer { $0.baseAddress }
+        let after = array.withUnsafeMutableBufferPointer { UnsafePointer($0.baseAddress) }
+        return before == after ? 0 : array.count
     }
 
     private func pairs(_ slots: [Slot]) throws -> [(key: PickleValue, value: PickleValue)] {

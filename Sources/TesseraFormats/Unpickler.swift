@@ -31,6 +31,8 @@ public struct Unpickler {
     /// Stack heights at each open MARK; values below the last one are out of reach.
     var marks: [Int] = []
     var memo: [Int: MemoEntry] = [:]
+    /// Values copied so far because a container to grow was shared (see `modifyTop`).
+    var copied = 0
 
     /// Unpickles from `bytes[start...]`; `persistentLoad` turns persistent ids
     /// (BINPERSID) into values, typically `.storage`.
@@ -109,7 +111,10 @@ public struct Unpickler {
 
     /// Changes the top value in place (APPEND, SETITEM, BUILD), keeping it
     /// uniquely referenced so that growing a container does not copy it.
-    mutating func modifyTop(addingDepth childDepth: Int, _ body: (inout PickleValue) throws -> Void) throws {
+    /// `body` returns how many values it had to copy (a container also held
+    /// elsewhere); their total is bounded, or repeated copies would take
+    /// time quadratic in the pickle's length.
+    mutating func modifyTop(addingDepth childDepth: Int, _ body: (inout PickleValue) throws -> Int) throws {
         guard stack.count > floor else { throw PickleError("stack underflow") }
         let top = stack.count - 1
         let depth = max(stack[top].depth, childDepth + 1)
@@ -117,7 +122,10 @@ public struct Unpickler {
         var value = stack[top].value
         stack[top].value = .none
         defer { stack[top].value = value }
-        try body(&value)
+        copied += try body(&value)
+        guard copied <= limits.maxCopies else {
+            throw PickleError("more than \(limits.maxCopies) values copied to grow shared containers")
+        }
         stack[top].depth = depth
     }
 
@@ -134,9 +142,14 @@ public struct Unpickler {
         stack[top].memoKeys.append(key)
     }
 
+    /// Pushes a memoized value. A frozen entry moves onto the stack, linked
+    /// again, so that growing it there does not copy it.
     mutating func memoGet(_ key: Int) throws {
         switch memo[key] {
-        case .value(let value, let depth): try push(value, depth: depth)
+        case .value(let value, let depth):
+            try push(value, depth: depth)
+            memo[key] = .slot(stack.count - 1)
+            stack[stack.count - 1].memoKeys.append(key)
         case .slot(let index): try push(stack[index].value, depth: stack[index].depth)
         case nil: throw PickleError("memo key \(key) was never set")
         }

@@ -91,6 +91,17 @@ final class InspectConvertCommandTests: XCTestCase {
         XCTAssertEqual(report["parameter_count"] as? Int, reference.parameterCount)
     }
 
+    func testKeyPicksTheWrapper() throws {
+        let output = folder.file("out.safetensors")
+        let source = Fixtures.path("tile_student/train_checkpoint.pth.tar")
+        let chosen = try TesseraProcess.run(["convert", source, "-o", output, "--key", "state_dict"])
+        XCTAssertEqual(chosen.status, 0, chosen.stderr)
+        XCTAssertEqual(try bytes(output), try bytes(Fixtures.path("tile_student/model.safetensors")))
+        let missing = try TesseraProcess.run(["inspect", source, "--key", "state_dict_ema"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("no key 'state_dict_ema'"), missing.stderr)
+    }
+
     func testConvertToF16RoundsLikeTorch() throws {
         let output = folder.file("half.safetensors")
         let result = try TesseraProcess.run(["convert", Fixtures.path("conversion/rounding.safetensors"),

@@ -26,6 +26,7 @@ final class TorchHostileTests: XCTestCase {
         "pt_size_overflow.pt": "overflows",
         "pt_stride_overflow.pt": "overflows",
         "pt_memo_bomb.pt": "holds a list",
+        "pt_shared_list_quadratic.pt": "more than 10000000 values copied",
         "pt_nesting_100000.pt": "nested deeper than 1000",
         "pt_nesting_tuple1_100000.pt": "nested deeper than 1000",
         "pt_huge_binunicode.pt": "length 4294967280 exceeds",
@@ -98,6 +99,27 @@ final class TorchHostileTests: XCTestCase {
             let dict = try TorchCheckpoint.stateDict(path: Fixtures.path("hostile/" + file))
             XCTAssertTrue(dict["weight"]?.isBitIdentical(to: expected["weight"]!) ?? false, file)
         }
+    }
+
+    /// ZIP64 past 4 GiB (sizes and offsets in zip64 extra fields, as in the real
+    /// 4.5 GB GigaPath checkpoint): a sparse file of the committed bytes around a
+    /// 4,400,000,000-byte hole (see `torch_cases` in make_hostile.py).
+    func testZip64BeyondFourGigabytes() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let head = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("hostile/ok_zip64_over_4gb.head")))
+        let tail = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("hostile/ok_zip64_over_4gb.tail")))
+        let path = folder.file("over_4gb.pt")
+        let descriptor = open(path, O_WRONLY | O_CREAT, 0o600)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        head.withUnsafeBytes { _ = pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        tail.withUnsafeBytes { _ = pwrite(descriptor, $0.baseAddress, $0.count, off_t(head.count + 4_400_000_000)) }
+        close(descriptor)
+
+        let dict = try TorchCheckpoint.stateDict(path: path)
+        let expected = try Fixtures.load("hostile/pt_expected.safetensors")
+        XCTAssertEqual(dict.names, ["weight"])
+        XCTAssertTrue(dict["weight"]?.isBitIdentical(to: expected["weight"]!) ?? false)
     }
 
     /// The memo bound, on a pickle that memoizes 2,000 values under distinct keys.

@@ -4,11 +4,12 @@ import TestSupport
 import XCTest
 
 /// Strides, storage offsets, shared storages and every dtype, in both torch
-/// formats, against the contiguous tensors torch computed (fixtures/torch_layouts).
+/// formats and pickle protocols 2 and 4, against the contiguous tensors torch
+/// computed (fixtures/torch_layouts).
 final class TorchLayoutTests: XCTestCase {
     func testEveryLayoutMatchesTorch() throws {
         let expected = try Fixtures.load("torch_layouts/expected.safetensors")
-        for file in ["zip.pt", "legacy.pt"] {
+        for file in ["zip.pt", "legacy.pt", "zip_protocol4.pt", "legacy_protocol4.pt"] {
             let found = try TorchCheckpoint.stateDict(path: Fixtures.path("torch_layouts/" + file))
             XCTAssertEqual(found.names.sorted(), expected.names.sorted(), file)
             for name in expected.names {

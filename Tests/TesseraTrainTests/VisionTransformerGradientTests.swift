@@ -74,6 +74,17 @@ final class VisionTransformerGradientTests: XCTestCase {
         }
     }
 
+    /// The memory target: ViT-B training at batch 32 in a few GB. With per-block
+    /// recomputation the activations stay under 1 GiB (parameters, gradients and AdamW's two
+    /// moments add 4 x 86M floats, 1.4 GB); keeping every block's activations would need 5 GB.
+    func testViTBaseBatch32ActivationsFitWithRecomputation() throws {
+        let config = try XCTUnwrap(VisionTransformer.Config.presets["vit_base_patch16_224"])
+        let lean = VisionTransformer.TrainingActivations.floatCount(config: config, batch: 32, recompute: true) * 4
+        let full = VisionTransformer.TrainingActivations.floatCount(config: config, batch: 32, recompute: false) * 4
+        XCTAssertLessThan(lean, 1 << 30)
+        XCTAssertGreaterThan(full, 4 * lean)
+    }
+
     func testStudentGradientsMatchAutograd() throws { try checkGradients("tile_student") }
     func testTeacherGradientsMatchAutograd() throws { try checkGradients("tile_teacher") }
 }

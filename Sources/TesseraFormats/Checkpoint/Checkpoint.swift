@@ -43,7 +43,7 @@ public struct Checkpoint {
 
     private static func open(weights: String, key: String?, requested: String,
                              directory: HuggingFaceDirectory?) throws -> Checkpoint {
-        let file = try map(weights)
+        let file = try MappedFile.checked(weights)
         let format = try Format.detect(file)
         let stateDict: StateDict
         let wrapper: String?
@@ -57,15 +57,5 @@ public struct Checkpoint {
         }
         return Checkpoint(path: requested, weightsPath: weights, format: format, isDirectory: directory != nil,
                           wrapper: wrapper, config: directory?.config, stateDict: stateDict)
-    }
-
-    static func map(_ path: String) throws -> MappedFile {
-        do {
-            return try MappedFile(path: path)
-        } catch MappedFile.Error.open(_, let errno), MappedFile.Error.map(_, let errno) {
-            throw FormatError(path: path, problem: .io(operation: "open", errno: errno))
-        } catch MappedFile.Error.notARegularFile {
-            throw FormatError(path: path, problem: .unknownFormat)
-        }
     }
 }

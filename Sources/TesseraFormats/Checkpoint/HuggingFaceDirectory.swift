@@ -22,7 +22,7 @@ struct HuggingFaceDirectory {
         weightsPath = weights
         let configPath = folder + "config.json"
         if FileManager.default.fileExists(atPath: configPath) {
-            let file = try Checkpoint.map(configPath)
+            let file = try MappedFile.checked(configPath)
             config = try JSONParser.parse(file.bytes, path: configPath)
         } else {
             config = nil

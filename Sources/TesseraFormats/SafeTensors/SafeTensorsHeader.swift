@@ -1,8 +1,8 @@
 import TesseraCore
 
-/// The validated content of a safetensors JSON header: every tensor's dtype,
-/// shape and byte range, checked against each other and against the data area
-/// before any tensor is made.
+/// The validated layout of a safetensors file: header length, then every
+/// tensor's dtype, shape and byte range, checked against each other and
+/// against the data area before any tensor is made.
 struct SafeTensorsHeader {
     struct Entry {
         let name: String
@@ -15,10 +15,27 @@ struct SafeTensorsHeader {
     /// Entries in data order (ascending offsets).
     let entries: [Entry]
     let metadata: [String: String]
+    /// File offset of the data area.
+    let dataStart: Int
+
+    /// Validates the whole file `bytes` (read from `path`) without touching tensor data.
+    init(file bytes: UnsafeRawBufferPointer, path: String) throws {
+        guard bytes.count >= 8 else { throw FormatError(path: path, problem: .fileTooShort(size: bytes.count)) }
+        let length = bytes.loadUnaligned(as: UInt64.self).littleEndian
+        guard length <= UInt64(SafeTensors.headerLimit) else {
+            throw FormatError(path: path, offset: 0, problem: .headerTooLarge(length: length, limit: SafeTensors.headerLimit))
+        }
+        let dataStart = 8 + Int(length)
+        guard dataStart <= bytes.count else {
+            throw FormatError(path: path, offset: 0, problem: .headerPastEnd(length: length, available: bytes.count - 8))
+        }
+        try self.init(json: UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart]), path: path,
+                      dataStart: dataStart, dataSize: bytes.count - dataStart)
+    }
 
     /// `json` is the header text; the data area starts at file offset `dataStart`
     /// and holds `dataSize` bytes.
-    init(json: UnsafeRawBufferPointer, path: String, dataStart: Int, dataSize: Int) throws {
+    private init(json: UnsafeRawBufferPointer, path: String, dataStart: Int, dataSize: Int) throws {
         let document = try JSONParser.parse(json, path: path, baseOffset: 8)
         guard case .object(let members) = document else {
             throw FormatError(path: path, offset: 8, problem: .headerNotObject)
@@ -40,6 +57,7 @@ struct SafeTensorsHeader {
         try Self.checkCoverage(ordered, path: path, dataStart: dataStart, dataSize: dataSize)
         self.entries = ordered
         self.metadata = metadata
+        self.dataStart = dataStart
     }
 
     private static func metadata(_ value: JSONValue, path: String) throws -> [String: String] {

@@ -13,10 +13,10 @@ import TesseraCore
 /// - ToTensor + Normalize, in Float32 as torch computes them:
 ///   `(Float(v) / 255 - mean[c]) / std[c]`, channel-first [3, crop, crop].
 public struct TilePreprocessor: Equatable, Sendable {
-    public var resize: Int
-    public var crop: Int
-    public var mean: [Float]
-    public var std: [Float]
+    public let resize: Int
+    public let crop: Int
+    public let mean: [Float]
+    public let std: [Float]
 
     /// prov-gigapath's transform: Resize(256), CenterCrop(224), ImageNet mean/std.
     public static let gigapath = TilePreprocessor()

@@ -57,22 +57,30 @@ extension VisionTransformer {
             self.recompute = recompute
             let r = batch * c.tokens, d = c.embedDim
             let colsCount = batch * (c.tokens - 1) * c.inChannels * c.patchSize * c.patchSize
-            let cacheCount = recompute ? 1 : c.depth
             let wide = r * max(3 * d, c.mlpHidden)
-            let fixed = [colsCount, batch, batch, batch * d, r * d, r * d, r * d, wide, r * c.mlpGated]
-            let arena = Arena(floats: Arena.size(fixed + Array(repeating: r * d, count: c.depth + 1))
-                              + cacheCount * BlockCache.floats(c, batch: batch))
+            let arena = Arena(floats: Self.floatCount(config: c, batch: batch, recompute: recompute))
             self.arena = arena
             cols = arena.take(colsCount)
             clsMean = arena.take(batch); clsRstd = arena.take(batch); embedding = arena.take(batch * d)
             dx = arena.take(r * d); dbranch = arena.take(r * d); dh = arena.take(r * d)
             dwide = arena.take(wide); dgate = arena.take(r * c.mlpGated)
             states = (0...c.depth).map { _ in arena.take(r * d) }
-            caches = (0..<cacheCount).map { _ in BlockCache(c, batch: batch, arena: arena) }
+            caches = (0..<(recompute ? 1 : c.depth)).map { _ in BlockCache(c, batch: batch, arena: arena) }
         }
 
         /// Bytes of activation memory held.
         public var byteCount: Int { arena.byteCount }
+
+        /// Floats an instance plans for (without allocating them): the patches, the backward
+        /// scratch, depth + 1 residual states and the block caches.
+        public static func floatCount(config c: Config, batch: Int, recompute: Bool) -> Int {
+            let r = batch * c.tokens, d = c.embedDim
+            let colsCount = batch * (c.tokens - 1) * c.inChannels * c.patchSize * c.patchSize
+            let fixed = [colsCount, batch, batch, batch * d, r * d, r * d, r * d, r * max(3 * d, c.mlpHidden), r * c.mlpGated]
+            return Arena.size(fixed + Array(repeating: r * d, count: c.depth + 1))
+                + (recompute ? 1 : c.depth) * BlockCache.floats(c, batch: batch)
+        }
+
         func cache(_ block: Int) -> BlockCache { caches[recompute ? 0 : block] }
     }
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The real-size slide encoder (in 1536, D 768, 12 layers, 16 heads, random
+# weights) on 1,000 and 10,000 tiles with `tessera slide`: wall seconds, peak RSS
+# (/usr/bin/time -v), the analytic FLOP count and the sustained GFLOP/s beside
+# the system OpenBLAS sgemm rate on the same threads. Run by hand after
+# `swift build -c release`:
+#   bench/slide_encoder.sh [THREADS] [WORK_DIR]     (default 2, /tmp/tessera-slide-bench)
+# Reference (prov-gigapath, flash-attn swapped for plain attention, 2 threads on a
+# 2-core machine like this one): 2.5 s for 1,000 tiles, 64 s for 10,000, 16.1 GB
+# peak RSS both times (its 1,000,001 x 768 position table).
+set -euo pipefail
+threads=${1:-2}
+work=${2:-/tmp/tessera-slide-bench}
+tessera=${TESSERA:-.build/release/tessera}
+here=$(cd "$(dirname "$0")" && pwd)
+[ -x "$tessera" ] || { echo "no $tessera: run swift build -c release" >&2; exit 1; }
+if [ ! -x /usr/bin/time ]; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get install -y -qq time >/dev/null
+fi
+python3 "$here/make_slide_inputs.py" "$work" 1000 10000
+
+sgemm=$(python3 "$here/sgemm_rate.py" "$threads")
+echo "sgemm (system OpenBLAS, $threads threads, 2048^3): $sgemm GFLOP/s"
+printf "%-8s %9s %12s %9s %9s %9s %9s   %s\n" tiles "wall s" "peak RSS MB" "GFLOP" "linear" "attn" "GFLOP/s" "reference (s, GB)"
+for n in 1000 10000; do
+    /usr/bin/time -v "$tessera" slide "$work/tiles_$n.safetensors" --slide-encoder "$work/model" \
+        -o "$work/out_$n.safetensors" --threads "$threads" >/dev/null 2>"$work/time_$n.txt" \
+        || { cat "$work/time_$n.txt" >&2; exit 1; }
+    read -r linear attn total < <(python3 "$here/slide_flops.py" "$n")
+    ref=$([ "$n" = 1000 ] && echo "2.5 s, 16.1 GB" || echo "64 s, 16.1 GB")
+    awk -v n="$n" -v total="$total" -v linear="$linear" -v attn="$attn" -v ref="$ref" '
+        /Maximum resident set size/ { rss = $NF / 1024 }
+        /Elapsed \(wall clock\)/ { k = split($NF, p, ":"); s = 0; for (i = 1; i <= k; i++) s = s * 60 + p[i] }
+        END { printf "%-8s %9.2f %12.0f %9.1f %9.1f %9.1f %9.1f   %s\n", n, s, rss, total, linear, attn, total / s, ref }
+    ' "$work/time_$n.txt"
+done
