@@ -102,6 +102,23 @@ final class InspectConvertCommandTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("no key 'state_dict_ema'"), missing.stderr)
     }
 
+    /// `--key state_dict_ema` on a torch-made training checkpoint converts the
+    /// EMA weights, as torch saved them.
+    func testKeyConvertsTheEMAWeights() throws {
+        let output = folder.file("ema.safetensors")
+        let result = try TesseraProcess.run(["convert", Fixtures.path("torch_layouts/wrappers.pt"), "-o", output,
+                                             "--key", "state_dict_ema"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("wrapper state_dict_ema"), result.stdout)
+        let converted = try SafeTensors.read(path: output)
+        let expected = try Fixtures.load("torch_layouts/wrappers_expected.safetensors")
+        XCTAssertEqual(converted.names, ["blocks.0.weight", "norm.bias"])
+        for name in converted.names {
+            let tensor = try XCTUnwrap(converted[name])
+            XCTAssertTrue(tensor.isBitIdentical(to: try XCTUnwrap(expected["state_dict_ema/" + name])), name)
+        }
+    }
+
     func testConvertToF16RoundsLikeTorch() throws {
         let output = folder.file("half.safetensors")
         let result = try TesseraProcess.run(["convert", Fixtures.path("conversion/rounding.safetensors"),

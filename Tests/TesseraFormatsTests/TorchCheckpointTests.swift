@@ -1,3 +1,4 @@
+import Foundation
 import TesseraCore
 import TesseraFormats
 import TestSupport
@@ -68,5 +69,20 @@ final class TorchCheckpointTests: XCTestCase {
         let found = try TorchCheckpoint.found(path: path)
         XCTAssertTrue(found.isBareTensor)
         XCTAssertTrue(found.stateDict[StateDictWrappers.bareTensorName]?.isBitIdentical(to: tensor) ?? false)
+    }
+
+    func testUnreadableFilesAreErrorsNamingThePath() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        for path in [folder.file("missing.pt"), folder.path] {
+            XCTAssertThrowsError(try TorchCheckpoint.read(path: path)) { error in
+                XCTAssertTrue("\(error)".contains(path), "\(error)")
+            }
+        }
+        let empty = folder.file("empty.pt")
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
+        XCTAssertThrowsError(try TorchCheckpoint.read(path: empty)) { error in
+            XCTAssertTrue("\(error)".contains("neither a zip nor a legacy torch checkpoint"), "\(error)")
+        }
     }
 }

@@ -20,6 +20,12 @@ public struct SlideEmbeddings: Sendable {
     /// `global_pool_embed`: norm(mean(encoder.layer_norm(x)[1:])).
     public let globalPoolEmbed: [Float]
 
+    public init(layerEmbeds: [[Float]], encoderOutEmbed: [Float], globalPoolEmbed: [Float]) {
+        self.layerEmbeds = layerEmbeds
+        self.encoderOutEmbed = encoderOutEmbed
+        self.globalPoolEmbed = globalPoolEmbed
+    }
+
     /// `last_layer_embed` = `layer_{L}_embed`, what the prov-gigapath pipeline returns.
     public var lastLayerEmbed: [Float] { layerEmbeds[layerEmbeds.count - 1] }
 

@@ -15,8 +15,8 @@ public final class SlideEncoder: @unchecked Sendable {
     let positions: PositionEncoding
 
     /// LayerNorm eps inside the encoder (torchscale) and of the final `norm` (timm-style head).
-    static let encoderEps: Float = 1e-5
-    static let normEps: Float = 1e-6
+    public static let encoderEps: Float = 1e-5
+    public static let normEps: Float = 1e-6
 
     /// `patch_embed.proj`: Linear(in_chans, D).
     struct PatchEmbed {

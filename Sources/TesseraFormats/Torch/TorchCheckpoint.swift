@@ -17,13 +17,17 @@ public struct TorchCheckpointError: Error, CustomStringConvertible {
 public enum TorchCheckpoint {
     /// The whole pickled object, tensors as views into the mapped file.
     public static func read(path: String, limits: PickleLimits = .standard) throws -> PickleValue {
-        let file = try MappedFile(path: path)
+        try read(MappedFile.checked(path), limits: limits)
+    }
+
+    /// The whole pickled object of an already mapped checkpoint.
+    public static func read(_ file: MappedFile, limits: PickleLimits = .standard) throws -> PickleValue {
         let head = file.bytes.prefix(4)
         if head.elementsEqual([0x50, 0x4B, 0x03, 0x04]) || head.elementsEqual([0x50, 0x4B, 0x05, 0x06]) {
             return try readZip(file, limits: limits)
         }
         if head.first == 0x80 { return try LegacyTorch.read(file, limits: limits) }
-        throw TorchCheckpointError(path: path, message: "neither a zip nor a legacy torch checkpoint (starts with \(head.map { String($0, radix: 16) }))")
+        throw TorchCheckpointError(path: file.path, message: "neither a zip nor a legacy torch checkpoint (starts with \(head.map { String($0, radix: 16) }))")
     }
 
     /// The state dict of a checkpoint, found through its wrapper (see `StateDictWrappers`).
@@ -33,11 +37,16 @@ public enum TorchCheckpoint {
 
     /// The state dict and how it was found (wrapper key, alternatives, stripped prefix).
     public static func found(path: String, key: String? = nil) throws -> FoundStateDict {
-        let value = try read(path: path)
+        try found(in: MappedFile.checked(path), key: key)
+    }
+
+    /// The state dict of an already mapped checkpoint and how it was found.
+    public static func found(in file: MappedFile, key: String? = nil) throws -> FoundStateDict {
+        let value = try read(file)
         do {
             return try StateDictWrappers.find(in: value, key: key)
         } catch let error as StateDictWrappers.Error {
-            throw TorchCheckpointError(path: path, message: error.message)
+            throw TorchCheckpointError(path: file.path, message: error.message)
         }
     }
 

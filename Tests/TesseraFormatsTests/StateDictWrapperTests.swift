@@ -1,0 +1,47 @@
+import TesseraCore
+import TesseraFormats
+import TestSupport
+import XCTest
+
+/// Which state dict a checkpoint with several wrappers yields
+/// (fixtures/torch_layouts/wrappers.pt: "state_dict" with "module." names,
+/// "state_dict_ema" without, beside an epoch and optimizer state).
+final class StateDictWrapperTests: XCTestCase {
+    private let path = Fixtures.path("torch_layouts/wrappers.pt")
+
+    private func assertMatches(_ dict: StateDict, _ wrapper: String, line: UInt = #line) throws {
+        let expected = try Fixtures.load("torch_layouts/wrappers_expected.safetensors")
+        let names = expected.names.filter { $0.hasPrefix(wrapper + "/") }
+        XCTAssertEqual(dict.names, names.map { String($0.dropFirst(wrapper.count + 1)) }, line: line)
+        for name in names {
+            let tensor = dict[String(name.dropFirst(wrapper.count + 1))]
+            XCTAssertTrue(tensor?.isBitIdentical(to: expected[name]!) ?? false, name, line: line)
+        }
+    }
+
+    func testDefaultPrefersStateDictAndReportsTheOthers() throws {
+        let found = try TorchCheckpoint.found(path: path)
+        XCTAssertEqual(found.wrapperKey, "state_dict")
+        XCTAssertEqual(found.alternatives, ["state_dict_ema"])
+        XCTAssertEqual(found.strippedPrefix, "module.")
+        XCTAssertEqual(found.wrapperDescription, "state_dict (module. stripped; also: state_dict_ema)")
+        try assertMatches(found.stateDict, "state_dict")
+    }
+
+    func testKeyPicksTheWrapper() throws {
+        let found = try TorchCheckpoint.found(path: path, key: "state_dict_ema")
+        XCTAssertEqual(found.wrapperKey, "state_dict_ema")
+        XCTAssertNil(found.strippedPrefix)
+        try assertMatches(found.stateDict, "state_dict_ema")
+    }
+
+    func testKeysWithoutTensorsAreRefused() {
+        for (key, fragment) in [("missing", "no key 'missing'; keys: epoch, state_dict, state_dict_ema, optimizer"),
+                                ("epoch", "'epoch' holds no tensors")] {
+            XCTAssertThrowsError(try TorchCheckpoint.found(path: path, key: key)) { error in
+                XCTAssertTrue("\(error)".contains(fragment), "\(error)")
+                XCTAssertTrue("\(error)".contains(self.path), "\(error)")
+            }
+        }
+    }
+}
