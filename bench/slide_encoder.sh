@@ -2,7 +2,8 @@
 # The real-size slide encoder (in 1536, D 768, 12 layers, 16 heads, random
 # weights) on 1,000 and 10,000 tiles with `tessera slide`: wall seconds, peak RSS
 # (/usr/bin/time -v), the analytic FLOP count and the sustained GFLOP/s beside
-# the system OpenBLAS sgemm rate on the same threads. Run by hand after
+# the system OpenBLAS sgemm rate on the same threads. "cpu s" (user + system)
+# tells how much of the wall time the machine's other load took. Run by hand after
 # `swift build -c release`:
 #   bench/slide_encoder.sh [THREADS] [WORK_DIR]     (default 2, /tmp/tessera-slide-bench)
 # Reference (prov-gigapath, flash-attn swapped for plain attention, 2 threads on a
@@ -22,7 +23,7 @@ python3 "$here/make_slide_inputs.py" "$work" 1000 10000
 
 sgemm=$(python3 "$here/sgemm_rate.py" "$threads")
 echo "sgemm (system OpenBLAS, $threads threads, 2048^3): $sgemm GFLOP/s"
-printf "%-8s %9s %12s %9s %9s %9s %9s   %s\n" tiles "wall s" "peak RSS MB" "GFLOP" "linear" "attn" "GFLOP/s" "reference (s, GB)"
+printf "%-8s %9s %9s %12s %9s %9s %9s %9s   %s\n" tiles "wall s" "cpu s" "peak RSS MB" "GFLOP" "linear" "attn" "GFLOP/s" "reference (s, GB)"
 for n in 1000 10000; do
     /usr/bin/time -v "$tessera" slide "$work/tiles_$n.safetensors" --slide-encoder "$work/model" \
         -o "$work/out_$n.safetensors" --threads "$threads" >/dev/null 2>"$work/time_$n.txt" \
@@ -31,7 +32,8 @@ for n in 1000 10000; do
     ref=$([ "$n" = 1000 ] && echo "2.5 s, 16.1 GB" || echo "64 s, 16.1 GB")
     awk -v n="$n" -v total="$total" -v linear="$linear" -v attn="$attn" -v ref="$ref" '
         /Maximum resident set size/ { rss = $NF / 1024 }
+        /User time|System time/ { cpu += $NF }
         /Elapsed \(wall clock\)/ { k = split($NF, p, ":"); s = 0; for (i = 1; i <= k; i++) s = s * 60 + p[i] }
-        END { printf "%-8s %9.2f %12.0f %9.1f %9.1f %9.1f %9.1f   %s\n", n, s, rss, total, linear, attn, total / s, ref }
+        END { printf "%-8s %9.2f %9.2f %12.0f %9.1f %9.1f %9.1f %9.1f   %s\n", n, s, cpu, rss, total, linear, attn, total / s, ref }
     ' "$work/time_$n.txt"
 done

@@ -20,9 +20,14 @@ struct EmbedCommand: ParsableCommand {
 
         A tile that cannot be read is reported by name and skipped; --strict makes it fatal.
 
+        --slide-encoder also runs the slide encoder on the embedded tiles and adds its outputs \
+        (layer_{i}_embed, last_layer_embed, encoder_out_embed, global_pool_embed, slide_embed), as \
+        `tessera slide` would on the tile file.
+
         Example:
           tessera embed slides/demo_slide --tile-encoder hf/prov-gigapath -o demo.tiles.safetensors
           tessera embed a.png b.png --tile-encoder student.safetensors --arch vit_small_patch16_224 -o ab.safetensors
+          tessera embed slides/demo_slide --tile-encoder hf/prov-gigapath --slide-encoder slide_encoder.pth -o demo.safetensors
         """)
 
     @Argument(help: "A slide folder of .png tiles, or PNG files.")
@@ -49,6 +54,12 @@ struct EmbedCommand: ParsableCommand {
     @Flag(help: "Stop at the first tile that cannot be read (no output is written).")
     var strict = false
 
+    @Option(name: .customLong("slide-encoder"),
+            help: "Also run this slide encoder (checkpoint or its directory) on the tile embeddings and add its outputs (see `tessera slide --help`).")
+    var slideEncoder: String?
+
+    @OptionGroup(title: "Slide encoder options (with --slide-encoder)") var slide: SlideOptions
+
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -59,6 +70,7 @@ struct EmbedCommand: ParsableCommand {
         let started = Date()
         let list = try TileList.resolve(tiles)
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
+        let slideModel = try slideEncoder.map(slide.load)
         let config = loaded.model.config
         let spool = hiddenStates ? try HiddenStateSpool(folder: URL(fileURLWithPath: output).deletingLastPathComponent().path,
                                                         depth: config.depth, tokens: config.tokens, dim: config.embedDim) : nil
@@ -79,8 +91,15 @@ struct EmbedCommand: ParsableCommand {
         progress.finish()
         guard !result.paths.isEmpty else { throw ValidationError("none of the \(list.paths.count) tiles could be read") }
         let states = try spool?.tensors(tokens: config.tokens, dim: config.embedDim) ?? []
-        let dict = try result.stateDict(architecture: config.architecture, weightsPath: loaded.weightsPath,
+        var dict = try result.stateDict(architecture: config.architecture, weightsPath: loaded.weightsPath,
                                         weightsSHA256: try SHA256.hex(ofFile: loaded.weightsPath), hiddenStates: states)
+        if let slideModel {
+            guard let coords = dict["coords"] else {
+                throw ValidationError("--slide-encoder needs the tile coordinates: name every tile {x}x_{y}y.png")
+            }
+            try slide.run(slideModel, tileEmbeds: result.tileEmbeds, coords: coords,
+                          names: result.paths.map { URL(fileURLWithPath: $0).lastPathComponent }, into: &dict)
+        }
         try SafeTensors.write(dict, to: output)
         let seconds = Date().timeIntervalSince(started)
         Self.report(String(format: "embedded %d tiles (%d skipped) with %@ (D=%d) in %.2f s -> %@",

@@ -28,7 +28,11 @@ struct Slide: ParsableCommand {
     @Argument(help: "safetensors file with tile_embeds [N, D] and coords [N, 2]")
     var features: String
 
-    @OptionGroup var encoder: SlideEncoderOptions
+    @Option(name: .customLong("slide-encoder"),
+            help: "slide encoder checkpoint (.pth or .safetensors) or the directory holding it (config.json beside it is read)")
+    var slideEncoder: String
+
+    @OptionGroup var slide: SlideOptions
 
     @Option(name: .shortAndLong, help: "output safetensors file (written atomically)")
     var output: String
@@ -42,18 +46,14 @@ struct Slide: ParsableCommand {
         guard let tiles = input["tile_embeds"] else { throw CLIMessage("\(features): no tensor 'tile_embeds'") }
         guard let coords = input["coords"] else { throw CLIMessage("\(features): no tensor 'coords'") }
         var out = StateDict()
-        try encoder.embed(tileEmbeds: tiles, coords: coords, into: &out)
+        try slide.run(try slide.load(slideEncoder), tileEmbeds: tiles, coords: coords, into: &out)
         try SafeTensors.write(out, to: output)
         FileHandle.standardError.write(text: "wrote \(output)\n")
     }
 }
 
 /// The slide-encoder options shared by `tessera slide` and `tessera embed --slide-encoder`.
-struct SlideEncoderOptions: ParsableArguments {
-    @Option(name: .customLong("slide-encoder"),
-            help: "slide encoder checkpoint (.pth or .safetensors) or the directory holding it (config.json beside it is read)")
-    var path: String
-
+struct SlideOptions: ParsableArguments {
     @Option(help: "which embedding becomes slide_embed: mean (global_pool_embed) or cls (encoder_out_embed)")
     var pool: SlidePool = .mean
 
@@ -66,10 +66,21 @@ struct SlideEncoderOptions: ParsableArguments {
     @Option(name: .customLong("coord-scale"), help: "factor from the coordinates to level-0 pixels at 0.5 mpp")
     var coordScale: Double = 1
 
-    /// Loads the model, places the tiles, runs it with per-layer progress on
-    /// stderr and adds every slide output to `dict`.
-    func embed(tileEmbeds: Tensor, coords: Tensor, names: [String]? = nil, into dict: inout StateDict) throws {
-        let model = try SlideEncoder.load(path: path, heads: heads)
+    func validate() throws {
+        if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
+        if let tileSize, !(tileSize > 0) { throw ValidationError("--tile-size must be positive") }
+        guard coordScale > 0 else { throw ValidationError("--coord-scale must be positive") }
+    }
+
+    /// The slide encoder at `path` (file or directory), with the --heads override.
+    func load(_ path: String) throws -> SlideEncoder {
+        try SlideEncoder.load(path: path, heads: heads)
+    }
+
+    /// Places the tiles, runs `model` with per-layer progress on stderr and adds
+    /// every slide output to `dict`. `names` name the tiles in errors and warnings.
+    func run(_ model: SlideEncoder, tileEmbeds: Tensor, coords: Tensor, names: [String]? = nil,
+             into dict: inout StateDict) throws {
         let placement = try model.grid(tileSize: tileSize, coordScale: coordScale).place(coords: coords, names: names)
         for duplicate in placement.duplicates.prefix(5) { FileHandle.standardError.write(text: "warning: \(duplicate)\n") }
         if placement.duplicates.count > 5 {
@@ -84,6 +95,16 @@ struct SlideEncoderOptions: ParsableArguments {
         }
         progress.finish()
         embeddings.add(to: &dict, pool: pool)
+        FileHandle.standardError.write(text: Self.summary(embeddings.slideEmbed(pool: pool), pool: pool) + "\n")
+    }
+
+    /// One line about the slide embedding: width, L2 norm, mean and its first values.
+    static func summary(_ v: [Float], pool: SlidePool) -> String {
+        let norm = v.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let mean = v.reduce(0) { $0 + Double($1) } / Double(max(1, v.count))
+        let head = v.prefix(6).map { String(format: "%.4f", $0) }.joined(separator: " ")
+        return String(format: "slide_embed (--pool %@) [%d]: L2 norm %.4f, mean %.4f, first %@ ...",
+                      pool.rawValue, v.count, norm, mean, head)
     }
 }
 

@@ -47,6 +47,28 @@ final class SlideCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("out.safetensors")))
     }
 
+    /// Both stages on the demo slide folder: tile teacher then slide encoder, against
+    /// the reference pipeline's output (fixtures/slide_folder/expected.safetensors).
+    func testEmbedWithSlideEncoderMatchesTheReferencePipeline() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let (status, stderr) = try runTessera(["embed", Fixtures.path("slide_folder/demo_slide"),
+                                               "--tile-encoder", Fixtures.path("tile_teacher"),
+                                               "--slide-encoder", Fixtures.path("slide_encoder"),
+                                               "-o", folder.file("demo.safetensors")])
+        XCTAssertEqual(status, 0, stderr)
+        let out = try SafeTensors.read(path: folder.file("demo.safetensors"))
+        let expected = try Fixtures.load("slide_folder/expected.safetensors")
+        for key in ["tile_embeds", "coords", "last_layer_embed", "encoder_out_embed"] {
+            let err = relativeError(try XCTUnwrap(out[key], key).floats(), try XCTUnwrap(expected[key], key).floats())
+            XCTAssertLessThan(err, 1e-4, key)
+        }
+        for key in ["layer_0_embed", "layer_2_embed", "global_pool_embed", "slide_embed"] {
+            XCTAssertEqual(out[key]?.shape, [64], key)
+        }
+        XCTAssertEqual(out["slide_embed"]?.floats(), out["global_pool_embed"]?.floats())
+    }
+
     func runTessera(_ arguments: [String]) throws -> (Int32, String) {
         let result = try TesseraProcess.run(arguments)
         return (result.status, result.stderr)

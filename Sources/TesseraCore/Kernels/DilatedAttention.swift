@@ -187,7 +187,8 @@ public enum DilatedAttention {
         var maxLanes = Lanes(repeating: -.infinity)
         var i = 0
         while i < vectorEnd {
-            maxLanes = pointwiseMax(maxLanes, raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self))
+            let lanes = raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+            maxLanes.replace(with: lanes, where: lanes .> maxLanes)  // `pointwiseMax` would not vectorise
             i += width
         }
         var maxValue = maxLanes.max()

@@ -10,7 +10,10 @@ public enum VectorExp {
 
     @inline(__always)
     public static func exp(_ x: Lanes) -> Lanes {
-        let x = x.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.3))
+        // Masked replacement, not `clamped`: the latter compiles to a lane-by-lane loop.
+        var x = x
+        x.replace(with: -87.3, where: x .< Lanes(repeating: -87.3))
+        x.replace(with: 88.3, where: x .> Lanes(repeating: 88.3))
         // Adding 1.5 * 2^23 rounds to an integer (held in the low mantissa bits).
         let magic = Lanes(repeating: 12_582_912)
         let shifted = x * 1.442_695_040_888_963_4 + magic

@@ -6,7 +6,6 @@ public enum SlideEncoderError: Error, CustomStringConvertible, Equatable {
     case badConfig(path: String, reason: String)
     case badInput(String)
     case coordinateOutsideGrid(tile: String, x: Double, y: Double, column: Int, row: Int, gridSize: Int)
-    case badTileName(String)
 
     public var description: String {
         switch self {
@@ -23,8 +22,6 @@ public enum SlideEncoderError: Error, CustomStringConvertible, Equatable {
         case .coordinateOutsideGrid(let tile, let x, let y, let column, let row, let size):
             return "\(tile): coordinates (\(Self.format(x)), \(Self.format(y))) fall in grid cell (\(column), \(row)), "
                 + "outside the \(size) x \(size) grid of the slide encoder (check --tile-size / --coord-scale)"
-        case .badTileName(let name):
-            return "\(name): tile name does not look like {x}x_{y}y.png"
         }
     }
 

@@ -85,16 +85,4 @@ public struct SlideGrid: Sendable, Equatable {
 
     /// A grid index for messages (-1 when it is not a representable number).
     static func int(_ v: Double) -> Int { v.isFinite && abs(v) < 1e15 ? Int(v) : -1 }
-
-    /// The level-0 pixel coordinates in a tile file name `{x}x_{y}y.png`
-    /// (any extension, leading zeros allowed, e.g. `01581x_25327y.png`).
-    public static func coordinates(tileName: String) throws -> (x: Double, y: Double) {
-        let file = tileName.split(separator: "/").last.map(String.init) ?? tileName
-        let stem = file.split(separator: ".", maxSplits: 1).first.map(String.init) ?? file
-        let parts = stem.split(separator: "_")
-        guard parts.count == 2, parts[0].hasSuffix("x"), parts[1].hasSuffix("y"),
-              let x = Int(parts[0].dropLast()), let y = Int(parts[1].dropLast())
-        else { throw SlideEncoderError.badTileName(tileName) }
-        return (Double(x), Double(y))
-    }
 }
