@@ -9,5 +9,6 @@ struct Tessera: ParsableCommand {
         Example:
           tessera inspect fixtures/tile_teacher/pytorch_model.bin
         """,
-        subcommands: [InspectCommand.self, ConvertCommand.self, PreprocessCommand.self, EmbedCommand.self, Slide.self])
+        subcommands: [InspectCommand.self, ConvertCommand.self, PreprocessCommand.self, EmbedCommand.self,
+                      Slide.self, BenchmarkCommand.self])
 }

@@ -6,12 +6,17 @@ import Darwin
 
 /// Exact GELU: gelu(x) = x * (1 + erf(x / sqrt 2)) / 2 (`nn.GELU()`, approximate='none').
 public enum GELU {
-    /// out[count] = gelu(inp[count]); `out` may alias `inp`.
+    /// out[count] = gelu(inp[count]); `out` may alias `inp`. Computed as
+    /// x/2 · (2 - erfc(z)) for x >= 0 and x/2 · erfc(z) below, z = |x|/sqrt 2, with
+    /// `VectorMath.erfc` (relative error < 1.2e-7, so the negative tail stays accurate too).
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
-        Parallel.chunks(count) { range in
-            for i in range {
-                let x = inp[i]
-                out[i] = 0.5 * x * (1 + erff(x * 0.70710678118654752))
+        Parallel.chunks((count + 1023) / 1024) { blocks in
+            let start = blocks.lowerBound * 1024, end = min(count, blocks.upperBound * 1024)
+            VectorMath.map(out: out + start, inp: inp + start, count: end - start) { x in
+                let magnitude = x.replacing(with: -x, where: x .< 0)
+                let e = VectorMath.erfc(nonNegative: magnitude * 0.70710678118654752)
+                let half = 0.5 * x
+                return (half * e).replacing(with: half * (2 - e), where: x .>= 0)
             }
         }
     }
@@ -39,10 +44,8 @@ public enum SwiGLU {
         Parallel.chunks(rows) { range in
             for r in range {
                 let a = inp + r * 2 * hidden, b = a + hidden, y = out + r * hidden
-                for j in 0..<hidden {
-                    let x = a[j]
-                    y[j] = x / (1 + expf(-x)) * b[j]
-                }
+                VectorMath.map(out: y, inp: a, count: hidden) { x in x / (1 + VectorMath.exp(-x)) }
+                for j in 0..<hidden { y[j] *= b[j] }
             }
         }
     }

@@ -15,12 +15,9 @@ public enum Softmax {
             let row = x + r * cols
             var maxValue = -Float.infinity
             for c in 0..<cols { maxValue = max(maxValue, row[c]) }
+            VectorMath.map(out: row, inp: row, count: cols) { VectorMath.exp($0 - maxValue) }
             var sum: Float = 0
-            for c in 0..<cols {
-                let e = expf(row[c] - maxValue)
-                row[c] = e
-                sum += e
-            }
+            for c in 0..<cols { sum += row[c] }
             let inv = 1 / sum
             for c in 0..<cols { row[c] *= inv }
             lse?[r] = maxValue + logf(sum)

@@ -53,7 +53,7 @@ public struct Checkpoint {
             stateDict = try SafeTensors.read(file)
             wrapper = nil
         case .torchZip, .torchLegacy:
-            (stateDict, wrapper) = try torchStateDict(path: weights, key: key)
+            (stateDict, wrapper) = try torchStateDict(file, key: key)
         }
         return Checkpoint(path: requested, weightsPath: weights, format: format, isDirectory: directory != nil,
                           wrapper: wrapper, config: directory?.config, stateDict: stateDict)

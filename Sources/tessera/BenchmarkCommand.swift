@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import TesseraFormats
+import TesseraModels
+
+struct BenchmarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "benchmark",
+        abstract: "Time a tile encoder's forward pass, and sgemm alone on the same shapes.",
+        discussion: """
+        Loads the model, runs one warm-up and --iterations timed forward passes over a batch \
+        (the tensor `input` [B, 3, H, W] of --input, or --batch images of seeded noise), then \
+        times the same BLAS on the forward's matrix products. Prints one JSON object on \
+        stdout: ms per tile, sustained GFLOP/s (from the analytic FLOP count), sgemm GFLOP/s, \
+        load time, peak RSS and the GEMM backend. --output saves the embeddings [B, D].
+        bench/tile_encoder.py drives it against PyTorch and ONNX Runtime.
+
+        Example:
+          tessera benchmark --tile-encoder bench/out/vit_base --batch 8 --iterations 5 --threads 2
+        """)
+
+    @Option(name: .customLong("tile-encoder"), help: "A Hugging Face timm directory or a weights file.")
+    var tileEncoder: String
+
+    @Option(help: "Architecture preset for a bare weights file.")
+    var arch: String?
+
+    @Option(help: "A .safetensors file whose tensor `input` [B, 3, H, W] is the batch.")
+    var input: String?
+
+    @Option(help: "Images of noise per batch (without --input).")
+    var batch = 8
+
+    @Option(help: "Timed forward passes (the median is reported).")
+    var iterations = 5
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .shortAndLong, help: "Save the embeddings [B, D] of the last pass here.")
+    var output: String?
+
+    func run() throws {
+        if let threads { Parallel.threadCount = threads }
+        let loadStart = Date()
+        let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
+        let loadSeconds = Date().timeIntervalSince(loadStart)
+        let config = loaded.model.config
+        let images: Tensor
+        if let input {
+            guard let tensor = try SafeTensors.read(path: input)["input"] else {
+                throw ValidationError("\(input) has no tensor named `input`")
+            }
+            images = tensor
+        } else {
+            var state: UInt64 = 0x9E3779B97F4A7C15
+            let count = batch * config.inChannels * config.imageSize * config.imageSize
+            images = Tensor(shape: [batch, config.inChannels, config.imageSize, config.imageSize], floats: (0..<count).map { _ in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Float(Int(state >> 40) % 4001) / 1000 - 2
+            })
+        }
+        let (forward, embedding) = try TileEncoderBenchmark.forward(loaded.model, images: images, iterations: iterations)
+        let tiles = images.shape[0]
+        let sgemm = TileEncoderBenchmark.sgemm(config, batch: tiles)
+        if let output {
+            var dict = StateDict()
+            dict.set("embedding", embedding)
+            try SafeTensors.write(dict, to: output)
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let weightsBytes = (try? FileManager.default.attributesOfItem(atPath: loaded.weightsPath)[.size] as? Int) ?? 0
+        let report: [String: Any] = [
+            "architecture": config.architecture, "embed_dim": config.embedDim, "batch": tiles,
+            "threads": Parallel.threadCount, "backend": GEMM.backend.name,
+            "ms_per_tile": forward.seconds * 1000 / Double(tiles), "gflops": forward.gflops,
+            "cpu_ms_per_tile": forward.cpuSeconds * 1000 / Double(tiles),
+            "sgemm_gflops": sgemm.gflops, "gflop_per_tile": 2 * Double(config.multiplyAdds) / 1e9,
+            "load_s": loadSeconds, "peak_rss_bytes": Int(usage.ru_maxrss) * 1024, "weights_bytes": weightsBytes,
+        ]
+        let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    }
+}
