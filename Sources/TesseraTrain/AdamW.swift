@@ -6,6 +6,7 @@ import TesseraCore
 ///
 ///     p  = p * (1 - lr * wd)                      decoupled decay, decay group only
 ///     m  = lerp(m, g, 1 - beta1)                  torch's vectorised lerp: fma(w, g - m, m)
+///                                                 (emulated in double, see below)
 ///     v  = v * beta2 + ((1 - beta2) * g) * g      mul_ then addcmul_
 ///     denom = sqrt(v) / sqrt(1 - beta2^t) + eps   eps outside the square root
 ///     p  = p + ((-lr / (1 - beta1^t)) * m) / denom   addcdiv_
@@ -61,25 +62,29 @@ public final class AdamW: @unchecked Sendable {
         let s = state(for: p)
         s.step += 1
         let t = Double(s.step)
-        let decay = p.decays && settings.weightDecay != 0 ? Float(1 - lr * settings.weightDecay) : nil
+        // Multiplying by exactly 1 changes nothing, so the no-decay group uses the same loop.
+        let decay = p.decays && settings.weightDecay != 0 ? Float(1 - lr * settings.weightDecay) : 1
         let w1 = Float(1 - settings.beta1)
+        // torch's lerp_vec: fma(w, end - start, start) for |w| < 0.5, else fma(w - 1, end - start, end).
+        let smallWeight = abs(w1) < 0.5
+        let lerpCoefficient = Double(smallWeight ? w1 : w1 - 1)
         let beta2 = Float(settings.beta2), oneMinusBeta2 = Float(1 - settings.beta2)
         let stepSize = lr / (1 - pow(settings.beta1, t))
         let negStep = Float(-stepSize)
         let bc2Sqrt = Float((1 - pow(settings.beta2, t)).squareRoot())
         let eps = Float(settings.eps)
-        let smallWeight = abs(w1) < 0.5
         let param = p.data, grad = p.gradData
         let m = s.m.storage.mutableBytes.baseAddress!.assumingMemoryBound(to: Float.self)
         let v = s.v.storage.mutableBytes.baseAddress!.assumingMemoryBound(to: Float.self)
         let body = { (range: Range<Int>) in
             for i in range {
-                var x = param[i]
-                if let decay { x = x * decay }
-                let g = grad[i]
-                // torch's lerp_vec: fma(weight, end - start, start) for |weight| < 0.5,
-                // fma(weight - 1, end - start, end) otherwise.
-                m[i] = smallWeight ? m[i].addingProduct(w1, g - m[i]) : g.addingProduct(w1 - 1, g - m[i])
+                let x = param[i] * decay
+                let g = grad[i], mi = m[i]
+                // The fused multiply-add in double: the product of two floats is exact there, and
+                // the sum, rounded twice, differs from a single rounding about once in 2^29 cases
+                // (a call to fmaf per element would cost more than the rest of the update).
+                let base = smallWeight ? mi : g
+                m[i] = Float(Double(base) + lerpCoefficient * Double(g - mi))
                 v[i] = v[i] * beta2 + oneMinusBeta2 * g * g
                 let denom = v[i].squareRoot() / bc2Sqrt + eps
                 param[i] = x + negStep * m[i] / denom
