@@ -37,7 +37,7 @@ public enum DilatedAttention {
     }
 
     /// Query rows per score block: [queryBlock, keys] scores stay in cache.
-    static let queryBlock = 128
+    static let queryBlock = 256
 
     /// The lse the reference gives a (position, head) a branch does not see.
     static let unseenLSE: Float = -1e8
@@ -118,9 +118,12 @@ public enum DilatedAttention {
     static func attend(item: Int, geometry g: Geometry, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                        v: UnsafePointer<Float>, headDim: Int, scratch: Scratch, merge: Merge) {
         let r = g.ratio, dim = g.heads * headDim
-        let block = item % g.queryBlocks
-        let head = (item / g.queryBlocks) % g.heads
-        let segment = item / (g.queryBlocks * g.heads)
+        // Head slowest: `Parallel.chunks` gives each worker a contiguous run of
+        // items, and runs of whole heads cost the same (segments differ: the last
+        // is usually short).
+        let segment = item % g.segments
+        let block = (item / g.segments) % g.queryBlocks
+        let head = item / (g.segments * g.queryBlocks)
         let group = head / g.headsPerGroup
 
         // Group row i is segment offset group + r*i. Rows below `keys` are real
