@@ -123,7 +123,7 @@ public final class ParameterSet: @unchecked Sendable {
         for p in parameters {
             guard let t = dict[prefix + p.name] else { throw TrainError.missingParameter(prefix + p.name) }
             guard t.shape == p.shape else { throw TrainError.shapeMismatch(name: p.name, expected: p.shape, found: t.shape) }
-            t.withFloats { p.data.update(from: $0.baseAddress!, count: p.count) }
+            t.withFloats { if let source = $0.baseAddress { p.data.update(from: source, count: p.count) } }
         }
     }
 }

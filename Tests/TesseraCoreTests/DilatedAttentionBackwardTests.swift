@@ -73,10 +73,13 @@ final class DilatedAttentionBackwardTests: XCTestCase {
 
         let num = G.numeric([q, k, v], w: dy, merged)
         var dq = [Float](repeating: 0.5, count: q.count), dk = dq, dv = dq   // accumulate onto 0.5
-        DilatedAttention.backward(dq: &dq, dk: &dk, dv: &dv, dout: dy.floats, q: q.floats, k: k.floats, v: v.floats,
+        var dkSum = [Float](repeating: 0.5, count: dim)
+        DilatedAttention.backward(dq: &dq, dk: &dk, dv: &dv, dkSum: &dkSum, dout: dy.floats, q: q.floats, k: k.floats, v: v.floats,
                                   tokens: tokens, heads: heads, headDim: headDim, branches: branches)
         G.assertClose(dq.map { $0 - 0.5 }, num[0], "dilated attention dq")
         G.assertClose(dk.map { $0 - 0.5 }, num[1], "dilated attention dk")
         G.assertClose(dv.map { $0 - 0.5 }, num[2], "dilated attention dv")
+        let columnSums = (0..<dim).map { c in (0..<tokens).reduce(0.0) { $0 + num[1][$1 * dim + c] } }
+        G.assertClose(dkSum.map { $0 - 0.5 }, columnSums, "dilated attention dkSum (key bias)")
     }
 }

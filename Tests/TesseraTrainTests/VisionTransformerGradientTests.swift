@@ -85,6 +85,26 @@ final class VisionTransformerGradientTests: XCTestCase {
         XCTAssertGreaterThan(full, 4 * lean)
     }
 
+    /// Frozen parameters get no gradient (their weight-gradient products are skipped); the
+    /// trainable ones still get autograd's, since gradients flow through frozen layers.
+    func testFrozenParametersGetNoGradient() throws {
+        let c = try Self.load("tile_student")
+        c.parameters.setTrainable(false)
+        c.parameters.setTrainable(true, prefix: "patch_embed.")
+        c.parameters.setTrainable(true, prefix: "blocks.1.mlp.")
+        let act = VisionTransformer.TrainingActivations(config: c.model.config, batch: c.input.shape[0])
+        try Self.lossAndBackward(c, input: c.input, activations: act, targetHidden: c.golden["target_hidden"]!.floats(),
+                                 targetEmbedding: c.golden["target_embedding"]!.floats())
+        for p in c.parameters.parameters {
+            let g = p.gradient.floats()
+            if p.isTrainable {
+                XCTAssertLessThanOrEqual(relativeError(g, c.golden["grad." + p.name]!.floats()), 1e-4, p.name)
+            } else {
+                XCTAssertTrue(g.allSatisfy { $0 == 0 }, p.name)
+            }
+        }
+    }
+
     func testStudentGradientsMatchAutograd() throws { try checkGradients("tile_student") }
     func testTeacherGradientsMatchAutograd() throws { try checkGradients("tile_teacher") }
 }

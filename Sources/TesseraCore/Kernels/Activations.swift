@@ -25,12 +25,20 @@ public enum GELU {
     /// gelu'(x) = (1 + erf(x / sqrt 2)) / 2 + x * exp(-x^2 / 2) / sqrt(2 pi).
     public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                 dout: UnsafePointer<Float>, count: Int) {
-        Parallel.chunks(count) { range in
-            for i in range {
-                let x = inp[i]
-                let cdf = 0.5 * (1 + erff(x * 0.70710678118654752))
-                let pdf = expf(-0.5 * x * x) * 0.39894228040143268
-                dinp[i] += dout[i] * (cdf + x * pdf)
+        Parallel.chunks((count + 1023) / 1024) { blocks in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 1024) { slope in
+                for block in blocks {
+                    let start = block * 1024, n = min(1024, count - start)
+                    // gelu'(x) with erf from erfc as in `forward`
+                    VectorMath.map(out: slope.baseAddress!, inp: inp + start, count: n) { x in
+                        let magnitude = x.replacing(with: -x, where: x .< 0)
+                        let e = VectorMath.erfc(nonNegative: magnitude * 0.70710678118654752)
+                        let cdf = (0.5 * e).replacing(with: 1 - 0.5 * e, where: x .>= 0)
+                        return cdf + x * VectorMath.exp(-0.5 * x * x) * 0.39894228040143268
+                    }
+                    let dx = dinp + start, dy = dout + start
+                    for i in 0..<n { dx[i] += dy[i] * slope[i] }
+                }
             }
         }
     }
@@ -55,14 +63,17 @@ public enum SwiGLU {
     public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                 dout: UnsafePointer<Float>, rows: Int, hidden: Int) {
         Parallel.chunks(rows) { range in
-            for r in range {
-                let a = inp + r * 2 * hidden, b = a + hidden, dy = dout + r * hidden
-                let da = dinp + r * 2 * hidden, db = da + hidden
-                for j in 0..<hidden {
-                    let x = a[j]
-                    let s = 1 / (1 + expf(-x))
-                    da[j] += dy[j] * b[j] * (s * (1 + x * (1 - s)))
-                    db[j] += dy[j] * x * s
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: hidden) { sigmoid in
+                let s = sigmoid.baseAddress!
+                for r in range {
+                    let a = inp + r * 2 * hidden, b = a + hidden, dy = dout + r * hidden
+                    let da = dinp + r * 2 * hidden, db = da + hidden
+                    VectorMath.map(out: s, inp: a, count: hidden) { x in 1 / (1 + VectorMath.exp(-x)) }
+                    for j in 0..<hidden {
+                        let x = a[j]
+                        da[j] += dy[j] * b[j] * (s[j] * (1 + x * (1 - s[j])))
+                        db[j] += dy[j] * x * s[j]
+                    }
                 }
             }
         }

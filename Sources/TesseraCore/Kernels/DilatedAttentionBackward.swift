@@ -17,8 +17,14 @@ extension DilatedAttention {
     /// score block are recomputed, so memory stays O(tokens * dim). Gradients reaching padded
     /// keys, values and queries are dropped; a padded (all-zero) query that lands on a real output
     /// row (the reference's shifted layout) averages the values, so only dv receives its gradient.
+    ///
+    /// dkSum[heads*headDim] += the sum of dk over the tokens (the key projection's bias gradient),
+    /// computed in double as scale * sum_t q[t] * rowsum(dS[t]): softmax ignores a shift of all
+    /// keys, so this sum is only what the zero-padded keys leave over, and summing the float dk
+    /// rows would lose it to cancellation.
     public static func backward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
-                                dv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                dv: UnsafeMutablePointer<Float>, dkSum: UnsafeMutablePointer<Float>? = nil,
+                                dout: UnsafePointer<Float>,
                                 q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                 tokens: Int, heads: Int, headDim: Int, branches: [Branch]) {
         guard tokens > 0, heads > 0, !branches.isEmpty else { return }
@@ -74,13 +80,24 @@ extension DilatedAttention {
         for (b, branch) in branches.enumerated() {
             let g = Geometry(tokens: tokens, heads: heads, branch: branch)
             // One (segment, head) per item: its query blocks share dk, dv rows, so they run in order.
-            Parallel.chunks(g.segments * heads) { range in
+            // Each item sums its dk columns into its own slice of keySums (in double).
+            let items = g.segments * heads
+            let keySums = UnsafeMutablePointer<Double>.allocate(capacity: items * headDim)
+            defer { keySums.deallocate() }
+            keySums.initialize(repeating: 0, count: items * headDim)
+            Parallel.chunks(items) { range in
                 let scratch = BackwardScratch(groupLength: g.groupLength, headDim: headDim)
                 defer { scratch.deallocate() }
                 for item in range {
                     let layout = Layout(g, segment: item / heads, head: item % heads, headDim: headDim)
-                    branchBackward(layout, weights: weights + b * pairs, dq: dq, dk: dk, dv: dv, dout: dout,
-                                   q: q, k: k, v: v, scratch: scratch)
+                    branchBackward(layout, weights: weights + b * pairs, dq: dq, dk: dk, dv: dv, keySum: keySums + item * headDim,
+                                   dout: dout, q: q, k: k, v: v, scratch: scratch)
+                }
+            }
+            if let dkSum {
+                for item in 0..<items {
+                    let column = dkSum + (item % heads) * headDim, sum = keySums + item * headDim
+                    for c in 0..<headDim { column[c] += Float(sum[c]) }
                 }
             }
         }
@@ -139,7 +156,8 @@ extension DilatedAttention {
 
     /// The backward pass of one (segment, head) of one branch, query block by query block.
     static func branchBackward(_ l: Layout, weights: UnsafePointer<Float>, dq: UnsafeMutablePointer<Float>,
-                               dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                               dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                               keySum: UnsafeMutablePointer<Double>, dout: UnsafePointer<Float>,
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                scratch s: BackwardScratch) {
         let keys = l.keys, hd = l.headDim, heads = l.g.heads
@@ -171,9 +189,16 @@ extension DilatedAttention {
                 // (in double: dS sums to ~0 over a row, and the key bias's gradient is exactly that sum)
                 for t in 0..<rows {
                     let pr = s.p + t * keys, dr = s.ds + t * keys
-                    var dot: Double = 0
+                    var dot: Double = 0, rowSum: Double = 0
                     for j in 0..<keys { dot += Double(pr[j]) * Double(dr[j]) }
-                    for j in 0..<keys { dr[j] = Float(Double(pr[j]) * (Double(dr[j]) - dot)) }
+                    for j in 0..<keys {
+                        let ds = Double(pr[j]) * (Double(dr[j]) - dot)
+                        rowSum += ds
+                        dr[j] = Float(ds)
+                    }
+                    // sum_s dk[s] += scale * q[t] * sum_s dS[t, s]
+                    let qt = q + l.base + (rowBegin + t) * l.rowStride, factor = Double(l.scale) * rowSum
+                    for c in 0..<hd { keySum[c] += factor * Double(qt[c]) }
                 }
                 // dq[rows] += scale dS k;  dk += scale dS^T q[rows];  dv += P^T d o_b
                 GEMM.sgemm(m: rows, n: hd, k: keys, alpha: l.scale, a: s.ds, lda: keys, b: k + l.base, ldb: l.rowStride,

@@ -58,12 +58,20 @@ extension LayerNorm {
         }
         if dweight == nil && dbias == nil { return }
         // Threads own disjoint column ranges, so the row sums need no reduction step.
+        // Sums over many rows are kept in double (a bias gradient is often a small sum of large terms).
         let columns = { (range: Range<Int>) in
+            var sw = [Double](repeating: 0, count: range.count), sb = sw
             for r in 0..<rows {
                 let x = inp + r * cols, dy = dout + r * cols
                 let m = mean[r], s = rstd[r]
-                if let dweight { for c in range { dweight[c] += dy[c] * (x[c] - m) * s } }
-                if let dbias { for c in range { dbias[c] += dy[c] } }
+                for (j, c) in range.enumerated() {
+                    sw[j] += Double(dy[c] * (x[c] - m) * s)
+                    sb[j] += Double(dy[c])
+                }
+            }
+            for (j, c) in range.enumerated() {
+                dweight?[c] += Float(sw[j])
+                dbias?[c] += Float(sb[j])
             }
         }
         if rows * cols < 1 << 16 { columns(0..<cols) } else { Parallel.chunks(cols, columns) }

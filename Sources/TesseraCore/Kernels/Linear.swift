@@ -41,10 +41,12 @@ public enum ColumnSum {
     public static func accumulate(into out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int) {
         let work = rows * cols
         let body = { (range: Range<Int>) in
+            var sums = [Double](repeating: 0, count: range.count)  // many small terms: summed in double
             for r in 0..<rows {
                 let row = x + r * cols
-                for c in range { out[c] += row[c] }
+                for (j, c) in range.enumerated() { sums[j] += Double(row[c]) }
             }
+            for (j, c) in range.enumerated() { out[c] += Float(sums[j]) }
         }
         if work < 1 << 16 { body(0..<cols) } else { Parallel.chunks(cols, body) }
     }

@@ -80,12 +80,15 @@ extension SlideEncoder {
         linear(lw.out, dinp: zero(act.dq, n * d), dout: dx, inp: s.o2)
         ln(lw.innerAttnLn, dinp: zero(act.dn, n * d), dout: act.dq, inp: s.o, slot: 1, cols: d)
         // o = dilated_attention(q, k, v) (merge weights detached)
-        DilatedAttention.backward(dq: zero(act.dq, n * d), dk: zero(act.dk, n * d), dv: zero(act.dv, n * d), dout: act.dn,
+        // (the key bias's gradient comes from the kernel's dkSum, see there)
+        DilatedAttention.backward(dq: zero(act.dq, n * d), dk: zero(act.dk, n * d), dv: zero(act.dv, n * d),
+                                  dkSum: lw.k.bias.grad, dout: act.dn,
                                   q: s.q, k: s.k, v: s.v, tokens: n, heads: c.heads, headDim: d / c.heads, branches: c.branches)
         // q, k, v = *_proj(a);  a = self_attn_layer_norm(x): dx becomes d loss / d x
         let da = zero(act.dn, n * d)
         linear(lw.q, dinp: da, dout: act.dq, inp: s.a)
-        linear(lw.k, dinp: da, dout: act.dk, inp: s.a)
+        Linear.backward(dinp: da, dweight: lw.k.weight.grad, dbias: nil, dout: act.dk, inp: s.a, weight: lw.k.weight.data,
+                        rows: n, inFeatures: d, outFeatures: d)
         linear(lw.v, dinp: da, dout: act.dv, inp: s.a)
         ln(lw.selfAttnLayerNorm, dinp: dx, dout: da, inp: x, slot: 0, cols: d)
     }
