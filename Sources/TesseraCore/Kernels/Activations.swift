@@ -12,13 +12,28 @@ public enum GELU {
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
         Parallel.chunks((count + 1023) / 1024) { blocks in
             let start = blocks.lowerBound * 1024, end = min(count, blocks.upperBound * 1024)
-            VectorMath.map(out: out + start, inp: inp + start, count: end - start) { x in
-                let magnitude = x.replacing(with: -x, where: x .< 0)
-                let e = VectorMath.erfc(nonNegative: magnitude * 0.70710678118654752)
-                let half = 0.5 * x
-                return (half * e).replacing(with: half * (2 - e), where: x .>= 0)
+            VectorMath.map(out: out + start, inp: inp + start, count: end - start, lanes)
+        }
+    }
+
+    /// out[rows, cols] = gelu(inp[rows, cols] + bias[cols]): a Linear's bias folded into
+    /// the activation's sweep (instead of a fill before the GEMM); `out` may alias `inp`.
+    public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>, rows: Int, cols: Int) {
+        Parallel.chunks(rows) { range in
+            for r in range {
+                VectorMath.map(out: out + r * cols, inp: inp + r * cols, plus: bias, count: cols, lanes)
             }
         }
+    }
+
+    /// gelu over 8 lanes, as `forward` computes it.
+    @inline(__always)
+    public static func lanes(_ x: VectorMath.Lanes) -> VectorMath.Lanes {
+        let magnitude = x.replacing(with: -x, where: x .< 0)
+        let e = VectorMath.erfc(nonNegative: magnitude * 0.70710678118654752)
+        let half = 0.5 * x
+        return (half * e).replacing(with: half * (2 - e), where: x .>= 0)
     }
 
     /// dinp[count] += dout * gelu'(inp), from out = gelu(inp):

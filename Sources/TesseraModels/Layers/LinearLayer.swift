@@ -22,9 +22,10 @@ public struct LinearLayer: Sendable {
         bias = hasBias ? scope.tensor("bias", shape: [outFeatures]) : nil
     }
 
-    /// out[rows, outFeatures] = inp[rows, inFeatures] · W^T + b
-    public func callAsFunction(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int) {
-        Linear.forward(out: out, inp: inp, weight: weight.floatPointer, bias: bias?.floatPointer,
+    /// out[rows, outFeatures] = inp[rows, inFeatures] · W^T (+ b unless `bias` is false,
+    /// for a caller that folds the bias into its next sweep)
+    public func callAsFunction(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int, bias withBias: Bool = true) {
+        Linear.forward(out: out, inp: inp, weight: weight.floatPointer, bias: withBias ? bias?.floatPointer : nil,
                        rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
     }
 

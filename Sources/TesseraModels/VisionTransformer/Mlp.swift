@@ -20,12 +20,18 @@ extension VisionTransformer {
         /// The gated activations g[rows, fc2.inFeatures] (returned, inside `scratch`)
         /// from x[rows, D]; scratch holds rows · scratchWidth floats.
         public func gate(x: UnsafePointer<Float>, rows: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
-            fc1(out: scratch, inp: x, rows: rows)
             switch kind {
             case .gelu:
-                GELU.forward(out: scratch, inp: scratch, count: rows * fc1.outFeatures)
+                // fc1's bias is added inside the GELU sweep rather than before the GEMM.
+                fc1(out: scratch, inp: x, rows: rows, bias: false)
+                if let bias = fc1.bias {
+                    GELU.forward(out: scratch, inp: scratch, bias: bias.floatPointer, rows: rows, cols: fc1.outFeatures)
+                } else {
+                    GELU.forward(out: scratch, inp: scratch, count: rows * fc1.outFeatures)
+                }
                 return UnsafePointer(scratch)
             case .swiGLUPacked:
+                fc1(out: scratch, inp: x, rows: rows)
                 let gated = scratch + rows * fc1.outFeatures
                 SwiGLU.forward(out: gated, inp: scratch, rows: rows, hidden: fc2.inFeatures)
                 return UnsafePointer(gated)
