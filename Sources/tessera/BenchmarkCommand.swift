@@ -69,8 +69,6 @@ struct BenchmarkCommand: ParsableCommand {
             dict.set("embedding", embedding)
             try SafeTensors.write(dict, to: output)
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
         let weightsBytes = (try? FileManager.default.attributesOfItem(atPath: loaded.weightsPath)[.size] as? Int) ?? 0
         let report: [String: Any] = [
             "architecture": config.architecture, "embed_dim": config.embedDim, "batch": tiles,
@@ -78,7 +76,7 @@ struct BenchmarkCommand: ParsableCommand {
             "ms_per_tile": forward.seconds * 1000 / Double(tiles), "gflops": forward.gflops,
             "cpu_ms_per_tile": forward.cpuSeconds * 1000 / Double(tiles),
             "sgemm_gflops": sgemm.gflops, "gflop_per_tile": 2 * Double(config.multiplyAdds) / 1e9,
-            "load_s": loadSeconds, "peak_rss_bytes": Int(usage.ru_maxrss) * 1024, "weights_bytes": weightsBytes,
+            "load_s": loadSeconds, "peak_rss_bytes": TileEncoderBenchmark.peakResidentBytes(), "weights_bytes": weightsBytes,
         ]
         let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))

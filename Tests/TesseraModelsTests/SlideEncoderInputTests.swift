@@ -58,6 +58,12 @@ final class SlideEncoderInputTests: XCTestCase {
         XCTAssertThrowsError(try model.forward(tileEmbeds: Tensor(zeros: [0, 96]), cells: []))
     }
 
+    func testATileEncoderIsNotASlideEncoder() throws {
+        XCTAssertThrowsError(try SlideEncoder.load(path: Fixtures.path("tile_teacher/model.safetensors"))) { error in
+            XCTAssertTrue("\(error)".contains("not a LongNet slide encoder"), "\(error)")
+        }
+    }
+
     func testHeadsOverrideAndBadHeads() throws {
         let path = Fixtures.path("slide_encoder/slide_encoder.safetensors")
         XCTAssertEqual(try SlideEncoder.load(path: path, heads: 8).config.heads, 8)

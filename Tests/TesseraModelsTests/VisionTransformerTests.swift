@@ -55,6 +55,19 @@ final class VisionTransformerTests: XCTestCase {
         }
     }
 
+    /// f32 weights stay views of the mapped file; other dtypes become owned f32 once.
+    func testWeightsAreMappedViewsOrConvertedOnce() throws {
+        let weights = try Fixtures.load("tile_student/model.safetensors")
+        let model = try VisionTransformer(weights: weights, config: Self.configJSON("tile_student"))
+        XCTAssertTrue(model.blocks[1].mlp.fc2.weight.storage.isMapped)
+        XCTAssertTrue(model.posEmbed.storage.isMapped)
+        var half = StateDict()
+        for name in weights.names { half.set(name, weights[name]!.converted(to: .bf16)) }
+        let converted = try VisionTransformer(weights: half, config: Self.configJSON("tile_student"))
+        XCTAssertEqual(converted.blocks[1].mlp.fc2.weight.dtype, .f32)
+        XCTAssertFalse(converted.blocks[1].mlp.fc2.weight.storage.isMapped)
+    }
+
     /// `load` on a Hugging Face directory reads its config.json; on a bare file
     /// without an architecture it infers one from the shapes.
     func testLoadFromDirectoryAndBareFile() throws {

@@ -11,11 +11,8 @@ public enum LayerNorm {
         Parallel.chunks(rows) { range in
             for r in range {
                 let x = inp + r * cols, y = out + r * cols
-                var sum: Float = 0
-                for c in 0..<cols { sum += x[c] }
-                let m = sum / Float(cols)
-                var sq: Float = 0
-                for c in 0..<cols { let d = x[c] - m; sq += d * d }
+                let m = VectorMath.sum(x, count: cols) / Float(cols)
+                let sq = VectorMath.sum(x, count: cols, minus: m, squared: true)
                 let s = 1 / (sq / Float(cols) + eps).squareRoot()
                 for c in 0..<cols { y[c] = (x[c] - m) * s * weight[c] + bias[c] }
                 mean?[r] = m

@@ -13,13 +13,10 @@ public enum Softmax {
                                rows: Int, cols: Int) {
         for r in 0..<rows {
             let row = x + r * cols
-            var maxValue = -Float.infinity
-            for c in 0..<cols { maxValue = max(maxValue, row[c]) }
+            let maxValue = VectorMath.maximum(row, count: cols)
             VectorMath.map(out: row, inp: row, count: cols) { VectorMath.exp($0 - maxValue) }
-            var sum: Float = 0
-            for c in 0..<cols { sum += row[c] }
-            let inv = 1 / sum
-            for c in 0..<cols { row[c] *= inv }
+            let sum = VectorMath.sum(row, count: cols)
+            VectorMath.scale(row, count: cols, by: 1 / sum)
             lse?[r] = maxValue + logf(sum)
         }
     }

@@ -67,3 +67,50 @@ public enum VectorMath {
         }
     }
 }
+
+extension VectorMath {
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
+
+    @inline(__always)
+    static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self) }
+
+    /// max of x[count] (count > 0), in lanes of 8.
+    public static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var i = 0, result = -Float.infinity
+        if count >= 8 {
+            var m = load(x)
+            i = 8
+            while i + 8 <= count {
+                let v = load(x + i)
+                m = m.replacing(with: v, where: v .> m)
+                i += 8
+            }
+            for j in 0..<8 { result = Swift.max(result, m[j]) }
+        }
+        while i < count { result = Swift.max(result, x[i]); i += 1 }
+        return result
+    }
+
+    /// sum of (x[i] - shift)^power for power 1 or 2, over count floats, in lanes of 8.
+    public static func sum(_ x: UnsafePointer<Float>, count: Int, minus shift: Float = 0, squared: Bool = false) -> Float {
+        var acc = Lanes(), i = 0
+        while i + 8 <= count {
+            let d = load(x + i) - shift
+            acc += squared ? d * d : d
+            i += 8
+        }
+        var result = acc.sum()
+        while i < count {
+            let d = x[i] - shift
+            result += squared ? d * d : d
+            i += 1
+        }
+        return result
+    }
+
+    /// x[count] *= factor
+    public static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        map(out: x, inp: x, count: count) { $0 * factor }
+    }
+}

@@ -41,16 +41,18 @@ public final class SlideEncoder: @unchecked Sendable {
             throw SlideEncoderError.missingTensor(name: "patch_embed.proj.weight", file: file)
         }
         guard projShape.count == 2, projShape.allSatisfy({ $0 > 0 }) else {
-            throw SlideEncoderError.wrongShape(name: "patch_embed.proj.weight", file: file, expected: [-1, -1], actual: projShape)
+            throw SlideEncoderError.notASlideEncoder(
+                file: file, reason: "patch_embed.proj.weight has shape \(projShape), not [D, in_chans] (a tile encoder?)")
         }
         let dim = projShape[0], inChans = projShape[1]
         var depth = 0
         while stateDict["encoder.layers.\(depth).self_attn.q_proj.weight"] != nil { depth += 1 }
         guard depth > 0, let fc1Shape = stateDict["encoder.layers.0.ffn.fc1.weight"]?.shape else {
-            throw SlideEncoderError.missingTensor(name: "encoder.layers.0", file: file)
+            throw SlideEncoderError.notASlideEncoder(file: file, reason: "no encoder.layers.0 (self_attn.q_proj, ffn.fc1)")
         }
         guard fc1Shape.count == 2, fc1Shape[0] > 0 else {
-            throw SlideEncoderError.wrongShape(name: "encoder.layers.0.ffn.fc1.weight", file: file, expected: [-1, dim], actual: fc1Shape)
+            throw SlideEncoderError.notASlideEncoder(
+                file: file, reason: "encoder.layers.0.ffn.fc1.weight has shape \(fc1Shape), not [FFN, \(dim)]")
         }
         for (key, value, actual) in [("in_chans", configFile.inChans, inChans), ("embed_dim", configFile.embedDim, dim),
                                      ("depth", configFile.depth, depth)] {

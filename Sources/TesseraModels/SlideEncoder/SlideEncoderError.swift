@@ -2,21 +2,21 @@
 public enum SlideEncoderError: Error, CustomStringConvertible, Equatable {
     case noCheckpoint(directory: String)
     case missingTensor(name: String, file: String)
-    case wrongShape(name: String, file: String, expected: [Int], actual: [Int])
     case badConfig(path: String, reason: String)
+    case notASlideEncoder(file: String, reason: String)
     case badInput(String)
     case coordinateOutsideGrid(tile: String, x: Double, y: Double, column: Int, row: Int, gridSize: Int)
 
     public var description: String {
         switch self {
         case .noCheckpoint(let dir):
-            return "\(dir): no slide encoder checkpoint (slide_encoder.safetensors, slide_encoder.pth, *.safetensors or *.pth)"
+            return "\(dir): no slide encoder checkpoint (slide_encoder.safetensors, slide_encoder.pth, model.safetensors, or a single *.safetensors or *.pth)"
         case .missingTensor(let name, let file):
             return "\(file): tensor '\(name)' is missing"
-        case .wrongShape(let name, let file, let expected, let actual):
-            return "\(file): tensor '\(name)' has shape \(actual), expected \(expected)"
         case .badConfig(let path, let reason):
             return "\(path): \(reason)"
+        case .notASlideEncoder(let file, let reason):
+            return "\(file): not a LongNet slide encoder: \(reason)"
         case .badInput(let reason):
             return reason
         case .coordinateOutsideGrid(let tile, let x, let y, let column, let row, let size):

@@ -43,10 +43,28 @@ public enum TileEncoderBenchmark {
 
     /// User + system CPU seconds of this process so far.
     public static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let usage = resourceUsage()
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// The most memory this process has held resident, in bytes.
+    public static func peakResidentBytes() -> Int {
+        #if os(Linux)
+        return Int(resourceUsage().ru_maxrss) * 1024  // Linux reports kilobytes
+        #else
+        return Int(resourceUsage().ru_maxrss)
+        #endif
+    }
+
+    private static func resourceUsage() -> rusage {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        return usage
     }
 
     /// Runs `iterations` timed passes (after one warm-up) over `images`
