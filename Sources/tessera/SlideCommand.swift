@@ -45,8 +45,12 @@ struct Slide: ParsableCommand {
         let input = try SafeTensors.read(path: features)
         guard let tiles = input["tile_embeds"] else { throw CLIMessage("\(features): no tensor 'tile_embeds'") }
         guard let coords = input["coords"] else { throw CLIMessage("\(features): no tensor 'coords'") }
+        // `tessera embed` records the tile file names: errors and warnings then name the file.
+        let names = input.metadata["tile_names"]
+            .flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+            .flatMap { $0.count == coords.shape.first ? $0 : nil }
         var out = StateDict()
-        try slide.run(try slide.load(slideEncoder), tileEmbeds: tiles, coords: coords, into: &out)
+        try slide.run(try slide.load(slideEncoder), tileEmbeds: tiles, coords: coords, names: names, into: &out)
         try SafeTensors.write(out, to: output)
         FileHandle.standardError.write(text: "wrote \(output)\n")
     }

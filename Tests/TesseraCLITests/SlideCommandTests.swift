@@ -39,6 +39,13 @@ final class SlideCommandTests: XCTestCase {
         coords[2 * 4] = 300_000  // tile 4 beyond the 1000-cell grid
         features.set("coords", Tensor(shape: [9, 2], floats: coords))
         try SafeTensors.write(features, to: folder.file("features.safetensors"))
+        // With the tile names `tessera embed` records, the error names the file.
+        features.metadata["tile_names"] = "[" + (0..<9).map { "\"t\($0).png\"" }.joined(separator: ",") + "]"
+        try SafeTensors.write(features, to: folder.file("named.safetensors"))
+        let named = try runTessera(["slide", folder.file("named.safetensors"), "--slide-encoder", Fixtures.path("slide_encoder"),
+                                    "-o", folder.file("out.safetensors")])
+        XCTAssertNotEqual(named.0, 0)
+        XCTAssertTrue(named.1.contains("t4.png"), named.1)
         let (status, stderr) = try runTessera(["slide", folder.file("features.safetensors"),
                                                "--slide-encoder", Fixtures.path("slide_encoder"),
                                                "-o", folder.file("out.safetensors")])
