@@ -18,51 +18,11 @@ import sys
 import time
 
 
-def stub_torchvision():
-    """A torchvision built for another torch breaks `import timm`, though timm's ViT needs
-    none of it: serve every `torchvision.*` import with an empty package whose attributes
-    are placeholder classes."""
-    import importlib.abc
-    import importlib.machinery
-    import types
-
-    class Placeholder(type):
-        def __getattr__(cls, name):  # e.g. InterpolationMode.NEAREST, used as a dict key
-            if name.startswith("__"):
-                raise AttributeError(name)
-            return f"{cls.__name__}.{name}"
-
-    class Stub(types.ModuleType):
-        def __getattr__(self, name):
-            if name.startswith("__"):
-                raise AttributeError(name)
-            return Placeholder(name, (), {})
-
-    class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-        def find_spec(self, name, path=None, target=None):
-            if name == "torchvision" or name.startswith("torchvision."):
-                return importlib.machinery.ModuleSpec(name, self, is_package=True)
-            return None
-
-        def create_module(self, spec):
-            module = Stub(spec.name)
-            module.__path__ = []
-            return module
-
-        def exec_module(self, module):
-            pass
-
-    for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
-        del sys.modules[name]
-    sys.meta_path.insert(0, Finder())
-
-
 def torch_side(arch, batch, steps, threads):
     import torch
-    try:
-        import torchvision  # noqa: F401
-    except Exception:
-        stub_torchvision()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import _torchvision_stub
+    _torchvision_stub.install_if_broken()
     import timm
     torch.set_num_threads(threads)
     torch.manual_seed(0)

@@ -40,3 +40,15 @@ public func relativeError(_ actual: [Float], _ expected: [Float]) -> Float {
     if actual.contains(where: { $0.isNaN }) { return .nan }
     return maxRef > 0 ? maxErr / maxRef : maxErr
 }
+
+/// A xorshift generator for seeded fuzzing: a failing input can be made again from its seed.
+public struct Xorshift: RandomNumberGenerator {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
+    public mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+}
