@@ -10,7 +10,7 @@ final class Arena: @unchecked Sendable {
 
     /// The next `count` floats (64-byte aligned).
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let base = memory.storage.mutableBytes.baseAddress!.assumingMemoryBound(to: Float.self)
+        let base = memory.mutableFloatPointer
         precondition(offset + count <= memory.count, "arena overflow: planned \(memory.count) floats")
         defer { offset += (count + 15) / 16 * 16 }
         return base + offset
@@ -20,9 +20,4 @@ final class Arena: @unchecked Sendable {
     static func size(_ counts: [Int]) -> Int { counts.reduce(0) { $0 + ($1 + 15) / 16 * 16 } }
 
     var byteCount: Int { memory.bytes.count }
-}
-
-extension Tensor {
-    /// The f32 elements of a weight tensor (read-only use).
-    var f32: UnsafePointer<Float> { UnsafePointer(bytes.baseAddress!.assumingMemoryBound(to: Float.self)) }
 }

@@ -82,7 +82,7 @@ public struct VisionTransformer: Sendable {
         let normed = features ? Tensor(zeros: [batch, tokens, d]) : nil
         embedding.withMutableFloats { e in
             forward(images: images.float32().floatPointer, batch: batch, workspace: ws, embedding: e.baseAddress!,
-                    features: normed.map { UnsafeMutablePointer(mutating: $0.floatPointer) },
+                    features: normed.map { $0.mutableFloatPointer },
                     hiddenStates: hiddenStates ? { i, x in
                         states[i].withMutableFloats { $0.baseAddress!.update(from: x, count: batch * tokens * d) }
                     } : nil)
@@ -143,7 +143,7 @@ extension VisionTransformer {
                                 capacity * (c.tokens - 1) * c.inChannels * c.patchSize * c.patchSize)
             let branchCount = c.layerScale ? rows * d : 0
             memory = Tensor(zeros: [2 * rows * d + branchCount + wideCount])
-            let base = UnsafeMutablePointer(mutating: memory.floatPointer)
+            let base = memory.mutableFloatPointer
             stream = base
             normed = base + rows * d
             branch = normed + rows * d
