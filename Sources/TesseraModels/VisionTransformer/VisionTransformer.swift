@@ -138,8 +138,7 @@ extension VisionTransformer {
         init(config c: Config, capacity: Int) {
             self.capacity = capacity
             let rows = capacity * c.tokens, d = c.embedDim
-            let mlpWidth = c.mlpHidden + (c.mlp == .swiGLUPacked ? c.mlpGated : 0)
-            let wideCount = max(rows * 3 * d, rows * mlpWidth,
+            let wideCount = max(rows * 3 * d, rows * c.mlpScratchWidth,
                                 capacity * (c.tokens - 1) * c.inChannels * c.patchSize * c.patchSize)
             let branchCount = c.layerScale ? rows * d : 0
             memory = Tensor(zeros: [2 * rows * d + branchCount + wideCount])
