@@ -18,6 +18,11 @@ public struct StateDict: @unchecked Sendable {
 
     public var count: Int { names.count }
 
+    /// The tensors with their names, in order.
+    public var entries: [(name: String, tensor: Tensor)] {
+        names.compactMap { name in tensors[name].map { (name, $0) } }
+    }
+
     /// Total elements over all tensors.
     public var parameterCount: Int { tensors.values.reduce(0) { $0 + $1.count } }
 }

@@ -7,11 +7,6 @@ struct CheckpointReport {
 
     init(_ checkpoint: Checkpoint) { self.checkpoint = checkpoint }
 
-    private var tensors: [(name: String, tensor: Tensor)] {
-        let dict = checkpoint.stateDict
-        return dict.names.compactMap { name in dict[name].map { (name, $0) } }
-    }
-
     var json: JSONValue {
         let dict = checkpoint.stateDict
         return .object([
@@ -24,7 +19,7 @@ struct CheckpointReport {
             ("parameter_count", .number(String(dict.parameterCount))),
             ("metadata", .object(dict.metadata.keys.sorted().map { ($0, .string(dict.metadata[$0] ?? "")) })),
             ("config", checkpoint.config ?? .null),
-            ("tensors", .array(tensors.map { entry in
+            ("tensors", .array(dict.entries.map { entry in
                 .object([
                     ("name", .string(entry.name)),
                     ("dtype", .string(entry.tensor.dtype.rawValue)),
@@ -45,6 +40,7 @@ struct CheckpointReport {
         ]
         for key in dict.metadata.keys.sorted() { lines.append("metadata    \(key) = \(dict.metadata[key] ?? "")") }
         if let config = checkpoint.config { lines.append("config      \(config.serialized())") }
+        let tensors = dict.entries
         let width = tensors.map(\.name.count).max() ?? 0
         lines.append("")
         for (name, tensor) in tensors {

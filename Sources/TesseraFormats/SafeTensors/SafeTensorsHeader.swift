@@ -85,7 +85,7 @@ struct SafeTensorsHeader {
         guard offsets.count == 2 else { throw fail(.malformedEntry("data_offsets has \(offsets.count) values, not 2")) }
         let (begin, end) = (offsets[0], offsets[1])
         guard begin <= end else { throw fail(.malformedEntry("data_offsets begin \(begin) after end \(end)")) }
-        guard let byteCount = byteCount(shape: shape, elementSize: dtype.size) else { throw fail(.shapeOverflow(shape: shape)) }
+        guard let byteCount = Checked.product([dtype.size] + shape) else { throw fail(.shapeOverflow(shape: shape)) }
         guard end <= dataSize else { throw fail(.offsetsPastEnd(end: end, dataSize: dataSize)) }
         guard byteCount == end - begin else { throw fail(.byteSizeMismatch(expected: byteCount, actual: end - begin)) }
         return Entry(name: name, dtype: dtype, shape: shape, range: begin..<end)
@@ -99,17 +99,6 @@ struct SafeTensorsHeader {
             guard let n = element.nonNegativeInt else { throw fail(.numberOutOfRange(literal)) }
             return n
         }
-    }
-
-    /// product(shape) * elementSize, or nil when it overflows.
-    static func byteCount(shape: [Int], elementSize: Int) -> Int? {
-        var total = elementSize
-        for dimension in shape {
-            let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
-            if overflow { return nil }
-            total = product
-        }
-        return total
     }
 
     /// The ranges, in order, must tile the data area exactly: no overlap, no gap.

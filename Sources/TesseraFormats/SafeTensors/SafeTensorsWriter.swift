@@ -23,7 +23,7 @@ extension SafeTensors {
     /// stays far below the file size. `progress(written, total)` counts data bytes.
     public static func write(_ dict: StateDict, to path: String, dtype: OutputDType = .keep,
                              progress: ((_ written: Int, _ total: Int) -> Void)? = nil) throws {
-        let tensors = dict.names.compactMap { name in dict[name].map { (name: name, tensor: $0) } }
+        let tensors = dict.entries
         let targets = tensors.map { dtype.dtype(for: $0.tensor.dtype) }
         let sizes = zip(tensors, targets).map { $0.tensor.count * $1.size }
         let header = headerBytes(names: tensors.map(\.name), shapes: tensors.map(\.tensor.shape),

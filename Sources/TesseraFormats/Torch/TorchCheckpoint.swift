@@ -22,12 +22,13 @@ public enum TorchCheckpoint {
 
     /// The whole pickled object of an already mapped checkpoint.
     public static func read(_ file: MappedFile, limits: PickleLimits = .standard) throws -> PickleValue {
-        let head = file.bytes.prefix(4)
-        if head.elementsEqual([0x50, 0x4B, 0x03, 0x04]) || head.elementsEqual([0x50, 0x4B, 0x05, 0x06]) {
-            return try readZip(file, limits: limits)
+        switch Checkpoint.Format.torch(file.bytes) {
+        case .torchZip: return try readZip(file, limits: limits)
+        case .torchLegacy: return try LegacyTorch.read(file, limits: limits)
+        case .safetensors, nil:
+            let head = file.bytes.prefix(4).map { String($0, radix: 16) }
+            throw TorchCheckpointError(path: file.path, message: "neither a zip nor a legacy torch checkpoint (starts with \(head))")
         }
-        if head.first == 0x80 { return try LegacyTorch.read(file, limits: limits) }
-        throw TorchCheckpointError(path: file.path, message: "neither a zip nor a legacy torch checkpoint (starts with \(head.map { String($0, radix: 16) }))")
     }
 
     /// The state dict of a checkpoint, found through its wrapper (see `StateDictWrappers`).
