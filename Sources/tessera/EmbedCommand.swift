@@ -78,17 +78,14 @@ struct EmbedCommand: ParsableCommand {
         let embedder = TileEmbedder(model: loaded.model, batchSize: batch, strict: strict)
         let result: TileEmbedder.Result
         do {
+            defer { progress.finish() }  // also when embedding fails: the error starts on a line of its own
             result = try embedder.embed(list.paths, hiddenStates: spool.map { s in { try s.append(block: $0, count: $1, $2) } }) { event in
                 switch event {
                 case .progress(let done, _): progress.update(done)
                 case .skipped(let path, let error): Self.report("skipped \(path): \(error)")
                 }
             }
-        } catch {
-            progress.finish()
-            throw error
         }
-        progress.finish()
         guard !result.paths.isEmpty else { throw ValidationError("none of the \(list.paths.count) tiles could be read") }
         let states = try spool?.tensors(tokens: config.tokens, dim: config.embedDim) ?? []
         var dict = try result.stateDict(architecture: config.architecture, weightsPath: loaded.weightsPath,

@@ -94,10 +94,13 @@ struct SlideOptions: ParsableArguments {
         FileHandle.standardError.write(text:
             "slide encoder: \(tileEmbeds.shape.first ?? 0) tiles, D=\(c.embedDim), \(c.depth) layers, \(c.heads) heads\n")
         var progress = ProgressLine("slide encoder", total: c.depth, unit: "layers")
-        let embeddings = try model.forward(tileEmbeds: tileEmbeds, cells: placement.cells) { done, _ in
-            progress.update(done)
+        let embeddings: SlideEmbeddings
+        do {
+            defer { progress.finish() }  // also when the forward pass fails
+            embeddings = try model.forward(tileEmbeds: tileEmbeds, cells: placement.cells) { done, _ in
+                progress.update(done)
+            }
         }
-        progress.finish()
         embeddings.add(to: &dict, pool: pool)
         FileHandle.standardError.write(text: Self.summary(embeddings.slideEmbed(pool: pool), pool: pool) + "\n")
     }
