@@ -35,14 +35,13 @@ struct BenchmarkCommand: ParsableCommand {
     @Option(help: "Timed forward passes (the median is reported).")
     var iterations = 5
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadsOption
 
     @Option(name: .shortAndLong, help: "Save the embeddings [B, D] of the last pass here.")
     var output: String?
 
     func run() throws {
-        if let threads { Parallel.threadCount = threads }
+        threads.apply()
         let loadStart = Date()
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
         let loadSeconds = Date().timeIntervalSince(loadStart)

@@ -45,8 +45,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Tiles per batch.")
     var batch = 8
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadsOption
 
     @Flag(name: .customLong("hidden-states"), help: "Also write every block's output for every tile.")
     var hiddenStates = false
@@ -62,11 +61,10 @@ struct EmbedCommand: ParsableCommand {
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        if let threads { Parallel.threadCount = threads }
+        threads.apply()
         let started = Date()
         let list = try TileList.resolve(tiles)
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)

@@ -37,11 +37,10 @@ struct Slide: ParsableCommand {
     @Option(name: .shortAndLong, help: "output safetensors file (written atomically)")
     var output: String
 
-    @Option(help: "worker threads (default: all cores)")
-    var threads: Int?
+    @OptionGroup var threads: ThreadsOption
 
     func run() throws {
-        if let threads { Parallel.threadCount = max(1, threads) }
+        threads.apply()
         let input = try SafeTensors.read(path: features)
         guard let tiles = input["tile_embeds"] else { throw CLIMessage("\(features): no tensor 'tile_embeds'") }
         guard let coords = input["coords"] else { throw CLIMessage("\(features): no tensor 'coords'") }
