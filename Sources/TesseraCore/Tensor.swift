@@ -94,6 +94,17 @@ public struct Tensor: @unchecked Sendable {
                                                    count: count))
     }
 
+    /// The first element of a non-empty f32 tensor, for kernels over raw buffers
+    /// (valid while the tensor, which keeps its storage alive, is).
+    public var floatPointer: UnsafePointer<Float> {
+        UnsafePointer(bytes.baseAddress!.assumingMemoryBound(to: Float.self))
+    }
+
+    /// The first element of a non-empty owned f32 tensor, writable.
+    public var mutableFloatPointer: UnsafeMutablePointer<Float> {
+        storage.mutableBytes.baseAddress!.assumingMemoryBound(to: Float.self)
+    }
+
     // MARK: - Conversion
 
     /// An owned copy in `target` dtype. Float targets round to nearest even;

@@ -92,10 +92,3 @@ public struct WeightScope {
         }
     }
 }
-
-extension Tensor {
-    /// The first element of an f32 tensor (weights are kept alive by their `Tensor`).
-    var floatPointer: UnsafePointer<Float> {
-        UnsafePointer(bytes.baseAddress!.assumingMemoryBound(to: Float.self))
-    }
-}

@@ -74,8 +74,8 @@ public final class AdamW: @unchecked Sendable {
         let bc2Sqrt = Float((1 - pow(settings.beta2, t)).squareRoot())
         let eps = Float(settings.eps)
         let param = p.data, grad = p.gradData
-        let m = s.m.storage.mutableBytes.baseAddress!.assumingMemoryBound(to: Float.self)
-        let v = s.v.storage.mutableBytes.baseAddress!.assumingMemoryBound(to: Float.self)
+        let m = s.m.mutableFloatPointer
+        let v = s.v.mutableFloatPointer
         let body = { (range: Range<Int>) in
             for i in range {
                 let x = param[i] * decay

@@ -25,7 +25,7 @@ public final class Parameter: @unchecked Sendable {
 
     /// The value's floats (owned, writable).
     public var data: UnsafeMutablePointer<Float> {
-        value.storage.mutableBytes.baseAddress!.assumingMemoryBound(to: Float.self)
+        value.mutableFloatPointer
     }
 
     /// The gradient buffer, or nil when the parameter is frozen: backward passes
@@ -33,7 +33,7 @@ public final class Parameter: @unchecked Sendable {
     public var grad: UnsafeMutablePointer<Float>? { isTrainable ? gradData : nil }
 
     var gradData: UnsafeMutablePointer<Float> {
-        gradient.storage.mutableBytes.baseAddress!.assumingMemoryBound(to: Float.self)
+        gradient.mutableFloatPointer
     }
 }
 

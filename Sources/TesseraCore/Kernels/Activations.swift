@@ -30,10 +30,16 @@ public enum GELU {
     /// gelu over 8 lanes, as `forward` computes it.
     @inline(__always)
     public static func lanes(_ x: VectorMath.Lanes) -> VectorMath.Lanes {
-        let magnitude = x.replacing(with: -x, where: x .< 0)
-        let e = VectorMath.erfc(nonNegative: magnitude * 0.70710678118654752)
+        let e = erfcOfHalfRootMagnitude(x)
         let half = 0.5 * x
         return (half * e).replacing(with: half * (2 - e), where: x .>= 0)
+    }
+
+    /// erfc(|x| / sqrt 2), from which `forward` and `backward` take erf(x / sqrt 2).
+    @inline(__always)
+    static func erfcOfHalfRootMagnitude(_ x: VectorMath.Lanes) -> VectorMath.Lanes {
+        let magnitude = x.replacing(with: -x, where: x .< 0)
+        return VectorMath.erfc(nonNegative: magnitude * 0.70710678118654752)
     }
 
     /// dinp[count] += dout * gelu'(inp), from out = gelu(inp):
@@ -44,10 +50,9 @@ public enum GELU {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 1024) { slope in
                 for block in blocks {
                     let start = block * 1024, n = min(1024, count - start)
-                    // gelu'(x) with erf from erfc as in `forward`
                     VectorMath.map(out: slope.baseAddress!, inp: inp + start, count: n) { x in
-                        let magnitude = x.replacing(with: -x, where: x .< 0)
-                        let e = VectorMath.erfc(nonNegative: magnitude * 0.70710678118654752)
+                        // gelu'(x) with erf from erfc as in `forward`
+                        let e = erfcOfHalfRootMagnitude(x)
                         let cdf = (0.5 * e).replacing(with: 1 - 0.5 * e, where: x .>= 0)
                         return cdf + x * VectorMath.exp(-0.5 * x * x) * 0.39894228040143268
                     }

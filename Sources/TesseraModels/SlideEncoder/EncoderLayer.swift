@@ -90,22 +90,19 @@ extension SlideEncoder {
         }
     }
 
-    /// Activation buffers of one forward pass, allocated once.
+    /// Activation buffers of one forward pass, allocated once: the residual stream x
+    /// and the scratch of every layer.
     final class Workspace {
         /// Token rows per feed-forward chunk.
         static let ffnRows = 1024
-        let normed, q, k, v, hidden: UnsafeMutablePointer<Float>
+        private let arena: Arena
+        let x, normed, q, k, v, hidden: UnsafeMutablePointer<Float>
 
         init(tokens: Int, dim: Int, hidden: Int) {
-            normed = .allocate(capacity: tokens * dim)
-            q = .allocate(capacity: tokens * dim)
-            k = .allocate(capacity: tokens * dim)
-            v = .allocate(capacity: tokens * dim)
-            self.hidden = .allocate(capacity: min(tokens, Self.ffnRows) * hidden)
-        }
-
-        deinit {
-            normed.deallocate(); q.deallocate(); k.deallocate(); v.deallocate(); hidden.deallocate()
+            let rows = tokens * dim
+            let (arena, b) = Arena.carve([rows, rows, rows, rows, rows, min(tokens, Self.ffnRows) * hidden])
+            self.arena = arena
+            (x, normed, q, k, v, self.hidden) = (b[0], b[1], b[2], b[3], b[4], b[5])
         }
     }
 }

@@ -111,9 +111,8 @@ public final class SlideEncoder: @unchecked Sendable {
             throw SlideEncoderError.badInput("tile \(i): grid cell (\(cell.column), \(cell.row)) outside the \(config.gridSize) x \(config.gridSize) grid")
         }
         let tokens = count + 1
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: tokens * dim)
-        defer { x.deallocate() }
         let workspace = Workspace(tokens: tokens, dim: dim, hidden: config.ffnDim)
+        let x = workspace.x
 
         // tokens = [cls_token] + (proj(tile) + pos(cell)); the CLS position is zero.
         x.update(from: clsToken.floatPointer, count: dim)

@@ -60,8 +60,8 @@ public struct TileEmbedder {
         var embeds: [Float] = []
         embeds.reserveCapacity(tiles.count * d)
         var kept: [String] = [], skipped: [(path: String, error: Error)] = []
-        let input = UnsafeMutablePointer(mutating: images.floatPointer)
-        let output = UnsafeMutablePointer(mutating: batchEmbeds.floatPointer)
+        let input = images.mutableFloatPointer
+        let output = batchEmbeds.mutableFloatPointer
 
         for start in stride(from: 0, to: tiles.count, by: batchSize) {
             let batch = Array(tiles[start..<min(start + batchSize, tiles.count)])

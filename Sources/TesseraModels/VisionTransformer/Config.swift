@@ -53,6 +53,8 @@ extension VisionTransformer {
         public var headDim: Int { embedDim / numHeads }
         /// Input width of fc2: F = fc1's width, halved by SwiGLUPacked's gate.
         public var mlpGated: Int { mlp == .swiGLUPacked ? mlpHidden / 2 : mlpHidden }
+        /// Floats of scratch per row the MLP's gate needs: fc1's output, plus the gated half for SwiGLU.
+        public var mlpScratchWidth: Int { mlpHidden + (mlp == .swiGLUPacked ? mlpGated : 0) }
 
         /// Parameters of the model this config describes (no head).
         public var parameterCount: Int {

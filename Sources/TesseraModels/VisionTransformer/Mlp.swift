@@ -14,11 +14,8 @@ extension VisionTransformer {
             fc2 = LinearLayer(scope.scope("fc2"), inFeatures: config.mlpGated, outFeatures: config.embedDim)
         }
 
-        /// Floats of scratch `gate` needs per row: fc1's output, plus the gated half for SwiGLU.
-        public var scratchWidth: Int { fc1.outFeatures + (kind == .swiGLUPacked ? fc2.inFeatures : 0) }
-
         /// The gated activations g[rows, fc2.inFeatures] (returned, inside `scratch`)
-        /// from x[rows, D]; scratch holds rows · scratchWidth floats.
+        /// from x[rows, D]; scratch holds rows · `Config.mlpScratchWidth` floats.
         public func gate(x: UnsafePointer<Float>, rows: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
             switch kind {
             case .gelu:

@@ -82,7 +82,7 @@ public struct VisionTransformer: Sendable {
         let normed = features ? Tensor(zeros: [batch, tokens, d]) : nil
         embedding.withMutableFloats { e in
             forward(images: images.float32().floatPointer, batch: batch, workspace: ws, embedding: e.baseAddress!,
-                    features: normed.map { UnsafeMutablePointer(mutating: $0.floatPointer) },
+                    features: normed.map { $0.mutableFloatPointer },
                     hiddenStates: hiddenStates ? { i, x in
                         states[i].withMutableFloats { $0.baseAddress!.update(from: x, count: batch * tokens * d) }
                     } : nil)
@@ -132,25 +132,20 @@ extension VisionTransformer {
     /// buffer shared by the im2col patches, packed qkv and the MLP hidden layer.
     public final class Workspace: @unchecked Sendable {
         public let capacity: Int
-        private let memory: Tensor
+        private let arena: Arena
         let stream, normed, branch, wide: UnsafeMutablePointer<Float>
 
         init(config c: Config, capacity: Int) {
             self.capacity = capacity
             let rows = capacity * c.tokens, d = c.embedDim
-            let mlpWidth = c.mlpHidden + (c.mlp == .swiGLUPacked ? c.mlpGated : 0)
-            let wideCount = max(rows * 3 * d, rows * mlpWidth,
+            let wideCount = max(rows * 3 * d, rows * c.mlpScratchWidth,
                                 capacity * (c.tokens - 1) * c.inChannels * c.patchSize * c.patchSize)
-            let branchCount = c.layerScale ? rows * d : 0
-            memory = Tensor(zeros: [2 * rows * d + branchCount + wideCount])
-            let base = UnsafeMutablePointer(mutating: memory.floatPointer)
-            stream = base
-            normed = base + rows * d
-            branch = normed + rows * d
-            wide = branch + branchCount
+            let (arena, buffers) = Arena.carve([rows * d, rows * d, c.layerScale ? rows * d : 0, wideCount])
+            self.arena = arena
+            (stream, normed, branch, wide) = (buffers[0], buffers[1], buffers[2], buffers[3])
         }
 
         /// Bytes of activation memory held.
-        public var byteCount: Int { memory.bytes.count }
+        public var byteCount: Int { arena.byteCount }
     }
 }

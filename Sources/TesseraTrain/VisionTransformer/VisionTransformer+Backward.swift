@@ -26,7 +26,7 @@ extension VisionTransformer {
             let gw = try grad(parameters, "norm.weight", norm.weight), gb = try grad(parameters, "norm.bias", norm.bias)
             for b in 0..<batch {
                 LayerNorm.backward(dinp: dx + b * tokens * d, dweight: gw, dbias: gb, dout: dEmbedding + b * d,
-                                   inp: act.states[c.depth] + b * tokens * d, weight: norm.weight.f32,
+                                   inp: act.states[c.depth] + b * tokens * d, weight: norm.weight.floatPointer,
                                    mean: act.clsMean + b, rstd: act.clsRstd + b, rows: 1, cols: d)
             }
         }
@@ -44,10 +44,10 @@ extension VisionTransformer {
         let proj = patchEmbed.proj
         let scratch = imageGradient == nil ? nil : Tensor(zeros: [batch * (tokens - 1) * proj.inFeatures])
         PatchEmbedding.backward(dimage: imageGradient,
-                                scratch: scratch.map { $0.storage.mutableBytes.baseAddress!.assumingMemoryBound(to: Float.self) },
+                                scratch: scratch.map { $0.mutableFloatPointer },
                                 dweight: try grad(parameters, "patch_embed.proj.weight", proj.weight),
                                 dbias: try proj.bias.map { try grad(parameters, "patch_embed.proj.bias", $0) } ?? nil,
-                                dout: dpatches, cols: act.cols, weight: proj.weight.f32, batch: batch,
+                                dout: dpatches, cols: act.cols, weight: proj.weight.floatPointer, batch: batch,
                                 channels: c.inChannels, height: c.imageSize, width: c.imageSize,
                                 patch: c.patchSize, dim: d)
     }
@@ -67,7 +67,7 @@ extension VisionTransformer {
         let fc2 = blk.mlp.fc2
         act.dgate.update(repeating: 0, count: rows * fc2.inFeatures)
         Linear.backward(dinp: act.dgate, dweight: try g("mlp.fc2.weight", fc2.weight), dbias: try gb("mlp.fc2.bias", fc2.bias),
-                        dout: dq, inp: s.g, weight: fc2.weight.f32, rows: rows, inFeatures: fc2.inFeatures, outFeatures: d)
+                        dout: dq, inp: s.g, weight: fc2.weight.floatPointer, rows: rows, inFeatures: fc2.inFeatures, outFeatures: d)
         // g = gelu(f) or silu(f_a) ⊙ f_b
         act.dwide.update(repeating: 0, count: rows * c.mlpHidden)
         switch c.mlp {
@@ -78,10 +78,10 @@ extension VisionTransformer {
         let fc1 = blk.mlp.fc1
         act.dh.update(repeating: 0, count: rows * d)
         Linear.backward(dinp: act.dh, dweight: try g("mlp.fc1.weight", fc1.weight), dbias: try gb("mlp.fc1.bias", fc1.bias),
-                        dout: act.dwide, inp: s.h2, weight: fc1.weight.f32, rows: rows, inFeatures: d, outFeatures: c.mlpHidden)
+                        dout: act.dwide, inp: s.h2, weight: fc1.weight.floatPointer, rows: rows, inFeatures: d, outFeatures: c.mlpHidden)
         // h2 = norm2(mid): dx becomes d loss / d mid
         LayerNorm.backward(dinp: dx, dweight: try g("norm2.weight", blk.norm2.weight), dbias: try g("norm2.bias", blk.norm2.bias),
-                           dout: act.dh, inp: s.mid, weight: blk.norm2.weight.f32, mean: s.mean2, rstd: s.rstd2, rows: rows, cols: d)
+                           dout: act.dh, inp: s.mid, weight: blk.norm2.weight.floatPointer, mean: s.mean2, rstd: s.rstd2, rows: rows, cols: d)
         // mid = x + ls1 ⊙ p
         let dp = try scaledBranchGradient(dx, gamma: blk.ls1?.gamma, kept: s.p, dgamma: blk.ls1.map { try g("ls1.gamma", $0.gamma) } ?? nil,
                                           scratch: act.dbranch, rows: rows, cols: d)
@@ -89,7 +89,7 @@ extension VisionTransformer {
         let proj = blk.attn.proj
         act.dh.update(repeating: 0, count: rows * d)
         Linear.backward(dinp: act.dh, dweight: try g("attn.proj.weight", proj.weight), dbias: try gb("attn.proj.bias", proj.bias),
-                        dout: dp, inp: s.a, weight: proj.weight.f32, rows: rows, inFeatures: d, outFeatures: d)
+                        dout: dp, inp: s.a, weight: proj.weight.floatPointer, rows: rows, inFeatures: d, outFeatures: d)
         // a = attention(qkv)
         act.dwide.update(repeating: 0, count: rows * 3 * d)
         TesseraCore.Attention.backward(dqkv: act.dwide, dout: act.dh, qkv: s.qkv, probs: s.probs, batch: act.batch,
@@ -98,10 +98,10 @@ extension VisionTransformer {
         let qkv = blk.attn.qkv
         act.dh.update(repeating: 0, count: rows * d)
         Linear.backward(dinp: act.dh, dweight: try g("attn.qkv.weight", qkv.weight), dbias: try gb("attn.qkv.bias", qkv.bias),
-                        dout: act.dwide, inp: s.h1, weight: qkv.weight.f32, rows: rows, inFeatures: d, outFeatures: 3 * d)
+                        dout: act.dwide, inp: s.h1, weight: qkv.weight.floatPointer, rows: rows, inFeatures: d, outFeatures: 3 * d)
         // h1 = norm1(x): dx becomes d loss / d x
         LayerNorm.backward(dinp: dx, dweight: try g("norm1.weight", blk.norm1.weight), dbias: try g("norm1.bias", blk.norm1.bias),
-                           dout: act.dh, inp: x, weight: blk.norm1.weight.f32, mean: s.mean1, rstd: s.rstd1, rows: rows, cols: d)
+                           dout: act.dh, inp: x, weight: blk.norm1.weight.floatPointer, mean: s.mean1, rstd: s.rstd1, rows: rows, cols: d)
     }
 
     /// The gradient reaching a residual branch y = gamma ⊙ kept: gamma ⊙ dout in `scratch`
@@ -111,7 +111,7 @@ extension VisionTransformer {
                                       rows: Int, cols: Int) throws -> UnsafePointer<Float> {
         guard let gamma else { return dout }
         scratch.update(repeating: 0, count: rows * cols)
-        TesseraCore.LayerScale.backward(dinp: scratch, dgamma: dgamma, dout: dout, inp: kept, gamma: gamma.f32,
+        TesseraCore.LayerScale.backward(dinp: scratch, dgamma: dgamma, dout: dout, inp: kept, gamma: gamma.floatPointer,
                                         rows: rows, cols: cols)
         return UnsafePointer(scratch)
     }

@@ -97,10 +97,10 @@ extension VisionTransformer {
         }
         // x0 = [cls | patch_embed(images)] + pos_embed; the patch rows go through states[1] as scratch.
         let patches = act.states[1]
-        PatchEmbedding.forward(out: patches, cols: act.cols, image: images.f32, weight: patchEmbed.proj.weight.f32,
-                               bias: patchEmbed.proj.bias?.f32, batch: batch, channels: c.inChannels,
+        PatchEmbedding.forward(out: patches, cols: act.cols, image: images.floatPointer, weight: patchEmbed.proj.weight.floatPointer,
+                               bias: patchEmbed.proj.bias?.floatPointer, batch: batch, channels: c.inChannels,
                                height: c.imageSize, width: c.imageSize, patch: c.patchSize, dim: d)
-        TokenEmbedding.forward(out: act.states[0], patches: patches, cls: clsToken.f32, pos: posEmbed.f32,
+        TokenEmbedding.forward(out: act.states[0], patches: patches, cls: clsToken.floatPointer, pos: posEmbed.floatPointer,
                                batch: batch, count: tokens - 1, dim: d)
         for i in 0..<c.depth {
             blockForward(i, activations: act)
@@ -109,7 +109,7 @@ extension VisionTransformer {
         let last = act.states[c.depth]
         for b in 0..<batch {
             LayerNorm.forward(out: act.embedding + b * d, mean: act.clsMean + b, rstd: act.clsRstd + b,
-                              inp: last + b * tokens * d, weight: norm.weight.f32, bias: norm.bias.f32,
+                              inp: last + b * tokens * d, weight: norm.weight.floatPointer, bias: norm.bias.floatPointer,
                               rows: 1, cols: d, eps: norm.eps)
         }
         return (UnsafePointer(last), UnsafePointer(act.embedding))
@@ -121,16 +121,16 @@ extension VisionTransformer {
         let c = config, blk = blocks[i], s = act.cache(i)
         let rows = act.batch * c.tokens, d = c.embedDim
         let x = act.states[i], out = act.states[i + 1]
-        LayerNorm.forward(out: s.h1, mean: s.mean1, rstd: s.rstd1, inp: x, weight: blk.norm1.weight.f32,
-                          bias: blk.norm1.bias.f32, rows: rows, cols: d, eps: blk.norm1.eps)
-        Linear.forward(out: s.qkv, inp: s.h1, weight: blk.attn.qkv.weight.f32, bias: blk.attn.qkv.bias?.f32,
+        LayerNorm.forward(out: s.h1, mean: s.mean1, rstd: s.rstd1, inp: x, weight: blk.norm1.weight.floatPointer,
+                          bias: blk.norm1.bias.floatPointer, rows: rows, cols: d, eps: blk.norm1.eps)
+        Linear.forward(out: s.qkv, inp: s.h1, weight: blk.attn.qkv.weight.floatPointer, bias: blk.attn.qkv.bias?.floatPointer,
                        rows: rows, inFeatures: d, outFeatures: 3 * d)
         TesseraCore.Attention.forward(out: s.a, probs: s.probs, qkv: s.qkv, batch: act.batch, tokens: c.tokens,
                                       heads: c.numHeads, headDim: c.headDim)
         addBranch(to: s.mid, from: x, layer: blk.attn.proj, input: s.a, scale: blk.ls1?.gamma, keep: s.p, rows: rows)
-        LayerNorm.forward(out: s.h2, mean: s.mean2, rstd: s.rstd2, inp: s.mid, weight: blk.norm2.weight.f32,
-                          bias: blk.norm2.bias.f32, rows: rows, cols: d, eps: blk.norm2.eps)
-        Linear.forward(out: s.f, inp: s.h2, weight: blk.mlp.fc1.weight.f32, bias: blk.mlp.fc1.bias?.f32,
+        LayerNorm.forward(out: s.h2, mean: s.mean2, rstd: s.rstd2, inp: s.mid, weight: blk.norm2.weight.floatPointer,
+                          bias: blk.norm2.bias.floatPointer, rows: rows, cols: d, eps: blk.norm2.eps)
+        Linear.forward(out: s.f, inp: s.h2, weight: blk.mlp.fc1.weight.floatPointer, bias: blk.mlp.fc1.bias?.floatPointer,
                        rows: rows, inFeatures: d, outFeatures: c.mlpHidden)
         switch c.mlp {
         case .gelu: GELU.forward(out: s.g, inp: s.f, count: rows * c.mlpHidden)
@@ -145,10 +145,10 @@ extension VisionTransformer {
                            input: UnsafePointer<Float>, scale: Tensor?, keep: UnsafeMutablePointer<Float>, rows: Int) {
         let d = layer.outFeatures
         let product = scale == nil ? y : keep
-        Linear.forward(out: product, inp: input, weight: layer.weight.f32, bias: layer.bias?.f32,
+        Linear.forward(out: product, inp: input, weight: layer.weight.floatPointer, bias: layer.bias?.floatPointer,
                        rows: rows, inFeatures: layer.inFeatures, outFeatures: d)
         if let scale {
-            TesseraCore.LayerScale.forward(out: y, inp: keep, gamma: scale.f32, rows: rows, cols: d)
+            TesseraCore.LayerScale.forward(out: y, inp: keep, gamma: scale.floatPointer, rows: rows, cols: d)
         }
         Residual.forward(x: y, inp: x, scale: nil, rows: rows, cols: d)
     }
