@@ -35,14 +35,17 @@ struct BenchmarkCommand: ParsableCommand {
     @Option(help: "Timed forward passes (the median is reported).")
     var iterations = 5
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadsOption
 
     @Option(name: .shortAndLong, help: "Save the embeddings [B, D] of the last pass here.")
     var output: String?
 
+    func validate() throws {
+        guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+    }
+
     func run() throws {
-        if let threads { Parallel.threadCount = threads }
+        threads.apply()
         let loadStart = Date()
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
         let loadSeconds = Date().timeIntervalSince(loadStart)
@@ -51,6 +54,9 @@ struct BenchmarkCommand: ParsableCommand {
         if let input {
             guard let tensor = try SafeTensors.read(path: input)["input"] else {
                 throw ValidationError("\(input) has no tensor named `input`")
+            }
+            guard tensor.rank == 4, tensor.shape[0] > 0 else {
+                throw ValidationError("\(input): tensor `input` has shape \(tensor.shape), not [B, 3, H, W] with B >= 1")
             }
             images = tensor
         } else {

@@ -17,7 +17,7 @@ struct CheckpointReport {
             ("wrapper", checkpoint.wrapper.map { .string($0) } ?? .null),
             ("tensor_count", .number(String(dict.count))),
             ("parameter_count", .number(String(dict.parameterCount))),
-            ("metadata", .object(dict.metadata.keys.sorted().map { ($0, .string(dict.metadata[$0] ?? "")) })),
+            ("metadata", JSONValue(sortedStrings: dict.metadata)),
             ("config", checkpoint.config ?? .null),
             ("tensors", .array(dict.entries.map { entry in
                 .object([

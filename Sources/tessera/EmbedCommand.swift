@@ -45,8 +45,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Tiles per batch.")
     var batch = 8
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadsOption
 
     @Flag(name: .customLong("hidden-states"), help: "Also write every block's output for every tile.")
     var hiddenStates = false
@@ -62,11 +61,10 @@ struct EmbedCommand: ParsableCommand {
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        if let threads { Parallel.threadCount = threads }
+        threads.apply()
         let started = Date()
         let list = try TileList.resolve(tiles)
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
@@ -78,17 +76,14 @@ struct EmbedCommand: ParsableCommand {
         let embedder = TileEmbedder(model: loaded.model, batchSize: batch, strict: strict)
         let result: TileEmbedder.Result
         do {
+            defer { progress.finish() }  // also when embedding fails: the error starts on a line of its own
             result = try embedder.embed(list.paths, hiddenStates: spool.map { s in { try s.append(block: $0, count: $1, $2) } }) { event in
                 switch event {
                 case .progress(let done, _): progress.update(done)
                 case .skipped(let path, let error): Self.report("skipped \(path): \(error)")
                 }
             }
-        } catch {
-            progress.finish()
-            throw error
         }
-        progress.finish()
         guard !result.paths.isEmpty else { throw ValidationError("none of the \(list.paths.count) tiles could be read") }
         let states = try spool?.tensors(tokens: config.tokens, dim: config.embedDim) ?? []
         var dict = try result.stateDict(architecture: config.architecture, weightsPath: loaded.weightsPath,

@@ -37,11 +37,10 @@ struct Slide: ParsableCommand {
     @Option(name: .shortAndLong, help: "output safetensors file (written atomically)")
     var output: String
 
-    @Option(help: "worker threads (default: all cores)")
-    var threads: Int?
+    @OptionGroup var threads: ThreadsOption
 
     func run() throws {
-        if let threads { Parallel.threadCount = max(1, threads) }
+        threads.apply()
         let input = try SafeTensors.read(path: features)
         guard let tiles = input["tile_embeds"] else { throw CLIMessage("\(features): no tensor 'tile_embeds'") }
         guard let coords = input["coords"] else { throw CLIMessage("\(features): no tensor 'coords'") }
@@ -94,10 +93,13 @@ struct SlideOptions: ParsableArguments {
         FileHandle.standardError.write(text:
             "slide encoder: \(tileEmbeds.shape.first ?? 0) tiles, D=\(c.embedDim), \(c.depth) layers, \(c.heads) heads\n")
         var progress = ProgressLine("slide encoder", total: c.depth, unit: "layers")
-        let embeddings = try model.forward(tileEmbeds: tileEmbeds, cells: placement.cells) { done, _ in
-            progress.update(done)
+        let embeddings: SlideEmbeddings
+        do {
+            defer { progress.finish() }  // also when the forward pass fails
+            embeddings = try model.forward(tileEmbeds: tileEmbeds, cells: placement.cells) { done, _ in
+                progress.update(done)
+            }
         }
-        progress.finish()
         embeddings.add(to: &dict, pool: pool)
         FileHandle.standardError.write(text: Self.summary(embeddings.slideEmbed(pool: pool), pool: pool) + "\n")
     }

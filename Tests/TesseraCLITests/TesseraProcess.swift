@@ -33,8 +33,13 @@ enum TesseraProcess {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // Both pipes drain at once: read one after the other, a child that fills
+        // the second pipe's buffer (64 KB of stderr) before closing the first would hang.
+        var stderr = Data()
+        let reading = DispatchGroup()
+        DispatchQueue.global().async(group: reading) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        reading.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus,
                       stdout: String(decoding: stdout, as: UTF8.self),

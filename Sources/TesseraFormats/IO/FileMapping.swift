@@ -5,8 +5,10 @@ extension MappedFile {
     static func checked(_ path: String) throws -> MappedFile {
         do {
             return try MappedFile(path: path)
-        } catch MappedFile.Error.open(_, let errno), MappedFile.Error.map(_, let errno) {
+        } catch MappedFile.Error.open(_, let errno) {
             throw FormatError(path: path, problem: .io(operation: "open", errno: errno))
+        } catch MappedFile.Error.map(_, let errno) {
+            throw FormatError(path: path, problem: .io(operation: "mmap", errno: errno))
         } catch MappedFile.Error.notARegularFile {
             throw FormatError(path: path, problem: .notARegularFile)
         }

@@ -8,6 +8,11 @@ public indirect enum JSONValue: Sendable {
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
 
+    /// An object of string values with its keys sorted: one stable form of string metadata.
+    public init(sortedStrings dictionary: [String: String]) {
+        self = .object(dictionary.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+    }
+
     /// The value of `key` when this is an object that has it.
     public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }

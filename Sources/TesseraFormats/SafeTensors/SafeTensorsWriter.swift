@@ -48,7 +48,7 @@ extension SafeTensors {
                             metadata: [String: String]) -> [UInt8] {
         var members: [(key: String, value: JSONValue)] = []
         if !metadata.isEmpty {
-            members.append(("__metadata__", .object(metadata.keys.sorted().map { ($0, .string(metadata[$0] ?? "")) })))
+            members.append(("__metadata__", JSONValue(sortedStrings: metadata)))
         }
         var offset = 0
         for i in names.indices {

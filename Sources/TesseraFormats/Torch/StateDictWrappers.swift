@@ -48,7 +48,7 @@ public enum StateDictWrappers {
     /// otherwise the top-level dict itself.
     public static func find(in value: PickleValue, key: String? = nil) throws -> FoundStateDict {
         if let tensor = value.tensor {
-            guard key == nil else { throw Error(message: "a bare tensor has no key '\(key!)'") }
+            if let key { throw Error(message: "a bare tensor has no key '\(key)'") }
             var dict = StateDict()
             dict.set(bareTensorName, tensor)
             return FoundStateDict(stateDict: dict, wrapperKey: nil, alternatives: [], isBareTensor: true, strippedPrefix: nil)
