@@ -10,10 +10,8 @@ model=${1:-/tmp/gigapath}
 tessera=${TESSERA:-.build/release/tessera}
 [ -f "$model/pytorch_model.bin" ] || { echo "no $model/pytorch_model.bin: run fixtures/make_gigapath.py $model" >&2; exit 1; }
 [ -x "$tessera" ] || { echo "no $tessera: run swift build -c release" >&2; exit 1; }
-if [ ! -x /usr/bin/time ]; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get install -y -qq time >/dev/null
-fi
+source "$(dirname "$0")/gnu_time.sh"
+need_gnu_time
 out=$(mktemp -d "${TMPDIR:-/tmp}/tessera-bench.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 
@@ -21,10 +19,9 @@ trap 'rm -rf "$out"' EXIT
 measure() {
     local label=$1; shift
     /usr/bin/time -v "$@" >/dev/null 2>"$out/$label.time" || { cat "$out/$label.time" >&2; exit 1; }
-    awk -v label="$label" '
-        /Maximum resident set size/ { rss = $NF / 1024 }
-        /Elapsed \(wall clock\)/ { n = split($NF, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i] }
-        END { printf "%s %.1f %.0f\n", label, s, rss }' "$out/$label.time"
+    local wall cpu rss
+    read -r wall cpu rss < <(time_report "$out/$label.time")
+    echo "$label $wall $rss"
 }
 
 echo "input: $model/pytorch_model.bin ($(du -h "$model/pytorch_model.bin" | cut -f1))"

@@ -15,10 +15,8 @@ work=${2:-/tmp/tessera-slide-bench}
 tessera=${TESSERA:-.build/release/tessera}
 here=$(cd "$(dirname "$0")" && pwd)
 [ -x "$tessera" ] || { echo "no $tessera: run swift build -c release" >&2; exit 1; }
-if [ ! -x /usr/bin/time ]; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get install -y -qq time >/dev/null
-fi
+source "$here/gnu_time.sh"
+need_gnu_time
 python3 "$here/make_slide_inputs.py" "$work" 1000 10000
 
 sgemm=$(python3 "$here/sgemm_rate.py" "$threads")
@@ -30,10 +28,7 @@ for n in 1000 10000; do
         || { cat "$work/time_$n.txt" >&2; exit 1; }
     read -r linear attn total < <(python3 "$here/slide_flops.py" "$n")
     ref=$([ "$n" = 1000 ] && echo "2.5 s, 16.1 GB" || echo "64 s, 16.1 GB")
-    awk -v n="$n" -v total="$total" -v linear="$linear" -v attn="$attn" -v ref="$ref" '
-        /Maximum resident set size/ { rss = $NF / 1024 }
-        /User time|System time/ { cpu += $NF }
-        /Elapsed \(wall clock\)/ { k = split($NF, p, ":"); s = 0; for (i = 1; i <= k; i++) s = s * 60 + p[i] }
-        END { printf "%-8s %9.2f %9.2f %12.0f %9.1f %9.1f %9.1f %9.1f   %s\n", n, s, cpu, rss, total, linear, attn, total / s, ref }
-    ' "$work/time_$n.txt"
+    read -r wall cpu rss < <(time_report "$work/time_$n.txt")
+    printf "%-8s %9.2f %9.2f %12.0f %9.1f %9.1f %9.1f %9.1f   %s\n" \
+        "$n" "$wall" "$cpu" "$rss" "$total" "$linear" "$attn" "$(awk -v t="$total" -v s="$wall" 'BEGIN { printf "%.1f", t / s }')" "$ref"
 done
