@@ -14,37 +14,23 @@ import ctypes
 import ctypes.util
 import os
 import sys
-import time
 
 import numpy as np
+
+from _openblas import gflops as rate, load
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 os.environ["OMP_NUM_THREADS"] = str(threads)  # oneDNN's OpenMP pool, read at load
 SHAPES = [(1576, 3072, 768), (1576, 768, 3072), (10001, 768, 768)]
 
-openblas = ctypes.CDLL(ctypes.util.find_library("openblas") or "libopenblas.so.0")
-openblas.openblas_set_num_threads(threads)
-openblas.openblas_get_corename.restype = ctypes.c_char_p
-f32 = ctypes.c_float
-openblas.cblas_sgemm.argtypes = [ctypes.c_int] * 6 + [f32, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
-                                                      ctypes.c_int, f32, ctypes.c_void_p, ctypes.c_int]
+openblas = load(threads)
 try:
     dnnl = ctypes.CDLL(ctypes.util.find_library("dnnl") or "libdnnl.so.2")
-    i64 = ctypes.c_int64
+    f32, i64 = ctypes.c_float, ctypes.c_int64
     dnnl.dnnl_sgemm.argtypes = [ctypes.c_char, ctypes.c_char, i64, i64, i64, f32, ctypes.c_void_p, i64,
                                 ctypes.c_void_p, i64, f32, ctypes.c_void_p, i64]
 except OSError:
     sys.exit("libdnnl not found: apt-get install libdnnl-dev")
-
-
-def rate(call, m, n, k, repeats=5):
-    call()  # warm-up: thread pools, packing buffers
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - t)
-    return 2.0 * m * n * k / best / 1e9
 
 
 print(f"{threads} threads; OpenBLAS kernels: {openblas.openblas_get_corename().decode()}")

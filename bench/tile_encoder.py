@@ -136,8 +136,8 @@ def make_vit_base(batch):
     weights = os.path.join(folder, "model.safetensors")
     onnx_path = os.path.join(OUT, "vit_base.onnx")
     input_path = os.path.join(OUT, f"input_b{batch}.safetensors")
-    torch.manual_seed(0)
     if not os.path.exists(onnx_path):
+        torch.manual_seed(0)
         model = timm.create_model("vit_base_patch16_224", pretrained=False, num_classes=0).eval()
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, weights)
         with open(os.path.join(folder, "config.json"), "w") as f:
@@ -146,7 +146,7 @@ def make_vit_base(batch):
         torch.onnx.export(model, torch.randn(1, 3, 224, 224), onnx_path, input_names=["images"],
                           output_names=["embedding"], dynamic_axes={"images": {0: "batch"}}, opset_version=17,
                           dynamo=False)
-    save_file({"input": torch.randn(batch, 3, 224, 224)}, input_path)
+    make_input(batch, input_path)
     return folder, weights, onnx_path, input_path
 
 

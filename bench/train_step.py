@@ -28,8 +28,10 @@ def torch_side(arch, batch, steps, threads):
     torch.manual_seed(0)
     model = timm.create_model(arch, num_classes=0)
     model.train()
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and n not in ("pos_embed", "cls_token")]
-    no_decay = [p for n, p in model.named_parameters() if not (p.ndim > 1 and n not in ("pos_embed", "cls_token"))]
+    named = list(model.named_parameters())
+    decays = {n: p.ndim > 1 and n not in ("pos_embed", "cls_token") for n, p in named}
+    decay = [p for n, p in named if decays[n]]
+    no_decay = [p for n, p in named if not decays[n]]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=1e-4)
     cfg = model.pretrained_cfg.get("input_size", (3, 224, 224))
@@ -41,11 +43,7 @@ def torch_side(arch, batch, steps, threads):
     for _ in range(steps):
         start, start_cpu = time.perf_counter(), time.process_time()
         opt.zero_grad(set_to_none=True)
-        x = model.forward_features_pre_norm(images) if hasattr(model, "forward_features_pre_norm") else None
-        if x is None:
-            x = model.patch_embed(images)
-            x = model._pos_embed(x)
-            x = model.blocks(x)
+        x = model.blocks(model._pos_embed(model.patch_embed(images)))  # the last block's output, before norm
         embedding = model.norm(x)[:, 0]
         loss = torch.nn.functional.mse_loss(x, target_hidden) + torch.nn.functional.mse_loss(embedding, target_embedding)
         loss.backward()

@@ -10,8 +10,11 @@ public final class Arena: @unchecked Sendable {
     /// An arena sized for buffers of `counts` floats, and those buffers, in order.
     public static func carve(_ counts: [Int]) -> (arena: Arena, buffers: [UnsafeMutablePointer<Float>]) {
         let arena = Arena(floats: size(counts))
-        return (arena, counts.map { arena.take($0) })
+        return (arena, arena.take(counts))
     }
+
+    /// The next buffers of `counts` floats, in order (a layout listed once, for `size` and here).
+    public func take(_ counts: [Int]) -> [UnsafeMutablePointer<Float>] { counts.map { take($0) } }
 
     /// The next `count` floats (64-byte aligned).
     public func take(_ count: Int) -> UnsafeMutablePointer<Float> {

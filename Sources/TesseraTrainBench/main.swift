@@ -30,17 +30,6 @@ let hiddenCount = batch * config.tokens * config.embedDim, embeddingCount = batc
 let targetHidden = (0..<hiddenCount).map { _ in Float(rng.normal()) }
 let targetEmbedding = (0..<embeddingCount).map { _ in Float(rng.normal()) }
 
-/// The fixtures' distillation loss: mse(last block output) + mse(embedding).
-func mseGradient(_ y: UnsafePointer<Float>, _ t: [Float]) -> (Float, [Float]) {
-    var loss: Float = 0
-    let g = (0..<t.count).map { i -> Float in
-        let e = y[i] - t[i]
-        loss += e * e
-        return 2 * e / Float(t.count)
-    }
-    return (loss / Float(t.count), g)
-}
-
 /// CPU seconds used by the process so far (all threads).
 func processCPU() -> Double {
     var t = timespec()
@@ -54,8 +43,9 @@ for _ in 0..<steps {
     let start = DispatchTime.now().uptimeNanoseconds, startCPU = processCPU()
     let report = try trainer.step { _ in
         let (hidden, embedding) = try model.forward(images, activations: act)
-        let (l1, dh) = mseGradient(hidden, targetHidden)
-        let (l2, de) = mseGradient(embedding, targetEmbedding)
+        // The fixtures' distillation loss: mse(last block output) + mse(embedding).
+        let (l1, dh) = MeanSquaredError.lossAndGradient(hidden, target: targetHidden)
+        let (l2, de) = MeanSquaredError.lossAndGradient(embedding, target: targetEmbedding)
         try model.backward(activations: act, hiddenGradients: [config.depth - 1: dh], embeddingGradient: de,
                            parameters: parameters)
         return l1 + l2

@@ -26,15 +26,10 @@ final class CheckpointTests: XCTestCase {
                 let target = (0..<(rows * 64)).map { _ in Float(trainer.rng.normal()) }
                 var y = [Float](repeating: 0, count: rows * 64)
                 Linear.forward(out: &y, inp: x, weight: fc2.data, bias: bias.data, rows: rows, inFeatures: 256, outFeatures: 64)
-                // mse loss, mean reduction: d loss / d y = 2 (y - t) / count
-                var loss: Float = 0
-                let dy = (0..<y.count).map { i -> Float in
-                    loss += (y[i] - target[i]) * (y[i] - target[i])
-                    return 2 * (y[i] - target[i]) / Float(y.count)
-                }
+                let (loss, dy) = MeanSquaredError.lossAndGradient(y, target: target)
                 Linear.backward(dinp: nil, dweight: fc2.grad, dbias: bias.grad, dout: dy, inp: x, weight: fc2.data,
                                 rows: rows, inFeatures: 256, outFeatures: 64)
-                return loss / Float(y.count)
+                return loss
             }
         }
     }

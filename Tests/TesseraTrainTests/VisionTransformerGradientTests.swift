@@ -29,22 +29,11 @@ final class VisionTransformerGradientTests: XCTestCase {
     static func lossAndBackward(_ c: Case, input: Tensor, activations: VisionTransformer.TrainingActivations,
                                 targetHidden: [Float], targetEmbedding: [Float]) throws -> Float {
         let (hidden, embedding) = try c.model.forward(input, activations: activations)
-        let (lossH, dHidden) = mse(hidden, targetHidden)
-        let (lossE, dEmbedding) = mse(embedding, targetEmbedding)
+        let (lossH, dHidden) = MeanSquaredError.lossAndGradient(hidden, target: targetHidden)
+        let (lossE, dEmbedding) = MeanSquaredError.lossAndGradient(embedding, target: targetEmbedding)
         try c.model.backward(activations: activations, hiddenGradients: [c.model.config.depth - 1: dHidden],
                              embeddingGradient: dEmbedding, parameters: c.parameters)
         return lossH + lossE
-    }
-
-    /// mean((y - t)^2) and its gradient 2 (y - t) / n.
-    static func mse(_ y: UnsafePointer<Float>, _ t: [Float]) -> (Float, [Float]) {
-        var sum: Double = 0
-        let grad = (0..<t.count).map { i -> Float in
-            let e = y[i] - t[i]
-            sum += Double(e) * Double(e)
-            return 2 * e / Float(t.count)
-        }
-        return (Float(sum / Double(t.count)), grad)
     }
 
     private func checkGradients(_ fixture: String) throws {

@@ -7,37 +7,35 @@ public enum PatchEmbedding {
     /// gh = height / patch, gw = width / patch (the order of the conv weight [dim, channels, patch, patch]).
     public static func im2col(cols: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>,
                               batch: Int, channels: Int, height: Int, width: Int, patch: Int) {
-        let gh = height / patch, gw = width / patch, k = channels * patch * patch
-        Parallel.chunks(batch * gh) { range in
-            for bpy in range {
-                let b = bpy / gh, py = bpy % gh
-                for px in 0..<gw {
-                    let row = cols + (bpy * gw + px) * k
-                    for c in 0..<channels {
-                        for ky in 0..<patch {
-                            let src = image + ((b * channels + c) * height + py * patch + ky) * width + px * patch
-                            (row + (c * patch + ky) * patch).update(from: src, count: patch)
-                        }
-                    }
-                }
-            }
+        forEachPatchRow(batch: batch, channels: channels, height: height, width: width, patch: patch) { imageAt, colsAt in
+            (cols + colsAt).update(from: image + imageAt, count: patch)
         }
     }
 
     /// image[batch, channels, height, width] += the patch rows of cols (the adjoint of `im2col`).
     public static func col2im(image: UnsafeMutablePointer<Float>, cols: UnsafePointer<Float>,
                               batch: Int, channels: Int, height: Int, width: Int, patch: Int) {
+        forEachPatchRow(batch: batch, channels: channels, height: height, width: width, patch: patch) { imageAt, colsAt in
+            let dst = image + imageAt, src = cols + colsAt
+            for kx in 0..<patch { dst[kx] += src[kx] }
+        }
+    }
+
+    /// body(imageAt, colsAt) for every run of `patch` floats that `im2col` moves: the image
+    /// row segment at offset imageAt and its place colsAt in cols. Threads take disjoint
+    /// rows of patches, so both directions write without conflicts.
+    @inline(__always)
+    private static func forEachPatchRow(batch: Int, channels: Int, height: Int, width: Int, patch: Int,
+                                        _ body: (_ imageAt: Int, _ colsAt: Int) -> Void) {
         let gh = height / patch, gw = width / patch, k = channels * patch * patch
         Parallel.chunks(batch * gh) { range in
             for bpy in range {
                 let b = bpy / gh, py = bpy % gh
                 for px in 0..<gw {
-                    let row = cols + (bpy * gw + px) * k
                     for c in 0..<channels {
                         for ky in 0..<patch {
-                            let dst = image + ((b * channels + c) * height + py * patch + ky) * width + px * patch
-                            let src = row + (c * patch + ky) * patch
-                            for kx in 0..<patch { dst[kx] += src[kx] }
+                            body(((b * channels + c) * height + py * patch + ky) * width + px * patch,
+                                 (bpy * gw + px) * k + (c * patch + ky) * patch)
                         }
                     }
                 }

@@ -3,15 +3,16 @@ import TesseraCore
 import TesseraFormats
 
 extension SlideEncoder {
-    /// Loads a slide encoder from a checkpoint file (safetensors, or a torch
-    /// checkpoint holding `{"model": state_dict}` as prov-gigapath ships it)
-    /// or from the directory holding one; `config.json` beside it is read when present.
+    /// Loads a slide encoder from a checkpoint file (safetensors, or a torch zip / legacy
+    /// checkpoint holding `{"model": state_dict}` as prov-gigapath ships it, another usual
+    /// wrapper, or a bare state dict: whatever `Checkpoint.open` reads) or from the
+    /// directory holding one; `config.json` beside it is read when present.
     public static func load(path: String, heads: Int? = nil) throws -> SlideEncoder {
         let file = try checkpointFile(path)
         let configPath = (file as NSString).deletingLastPathComponent + "/config.json"
         let configFile = FileManager.default.fileExists(atPath: configPath)
             ? try SlideEncoderConfig.File(path: configPath) : SlideEncoderConfig.File()
-        return try SlideEncoder(stateDict: try stateDict(file: file), file: file,
+        return try SlideEncoder(stateDict: try Checkpoint.open(path: file).stateDict, file: file,
                                 configFile: configFile, configPath: configPath, heads: heads)
     }
 
@@ -34,12 +35,5 @@ extension SlideEncoder {
             if matches.count == 1 { return path + "/" + matches[0] }
         }
         throw SlideEncoderError.noCheckpoint(directory: path)
-    }
-
-    /// The state dict in `file`: safetensors, or a torch zip / legacy checkpoint
-    /// (told apart by their first bytes) holding `{"model": state_dict}`, another
-    /// usual wrapper, or a bare state dict.
-    static func stateDict(file: String) throws -> StateDict {
-        try Checkpoint.open(path: file).stateDict
     }
 }

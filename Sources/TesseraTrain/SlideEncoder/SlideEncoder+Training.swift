@@ -47,15 +47,16 @@ extension SlideEncoder {
         let a, q, k, v, o, o2, mid, f, h, g, g2: UnsafeMutablePointer<Float>
         let stats: [UnsafeMutablePointer<Float>]  // mean, rstd of: a, o2, f, g2
 
-        static func floats(tokens n: Int, dim d: Int, ffn: Int) -> Int {
-            Arena.size(Array(repeating: n * d, count: 8) + Array(repeating: n * ffn, count: 3) + Array(repeating: n, count: 8))
+        /// The sizes of a ... g2, then of the eight statistics.
+        static func sizes(tokens n: Int, dim d: Int, ffn: Int) -> [Int] {
+            Array(repeating: n * d, count: 8) + Array(repeating: n * ffn, count: 3) + Array(repeating: n, count: 8)
         }
 
         init(tokens n: Int, dim d: Int, ffn: Int, arena: Arena) {
-            a = arena.take(n * d); q = arena.take(n * d); k = arena.take(n * d); v = arena.take(n * d)
-            o = arena.take(n * d); o2 = arena.take(n * d); mid = arena.take(n * d); f = arena.take(n * d)
-            h = arena.take(n * ffn); g = arena.take(n * ffn); g2 = arena.take(n * ffn)
-            stats = (0..<8).map { _ in arena.take(n) }
+            let b = arena.take(Self.sizes(tokens: n, dim: d, ffn: ffn))
+            (a, q, k, v, o, o2, mid, f) = (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
+            (h, g, g2) = (b[8], b[9], b[10])
+            stats = Array(b[11...])
         }
     }
 
@@ -77,15 +78,16 @@ extension SlideEncoder {
             self.recompute = recompute
             let n = tiles + 1, d = c.embedDim, f = c.ffnDim
             let cacheCount = recompute ? 1 : c.depth
+            // states (depth + 1), encoded, encodedStats, pooled, normStats, dx, dn, dq, dk, dv, dwide, dwide2
             let fixed = Array(repeating: n * d, count: c.depth + 2) + [2 * n, d, 2 * (c.depth + 3)]
                 + Array(repeating: n * d, count: 5) + [n * f, n * f]
-            let arena = Arena(floats: Arena.size(fixed) + cacheCount * LayerCache.floats(tokens: n, dim: d, ffn: f))
+            let cacheSizes = LayerCache.sizes(tokens: n, dim: d, ffn: f)
+            let arena = Arena(floats: Arena.size(fixed) + cacheCount * Arena.size(cacheSizes))
             self.arena = arena
-            states = (0...c.depth).map { _ in arena.take(n * d) }
-            encoded = arena.take(n * d); encodedStats = arena.take(2 * n); pooled = arena.take(d)
-            normStats = arena.take(2 * (c.depth + 3))
-            dx = arena.take(n * d); dn = arena.take(n * d); dq = arena.take(n * d); dk = arena.take(n * d); dv = arena.take(n * d)
-            dwide = arena.take(n * f); dwide2 = arena.take(n * f)
+            let b = arena.take(fixed), s = c.depth + 1
+            states = Array(b[..<s])
+            (encoded, encodedStats, pooled, normStats) = (b[s], b[s + 1], b[s + 2], b[s + 3])
+            (dx, dn, dq, dk, dv, dwide, dwide2) = (b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10])
             caches = (0..<cacheCount).map { _ in LayerCache(tokens: n, dim: d, ffn: f, arena: arena) }
         }
 

@@ -108,7 +108,7 @@ extension VisionTransformer {
     /// (dgamma += Σ dout ⊙ kept), or dout itself without LayerScale.
     private func scaledBranchGradient(_ dout: UnsafePointer<Float>, gamma: Tensor?, kept: UnsafePointer<Float>,
                                       dgamma: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>,
-                                      rows: Int, cols: Int) throws -> UnsafePointer<Float> {
+                                      rows: Int, cols: Int) -> UnsafePointer<Float> {
         guard let gamma else { return dout }
         scratch.update(repeating: 0, count: rows * cols)
         TesseraCore.LayerScale.backward(dinp: scratch, dgamma: dgamma, dout: dout, inp: kept, gamma: gamma.floatPointer,

@@ -17,19 +17,17 @@ extension VisionTransformer {
     final class BlockCache {
         let h1, mean1, rstd1, qkv, probs, a, p, mid, h2, mean2, rstd2, f, g, q: UnsafeMutablePointer<Float>
 
-        static func floats(_ c: Config, batch: Int) -> Int {
+        /// The sizes of h1 ... q, in the order of the properties.
+        static func sizes(_ c: Config, batch: Int) -> [Int] {
             let r = batch * c.tokens, d = c.embedDim, ls = c.layerScale ? r * d : 0
-            return Arena.size([r * d, r, r, 3 * r * d, batch * c.numHeads * c.tokens * c.tokens, r * d, ls,
-                               r * d, r * d, r, r, r * c.mlpHidden, r * c.mlpGated, ls])
+            return [r * d, r, r, 3 * r * d, batch * c.numHeads * c.tokens * c.tokens, r * d, ls,
+                    r * d, r * d, r, r, r * c.mlpHidden, r * c.mlpGated, ls]
         }
 
         init(_ c: Config, batch: Int, arena: Arena) {
-            let r = batch * c.tokens, d = c.embedDim, ls = c.layerScale ? r * d : 0
-            h1 = arena.take(r * d); mean1 = arena.take(r); rstd1 = arena.take(r)
-            qkv = arena.take(3 * r * d); probs = arena.take(batch * c.numHeads * c.tokens * c.tokens)
-            a = arena.take(r * d); p = arena.take(ls); mid = arena.take(r * d); h2 = arena.take(r * d)
-            mean2 = arena.take(r); rstd2 = arena.take(r); f = arena.take(r * c.mlpHidden)
-            g = arena.take(r * c.mlpGated); q = arena.take(ls)
+            let b = arena.take(Self.sizes(c, batch: batch))
+            (h1, mean1, rstd1, qkv, probs, a, p) = (b[0], b[1], b[2], b[3], b[4], b[5], b[6])
+            (mid, h2, mean2, rstd2, f, g, q) = (b[7], b[8], b[9], b[10], b[11], b[12], b[13])
         }
     }
 
@@ -55,17 +53,20 @@ extension VisionTransformer {
         public init(config c: Config, batch: Int, recompute: Bool = false) {
             self.batch = batch
             self.recompute = recompute
-            let r = batch * c.tokens, d = c.embedDim
-            let colsCount = batch * (c.tokens - 1) * c.inChannels * c.patchSize * c.patchSize
-            let wide = r * max(3 * d, c.mlpHidden)
             let arena = Arena(floats: Self.floatCount(config: c, batch: batch, recompute: recompute))
             self.arena = arena
-            cols = arena.take(colsCount)
-            clsMean = arena.take(batch); clsRstd = arena.take(batch); embedding = arena.take(batch * d)
-            dx = arena.take(r * d); dbranch = arena.take(r * d); dh = arena.take(r * d)
-            dwide = arena.take(wide); dgate = arena.take(r * c.mlpGated)
-            states = (0...c.depth).map { _ in arena.take(r * d) }
+            let b = arena.take(Self.fixedSizes(c, batch: batch))
+            (cols, clsMean, clsRstd, embedding) = (b[0], b[1], b[2], b[3])
+            (dx, dbranch, dh, dwide, dgate) = (b[4], b[5], b[6], b[7], b[8])
+            states = arena.take(Array(repeating: batch * c.tokens * c.embedDim, count: c.depth + 1))
             caches = (0..<(recompute ? 1 : c.depth)).map { _ in BlockCache(c, batch: batch, arena: arena) }
+        }
+
+        /// The sizes of cols, clsMean, clsRstd, embedding, dx, dbranch, dh, dwide, dgate.
+        static func fixedSizes(_ c: Config, batch: Int) -> [Int] {
+            let r = batch * c.tokens, d = c.embedDim
+            let colsCount = batch * (c.tokens - 1) * c.inChannels * c.patchSize * c.patchSize
+            return [colsCount, batch, batch, batch * d, r * d, r * d, r * d, r * max(3 * d, c.mlpHidden), r * c.mlpGated]
         }
 
         /// Bytes of activation memory held.
@@ -75,10 +76,8 @@ extension VisionTransformer {
         /// scratch, depth + 1 residual states and the block caches.
         public static func floatCount(config c: Config, batch: Int, recompute: Bool) -> Int {
             let r = batch * c.tokens, d = c.embedDim
-            let colsCount = batch * (c.tokens - 1) * c.inChannels * c.patchSize * c.patchSize
-            let fixed = [colsCount, batch, batch, batch * d, r * d, r * d, r * d, r * max(3 * d, c.mlpHidden), r * c.mlpGated]
-            return Arena.size(fixed + Array(repeating: r * d, count: c.depth + 1))
-                + (recompute ? 1 : c.depth) * BlockCache.floats(c, batch: batch)
+            return Arena.size(fixedSizes(c, batch: batch) + Array(repeating: r * d, count: c.depth + 1))
+                + (recompute ? 1 : c.depth) * Arena.size(BlockCache.sizes(c, batch: batch))
         }
 
         func cache(_ block: Int) -> BlockCache { caches[recompute ? 0 : block] }
