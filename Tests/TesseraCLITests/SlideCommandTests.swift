@@ -15,11 +15,11 @@ final class SlideCommandTests: XCTestCase {
         features.set("coords", try XCTUnwrap(expected["n9.coords"]))
         try SafeTensors.write(features, to: folder.file("features.safetensors"))
 
-        let (status, stderr) = try runTessera(["slide", folder.file("features.safetensors"),
-                                               "--slide-encoder", Fixtures.path("slide_encoder"),
-                                               "-o", folder.file("out.safetensors"), "--threads", "2"])
-        XCTAssertEqual(status, 0, stderr)
-        XCTAssertTrue(stderr.contains("2/2 layers"), stderr)
+        let result = try TesseraProcess.run(["slide", folder.file("features.safetensors"),
+                                             "--slide-encoder", Fixtures.path("slide_encoder"),
+                                             "-o", folder.file("out.safetensors"), "--threads", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("2/2 layers"), result.stderr)
         let out = try SafeTensors.read(path: folder.file("out.safetensors"))
         for key in ["layer_0_embed", "layer_1_embed", "layer_2_embed", "encoder_out_embed", "global_pool_embed"] {
             let err = relativeError(try XCTUnwrap(out[key], key).floats(), try XCTUnwrap(expected["n9." + key]).floats())
@@ -42,15 +42,15 @@ final class SlideCommandTests: XCTestCase {
         // With the tile names `tessera embed` records, the error names the file.
         features.metadata["tile_names"] = "[" + (0..<9).map { "\"t\($0).png\"" }.joined(separator: ",") + "]"
         try SafeTensors.write(features, to: folder.file("named.safetensors"))
-        let named = try runTessera(["slide", folder.file("named.safetensors"), "--slide-encoder", Fixtures.path("slide_encoder"),
-                                    "-o", folder.file("out.safetensors")])
-        XCTAssertNotEqual(named.0, 0)
-        XCTAssertTrue(named.1.contains("t4.png"), named.1)
-        let (status, stderr) = try runTessera(["slide", folder.file("features.safetensors"),
-                                               "--slide-encoder", Fixtures.path("slide_encoder"),
-                                               "-o", folder.file("out.safetensors")])
-        XCTAssertNotEqual(status, 0)
-        XCTAssertTrue(stderr.contains("tile 4"), stderr)
+        let named = try TesseraProcess.run(["slide", folder.file("named.safetensors"), "--slide-encoder", Fixtures.path("slide_encoder"),
+                                            "-o", folder.file("out.safetensors")])
+        XCTAssertNotEqual(named.status, 0)
+        XCTAssertTrue(named.stderr.contains("t4.png"), named.stderr)
+        let unnamed = try TesseraProcess.run(["slide", folder.file("features.safetensors"),
+                                              "--slide-encoder", Fixtures.path("slide_encoder"),
+                                              "-o", folder.file("out.safetensors")])
+        XCTAssertNotEqual(unnamed.status, 0)
+        XCTAssertTrue(unnamed.stderr.contains("tile 4"), unnamed.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("out.safetensors")))
     }
 
@@ -59,11 +59,11 @@ final class SlideCommandTests: XCTestCase {
     func testEmbedWithSlideEncoderMatchesTheReferencePipeline() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanUp() }
-        let (status, stderr) = try runTessera(["embed", Fixtures.path("slide_folder/demo_slide"),
-                                               "--tile-encoder", Fixtures.path("tile_teacher"),
-                                               "--slide-encoder", Fixtures.path("slide_encoder"),
-                                               "-o", folder.file("demo.safetensors")])
-        XCTAssertEqual(status, 0, stderr)
+        let result = try TesseraProcess.run(["embed", Fixtures.path("slide_folder/demo_slide"),
+                                             "--tile-encoder", Fixtures.path("tile_teacher"),
+                                             "--slide-encoder", Fixtures.path("slide_encoder"),
+                                             "-o", folder.file("demo.safetensors")])
+        XCTAssertEqual(result.status, 0, result.stderr)
         let out = try SafeTensors.read(path: folder.file("demo.safetensors"))
         let expected = try Fixtures.load("slide_folder/expected.safetensors")
         for key in ["tile_embeds", "coords", "last_layer_embed", "encoder_out_embed"] {
@@ -74,10 +74,5 @@ final class SlideCommandTests: XCTestCase {
             XCTAssertEqual(out[key]?.shape, [64], key)
         }
         XCTAssertEqual(out["slide_embed"]?.floats(), out["global_pool_embed"]?.floats())
-    }
-
-    func runTessera(_ arguments: [String]) throws -> (Int32, String) {
-        let result = try TesseraProcess.run(arguments)
-        return (result.status, result.stderr)
     }
 }

@@ -44,4 +44,18 @@ final class StateDictWrapperTests: XCTestCase {
             }
         }
     }
+
+    /// A plain dict with many entries (or a hostile one) is searched in linear
+    /// time: looking every top-level key up again by name took time quadratic in their number.
+    func testLargePlainDictIsSearchedOnce() throws {
+        let tensor = Tensor(zeros: [1], dtype: .f32)
+        let count = 40_000
+        let entries = (0..<count).map { (key: PickleValue.string("w\($0)"), value: PickleValue.tensor(tensor)) }
+        let started = Date()
+        let found = try StateDictWrappers.find(in: .dict(entries))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+        XCTAssertNil(found.wrapperKey)
+        XCTAssertEqual(found.stateDict.count, count)
+        XCTAssertEqual(found.stateDict.names.last, "w\(count - 1)")
+    }
 }

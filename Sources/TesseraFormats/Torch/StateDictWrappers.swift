@@ -55,10 +55,13 @@ public enum StateDictWrappers {
         }
         guard let entries = value.entries else { throw Error(message: "holds a \(value.kind), not a dict of tensors or a tensor") }
         let topKeys = entries.compactMap(\.key.string)
-        let wrappers = topKeys.filter { hasTensors(value[$0]) }
+        // One pass over the entries: `value[key]` scans them all, once per key would be quadratic.
+        let lastValues = Dictionary(entries.compactMap { entry in entry.key.string.map { ($0, entry.value) } },
+                                    uniquingKeysWith: { _, last in last })
+        let wrappers = topKeys.filter { hasTensors(lastValues[$0]) }
         let chosen: String?
         if let key {
-            guard let inner = value[key] else {
+            guard let inner = lastValues[key] else {
                 throw Error(message: "no key '\(key)'; keys: \(topKeys.joined(separator: ", "))")
             }
             guard hasTensors(inner) else { throw Error(message: "'\(key)' holds no tensors (\(inner.kind))") }
@@ -69,7 +72,7 @@ public enum StateDictWrappers {
                 throw Error(message: "no tensors found; keys: \(topKeys.joined(separator: ", "))")
             }
         }
-        let inner = chosen.flatMap { value[$0] } ?? value
+        let inner = chosen.flatMap { lastValues[$0] } ?? value
         let (dict, prefix) = tensors(in: inner)
         return FoundStateDict(stateDict: dict, wrapperKey: chosen, alternatives: wrappers.filter { $0 != chosen },
                               isBareTensor: false, strippedPrefix: prefix)
