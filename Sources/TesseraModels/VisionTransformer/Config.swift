@@ -66,14 +66,9 @@ extension VisionTransformer {
             return patch + d + t * d + depth * block + 2 * d
         }
 
-        /// Multiply-adds of one image's forward pass, counted from the GEMMs and
-        /// attention products (element-wise work excluded); FLOPs are twice this.
-        public var multiplyAdds: Int {
-            let t = tokens, d = embedDim, f = mlpHidden, fc2In = mlpGated
-            let patch = (t - 1) * d * inChannels * patchSize * patchSize
-            let block = t * d * 3 * d + 2 * t * t * d + t * d * d + t * d * f + t * fc2In * d
-            return patch + depth * block
-        }
+        /// Multiply-adds of one image's forward pass, summed over its GEMMs and
+        /// attention products (`products(batch: 1)`; element-wise work excluded); FLOPs are twice this.
+        public var multiplyAdds: Int { products(batch: 1).reduce(0) { $0 + $1.multiplyAdds } }
     }
 }
 
