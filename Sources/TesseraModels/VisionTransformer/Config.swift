@@ -58,12 +58,7 @@ extension VisionTransformer {
 
         /// Parameters of the model this config describes (no head).
         public var parameterCount: Int {
-            let d = embedDim, t = tokens
-            let patch = d * inChannels * patchSize * patchSize + d
-            let attention = 3 * d * d + 3 * d + d * d + d
-            let mlpParams = mlpHidden * d + mlpHidden + d * mlpGated + d
-            let block = 4 * d + attention + mlpParams + (layerScale ? 2 * d : 0)
-            return patch + d + t * d + depth * block + 2 * d
+            parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) }
         }
 
         /// Multiply-adds of one image's forward pass, summed over its GEMMs and
@@ -206,5 +201,26 @@ extension VisionTransformer.Config {
             mlp: mlp, layerScale: dict["blocks.0.ls1.gamma"] != nil)
         config.mlpHidden = fc1[0]
         return config
+    }
+}
+
+extension VisionTransformer.Config {
+    /// timm's parameter names and shapes for this architecture, in timm's order.
+    public var parameterShapes: [(name: String, shape: [Int])] {
+        let d = embedDim, p = patchSize
+        var list: [(String, [Int])] = [("cls_token", [1, 1, d]), ("pos_embed", [1, tokens, d]),
+                                       ("patch_embed.proj.weight", [d, inChannels, p, p]), ("patch_embed.proj.bias", [d])]
+        for i in 0..<depth {
+            let b = "blocks.\(i)."
+            list += [(b + "norm1.weight", [d]), (b + "norm1.bias", [d]),
+                     (b + "attn.qkv.weight", [3 * d, d]), (b + "attn.qkv.bias", [3 * d]),
+                     (b + "attn.proj.weight", [d, d]), (b + "attn.proj.bias", [d])]
+            if layerScale { list.append((b + "ls1.gamma", [d])) }
+            list += [(b + "norm2.weight", [d]), (b + "norm2.bias", [d]),
+                     (b + "mlp.fc1.weight", [mlpHidden, d]), (b + "mlp.fc1.bias", [mlpHidden]),
+                     (b + "mlp.fc2.weight", [d, mlpGated]), (b + "mlp.fc2.bias", [d])]
+            if layerScale { list.append((b + "ls2.gamma", [d])) }
+        }
+        return list + [("norm.weight", [d]), ("norm.bias", [d])]
     }
 }
