@@ -30,17 +30,10 @@ let hiddenCount = batch * config.tokens * config.embedDim, embeddingCount = batc
 let targetHidden = (0..<hiddenCount).map { _ in Float(rng.normal()) }
 let targetEmbedding = (0..<embeddingCount).map { _ in Float(rng.normal()) }
 
-/// CPU seconds used by the process so far (all threads).
-func processCPU() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-}
-
 var times: [Double] = [], cpu: [Double] = []
 var lastLoss: Float = 0
 for _ in 0..<steps {
-    let start = DispatchTime.now().uptimeNanoseconds, startCPU = processCPU()
+    let start = DispatchTime.now().uptimeNanoseconds, startCPU = TileEncoderBenchmark.processCPUSeconds()
     let report = try trainer.step { _ in
         let (hidden, embedding) = try model.forward(images, activations: act)
         // The fixtures' distillation loss: mse(last block output) + mse(embedding).
@@ -51,12 +44,10 @@ for _ in 0..<steps {
         return l1 + l2
     }
     times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    cpu.append(processCPU() - startCPU)
+    cpu.append(TileEncoderBenchmark.processCPUSeconds() - startCPU)
     lastLoss = report.loss
 }
-var usage = rusage()
-getrusage(RUSAGE_SELF.rawValue, &usage)
-let peakMB = Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
+let peakMB = Double(TileEncoderBenchmark.peakResidentBytes()) / 1048576
 let sorted = times.sorted()
 print("{\"impl\": \"tessera\", \"architecture\": \"\(architecture)\", \"batch\": \(batch), \"threads\": \(Parallel.threadCount), "
       + "\"recompute\": \(recompute), \"step_s\": \(times), \"step_cpu_s\": \(cpu), \"median_s\": \(sorted[sorted.count / 2]), "

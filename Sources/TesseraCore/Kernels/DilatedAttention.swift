@@ -95,6 +95,45 @@ public enum DilatedAttention {
         }
     }
 
+    /// Where the rows of one (segment, head) of one branch live: group row i is token
+    /// segmentStart + group + r·i, and its output goes to row outStart + r·i (the
+    /// reference's padded layout), for both `forward` and `backward`.
+    struct Layout {
+        let g: Geometry
+        let head: Int, headDim: Int, dim: Int
+        /// Real (non-padding) positions of this head's group in the segment: group rows 0..<keys.
+        let keys: Int
+        /// Group rows whose outputs land on real rows.
+        let visibleRows: Int
+        /// Input offset of group row 0 (its head's columns) and the output row of group row 0.
+        let base: Int, outStart: Int
+
+        init(_ g: Geometry, segment: Int, head: Int, headDim: Int) {
+            self.g = g
+            self.head = head
+            self.headDim = headDim
+            dim = g.heads * headDim
+            let group = head / g.headsPerGroup
+            let segmentStart = segment * g.segmentLength
+            let limit = min(g.segmentLength, g.tokens - segmentStart)
+            keys = limit > group ? (limit - 1 - group) / g.ratio + 1 : 0
+            outStart = segment * g.paddedSegment + group
+            visibleRows = outStart < g.tokens ? min(g.groupLength, (g.tokens - 1 - outStart) / g.ratio + 1) : 0
+            base = (segmentStart + group) * dim + head * headDim
+        }
+
+        var rowStride: Int { g.ratio * dim }
+        func outRow(_ i: Int) -> Int { outStart + g.ratio * i }
+        var scale: Float { Float(1 / Double(headDim).squareRoot()) }
+
+        /// scores[rows.count, keys] = scale * q[rows] k^T
+        func scores(into scores: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, rows: Range<Int>) {
+            GEMM.sgemm(transB: true, m: rows.count, n: keys, k: headDim, alpha: scale,
+                       a: q + base + rows.lowerBound * rowStride, lda: rowStride, b: k + base, ldb: rowStride,
+                       c: scores, ldc: keys)
+        }
+    }
+
     /// Per-worker buffers.
     struct Scratch {
         let scores: UnsafeMutablePointer<Float>   // [queryBlock, groupLength]
@@ -117,47 +156,34 @@ public enum DilatedAttention {
     /// One block of query rows of one head in one segment of one branch.
     static func attend(item: Int, geometry g: Geometry, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                        v: UnsafePointer<Float>, headDim: Int, scratch: Scratch, merge: Merge) {
-        let r = g.ratio, dim = g.heads * headDim
         // Head slowest: `Parallel.chunks` gives each worker a contiguous run of
         // items, and runs of whole heads cost the same (segments differ: the last
         // is usually short).
         let segment = item % g.segments
         let block = (item / g.segments) % g.queryBlocks
         let head = item / (g.segments * g.queryBlocks)
-        let group = head / g.headsPerGroup
-
-        // Group row i is segment offset group + r*i. Rows below `keys` are real
-        // tokens; the rest are zero padding (keys: logit 0, value 0).
-        let segmentStart = segment * g.segmentLength
-        let limit = min(g.segmentLength, g.tokens - segmentStart)
-        let keys = limit > group ? (limit - 1 - group) / r + 1 : 0
-        let paddingKeys = g.groupLength - keys
-        // Output row of group row i (the reference's padded layout); rows past the end are dropped.
-        let outStart = segment * g.paddedSegment + group
-        let visibleRows = outStart < g.tokens ? min(g.groupLength, (g.tokens - 1 - outStart) / r + 1) : 0
-        let rowBegin = block * queryBlock, rowEnd = min(rowBegin + queryBlock, visibleRows)
+        let l = Layout(g, segment: segment, head: head, headDim: headDim)
+        // Group rows below `keys` are real tokens; the rest are zero padding (keys: logit 0,
+        // value 0). Rows past `visibleRows` land beyond the end and are dropped.
+        let keys = l.keys
+        let rowBegin = block * queryBlock, rowEnd = min(rowBegin + queryBlock, l.visibleRows)
         guard rowBegin < rowEnd else { return }
 
-        let rowStride = r * dim
-        let base = (segmentStart + group) * dim + head * headDim
         let realEnd = min(rowEnd, keys)
         if rowBegin < realEnd {
             let rows = realEnd - rowBegin
-            let scale = Float(1 / Double(headDim).squareRoot())
             // scores[t, s] = scale * q[t] · k[s]
-            GEMM.sgemm(transB: true, m: rows, n: keys, k: headDim, alpha: scale,
-                       a: q + base + rowBegin * rowStride, lda: rowStride, b: k + base, ldb: rowStride,
-                       c: scratch.scores, ldc: keys)
+            l.scores(into: scratch.scores, q: q, k: k, rows: rowBegin..<realEnd)
             for t in 0..<rows {
-                let (maxValue, sum) = exponentiate(scratch.scores + t * keys, count: keys, zeroLogits: paddingKeys)
+                let (maxValue, sum) = exponentiate(scratch.scores + t * keys, count: keys, zeroLogits: g.groupLength - keys)
                 scratch.lse[t] = maxValue + logf(sum)
                 scratch.invSum[t] = 1 / sum
             }
             // rowOut[t] = sum_s exp(scores[t, s] - max) v[s]   (normalised in the merge)
-            GEMM.sgemm(m: rows, n: headDim, k: keys, a: scratch.scores, lda: keys, b: v + base, ldb: rowStride,
+            GEMM.sgemm(m: rows, n: headDim, k: keys, a: scratch.scores, lda: keys, b: v + l.base, ldb: l.rowStride,
                        c: scratch.rowOut, ldc: headDim)
             for t in 0..<rows {
-                merge.add(row: outStart + r * (rowBegin + t), head: head, output: scratch.rowOut + t * headDim,
+                merge.add(row: l.outRow(rowBegin + t), head: head, output: scratch.rowOut + t * headDim,
                           weight: scratch.invSum[t], lse: scratch.lse[t])
             }
         }
@@ -168,12 +194,12 @@ public enum DilatedAttention {
             let mean = scratch.rowOut
             mean.initialize(repeating: 0, count: headDim)
             for s in 0..<keys {
-                let row = v + base + s * rowStride
+                let row = v + l.base + s * l.rowStride
                 for c in 0..<headDim { mean[c] += row[c] }
             }
             let lse = logf(Float(g.groupLength))
             for i in zeroBegin..<rowEnd {
-                merge.add(row: outStart + r * i, head: head, output: mean,
+                merge.add(row: l.outRow(i), head: head, output: mean,
                           weight: 1 / Float(g.groupLength), lse: lse)
             }
         }

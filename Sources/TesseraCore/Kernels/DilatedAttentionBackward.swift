@@ -103,43 +103,6 @@ extension DilatedAttention {
         }
     }
 
-    /// Where the rows of one (segment, head) of one branch live.
-    struct Layout {
-        let g: Geometry
-        let head: Int, headDim: Int, dim: Int
-        /// Real (non-padding) positions of this head's group in the segment: group rows 0..<keys.
-        let keys: Int
-        /// Group rows whose outputs land on real rows.
-        let visibleRows: Int
-        /// Input offset of group row 0 (its head's columns) and the output row of group row 0.
-        let base: Int, outStart: Int
-
-        init(_ g: Geometry, segment: Int, head: Int, headDim: Int) {
-            self.g = g
-            self.head = head
-            self.headDim = headDim
-            dim = g.heads * headDim
-            let group = head / g.headsPerGroup
-            let segmentStart = segment * g.segmentLength
-            let limit = min(g.segmentLength, g.tokens - segmentStart)
-            keys = limit > group ? (limit - 1 - group) / g.ratio + 1 : 0
-            outStart = segment * g.paddedSegment + group
-            visibleRows = outStart < g.tokens ? min(g.groupLength, (g.tokens - 1 - outStart) / g.ratio + 1) : 0
-            base = (segmentStart + group) * dim + head * headDim
-        }
-
-        var rowStride: Int { g.ratio * dim }
-        func outRow(_ i: Int) -> Int { outStart + g.ratio * i }
-        var scale: Float { Float(1 / Double(headDim).squareRoot()) }
-
-        /// scores[rows.count, keys] = scale * q[rows] k^T
-        func scores(into scores: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, rows: Range<Int>) {
-            GEMM.sgemm(transB: true, m: rows.count, n: keys, k: headDim, alpha: scale,
-                       a: q + base + rows.lowerBound * rowStride, lda: rowStride, b: k + base, ldb: rowStride,
-                       c: scores, ldc: keys)
-        }
-    }
-
     struct BackwardScratch {
         let p: UnsafeMutablePointer<Float>      // [queryBlock, groupLength]
         let ds: UnsafeMutablePointer<Float>     // [queryBlock, groupLength]
