@@ -64,11 +64,7 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// Every element as Float, in order (a copy).
-    public func floats() -> [Float] {
-        let f = float32()
-        return Array(UnsafeBufferPointer(start: f.bytes.baseAddress?.assumingMemoryBound(to: Float.self),
-                                         count: f.count))
-    }
+    public func floats() -> [Float] { withFloats { Array($0) } }
 
     /// This tensor as f32: itself when already f32 and 4-byte aligned (a view
     /// into a mapped file stays a view), otherwise a converted owned copy.
@@ -137,26 +133,23 @@ public struct Tensor: @unchecked Sendable {
         case .f64:
             let o = dst.assumingMemoryBound(to: Double.self)
             for i in 0..<n { o[i] = scalar(at: i) }
-        case .i64:
-            let o = dst.assumingMemoryBound(to: Int64.self)
-            for i in 0..<n { o[i] = Int64(exactly: scalar(at: i).rounded(.towardZero)) ?? 0 }
-        case .i32:
-            let o = dst.assumingMemoryBound(to: Int32.self)
-            for i in 0..<n { o[i] = Int32(truncatingIfNeeded: Int64(exactly: scalar(at: i).rounded(.towardZero)) ?? 0) }
-        case .i16:
-            let o = dst.assumingMemoryBound(to: Int16.self)
-            for i in 0..<n { o[i] = Int16(truncatingIfNeeded: Int64(exactly: scalar(at: i).rounded(.towardZero)) ?? 0) }
-        case .i8:
-            let o = dst.assumingMemoryBound(to: Int8.self)
-            for i in 0..<n { o[i] = Int8(truncatingIfNeeded: Int64(exactly: scalar(at: i).rounded(.towardZero)) ?? 0) }
-        case .u8:
-            let o = dst.assumingMemoryBound(to: UInt8.self)
-            for i in 0..<n { o[i] = UInt8(truncatingIfNeeded: Int64(exactly: scalar(at: i).rounded(.towardZero)) ?? 0) }
+        case .i64: truncate(into: dst, as: Int64.self)
+        case .i32: truncate(into: dst, as: Int32.self)
+        case .i16: truncate(into: dst, as: Int16.self)
+        case .i8: truncate(into: dst, as: Int8.self)
+        case .u8: truncate(into: dst, as: UInt8.self)
         case .bool:
             let o = dst.assumingMemoryBound(to: UInt8.self)
             for i in 0..<n { o[i] = scalar(at: i) != 0 ? 1 : 0 }
         }
         return out
+    }
+
+    /// Every element truncated toward zero into integers of type T at `dst`: through Int64,
+    /// wrapping to T's width (0 for values Int64 cannot hold exactly, e.g. NaN).
+    private func truncate<T: FixedWidthInteger>(into dst: UnsafeMutableRawPointer, as _: T.Type) {
+        let o = dst.assumingMemoryBound(to: T.self)
+        for i in 0..<count { o[i] = T(truncatingIfNeeded: Int64(exactly: scalar(at: i).rounded(.towardZero)) ?? 0) }
     }
 
     /// True when both hold the same dtype, shape and bytes.
