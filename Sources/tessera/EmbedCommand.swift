@@ -102,6 +102,6 @@ struct EmbedCommand: ParsableCommand {
     }
 
     static func report(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        FileHandle.standardError.write(text: line + "\n")
     }
 }

@@ -23,11 +23,11 @@ struct ProgressLine {
         let rate = Double(done) / elapsed
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let line = String(format: "\r%@: %d/%d %@, %.1f %@/s, ETA %.0f s", label, done, total, unit, rate, unit, eta)
-        FileHandle.standardError.write(Data(line.utf8))
+        FileHandle.standardError.write(text: line)
     }
 
     func finish() {
         guard lastDraw != .distantPast else { return }
-        FileHandle.standardError.write(Data("\n".utf8))
+        FileHandle.standardError.write(text: "\n")
     }
 }

@@ -119,8 +119,3 @@ struct CLIMessage: Error, CustomStringConvertible {
     let description: String
     init(_ message: String) { description = message }
 }
-
-extension FileHandle {
-    /// Writes `text` as UTF-8 (stderr messages).
-    func write(text: String) { write(Data(text.utf8)) }
-}

@@ -31,12 +31,11 @@ enum LegacyTorch {
         guard case .bool(true) = systemInfo["little_endian"] ?? .none else { throw fail("big-endian checkpoints are not supported") }
 
         var declared: [String: TorchStorage] = [:]
-        let (_, keysStart) = try unpickle("object", at: objectStart) { id in
-            guard let reference = try StorageReference(id) else { return StorageReference.placeholder(id) }
+        let (_, keysStart) = try unpickle("object", at: objectStart, StorageReference.loader { reference in
             let root = declared[reference.key] ?? TorchStorage(declared: reference.dtype, count: reference.count)
             declared[reference.key] = root
-            return .storage(try view(reference, of: root))
-        }
+            return try view(reference, of: root)
+        })
         let (keysValue, dataStart) = try unpickle("storage keys", at: keysStart)
         guard let keys = keysValue.items?.compactMap(\.string), keys.count == keysValue.items?.count else {
             throw fail("storage keys are a \(keysValue.kind), not a list of strings")
@@ -62,11 +61,10 @@ enum LegacyTorch {
         }
         if let missing = declared.keys.first { throw fail("storage '\(missing)' is used by the object but has no data") }
 
-        return try unpickle("object", at: objectStart) { id in
-            guard let reference = try StorageReference(id) else { return StorageReference.placeholder(id) }
+        return try unpickle("object", at: objectStart, StorageReference.loader { reference in
             guard let root = located[reference.key] else { throw PickleError("storage '\(reference.key)' has no data") }
-            return .storage(try view(reference, of: root))
-        }.0
+            return try view(reference, of: root)
+        }).0
     }
 
     /// The storage a reference names: its root storage, or the view its metadata describes.

@@ -37,8 +37,14 @@ struct StorageReference {
         }
     }
 
-    /// What a persistent id that names no storage becomes: an inert record.
-    static func placeholder(_ id: PickleValue) -> PickleValue {
-        .object(className: "persistent id", arguments: id.items ?? [id], state: nil)
+    /// The unpickler's persistent-id hook: an id naming a storage becomes
+    /// `.storage(resolve(reference))`, any other id an inert record.
+    static func loader(_ resolve: @escaping (StorageReference) throws -> TorchStorage) -> Unpickler.PersistentLoad {
+        { id in
+            guard let reference = try StorageReference(id) else {
+                return .object(className: "persistent id", arguments: id.items ?? [id], state: nil)
+            }
+            return .storage(try resolve(reference))
+        }
     }
 }

@@ -75,8 +75,7 @@ public enum TorchCheckpoint {
         if let order = archive.dataRanges[folder + "/byteorder"], !file.bytes[order].elementsEqual("little".utf8) {
             throw TorchCheckpointError(path: path, message: "big-endian checkpoints are not supported (\(folder)/byteorder)")
         }
-        var unpickler = Unpickler(bytes: UnsafeRawBufferPointer(rebasing: file.bytes[pickleRange]), limits: limits) { id in
-            guard let reference = try StorageReference(id) else { return StorageReference.placeholder(id) }
+        let load = StorageReference.loader { reference in
             let entry = folder + "/data/" + reference.key
             guard let range = archive.dataRanges[entry] else { throw PickleError("storage '\(reference.key)' has no entry \(entry)") }
             let needed = reference.count * reference.dtype.size  // overflow checked by StorageReference
@@ -84,8 +83,9 @@ public enum TorchCheckpoint {
                   let storage = TorchStorage(dtype: reference.dtype, count: reference.count, file: file, byteOffset: range.lowerBound) else {
                 throw PickleError("storage '\(reference.key)' declares \(reference.count) \(reference.dtype.rawValue) elements (\(needed) bytes) but \(entry) holds \(range.count) bytes")
             }
-            return .storage(storage)
+            return storage
         }
+        var unpickler = Unpickler(bytes: UnsafeRawBufferPointer(rebasing: file.bytes[pickleRange]), limits: limits, persistentLoad: load)
         do { return try unpickler.load() } catch let error as PickleError {
             throw TorchCheckpointError(path: path, message: "\(pickleName): \(error)")
         }
