@@ -139,6 +139,22 @@ final class VisionTransformerTests: XCTestCase {
         }
     }
 
+    /// Zero sizes from a hostile config or checkpoint are refused before any division by them.
+    func testZeroSizesAreRefused() throws {
+        let weights = try Fixtures.load("tile_student/model.safetensors")
+        var config = try Self.configJSON("tile_student")
+        config.numHeads = 0
+        XCTAssertThrowsError(try VisionTransformer(weights: weights, config: config)) { error in
+            XCTAssertTrue("\(error)".contains("0 heads"), "\(error)")
+        }
+        XCTAssertThrowsError(try VisionTransformer.Config.inferred(from: weights, numHeads: 0))
+        var noTokens = StateDict()
+        for name in weights.names { noTokens.set(name, name == "pos_embed" ? Tensor(zeros: [1, 0, 64]) : weights[name]!) }
+        XCTAssertThrowsError(try VisionTransformer.Config.inferred(from: noTokens)) { error in
+            XCTAssertTrue("\(error)".contains("no patch tokens"), "\(error)")
+        }
+    }
+
     func testWrongInputShapeIsRejected() throws {
         let weights = try Fixtures.load("tile_student/model.safetensors")
         let model = try VisionTransformer(weights: weights, config: Self.configJSON("tile_student"))

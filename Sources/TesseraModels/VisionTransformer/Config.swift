@@ -182,6 +182,7 @@ extension VisionTransformer.Config {
         guard let pos = dict["pos_embed"]?.shape, pos.count == 3, pos[2] == dim else {
             throw E.cannotInfer("no pos_embed [1, tokens, \(dim)]")
         }
+        guard pos[1] >= 2, proj[2] > 0 else { throw E.cannotInfer("pos_embed \(pos), patch \(proj[2]): no patch tokens") }
         let grid = Int(Double(pos[1] - 1).squareRoot())
         guard grid * grid == pos[1] - 1 else { throw E.cannotInfer("pos_embed has \(pos[1]) tokens, not 1 + a square") }
         var depth = 0
@@ -194,7 +195,7 @@ extension VisionTransformer.Config {
         else if fc1[0] == 2 * fc2[1] { mlp = .swiGLUPacked }
         else { throw E.cannotInfer("fc1 out \(fc1[0]) and fc2 in \(fc2[1]) fit neither Mlp nor SwiGLUPacked") }
         let heads = numHeads ?? max(1, dim / 64)
-        guard dim % heads == 0 else { throw E.invalid("embed dim \(dim) is not a multiple of \(heads) heads") }
+        guard dim > 0, heads > 0, dim % heads == 0 else { throw E.invalid("embed dim \(dim) is not a multiple of \(heads) heads") }
         var config = VisionTransformer.Config(
             architecture: architecture, imageSize: grid * proj[2], patchSize: proj[2], inChannels: proj[1],
             embedDim: dim, depth: depth, numHeads: heads, mlpRatio: Double(fc1[0]) / Double(dim),

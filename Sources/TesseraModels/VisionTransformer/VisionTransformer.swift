@@ -25,7 +25,10 @@ public struct VisionTransformer: Sendable {
         if let fc1 = weights["blocks.0.mlp.fc1.weight"]?.shape, fc1.count == 2, fc1[1] == config.embedDim {
             config.mlpHidden = fc1[0]
         }
-        guard config.embedDim % config.numHeads == 0, config.imageSize % config.patchSize == 0,
+        // Sizes come from user files (config.json, --arch, shapes): all positive before any division.
+        guard [config.embedDim, config.numHeads, config.imageSize, config.patchSize, config.inChannels,
+               config.mlpHidden].allSatisfy({ $0 > 0 }), config.depth >= 0,
+              config.embedDim % config.numHeads == 0, config.imageSize % config.patchSize == 0,
               config.mlp == .gelu || config.mlpHidden % 2 == 0 else {
             throw ConfigError.invalid("D \(config.embedDim), \(config.numHeads) heads, image \(config.imageSize), "
                                       + "patch \(config.patchSize), MLP \(config.mlp) width \(config.mlpHidden)")
