@@ -1,5 +1,6 @@
 /// The bytes behind a tensor: either owned heap memory (64-byte aligned, zeroed)
-/// or a slice of a memory-mapped file, which it keeps alive.
+/// or a slice of a memory-mapped file, which it keeps alive. The base address is
+/// never nil, not even for zero bytes, so pointers of empty tensors need no special case.
 public final class Storage: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
     private let owner: Owner
@@ -7,19 +8,13 @@ public final class Storage: @unchecked Sendable {
     private enum Owner {
         case heap(UnsafeMutableRawPointer)
         case mapped(MappedFile)
-        case empty
     }
 
     /// Fresh zeroed memory of `byteCount` bytes.
     public init(byteCount: Int) {
         precondition(byteCount >= 0)
-        if byteCount == 0 {
-            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-            owner = .empty
-            return
-        }
-        let base = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+        let base = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
         bytes = UnsafeRawBufferPointer(start: base, count: byteCount)
         owner = .heap(base)
     }
@@ -27,9 +22,7 @@ public final class Storage: @unchecked Sendable {
     /// A view of `range` inside a mapped file; the caller has checked the range.
     public init(file: MappedFile, range: Range<Int>) {
         precondition(range.lowerBound >= 0 && range.upperBound <= file.bytes.count)
-        bytes = range.isEmpty
-            ? UnsafeRawBufferPointer(start: nil, count: 0)
-            : UnsafeRawBufferPointer(rebasing: file.bytes[range])
+        bytes = UnsafeRawBufferPointer(start: file.bytes.baseAddress.map { $0 + range.lowerBound }, count: range.count)
         owner = .mapped(file)
     }
 
@@ -44,10 +37,7 @@ public final class Storage: @unchecked Sendable {
 
     /// Writable bytes; only heap storage may be written.
     public var mutableBytes: UnsafeMutableRawBufferPointer {
-        guard case .heap = owner else {
-            if case .empty = owner { return UnsafeMutableRawBufferPointer(start: nil, count: 0) }
-            preconditionFailure("a memory-mapped tensor is read-only")
-        }
+        guard case .heap = owner else { preconditionFailure("a memory-mapped tensor is read-only") }
         return UnsafeMutableRawBufferPointer(mutating: bytes)
     }
 }

@@ -90,13 +90,13 @@ public struct Tensor: @unchecked Sendable {
                                                    count: count))
     }
 
-    /// The first element of a non-empty f32 tensor, for kernels over raw buffers
+    /// The first element of an f32 tensor (a valid address even when empty), for kernels over raw buffers
     /// (valid while the tensor, which keeps its storage alive, is).
     public var floatPointer: UnsafePointer<Float> {
         UnsafePointer(bytes.baseAddress!.assumingMemoryBound(to: Float.self))
     }
 
-    /// The first element of a non-empty owned f32 tensor, writable.
+    /// The first element of an owned f32 tensor, writable (a valid address even when empty).
     public var mutableFloatPointer: UnsafeMutablePointer<Float> {
         storage.mutableBytes.baseAddress!.assumingMemoryBound(to: Float.self)
     }
