@@ -1,5 +1,3 @@
-import TesseraCore
-
 /// Named tensors in a stable order (the order of the file they came from),
 /// plus string metadata. Tensors are usually zero-copy views of a mapped file.
 public struct StateDict: @unchecked Sendable {
