@@ -1,5 +1,4 @@
 import TesseraCore
-import TesseraFormats
 
 /// Every way a state dict can disagree with the model built from it, gathered
 /// over the whole load so one error lists them all.

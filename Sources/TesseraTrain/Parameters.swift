@@ -118,6 +118,13 @@ public final class ParameterSet: @unchecked Sendable {
         return dict
     }
 
+    /// The gradient buffers as a state dict under the parameters' names (for `Gradients`).
+    public func gradientDict() -> StateDict {
+        var dict = StateDict()
+        for p in parameters { dict.set(p.name, p.gradient) }
+        return dict
+    }
+
     /// Copies `dict`'s tensors into the parameters of the same names (shapes must match).
     public func load(_ dict: StateDict, prefix: String = "") throws {
         for p in parameters {

@@ -5,6 +5,7 @@
 import Foundation
 import TesseraCore
 import TesseraModels
+import TesseraBench
 import TesseraTrain
 
 let args = CommandLine.arguments.dropFirst().filter { !$0.hasPrefix("--") }
@@ -24,8 +25,8 @@ let trainer = Trainer(parameters: parameters, optimizer: AdamW(), schedule: .con
 let act = VisionTransformer.TrainingActivations(config: config, batch: batch, recompute: recompute)
 
 var rng = RandomGenerator(seed: 2)
-let images = Tensor(shape: [batch, config.inChannels, config.imageSize, config.imageSize],
-                    floats: (0..<(batch * config.inChannels * config.imageSize * config.imageSize)).map { _ in Float(rng.normal()) })
+let images = Tensor(shape: [batch, config.inChans, config.imageSize, config.imageSize],
+                    floats: (0..<(batch * config.inChans * config.imageSize * config.imageSize)).map { _ in Float(rng.normal()) })
 let hiddenCount = batch * config.tokens * config.embedDim, embeddingCount = batch * config.embedDim
 let targetHidden = (0..<hiddenCount).map { _ in Float(rng.normal()) }
 let targetEmbedding = (0..<embeddingCount).map { _ in Float(rng.normal()) }

@@ -3,6 +3,7 @@ import Foundation
 import TesseraCore
 import TesseraFormats
 import TesseraModels
+import TesseraBench
 
 struct BenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,8 +62,8 @@ struct BenchmarkCommand: ParsableCommand {
             images = tensor
         } else {
             var state: UInt64 = 0x9E3779B97F4A7C15
-            let count = batch * config.inChannels * config.imageSize * config.imageSize
-            images = Tensor(shape: [batch, config.inChannels, config.imageSize, config.imageSize], floats: (0..<count).map { _ in
+            let count = batch * config.inChans * config.imageSize * config.imageSize
+            images = Tensor(shape: [batch, config.inChans, config.imageSize, config.imageSize], floats: (0..<count).map { _ in
                 state = state &* 6364136223846793005 &+ 1442695040888963407
                 return Float(Int(state >> 40) % 4001) / 1000 - 2
             })

@@ -3,6 +3,7 @@ import Foundation
 import TesseraCore
 import TesseraFormats
 import TesseraModels
+import TesseraPipeline
 
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

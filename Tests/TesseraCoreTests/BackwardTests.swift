@@ -154,9 +154,9 @@ final class BackwardTests: XCTestCase {
         let (qf, dyf) = (qkv.floats, dy.floats)
         var out = [Float](repeating: 0, count: batch * tokens * dim)
         var probs = [Float](repeating: 0, count: batch * heads * tokens * tokens)
-        Attention.forward(out: &out, probs: &probs, qkv: qf, batch: batch, tokens: tokens, heads: heads, headDim: headDim)
+        MultiHeadAttention.forward(out: &out, probs: &probs, qkv: qf, batch: batch, tokens: tokens, heads: heads, headDim: headDim)
         let dq = accumulated(qkv.count, seed: 53) {
-            Attention.backward(dqkv: $0, dout: dyf, qkv: qf, probs: probs, batch: batch, tokens: tokens,
+            MultiHeadAttention.backward(dqkv: $0, dout: dyf, qkv: qf, probs: probs, batch: batch, tokens: tokens,
                                heads: heads, headDim: headDim)
         }
         G.assertClose(dq, num[0], "attention dqkv")

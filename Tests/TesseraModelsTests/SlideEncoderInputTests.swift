@@ -2,6 +2,7 @@ import XCTest
 import TesseraCore
 import TesseraFormats
 import TesseraModels
+import TesseraPipeline
 import TestSupport
 
 /// Bad inputs to the slide encoder give errors that say what and where.

@@ -24,7 +24,7 @@ final class VisionTransformerTests: XCTestCase {
     }
 
     static func configJSON(_ fixture: String) throws -> VisionTransformer.Config {
-        try VisionTransformer.TimmConfig.read(path: Fixtures.path("\(fixture)/config.json")).resolved()
+        try VisionTransformer.Config.read(timmConfig: Fixtures.path("\(fixture)/config.json"))
     }
 
     func testTeacherMatchesReference() throws {
@@ -77,7 +77,7 @@ final class VisionTransformerTests: XCTestCase {
         try Self.assertParity(directory.model, fixture: "tile_teacher")
         let bare = try VisionTransformer.load(path: Fixtures.path("tile_student/pytorch_model.bin"))
         XCTAssertEqual(bare.configSource, "shapes")
-        XCTAssertEqual(bare.model.config.numHeads, 1, "D/64 without a config")
+        XCTAssertEqual(bare.model.config.heads, 1, "D/64 without a config")
         XCTAssertThrowsError(try VisionTransformer.load(path: Fixtures.path("tile_student"), architecture: "gigapath"))
     }
 
@@ -99,7 +99,7 @@ final class VisionTransformerTests: XCTestCase {
         for (fixture, heads) in [("tile_teacher", 4), ("tile_student", 2)] {
             let weights = try Fixtures.load("\(fixture)/model.safetensors")
             var fromJSON = try Self.configJSON(fixture)
-            let inferred = try VisionTransformer.Config.inferred(from: weights, numHeads: heads)
+            let inferred = try VisionTransformer.Config.inferred(from: weights, heads: heads)
             fromJSON.architecture = inferred.architecture
             fromJSON.mlpRatio = inferred.mlpRatio
             fromJSON.mlpHidden = weights["blocks.0.mlp.fc1.weight"]!.shape[0]
@@ -143,11 +143,11 @@ final class VisionTransformerTests: XCTestCase {
     func testZeroSizesAreRefused() throws {
         let weights = try Fixtures.load("tile_student/model.safetensors")
         var config = try Self.configJSON("tile_student")
-        config.numHeads = 0
+        config.heads = 0
         XCTAssertThrowsError(try VisionTransformer(weights: weights, config: config)) { error in
             XCTAssertTrue("\(error)".contains("0 heads"), "\(error)")
         }
-        XCTAssertThrowsError(try VisionTransformer.Config.inferred(from: weights, numHeads: 0))
+        XCTAssertThrowsError(try VisionTransformer.Config.inferred(from: weights, heads: 0))
         var noTokens = StateDict()
         for name in weights.names { noTokens.set(name, name == "pos_embed" ? Tensor(zeros: [1, 0, 64]) : weights[name]!) }
         XCTAssertThrowsError(try VisionTransformer.Config.inferred(from: noTokens)) { error in

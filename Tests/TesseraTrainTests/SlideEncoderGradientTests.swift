@@ -12,14 +12,16 @@ final class SlideEncoderGradientTests: XCTestCase {
     private func checkGradients(recompute: Bool) throws {
         let weights = try Fixtures.load("slide_encoder/slide_encoder.safetensors")
         let parameters = ParameterSet(weights)
-        let model = try SlideEncoder(stateDict: parameters.stateDict(),
-                                     configFile: try SlideEncoderConfig.File(path: Fixtures.path("slide_encoder/config.json")))
+        let config = try SlideEncoder.Config.inferred(
+            from: weights, file: "slide_encoder.safetensors",
+            configFile: try SlideEncoder.Config.File(path: Fixtures.path("slide_encoder/config.json")))
+        let model = try SlideEncoder(training: parameters, config: config)
         let expected = try Fixtures.load("slide_encoder/expected.safetensors")
         let golden = try Fixtures.load("slide_encoder/grad_expected.safetensors")
         let tiles = try XCTUnwrap(expected["n1100.tile_embeds"])
         let cells = try model.grid().place(coords: try XCTUnwrap(expected["n1100.coords"])).cells
         let act = SlideEncoder.TrainingActivations(config: model.config, tiles: tiles.shape[0], recompute: recompute)
-        let out = try model.forward(training: tiles, cells: cells, parameters: parameters, activations: act)
+        let out = try model.forward(training: tiles, cells: cells, activations: act)
 
         // The training forward is the inference forward.
         for (i, e) in out.layerEmbeds.enumerated() {

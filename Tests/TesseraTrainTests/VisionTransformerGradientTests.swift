@@ -17,7 +17,7 @@ final class VisionTransformerGradientTests: XCTestCase {
 
     static func load(_ fixture: String) throws -> Case {
         let parameters = ParameterSet(try Fixtures.load("\(fixture)/model.safetensors"))
-        let config = try VisionTransformer.TimmConfig.read(path: Fixtures.path("\(fixture)/config.json")).resolved()
+        let config = try VisionTransformer.Config.read(timmConfig: Fixtures.path("\(fixture)/config.json"))
         let model = try VisionTransformer(training: parameters, config: config)
         let input = try XCTUnwrap(try Fixtures.load("\(fixture)/expected.safetensors")["input"])
         return Case(parameters: parameters, model: model, input: input,

@@ -19,6 +19,11 @@ public indirect enum JSONValue: Sendable {
         return members.first { $0.key == key }?.value
     }
 
+    public var bool: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
     public var string: String? {
         if case .string(let s) = self { return s }
         return nil

@@ -15,8 +15,10 @@ public struct LayerNormLayer: Sendable {
     }
 
     /// out[rows, dim] = (x - mean) / sqrt(var + eps) * weight + bias; `out` may alias `inp`.
-    public func callAsFunction(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int) {
-        LayerNorm.forward(out: out, inp: inp, weight: weight.floatPointer, bias: bias.floatPointer,
-                          rows: rows, cols: dim, eps: eps)
+    /// The row statistics mean[rows], rstd[rows] are kept when given (for the backward pass).
+    public func callAsFunction(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>? = nil,
+                               rstd: UnsafeMutablePointer<Float>? = nil, inp: UnsafePointer<Float>, rows: Int) {
+        LayerNorm.forward(out: out, mean: mean, rstd: rstd, inp: inp, weight: weight.floatPointer,
+                          bias: bias.floatPointer, rows: rows, cols: dim, eps: eps)
     }
 }

@@ -1,5 +1,4 @@
 import TesseraCore
-import TesseraFormats
 
 /// Which embedding is *the* slide embedding (`slide_embed`).
 public enum SlidePool: String, CaseIterable, Sendable {

@@ -10,8 +10,8 @@ public struct SlideGrid: Sendable, Equatable {
     public var tileSize: Double
     public var coordScale: Double
 
-    public init(size: Int = SlideEncoderConfig.defaultGridSize,
-                tileSize: Double = SlideEncoderConfig.defaultTileSize, coordScale: Double = 1) {
+    public init(size: Int = SlideEncoder.Config.defaultGridSize,
+                tileSize: Double = SlideEncoder.Config.defaultTileSize, coordScale: Double = 1) {
         self.size = size
         self.tileSize = tileSize
         self.coordScale = coordScale

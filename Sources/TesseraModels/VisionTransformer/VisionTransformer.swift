@@ -1,5 +1,4 @@
 import TesseraCore
-import TesseraFormats
 
 /// timm's `VisionTransformer` as Prov-GigaPath and its students use it:
 ///   x = [cls | patch_embed(image)] + pos_embed             [tokens, D]
@@ -26,11 +25,11 @@ public struct VisionTransformer: Sendable {
             config.mlpHidden = fc1[0]
         }
         // Sizes come from user files (config.json, --arch, shapes): all positive before any division.
-        guard [config.embedDim, config.numHeads, config.imageSize, config.patchSize, config.inChannels,
+        guard [config.embedDim, config.heads, config.imageSize, config.patchSize, config.inChans,
                config.mlpHidden].allSatisfy({ $0 > 0 }), config.depth >= 0,
-              config.embedDim % config.numHeads == 0, config.imageSize % config.patchSize == 0,
+              config.embedDim % config.heads == 0, config.imageSize % config.patchSize == 0,
               config.mlp == .gelu || config.mlpHidden % 2 == 0 else {
-            throw ConfigError.invalid("D \(config.embedDim), \(config.numHeads) heads, image \(config.imageSize), "
+            throw ConfigError.invalid("D \(config.embedDim), \(config.heads) heads, image \(config.imageSize), "
                                       + "patch \(config.patchSize), MLP \(config.mlp) width \(config.mlpHidden)")
         }
         self.config = config
@@ -73,8 +72,8 @@ public struct VisionTransformer: Sendable {
                                workspace: Workspace? = nil) throws -> Output {
         let c = config
         guard images.rank == 4, images.dtype == .f32, images.shape[0] > 0,
-              Array(images.shape.dropFirst()) == [c.inChannels, c.imageSize, c.imageSize] else {
-            throw InputError.shape(images.shape, expected: [images.shape.first ?? 1, c.inChannels, c.imageSize, c.imageSize])
+              Array(images.shape.dropFirst()) == [c.inChans, c.imageSize, c.imageSize] else {
+            throw InputError.shape(images.shape, expected: [images.shape.first ?? 1, c.inChans, c.imageSize, c.imageSize])
         }
         let batch = images.shape[0]
         let ws = workspace ?? makeWorkspace(batch: batch)
@@ -83,72 +82,81 @@ public struct VisionTransformer: Sendable {
         let states = hiddenStates ? (0..<c.depth).map { _ in Tensor(zeros: [batch, tokens, d]) } : []
         let embedding = Tensor(zeros: [batch, d])
         let normed = features ? Tensor(zeros: [batch, tokens, d]) : nil
-        embedding.withMutableFloats { e in
-            forward(images: images.float32().floatPointer, batch: batch, workspace: ws, embedding: e.baseAddress!,
-                    features: normed.map { $0.mutableFloatPointer },
-                    hiddenStates: hiddenStates ? { i, x in
-                        states[i].withMutableFloats { $0.baseAddress!.update(from: x, count: batch * tokens * d) }
-                    } : nil)
-        }
+        let pixels = images.float32()
+        forward(images: pixels.floatPointer, batch: batch, workspace: ws, embedding: embedding.mutableFloatPointer,
+                features: normed.map { $0.mutableFloatPointer },
+                hiddenStates: hiddenStates ? { i, x in states[i].mutableFloatPointer.update(from: x, count: batch * tokens * d) } : nil)
+        withExtendedLifetime(pixels) {}
         return Output(embedding: embedding, features: normed, hiddenStates: states)
     }
 
-    /// The forward pass over raw buffers: images [batch, C, H, W] -> embedding [batch, D],
+    /// The inference forward pass over raw buffers: images [batch, C, H, W] -> embedding [batch, D],
     /// and features [batch, tokens, D] when given. `hiddenStates(i, x)` sees block i's
     /// output x [batch, tokens, D] (valid only during the call). batch <= workspace.capacity.
     public func forward(images: UnsafePointer<Float>, batch: Int, workspace: Workspace,
                         embedding: UnsafeMutablePointer<Float>, features: UnsafeMutablePointer<Float>? = nil,
                         hiddenStates: ((Int, UnsafePointer<Float>) -> Void)? = nil) {
         precondition(batch <= workspace.capacity, "batch \(batch) in a workspace for \(workspace.capacity)")
-        let tokens = config.tokens, d = config.embedDim, x = workspace.stream
-        embed(images, batch: batch, into: x, workspace: workspace)
+        let rows = batch * config.tokens, x = workspace.stream
+        embed(images, batch: batch, into: x, patches: workspace.wide)
         for (i, block) in blocks.enumerated() {
-            block(x, batch: batch, tokens: tokens, workspace: workspace)
+            block.forward(x, batch: batch, tokens: config.tokens, buffers: workspace.blockBuffers(rows: rows))
             hiddenStates?(i, x)
         }
-        if let features {
-            norm(out: features, inp: x, rows: batch * tokens)
-            for b in 0..<batch { (embedding + b * d).update(from: features + b * tokens * d, count: d) }
-        } else {
-            for b in 0..<batch { norm(out: embedding + b * d, inp: x + b * tokens * d, rows: 1) }
-        }
+        if let features { norm(out: features, inp: x, rows: rows) }
+        classEmbedding(of: x, batch: batch, into: embedding, mean: nil, rstd: nil)
     }
 
-    /// x[b] = [cls | patch_embed(images[b])] + pos_embed for every image b.
-    private func embed(_ images: UnsafePointer<Float>, batch: Int, into x: UnsafeMutablePointer<Float>, workspace: Workspace) {
+    /// The training forward pass: the same computation as `forward(images:...)`, every value
+    /// the backward pass needs saved in `saved` (planned for exactly this batch). Returns the
+    /// last block's output [batch, tokens, D] (the distillation hidden state) and the class
+    /// embedding [batch, D], both views into `saved`.
+    @discardableResult
+    public func forward(_ images: Tensor, saving saved: Activations)
+        throws -> (lastHidden: UnsafePointer<Float>, embedding: UnsafePointer<Float>) {
+        let c = config
+        guard images.dtype == .f32, images.shape == [saved.batch, c.inChans, c.imageSize, c.imageSize] else {
+            throw InputError.shape(images.shape, expected: [saved.batch, c.inChans, c.imageSize, c.imageSize])
+        }
+        embed(images.floatPointer, batch: saved.batch, into: saved.states[0], patches: saved.cols)
+        for i in 0..<c.depth { forward(block: i, saving: saved) }
+        let last = saved.states[c.depth]
+        classEmbedding(of: last, batch: saved.batch, into: saved.embedding, mean: saved.clsMean, rstd: saved.clsRstd)
+        return (UnsafePointer(last), UnsafePointer(saved.embedding))
+    }
+
+    /// Block i from saved.states[i] to saved.states[i + 1], filling its saved activations
+    /// (also how the backward pass recomputes a block).
+    public func forward(block i: Int, saving saved: Activations) {
+        let count = saved.batch * config.tokens * config.embedDim
+        saved.states[i + 1].update(from: saved.states[i], count: count)
+        blocks[i].forward(saved.states[i + 1], batch: saved.batch, tokens: config.tokens, buffers: saved.block(i).buffers)
+    }
+
+    /// x[b] = [cls | patch_embed(images[b])] + pos_embed for every image b; the im2col
+    /// patches [batch · patches, C·p·p] go to `patches`.
+    private func embed(_ images: UnsafePointer<Float>, batch: Int, into x: UnsafeMutablePointer<Float>,
+                       patches: UnsafeMutablePointer<Float>) {
         let tokens = config.tokens, d = config.embedDim, pos = posEmbed.floatPointer
         for b in 0..<batch {
             let xb = x + b * tokens * d
             xb.update(from: pos, count: tokens * d)
             Residual.forward(x: xb, row: clsToken.floatPointer, rows: 1, cols: d)
         }
-        patchEmbed(accumulateInto: x, images: images, batch: batch, patches: workspace.wide)
+        patchEmbed(accumulateInto: x, images: images, batch: batch, patches: patches)
+    }
+
+    /// embedding[b] = norm(x[b, 0]): the class token after the final norm, with the row
+    /// statistics kept when given.
+    private func classEmbedding(of x: UnsafePointer<Float>, batch: Int, into embedding: UnsafeMutablePointer<Float>,
+                                mean: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?) {
+        let tokens = config.tokens, d = config.embedDim
+        for b in 0..<batch {
+            norm(out: embedding + b * d, mean: mean.map { $0 + b }, rstd: rstd.map { $0 + b },
+                 inp: x + b * tokens * d, rows: 1)
+        }
     }
 
     /// Scratch for batches of up to `batch` images, planned once and reused by every block.
     public func makeWorkspace(batch: Int) -> Workspace { Workspace(config: config, capacity: batch) }
-}
-
-extension VisionTransformer {
-    /// The activation memory of a forward pass, sized up front for a batch capacity:
-    /// the residual stream, a normed copy, the LayerScale branch and one wide
-    /// buffer shared by the im2col patches, packed qkv and the MLP hidden layer.
-    public final class Workspace: @unchecked Sendable {
-        public let capacity: Int
-        private let arena: Arena
-        let stream, normed, branch, wide: UnsafeMutablePointer<Float>
-
-        init(config c: Config, capacity: Int) {
-            self.capacity = capacity
-            let rows = capacity * c.tokens, d = c.embedDim
-            let wideCount = max(rows * 3 * d, rows * c.mlpScratchWidth,
-                                capacity * (c.tokens - 1) * c.inChannels * c.patchSize * c.patchSize)
-            let (arena, buffers) = Arena.carve([rows * d, rows * d, c.layerScale ? rows * d : 0, wideCount])
-            self.arena = arena
-            (stream, normed, branch, wide) = (buffers[0], buffers[1], buffers[2], buffers[3])
-        }
-
-        /// Bytes of activation memory held.
-        public var byteCount: Int { arena.byteCount }
-    }
 }

@@ -2,7 +2,7 @@ import TesseraCore
 import TesseraModels
 
 extension SlideEncoder {
-    /// The backward pass of the last `forward(training:...)`: accumulates d loss / d parameter
+    /// The backward pass of the last training forward pass: accumulates d loss / d parameter
     /// into the gradient buffers of `parameters` (frozen ones skipped) and, when given,
     /// d loss / d tile_embeds [tiles, in_chans] into `tileGradient`, from the gradients of
     /// the outputs: `layerEmbedGradients[i]` = d loss / d layer_{i}_embed, `encoderOutGradient`,
@@ -12,84 +12,90 @@ extension SlideEncoder {
                          encoderOutGradient: [Float]? = nil, globalPoolGradient: [Float]? = nil,
                          parameters: ParameterSet, tileEmbeds: Tensor,
                          tileGradient: UnsafeMutablePointer<Float>? = nil) throws {
+        let grads = try gradients(parameters), g = grads.tree, saved = act.saved
         let c = config, d = c.embedDim, n = act.tiles + 1
-        let w = try TrainingWeights(parameters, config: c)
-        let dx = act.dx, stats = act.normStats
-        /// d row += norm backward of dout at the `norm` row saved in `slot`.
+        let dx = act.dx
+        /// d row += `norm`'s backward of dout at `row`, whose statistics are in `slot`.
         func normBackward(_ dout: [Float], row: UnsafePointer<Float>, into drow: UnsafeMutablePointer<Float>, slot: Int) {
-            LayerNorm.backward(dinp: drow, dweight: w.norm.weight.grad, dbias: w.norm.bias.grad, dout: dout, inp: row,
-                               weight: w.norm.weight.data, mean: stats + 2 * slot, rstd: stats + 2 * slot + 1, rows: 1, cols: d)
+            LayerNorm.backward(dinp: drow, dweight: grads.of(g.norm.weight), dbias: grads.of(g.norm.bias), dout: dout, inp: row,
+                               weight: norm.weight.floatPointer, mean: saved.normMean + slot, rstd: saved.normRstd + slot,
+                               rows: 1, cols: d)
         }
         dx.update(repeating: 0, count: n * d)
         if encoderOutGradient != nil || globalPoolGradient != nil {
             // e = encoder.layer_norm(x_L); encoder_out = norm(e[0]); global_pool = norm(mean(e[1:]))
-            let de = act.dn
-            de.update(repeating: 0, count: n * d)
-            if let g = encoderOutGradient { normBackward(g, row: act.encoded, into: de, slot: c.depth + 1) }
+            let de = zeroed(act.dn, n * d)
+            if let g = encoderOutGradient { normBackward(g, row: saved.encoded, into: de, slot: c.depth + 1) }
             if let g = globalPoolGradient {
                 var dpooled = [Float](repeating: 0, count: d)
-                dpooled.withUnsafeMutableBufferPointer { normBackward(g, row: act.pooled, into: $0.baseAddress!, slot: c.depth + 2) }
+                dpooled.withUnsafeMutableBufferPointer { normBackward(g, row: saved.pooled, into: $0.baseAddress!, slot: c.depth + 2) }
                 TokenPool.backward(dinp: de, dout: dpooled, mode: .mean, batch: 1, tokens: n, dim: d)
             }
-            LayerNorm.backward(dinp: dx, dweight: w.encoderLayerNorm.weight.grad, dbias: w.encoderLayerNorm.bias.grad, dout: de,
-                               inp: act.states[c.depth], weight: w.encoderLayerNorm.weight.data, mean: act.encodedStats,
-                               rstd: act.encodedStats + n, rows: n, cols: d)
+            let ln = encoder.layerNorm
+            LayerNorm.backward(dinp: dx, dweight: grads.of(g.encoder.layerNorm.weight), dbias: grads.of(g.encoder.layerNorm.bias),
+                               dout: de, inp: saved.states[c.depth], weight: ln.weight.floatPointer,
+                               mean: saved.encodedMean, rstd: saved.encodedRstd, rows: n, cols: d)
         }
         for l in stride(from: c.depth, through: 0, by: -1) {
             // layer_{l}_embed = norm(state_l[0])
-            if let g = layerEmbedGradients[l] { normBackward(g, row: act.states[l], into: dx, slot: l) }
+            if let g = layerEmbedGradients[l] { normBackward(g, row: saved.states[l], into: dx, slot: l) }
             guard l > 0 else { break }
-            if act.recompute { layerForward(l - 1, weights: w, activations: act) }
-            layerBackward(l - 1, weights: w, activations: act)
+            if saved.recompute {
+                saved.states[l].update(from: saved.states[l - 1], count: n * d)
+                encoder.layers[l - 1].forward(saved.states[l], tokens: n, buffers: saved.layer(l - 1).buffers)
+            }
+            layerBackward(l - 1, activations: act, gradients: grads)
         }
         // x0 = [cls_token | proj(tile_embeds) + pos]
-        if let dcls = w.clsToken.grad { Residual.backward(dinp: dcls, dout: dx, count: d) }
-        try tileEmbeds.float32().withFloats { tiles in
-            Linear.backward(dinp: tileGradient, dweight: w.proj.weight.grad, dbias: w.proj.bias.grad, dout: dx + d,
-                            inp: tiles.baseAddress!, weight: w.proj.weight.data, rows: act.tiles,
-                            inFeatures: c.inChans, outFeatures: d)
-        }
+        if let dcls = grads.of(g.clsToken) { Residual.backward(dinp: dcls, dout: dx, count: d) }
+        let tiles = tileEmbeds.float32(), proj = patchEmbed.proj
+        Linear.backward(dinp: tileGradient, dweight: grads.of(g.patchEmbed.proj.weight), dbias: grads.of(g.patchEmbed.proj.bias),
+                        dout: dx + d, inp: tiles.floatPointer, weight: proj.weight.floatPointer, rows: act.tiles,
+                        inFeatures: c.inChans, outFeatures: d)
+        withExtendedLifetime(tiles) {}
     }
 
     /// Layer l backward: act.dx holds d loss / d states[l + 1] on entry and d loss / d states[l] on return.
-    func layerBackward(_ l: Int, weights w: TrainingWeights, activations act: TrainingActivations) {
+    func layerBackward(_ l: Int, activations act: TrainingActivations, gradients grads: Gradients<SlideEncoder>) {
         let c = config, d = c.embedDim, f = c.ffnDim, n = act.tiles + 1
-        let s = act.cache(l), lw = w.layers[l], x = act.states[l], dx = act.dx
-        func linear(_ p: TrainingWeights.LinearWeights, dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
-                    inp: UnsafePointer<Float>) {
-            Linear.backward(dinp: dinp, dweight: p.weight.grad, dbias: p.bias.grad, dout: dout, inp: inp, weight: p.weight.data,
-                            rows: n, inFeatures: p.weight.shape[1], outFeatures: p.weight.shape[0])
+        let s = act.saved.layer(l), layer = encoder.layers[l], gl = grads.tree.encoder.layers[l]
+        let x = act.saved.states[l], dx = act.dx
+        func linear(_ p: LinearLayer, _ gp: LinearLayer, dinp: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
+                    inp: UnsafePointer<Float>, bias: Bool = true) {
+            Linear.backward(dinp: dinp, dweight: grads.of(gp.weight), dbias: bias ? grads.of(gp.bias) : nil, dout: dout, inp: inp,
+                            weight: p.weight.floatPointer, rows: n, inFeatures: p.inFeatures, outFeatures: p.outFeatures)
         }
-        func ln(_ p: TrainingWeights.LayerNormWeights, dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
-                inp: UnsafePointer<Float>, slot: Int, cols: Int) {
-            LayerNorm.backward(dinp: dinp, dweight: p.weight.grad, dbias: p.bias.grad, dout: dout, inp: inp, weight: p.weight.data,
-                               mean: s.stats[2 * slot], rstd: s.stats[2 * slot + 1], rows: n, cols: cols)
+        func ln(_ p: LayerNormLayer, _ gp: LayerNormLayer, dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                inp: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>) {
+            LayerNorm.backward(dinp: dinp, dweight: grads.of(gp.weight), dbias: grads.of(gp.bias), dout: dout, inp: inp,
+                               weight: p.weight.floatPointer, mean: mean, rstd: rstd, rows: n, cols: p.dim)
         }
-        func zero(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> UnsafeMutablePointer<Float> {
-            p.update(repeating: 0, count: count)
-            return p
-        }
+        let ffn = layer.ffn, gffn = gl.ffn, attn = layer.selfAttn, gattn = gl.selfAttn
         // out = mid + fc2(g2);  g2 = ffn_layernorm(g);  g = gelu(h);  h = fc1(f)
-        linear(lw.fc2, dinp: zero(act.dwide, n * f), dout: dx, inp: s.g2)
-        ln(lw.ffnLayernorm, dinp: zero(act.dwide2, n * f), dout: act.dwide, inp: s.g, slot: 3, cols: f)
-        GELU.backward(dinp: zero(act.dwide, n * f), inp: s.h, dout: act.dwide2, count: n * f)
-        linear(lw.fc1, dinp: zero(act.dn, n * d), dout: act.dwide, inp: s.f)
+        linear(ffn.fc2, gffn.fc2, dinp: zeroed(act.dwide, n * f), dout: dx, inp: s.g2)
+        ln(ffn.ffnLayernorm, gffn.ffnLayernorm, dinp: zeroed(act.dwide2, n * f), dout: act.dwide, inp: s.g,
+           mean: s.g2Mean, rstd: s.g2Rstd)
+        GELU.backward(dinp: zeroed(act.dwide, n * f), inp: s.h, dout: act.dwide2, count: n * f)
+        linear(ffn.fc1, gffn.fc1, dinp: zeroed(act.dn, n * d), dout: act.dwide, inp: s.f)
         // f = final_layer_norm(mid): dx becomes d loss / d mid
-        ln(lw.finalLayerNorm, dinp: dx, dout: act.dn, inp: s.mid, slot: 2, cols: d)
+        ln(layer.finalLayerNorm, gl.finalLayerNorm, dinp: dx, dout: act.dn, inp: s.mid, mean: s.fMean, rstd: s.fRstd)
         // mid = x + out_proj(o2);  o2 = inner_attn_ln(o)
-        linear(lw.out, dinp: zero(act.dq, n * d), dout: dx, inp: s.o2)
-        ln(lw.innerAttnLn, dinp: zero(act.dn, n * d), dout: act.dq, inp: s.o, slot: 1, cols: d)
-        // o = dilated_attention(q, k, v) (merge weights detached)
-        // (the key bias's gradient comes from the kernel's dkSum, see there)
-        DilatedAttention.backward(dq: zero(act.dq, n * d), dk: zero(act.dk, n * d), dv: zero(act.dv, n * d),
-                                  dkSum: lw.k.bias.grad, dout: act.dn,
+        linear(attn.outProj, gattn.outProj, dinp: zeroed(act.dq, n * d), dout: dx, inp: s.o2)
+        ln(attn.innerAttnLn, gattn.innerAttnLn, dinp: zeroed(act.dn, n * d), dout: act.dq, inp: s.o, mean: s.o2Mean, rstd: s.o2Rstd)
+        // o = dilated_attention(q, k, v) (merge weights detached; the key bias's gradient is the kernel's dkSum)
+        DilatedAttention.backward(dq: zeroed(act.dq, n * d), dk: zeroed(act.dk, n * d), dv: zeroed(act.dv, n * d),
+                                  dkSum: grads.of(gattn.kProj.bias), dout: act.dn,
                                   q: s.q, k: s.k, v: s.v, tokens: n, heads: c.heads, headDim: d / c.heads, branches: c.branches)
         // q, k, v = *_proj(a);  a = self_attn_layer_norm(x): dx becomes d loss / d x
-        let da = zero(act.dn, n * d)
-        linear(lw.q, dinp: da, dout: act.dq, inp: s.a)
-        Linear.backward(dinp: da, dweight: lw.k.weight.grad, dbias: nil, dout: act.dk, inp: s.a, weight: lw.k.weight.data,
-                        rows: n, inFeatures: d, outFeatures: d)
-        linear(lw.v, dinp: da, dout: act.dv, inp: s.a)
-        ln(lw.selfAttnLayerNorm, dinp: dx, dout: da, inp: x, slot: 0, cols: d)
+        let da = zeroed(act.dn, n * d)
+        linear(attn.qProj, gattn.qProj, dinp: da, dout: act.dq, inp: s.a)
+        linear(attn.kProj, gattn.kProj, dinp: da, dout: act.dk, inp: s.a, bias: false)
+        linear(attn.vProj, gattn.vProj, dinp: da, dout: act.dv, inp: s.a)
+        ln(layer.selfAttnLayerNorm, gl.selfAttnLayerNorm, dinp: dx, dout: da, inp: x, mean: s.aMean, rstd: s.aRstd)
+    }
+
+    private func zeroed(_ buffer: UnsafeMutablePointer<Float>, _ count: Int) -> UnsafeMutablePointer<Float> {
+        buffer.update(repeating: 0, count: count)
+        return buffer
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import TesseraCore
+import TesseraModels
 import TesseraFormats
 
 extension TileEmbedder.Result {

@@ -1,5 +1,5 @@
-import Foundation
-import TesseraFormats
+import TesseraCore
+import TesseraModels
 
 extension VisionTransformer {
     /// A tile encoder loaded from disk, with what identifies it in outputs.
@@ -19,13 +19,12 @@ extension VisionTransformer {
     /// a config.json and `architecture` are given they must agree.
     public static func load(path: String, architecture: String? = nil) throws -> Loaded {
         let checkpoint = try Checkpoint.open(path: path)
-        let configPath = (path.hasSuffix("/") ? path : path + "/") + "config.json"
         let config: Config, source: String
-        if checkpoint.isDirectory, FileManager.default.fileExists(atPath: configPath) {
-            config = try TimmConfig.read(path: configPath).resolved()
+        if let json = checkpoint.config {
+            config = try Config(timmConfig: json, path: (path.hasSuffix("/") ? path : path + "/") + "config.json")
             source = "config.json"
             if let architecture, try Config.preset(architecture).architecture != config.architecture {
-                throw ConfigError.invalid("--arch \(architecture) contradicts config.json's \(config.architecture)")
+                throw ConfigError.invalid("the architecture \(architecture) contradicts config.json's \(config.architecture)")
             }
         } else if let architecture {
             config = try Config.preset(architecture)

@@ -6,15 +6,15 @@ extension VisionTransformer {
     public struct PatchEmbed: Sendable {
         public let proj: LinearLayer
         public let patchSize: Int
-        public let inChannels: Int
+        public let inChans: Int
         public let imageSize: Int
 
         init(_ scope: WeightScope, config: Config) {
             patchSize = config.patchSize
-            inChannels = config.inChannels
+            inChans = config.inChans
             imageSize = config.imageSize
             let proj = scope.scope("proj")
-            let p = config.patchSize, c = config.inChannels, d = config.embedDim
+            let p = config.patchSize, c = config.inChans, d = config.embedDim
             let weight = proj.tensor("weight", shape: [d, c, p, p])
             self.proj = LinearLayer(weight: weight.count == 0 ? weight : weight.reshaped([d, c * p * p]),
                                     bias: proj.tensor("bias", shape: [d]), inFeatures: c * p * p, outFeatures: d)
@@ -22,14 +22,14 @@ extension VisionTransformer {
 
         public var patchCount: Int { (imageSize / patchSize) * (imageSize / patchSize) }
         /// Width of an im2col row: C·p·p.
-        public var patchLength: Int { inChannels * patchSize * patchSize }
+        public var patchLength: Int { inChans * patchSize * patchSize }
 
         /// x[b, 1 + i, :] += W · patch_i(images[b]) + b for every image b and patch i;
         /// x is [batch, tokens, D] already holding the position embedding.
         /// patches is scratch of [batch · patchCount, C·p·p].
         public func callAsFunction(accumulateInto x: UnsafeMutablePointer<Float>, images: UnsafePointer<Float>,
                                    batch: Int, patches: UnsafeMutablePointer<Float>) {
-            PatchEmbedding.im2col(cols: patches, image: images, batch: batch, channels: inChannels,
+            PatchEmbedding.im2col(cols: patches, image: images, batch: batch, channels: inChans,
                                   height: imageSize, width: imageSize, patch: patchSize)
             let d = proj.outFeatures, tokens = patchCount + 1
             for b in 0..<batch {

@@ -1,6 +1,6 @@
 import Foundation
 import TesseraCore
-import TesseraFormats
+import TesseraModels
 
 extension SlideEncoder {
     /// Loads a slide encoder from a checkpoint file (safetensors, or a torch zip / legacy
@@ -11,9 +11,11 @@ extension SlideEncoder {
         let file = try checkpointFile(path)
         let configPath = (file as NSString).deletingLastPathComponent + "/config.json"
         let configFile = FileManager.default.fileExists(atPath: configPath)
-            ? try SlideEncoderConfig.File(path: configPath) : SlideEncoderConfig.File()
-        return try SlideEncoder(stateDict: try Checkpoint.open(path: file).stateDict, file: file,
-                                configFile: configFile, configPath: configPath, heads: heads)
+            ? try SlideEncoder.Config.File(path: configPath) : SlideEncoder.Config.File()
+        let weights = try Checkpoint.open(path: file).stateDict
+        let config = try SlideEncoder.Config.inferred(from: weights, file: file, configFile: configFile,
+                                                      configPath: configPath, heads: heads)
+        return try SlideEncoder(weights: weights, config: config, name: "\(file) (slide encoder)")
     }
 
     /// `path` itself, or the checkpoint inside the directory `path`: the first of

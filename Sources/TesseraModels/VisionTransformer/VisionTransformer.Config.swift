@@ -1,11 +1,9 @@
-import Foundation
 import TesseraCore
-import TesseraFormats
 
 extension VisionTransformer {
     /// The feed-forward of a block: timm's `Mlp` (fc1 -> exact GELU -> fc2) or
     /// `SwiGLUPacked` (fc1 -> split in halves a, b -> silu(a) * b -> fc2).
-    public enum MlpKind: String, Codable, Sendable {
+    public enum MlpKind: String, Sendable {
         case gelu
         case swiGLUPacked
     }
@@ -18,10 +16,10 @@ extension VisionTransformer {
         public var architecture: String
         public var imageSize = 224
         public var patchSize = 16
-        public var inChannels = 3
+        public var inChans = 3
         public var embedDim: Int
         public var depth: Int
-        public var numHeads: Int
+        public var heads: Int
         /// timm's `mlp_ratio`; fc1's width starts as int(embedDim * mlpRatio),
         /// as timm computes it, and the loader takes the real one from the weights.
         public var mlpRatio: Double = 4
@@ -32,16 +30,16 @@ extension VisionTransformer {
         public var layerScale = false
         public var layerNormEps: Float = 1e-6
 
-        public init(architecture: String, imageSize: Int = 224, patchSize: Int = 16, inChannels: Int = 3,
-                    embedDim: Int, depth: Int, numHeads: Int, mlpRatio: Double = 4, mlp: MlpKind = .gelu,
+        public init(architecture: String, imageSize: Int = 224, patchSize: Int = 16, inChans: Int = 3,
+                    embedDim: Int, depth: Int, heads: Int, mlpRatio: Double = 4, mlp: MlpKind = .gelu,
                     layerScale: Bool = false) {
             self.architecture = architecture
             self.imageSize = imageSize
             self.patchSize = patchSize
-            self.inChannels = inChannels
+            self.inChans = inChans
             self.embedDim = embedDim
             self.depth = depth
-            self.numHeads = numHeads
+            self.heads = heads
             self.mlpRatio = mlpRatio
             self.mlpHidden = Int(Double(embedDim) * mlpRatio)
             self.mlp = mlp
@@ -51,9 +49,11 @@ extension VisionTransformer {
         public var gridSize: Int { imageSize / patchSize }
         /// Patch tokens plus the class token: 197 at 224 px with patch 16.
         public var tokens: Int { gridSize * gridSize + 1 }
-        public var headDim: Int { embedDim / numHeads }
+        public var headDim: Int { embedDim / heads }
         /// Input width of fc2: F = fc1's width, halved by SwiGLUPacked's gate.
         public var mlpGated: Int { mlp == .swiGLUPacked ? mlpHidden / 2 : mlpHidden }
+        /// Width of an im2col row: C·p·p.
+        public var patchLength: Int { inChans * patchSize * patchSize }
         /// Floats of scratch per row the MLP's gate needs: fc1's output, plus the gated half for SwiGLU.
         public var mlpScratchWidth: Int { mlpHidden + (mlp == .swiGLUPacked ? mlpGated : 0) }
 
@@ -71,14 +71,14 @@ extension VisionTransformer {
 extension VisionTransformer.Config {
     /// Architectures by name; `gigapath` is Prov-GigaPath's tile encoder.
     public static let presets: [String: VisionTransformer.Config] = [
-        "vit_small_patch16_224": .init(architecture: "vit_small_patch16_224", embedDim: 384, depth: 12, numHeads: 6),
-        "vit_base_patch16_224": .init(architecture: "vit_base_patch16_224", embedDim: 768, depth: 12, numHeads: 12),
-        "vit_large_patch16_224": .init(architecture: "vit_large_patch16_224", embedDim: 1024, depth: 24, numHeads: 16),
+        "vit_small_patch16_224": .init(architecture: "vit_small_patch16_224", embedDim: 384, depth: 12, heads: 6),
+        "vit_base_patch16_224": .init(architecture: "vit_base_patch16_224", embedDim: 768, depth: 12, heads: 12),
+        "vit_large_patch16_224": .init(architecture: "vit_large_patch16_224", embedDim: 1024, depth: 24, heads: 16),
         "vit_giant_patch14_dinov2": .init(architecture: "vit_giant_patch14_dinov2", imageSize: 518, patchSize: 14,
-                                          embedDim: 1536, depth: 40, numHeads: 24, mlpRatio: 2.66667 * 2,
+                                          embedDim: 1536, depth: 40, heads: 24, mlpRatio: 2.66667 * 2,
                                           mlp: .swiGLUPacked, layerScale: true),
         "gigapath": .init(architecture: "vit_giant_patch14_dinov2", imageSize: 224, patchSize: 16,
-                          embedDim: 1536, depth: 40, numHeads: 24, mlpRatio: 5.33334,
+                          embedDim: 1536, depth: 40, heads: 24, mlpRatio: 5.33334,
                           mlp: .swiGLUPacked, layerScale: true),
     ]
 
@@ -110,70 +110,13 @@ extension VisionTransformer {
             }
         }
     }
-
-    /// A Hugging Face timm `config.json`: `architecture` plus the `model_args`
-    /// that override the architecture's defaults.
-    public struct TimmConfig: Codable, Sendable {
-        public struct ModelArgs: Codable, Sendable {
-            public var imgSize: Int?
-            public var patchSize: Int?
-            public var inChans: Int?
-            public var embedDim: Int?
-            public var depth: Int?
-            public var numHeads: Int?
-            public var mlpRatio: Double?
-            public var initValues: Double?
-            public var numClasses: Int?
-
-            enum CodingKeys: String, CodingKey {
-                case imgSize = "img_size", patchSize = "patch_size", inChans = "in_chans"
-                case embedDim = "embed_dim", depth, numHeads = "num_heads", mlpRatio = "mlp_ratio"
-                case initValues = "init_values", numClasses = "num_classes"
-            }
-        }
-
-        public var architecture: String
-        public var numClasses: Int?
-        public var modelArgs: ModelArgs?
-
-        enum CodingKeys: String, CodingKey {
-            case architecture, numClasses = "num_classes", modelArgs = "model_args"
-        }
-
-        public static func read(path: String) throws -> TimmConfig {
-            do {
-                return try JSONDecoder().decode(TimmConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-            } catch {
-                throw ConfigError.unreadable(path: path, reason: "not a timm config.json (\(error))")
-            }
-        }
-
-        /// The architecture's preset with `model_args` applied.
-        public func resolved() throws -> Config {
-            var config = try Config.preset(architecture)
-            guard let args = modelArgs else { return config }
-            if let v = args.imgSize { config.imageSize = v }
-            if let v = args.patchSize { config.patchSize = v }
-            if let v = args.inChans { config.inChannels = v }
-            if let v = args.embedDim { config.embedDim = v }
-            if let v = args.depth { config.depth = v }
-            if let v = args.numHeads { config.numHeads = v }
-            if let v = args.mlpRatio { config.mlpRatio = v }
-            if let v = args.initValues { config.layerScale = v != 0 }
-            config.mlpHidden = Int(Double(config.embedDim) * config.mlpRatio)
-            if let classes = args.numClasses ?? numClasses, classes != 0 {
-                throw ConfigError.invalid("num_classes \(classes): Tessera runs the encoder without a head (num_classes 0)")
-            }
-            return config
-        }
-    }
 }
 
 extension VisionTransformer.Config {
     /// The architecture a timm state dict implies: width, depth, patch size,
     /// image size, MLP kind and LayerScale from the tensor shapes; the head
-    /// count cannot be seen in the weights, so it is `numHeads` or D/64.
-    public static func inferred(from dict: StateDict, numHeads: Int? = nil,
+    /// count cannot be seen in the weights, so it is `heads` or D/64.
+    public static func inferred(from dict: StateDict, heads: Int? = nil,
                                 architecture: String = "vit (inferred)") throws -> VisionTransformer.Config {
         typealias E = VisionTransformer.ConfigError
         guard let proj = dict["patch_embed.proj.weight"]?.shape, proj.count == 4, proj[2] == proj[3] else {
@@ -195,11 +138,11 @@ extension VisionTransformer.Config {
         if fc1[0] == fc2[1] { mlp = .gelu }
         else if fc1[0] == 2 * fc2[1] { mlp = .swiGLUPacked }
         else { throw E.cannotInfer("fc1 out \(fc1[0]) and fc2 in \(fc2[1]) fit neither Mlp nor SwiGLUPacked") }
-        let heads = numHeads ?? max(1, dim / 64)
+        let heads = heads ?? max(1, dim / 64)
         guard dim > 0, heads > 0, dim % heads == 0 else { throw E.invalid("embed dim \(dim) is not a multiple of \(heads) heads") }
         var config = VisionTransformer.Config(
-            architecture: architecture, imageSize: grid * proj[2], patchSize: proj[2], inChannels: proj[1],
-            embedDim: dim, depth: depth, numHeads: heads, mlpRatio: Double(fc1[0]) / Double(dim),
+            architecture: architecture, imageSize: grid * proj[2], patchSize: proj[2], inChans: proj[1],
+            embedDim: dim, depth: depth, heads: heads, mlpRatio: Double(fc1[0]) / Double(dim),
             mlp: mlp, layerScale: dict["blocks.0.ls1.gamma"] != nil)
         config.mlpHidden = fc1[0]
         return config
@@ -211,7 +154,7 @@ extension VisionTransformer.Config {
     public var parameterShapes: [(name: String, shape: [Int])] {
         let d = embedDim, p = patchSize
         var list: [(String, [Int])] = [("cls_token", [1, 1, d]), ("pos_embed", [1, tokens, d]),
-                                       ("patch_embed.proj.weight", [d, inChannels, p, p]), ("patch_embed.proj.bias", [d])]
+                                       ("patch_embed.proj.weight", [d, inChans, p, p]), ("patch_embed.proj.bias", [d])]
         for i in 0..<depth {
             let b = "blocks.\(i)."
             list += [(b + "norm1.weight", [d]), (b + "norm1.bias", [d]),

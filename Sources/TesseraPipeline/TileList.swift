@@ -1,3 +1,5 @@
+import TesseraCore
+import TesseraModels
 import Foundation
 
 /// The tiles of one run, in order: a slide folder's PNGs sorted by file name,

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension SlideEncoder {
     /// The fixed 2-D sine-cosine position of a grid cell, computed on demand

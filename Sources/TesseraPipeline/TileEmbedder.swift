@@ -1,5 +1,6 @@
 import Foundation
 import TesseraCore
+import TesseraModels
 
 /// Embeds a list of tiles with a tile encoder, streaming them through in
 /// batches: only one batch of images is ever in memory. Each tile is decoded
@@ -49,8 +50,8 @@ public struct TileEmbedder {
     public func embed(_ tiles: [String], hiddenStates: ((Int, Int, UnsafePointer<Float>) throws -> Void)? = nil,
                       onEvent: (Event) -> Void = { _ in }) throws -> Result {
         let c = model.config
-        guard preprocessor.crop == c.imageSize, c.inChannels == 3 else {
-            throw ConfigurationError(description: "the model takes \(c.inChannels)x\(c.imageSize)x\(c.imageSize) images, "
+        guard preprocessor.crop == c.imageSize, c.inChans == 3 else {
+            throw ConfigurationError(description: "the model takes \(c.inChans)x\(c.imageSize)x\(c.imageSize) images, "
                                      + "the preprocessing makes 3x\(preprocessor.crop)x\(preprocessor.crop)")
         }
         let d = c.embedDim, imageCount = 3 * c.imageSize * c.imageSize

@@ -1,5 +1,5 @@
 /// Multi-head softmax self-attention over packed qkv rows (timm `Attention`).
-public enum Attention {
+public enum MultiHeadAttention {
     /// out[batch*tokens, heads*headDim] = per (b, h): softmax(Q K^T * headDim^-0.5) V,
     /// where qkv[batch*tokens, 3*heads*headDim] holds q, k, v in that order and head h
     /// of each at columns h*headDim..<(h+1)*headDim. probs[batch, heads, tokens, tokens]
@@ -27,7 +27,7 @@ public enum Attention {
     }
 }
 
-extension Attention {
+extension MultiHeadAttention {
     /// dqkv[batch*tokens, 3*heads*headDim] += gradients of `forward` from its saved
     /// probs[batch, heads, tokens, tokens] (P = softmax(S), S = scale * Q K^T, O = P V):
     /// dV = P^T dO;  dP = dO V^T;  dS = P * (dP - rowsum(dP * P));

@@ -1,5 +1,6 @@
 import Foundation
 import TesseraCore
+import TesseraModels
 
 /// Block outputs of many tiles, [tiles, tokens, D] per block, appended batch by
 /// batch to scratch files beside the output rather than kept in memory, then

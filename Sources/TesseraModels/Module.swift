@@ -1,1 +1,0 @@
-// TesseraModels: the tile and slide encoders and their preprocessing.

@@ -1,0 +1,53 @@
+import TesseraCore
+
+extension VisionTransformer {
+    /// A pre-norm transformer block (`blocks.i`):
+    ///   mid = x + ls1 ⊙ attn(norm1(x))
+    ///   out = mid + ls2 ⊙ mlp(norm2(mid))
+    /// (ls1, ls2 = identity without LayerScale). docs/models.md §2.
+    public struct Block: Sendable {
+        public let norm1: LayerNormLayer
+        public let attn: Attention
+        public let ls1: LayerScale?
+        public let norm2: LayerNormLayer
+        public let mlp: Mlp
+        public let ls2: LayerScale?
+
+        init(_ scope: WeightScope, config: Config) {
+            let d = config.embedDim
+            norm1 = LayerNormLayer(scope.scope("norm1"), dim: d, eps: config.layerNormEps)
+            attn = Attention(scope.scope("attn"), config: config)
+            ls1 = config.layerScale ? LayerScale(scope.scope("ls1"), dim: d) : nil
+            norm2 = LayerNormLayer(scope.scope("norm2"), dim: d, eps: config.layerNormEps)
+            mlp = Mlp(scope.scope("mlp"), config: config)
+            ls2 = config.layerScale ? LayerScale(scope.scope("ls2"), dim: d) : nil
+        }
+
+        /// x[batch·tokens, D] = block(x), in place. The intermediate values go to `buffers`:
+        /// a workspace's shared scratch for inference, or a `BlockActivations`' saved
+        /// buffers for training (the same arithmetic either way, so the two agree bit for bit).
+        public func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, tokens: Int, buffers b: BlockBuffers) {
+            let rows = batch * tokens, d = norm1.dim
+            norm1(out: b.h1, mean: b.mean1, rstd: b.rstd1, inp: x, rows: rows)
+            attn.forward(out: b.a, qkv: b.qkv, probs: b.probs, x: b.h1, batch: batch, tokens: tokens)
+            addBranch(to: x, layer: attn.proj, input: b.a, scale: ls1, product: b.p, rows: rows)
+            b.mid?.update(from: x, count: rows * d)
+            norm2(out: b.h2, mean: b.mean2, rstd: b.rstd2, inp: x, rows: rows)
+            mlp.forward(gate: b.g, preactivation: b.f, x: b.h2, rows: rows)
+            addBranch(to: x, layer: mlp.fc2, input: b.g, scale: ls2, product: b.q, rows: rows)
+        }
+
+        /// x += scale ⊙ layer(input). Without a scale the GEMM accumulates straight
+        /// into x; with one, layer(input) is written to `product` first (LayerScale's
+        /// backward needs it).
+        private func addBranch(to x: UnsafeMutablePointer<Float>, layer: LinearLayer, input: UnsafePointer<Float>,
+                               scale: LayerScale?, product: UnsafeMutablePointer<Float>, rows: Int) {
+            guard let scale else {
+                layer.accumulate(into: x, inp: input, rows: rows)
+                return
+            }
+            layer(out: product, inp: input, rows: rows)
+            Residual.forward(x: x, inp: product, scale: scale.gamma.floatPointer, rows: rows, cols: layer.outFeatures)
+        }
+    }
+}
