@@ -35,10 +35,15 @@ public struct TileList: Sendable {
         return TileList(paths: tiles.map { prefix + $0 })
     }
 
+    /// The file name of a tile path (what outputs, warnings and errors show).
+    public static func fileName(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
+    }
+
     /// Level-0 pixel coordinates from a tile named `{x}x_{y}y.png` (prov-gigapath's
     /// naming), nil for any other name.
     public static func coordinates(ofTile path: String) -> (x: Int, y: Int)? {
-        let name = URL(fileURLWithPath: path).lastPathComponent
+        let name = fileName(path)
         guard name.hasSuffix(".png") else { return nil }
         let parts = name.dropLast(4).split(separator: "_", omittingEmptySubsequences: false)
         func number(_ part: Substring, unit: Character) -> Int? {

@@ -69,37 +69,27 @@ struct EmbedCommand: ParsableCommand {
         let started = Date()
         let list = try TileList.resolve(tiles)
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
-        let slideModel = try slideEncoder.map(slide.load)
         let config = loaded.model.config
+        let pipeline = SlideFolderPipeline(
+            tileEmbedder: TileEmbedder(model: loaded.model, batchSize: batch, strict: strict),
+            slideEmbedder: try slideEncoder.map { try slide.embedder(for: slide.load($0)) },
+            architecture: config.architecture, weightsName: TileList.fileName(loaded.weightsPath),
+            weightsSHA256: try SHA256.hex(ofFile: loaded.weightsPath))
         let spool = hiddenStates ? try HiddenStateSpool(folder: URL(fileURLWithPath: output).deletingLastPathComponent().path,
                                                         depth: config.depth, tokens: config.tokens, dim: config.embedDim) : nil
-        var progress = ProgressLine("embed", total: list.paths.count, unit: "tiles")
-        let embedder = TileEmbedder(model: loaded.model, batchSize: batch, strict: strict)
-        let result: TileEmbedder.Result
+        var report = PipelineReport()
+        let result: SlideFolderPipeline.Output
         do {
-            defer { progress.finish() }  // also when embedding fails: the error starts on a line of its own
-            result = try embedder.embed(list.paths, hiddenStates: spool.map { s in { try s.append(block: $0, count: $1, $2) } }) { event in
-                switch event {
-                case .progress(let done, _): progress.update(done)
-                case .skipped(let path, let error): Self.report("skipped \(path): \(error)")
-                }
-            }
+            defer { report.finish() }  // also when the run fails: the error starts on a line of its own
+            result = try pipeline.run(list, hiddenStates: spool) { report.show($0) }
         }
-        guard !result.paths.isEmpty else { throw ValidationError("none of the \(list.paths.count) tiles could be read") }
-        let states = try spool?.tensors(tokens: config.tokens, dim: config.embedDim) ?? []
-        var dict = try result.stateDict(architecture: config.architecture, weightsPath: loaded.weightsPath,
-                                        weightsSHA256: try SHA256.hex(ofFile: loaded.weightsPath), hiddenStates: states)
-        if let slideModel {
-            guard let coords = dict["coords"] else {
-                throw ValidationError("--slide-encoder needs the tile coordinates: name every tile {x}x_{y}y.png")
-            }
-            try slide.run(slideModel, tileEmbeds: result.tileEmbeds, coords: coords,
-                          names: result.paths.map { URL(fileURLWithPath: $0).lastPathComponent }, into: &dict)
+        if let slideModel = pipeline.slideEmbedder {
+            Self.report(SlideOptions.summary(result.slideEmbeddings!.slideEmbed(pool: slideModel.pool), pool: slideModel.pool))
         }
-        try SafeTensors.write(dict, to: output)
+        try SafeTensors.write(result.stateDict, to: output)
         let seconds = Date().timeIntervalSince(started)
         Self.report(String(format: "embedded %d tiles (%d skipped) with %@ (D=%d) in %.2f s -> %@",
-                           result.paths.count, result.skipped.count, config.architecture, config.embedDim, seconds, output))
+                           result.embedded, result.skipped, config.architecture, config.embedDim, seconds, output))
     }
 
     static func report(_ line: String) {

@@ -243,8 +243,8 @@ final class BackwardTests: XCTestCase {
         let num = G.numeric([img, w, b], w: dy, conv)
         let (imgf, wf, bf, dyf) = (img.floats, w.floats, b.floats, dy.floats)
         var out = [Float](repeating: 0, count: rows * dim), cols = [Float](repeating: 0, count: rows * k)
-        PatchEmbedding.forward(out: &out, cols: &cols, image: imgf, weight: wf, bias: bf, batch: batch,
-                               channels: channels, height: height, width: width, patch: patch, dim: dim)
+        PatchEmbedding.im2col(cols: &cols, image: imgf, batch: batch, channels: channels, height: height, width: width, patch: patch)
+        Linear.forward(out: &out, inp: cols, weight: wf, bias: bf, rows: rows, inFeatures: k, outFeatures: dim)
         XCTAssertLessThan(relativeError(out, conv([img, w, b]).floats), 1e-6, "patch embedding forward")
         var scratch = [Float](repeating: 0, count: rows * k)
         var dw: [Float] = [], db: [Float] = []

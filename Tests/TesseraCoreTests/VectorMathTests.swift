@@ -28,13 +28,6 @@ final class VectorMathTests: XCTestCase {
             let want = 0.5 * Double(x[i]) * (1 + erf(Double(x[i]) / 2.0.squareRoot()))
             XCTAssertEqual(Double(out[i]), want, accuracy: 1e-6 * max(1, abs(want)), "gelu(\(x[i]))")
         }
-        // The bias-folded form: rows of 13 (a tail in every row), bias = the first 13 inputs.
-        var folded = [Float](repeating: 0, count: 13 * 77)
-        GELU.forward(out: &folded, inp: x, bias: x, rows: 77, cols: 13)
-        for i in 0..<(13 * 77) {
-            let v = Double(x[i] + x[i % 13]), want = 0.5 * v * (1 + erf(v / 2.0.squareRoot()))
-            XCTAssertEqual(Double(folded[i]), want, accuracy: 1e-6 * max(1, abs(want)))
-        }
         SwiGLU.forward(out: &out, inp: x, rows: 1, hidden: n)
         for j in 0..<n {
             let a = Double(x[j]), want = a / (1 + Foundation.exp(-a)) * Double(x[n + j])

@@ -16,17 +16,6 @@ public enum GELU {
         }
     }
 
-    /// out[rows, cols] = gelu(inp[rows, cols] + bias[cols]): a Linear's bias folded into
-    /// the activation's sweep (instead of a fill before the GEMM); `out` may alias `inp`.
-    public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
-                               bias: UnsafePointer<Float>, rows: Int, cols: Int) {
-        Parallel.chunks(rows) { range in
-            for r in range {
-                VectorMath.map(out: out + r * cols, inp: inp + r * cols, plus: bias, count: cols, lanes)
-            }
-        }
-    }
-
     /// gelu over 8 lanes, as `forward` computes it.
     @inline(__always)
     public static func lanes(_ x: VectorMath.Lanes) -> VectorMath.Lanes {

@@ -307,7 +307,7 @@ public enum DilatedAttention {
     /// returns m and the sum of exp(x - m) plus zeroLogits * exp(-m).
     @inline(__always)
     static func exponentiate(_ x: UnsafeMutablePointer<Float>, count: Int, zeroLogits: Int) -> (Float, Float) {
-        typealias Lanes = VectorExp.Lanes
+        typealias Lanes = VectorMath.Lanes
         let width = Lanes.scalarCount
         let raw = UnsafeMutableRawPointer(x)
         let vectorEnd = count / width * width
@@ -326,7 +326,7 @@ public enum DilatedAttention {
         let shift = Lanes(repeating: maxValue)
         i = 0
         while i < vectorEnd {
-            let e = VectorExp.exp(raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) - shift)
+            let e = VectorMath.exp(raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) - shift)
             raw.storeBytes(of: e, toByteOffset: i * 4, as: Lanes.self)
             sumLanes += e
             i += width

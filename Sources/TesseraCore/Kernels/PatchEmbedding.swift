@@ -43,19 +43,8 @@ public enum PatchEmbedding {
         }
     }
 
-    /// out[batch * gh * gw, dim] = conv(image) with weight[dim, channels, patch, patch], bias[dim];
-    /// `cols` [batch * gh * gw, channels * patch * patch] is scratch that ends up holding the patches
-    /// (keep it for `backward`).
-    public static func forward(out: UnsafeMutablePointer<Float>, cols: UnsafeMutablePointer<Float>,
-                               image: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               batch: Int, channels: Int, height: Int, width: Int, patch: Int, dim: Int) {
-        im2col(cols: cols, image: image, batch: batch, channels: channels, height: height, width: width, patch: patch)
-        Linear.forward(out: out, inp: cols, weight: weight, bias: bias,
-                       rows: batch * (height / patch) * (width / patch),
-                       inFeatures: channels * patch * patch, outFeatures: dim)
-    }
-
-    /// Gradients of `forward`, accumulated: dweight += dout^T cols, dbias += column sums of dout
+    /// Gradients of the patch embedding out = im2col(image) · weight^T + bias (the Linear over
+    /// patches that the ViT runs), accumulated: dweight += dout^T cols, dbias += column sums of dout
     /// (the Linear over patches), dimage += col2im(dout · weight) when wanted. `scratch` holds
     /// [batch * gh * gw, channels * patch * patch] floats and is needed only for dimage.
     public static func backward(dimage: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>?,

@@ -1,23 +1,7 @@
 /// The token sequence of a ViT: a class token in front of the patch tokens,
 /// position embeddings added to every slot (timm `_pos_embed`, no_embed_class=False).
 public enum TokenEmbedding {
-    /// out[batch, patches + 1, dim]: row 0 = cls[dim] + pos[0], row 1 + i = patch[batch, i] + pos[1 + i]
-    /// for patch[batch, patches, dim], pos[patches + 1, dim].
-    public static func forward(out: UnsafeMutablePointer<Float>, patches: UnsafePointer<Float>,
-                               cls: UnsafePointer<Float>, pos: UnsafePointer<Float>,
-                               batch: Int, count: Int, dim: Int) {
-        let tokens = count + 1
-        Parallel.chunks(batch * tokens) { range in
-            for bt in range {
-                let b = bt / tokens, t = bt % tokens
-                let src = t == 0 ? cls : patches + (b * count + t - 1) * dim
-                let p = pos + t * dim, y = out + bt * dim
-                for c in 0..<dim { y[c] = src[c] + p[c] }
-            }
-        }
-    }
-
-    /// Gradients of `forward`, accumulated: dpatches[batch, count, dim] += dout[:, 1:];
+    /// Gradients of x[b] = [cls | patches[b]] + pos, accumulated: dpatches[batch, count, dim] += dout[:, 1:];
     /// dcls[dim] += sum_b dout[b, 0]; dpos[count + 1, dim] += sum_b dout[b].
     public static func backward(dpatches: UnsafeMutablePointer<Float>?, dcls: UnsafeMutablePointer<Float>?,
                                 dpos: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,

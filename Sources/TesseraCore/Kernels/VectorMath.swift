@@ -49,23 +49,6 @@ public enum VectorMath {
         return t * exp(p - z * z)
     }
 
-    /// out[i] = body(inp[i] + row[i]) for i < count, in lanes of 8 (`map` with a bias folded in).
-    @inline(__always)
-    public static func map(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, plus row: UnsafePointer<Float>,
-                           count: Int, _ body: (Lanes) -> Lanes) {
-        var i = 0
-        while i + 8 <= count {
-            store(body(load(inp + i) + load(row + i)), out + i)
-            i += 8
-        }
-        if i < count {
-            var lanes = Lanes()
-            for j in 0..<(count - i) { lanes[j] = inp[i + j] + row[i + j] }
-            let result = body(lanes)
-            for j in 0..<(count - i) { out[i + j] = result[j] }
-        }
-    }
-
     /// Applies `body` to `count` floats in lanes of 8, the tail padded and cut.
     @inline(__always)
     public static func map(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int,

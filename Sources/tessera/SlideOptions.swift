@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import TesseraModels
+import TesseraPipeline
+
+extension SlidePool: ExpressibleByArgument {}
+
+/// The slide-encoder options shared by `tessera slide` and `tessera embed --slide-encoder`.
+struct SlideOptions: ParsableArguments {
+    @Option(help: "which embedding becomes slide_embed: mean (global_pool_embed) or cls (encoder_out_embed)")
+    var pool: SlidePool = .mean
+
+    @Option(help: "attention heads (default: config.json, else 16 as in the real model)")
+    var heads: Int?
+
+    @Option(name: .customLong("tile-size"), help: "level-0 pixels per position-grid cell (default: config.json, else 256)")
+    var tileSize: Double?
+
+    @Option(name: .customLong("coord-scale"), help: "factor from the coordinates to level-0 pixels at 0.5 mpp")
+    var coordScale: Double = 1
+
+    func validate() throws {
+        if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
+        if let tileSize, !(tileSize > 0) { throw ValidationError("--tile-size must be positive") }
+        guard coordScale > 0 else { throw ValidationError("--coord-scale must be positive") }
+    }
+
+    /// The slide encoder at `path` (file or directory), with the --heads override.
+    func load(_ path: String) throws -> SlideEncoder {
+        try SlideEncoder.load(path: path, heads: heads)
+    }
+
+    /// `model` with these options' grid overrides and pooling.
+    func embedder(for model: SlideEncoder) -> SlideEmbedder {
+        SlideEmbedder(model: model, tileSize: tileSize, coordScale: coordScale, pool: pool)
+    }
+
+    /// One line about the slide embedding: width, L2 norm, mean and its first values.
+    static func summary(_ v: [Float], pool: SlidePool) -> String {
+        let norm = v.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let mean = v.reduce(0) { $0 + Double($1) } / Double(max(1, v.count))
+        let head = v.prefix(6).map { String(format: "%.4f", $0) }.joined(separator: " ")
+        return String(format: "slide_embed (--pool %@) [%d]: L2 norm %.4f, mean %.4f, first %@ ...",
+                      pool.rawValue, v.count, norm, mean, head)
+    }
+}
