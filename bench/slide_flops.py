@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Floating-point operations of one slide-encoder pass (multiply-add = 2), counted
-analytically from the shapes and the dilated-attention geometry of MODELS.md §3
+analytically from the shapes and the dilated-attention geometry of docs/models.md §3.6
 (only real query/key rows; padded keys cost nothing in Tessera).
 
     slide_flops.py N  ->  prints "linear attention total" in GFLOP

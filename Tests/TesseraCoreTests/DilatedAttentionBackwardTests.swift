@@ -4,7 +4,7 @@ import TesseraCore
 import TestSupport
 
 /// Dilated attention's backward pass against finite differences of a double-precision
-/// reference written from MODELS.md §3, the merge weights held constant (detached).
+/// reference written from docs/models.md §3.7, the merge weights held constant (detached).
 final class DilatedAttentionBackwardTests: XCTestCase {
     typealias G = GradientCheck
 

@@ -108,7 +108,7 @@ final class VisionTransformerTests: XCTestCase {
         }
     }
 
-    /// The published size of Prov-GigaPath's tile encoder (MODELS.md §2) and
+    /// The published size of Prov-GigaPath's tile encoder (docs/models.md §2.1) and
     /// SwiGLUPacked's hidden width F = 4096 for D = 1536.
     func testGigaPathPresetHasThePublishedSize() throws {
         let gigapath = try VisionTransformer.Config.preset("gigapath")

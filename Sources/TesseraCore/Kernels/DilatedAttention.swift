@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// LongNet dilated attention, exactly as prov-gigapath's torchscale
-/// `DilatedAttention` computes it (MODELS.md §3), in O(tokens * dim) memory.
+/// `DilatedAttention` computes it (docs/models.md §3.6), in O(tokens * dim) memory.
 ///
 /// For each branch (segment length sl, ratio r), with n tokens and H heads:
 /// sl' = min(sl, n); the sequence is cut into segments of sl' (the last one

@@ -1,6 +1,6 @@
 import TesseraCore
 
-/// The tile pipeline of prov-gigapath (MODELS.md §1), torchvision's
+/// The tile pipeline of prov-gigapath (docs/models.md §1), torchvision's
 ///
 ///     Resize(resize, BICUBIC) -> CenterCrop(crop) -> ToTensor -> Normalize(mean, std)
 ///
