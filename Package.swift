@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "TesseraPipeline", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
+        .target(name: "TesseraDistill", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraPipeline", "TesseraTrain", "CZstd"],
+                swiftSettings: fast),
         .target(name: "TesseraBench", dependencies: ["TesseraCore", "TesseraModels"]),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain", "TesseraBench"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
@@ -45,6 +47,7 @@ let package = Package(
         .testTarget(name: "TesseraFormatsTests", dependencies: ["TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TesseraPipeline", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
+        .testTarget(name: "TesseraDistillTests", dependencies: ["TesseraDistill", "TestSupport"]),
         .testTarget(name: "TesseraCLITests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -23,4 +23,13 @@ public struct StateDict: @unchecked Sendable {
 
     /// Total elements over all tensors.
     public var parameterCount: Int { tensors.values.reduce(0) { $0 + $1.count } }
+
+    /// The tensors under `prefix.` with the prefix taken off, in order (views, not copies):
+    /// one model's weights out of a dict that holds several (`student.*`, `adaptor.*`).
+    public func scoped(_ prefix: String) -> StateDict {
+        var dict = StateDict()
+        let head = prefix + "."
+        for name in names where name.hasPrefix(head) { dict.set(String(name.dropFirst(head.count)), tensors[name]!) }
+        return dict
+    }
 }

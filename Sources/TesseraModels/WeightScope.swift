@@ -18,6 +18,13 @@ public struct WeightMismatch: Error, CustomStringConvertible {
     public let unexpected: [String]
     public let misshaped: [Misshaped]
 
+    public init(model: String, missing: [String], unexpected: [String], misshaped: [Misshaped]) {
+        self.model = model
+        self.missing = missing
+        self.unexpected = unexpected
+        self.misshaped = misshaped
+    }
+
     public var description: String {
         var lines = ["\(model): the weights do not match the model"]
         if !missing.isEmpty { lines.append("  missing (\(missing.count)): " + missing.joined(separator: ", ")) }
@@ -33,11 +40,13 @@ public struct WeightMismatch: Error, CustomStringConvertible {
 /// whole model is walked; `finish()` then throws one `WeightMismatch`.
 public struct WeightScope {
     final class Ledger {
-        let dict: StateDict
+        /// nil when recording: the walk only lists what the model asks for.
+        let dict: StateDict?
         var used: Set<String> = []
         var missing: [String] = []
         var misshaped: [WeightMismatch.Misshaped] = []
-        init(_ dict: StateDict) { self.dict = dict }
+        var requested: [(name: String, shape: [Int])] = []
+        init(_ dict: StateDict?) { self.dict = dict }
     }
 
     let ledger: Ledger
@@ -46,6 +55,15 @@ public struct WeightScope {
     public init(_ dict: StateDict) {
         ledger = Ledger(dict)
         prefix = ""
+    }
+
+    /// The names and shapes of every tensor a model asks for, in the order its tree asks
+    /// (the checkpoint's keys, spelled only by the model's layers): `build` walks the model's
+    /// tree over a scope that hands out empty placeholders.
+    public static func parameterShapes(_ build: (WeightScope) throws -> Void) rethrows -> [(name: String, shape: [Int])] {
+        let scope = WeightScope(ledger: Ledger(nil), prefix: "")
+        try build(scope)
+        return scope.ledger.requested
     }
 
     private init(ledger: Ledger, prefix: String) {
@@ -59,17 +77,19 @@ public struct WeightScope {
     public func key(_ name: String) -> String { prefix.isEmpty ? name : prefix + "." + name }
 
     /// Whether the state dict holds `name` under this scope.
-    public func contains(_ name: String) -> Bool { ledger.dict[key(name)] != nil }
+    public func contains(_ name: String) -> Bool { ledger.dict?[key(name)] != nil }
 
     /// The shape of `name` under this scope, if present.
-    public func shape(_ name: String) -> [Int]? { ledger.dict[key(name)]?.shape }
+    public func shape(_ name: String) -> [Int]? { ledger.dict?[key(name)]?.shape }
 
     /// The tensor `name` as f32 (a zero-copy view when the file holds aligned
     /// f32; other dtypes are converted once, here). A missing or mis-shaped
     /// tensor is recorded and an empty placeholder returned.
     public func tensor(_ name: String, shape: [Int]) -> Tensor {
         let k = key(name)
-        guard let t = ledger.dict[k] else {
+        ledger.requested.append((k, shape))
+        guard let dict = ledger.dict else { return Tensor(zeros: [0]) }
+        guard let t = dict[k] else {
             ledger.missing.append(k)
             return Tensor(zeros: [0])
         }
@@ -84,7 +104,7 @@ public struct WeightScope {
     /// Throws when anything was missing or mis-shaped, or when the state dict
     /// holds tensors the model never asked for.
     public func finish(model: String) throws {
-        let unexpected = ledger.dict.names.filter { !ledger.used.contains($0) }
+        let unexpected = ledger.dict?.names.filter { !ledger.used.contains($0) } ?? []
         guard ledger.missing.isEmpty, ledger.misshaped.isEmpty, unexpected.isEmpty else {
             throw WeightMismatch(model: model, missing: ledger.missing, unexpected: unexpected,
                                  misshaped: ledger.misshaped)

@@ -60,9 +60,11 @@ public final class ParameterSet: @unchecked Sendable {
     /// Names that never decay, whatever their rank (timm `VisionTransformer.no_weight_decay`).
     public static let noDecayNames: Set<String> = ["pos_embed", "cls_token", "dist_token", "reg_token"]
 
-    /// timm's `param_groups_weight_decay`: no decay for 1-D parameters, biases and the named tokens.
+    /// timm's `param_groups_weight_decay`: no decay for 1-D parameters, biases and the named tokens
+    /// (matched on the last part of the name, so `student.pos_embed` is a token too).
     public static func decays(_ name: String, shape: [Int]) -> Bool {
-        !(shape.count <= 1 || name.hasSuffix(".bias") || noDecayNames.contains(name))
+        let leaf = name.split(separator: ".").last.map(String.init) ?? name
+        return !(shape.count <= 1 || name.hasSuffix(".bias") || noDecayNames.contains(leaf))
     }
 
     public init() {}
@@ -71,6 +73,12 @@ public final class ParameterSet: @unchecked Sendable {
     public convenience init(_ dict: StateDict) {
         self.init()
         for name in dict.names { add(name, dict[name]!) }
+    }
+
+    /// Zero-filled trainable parameters of these names and shapes, in order.
+    public convenience init(zeros shapes: [(name: String, shape: [Int])]) {
+        self.init()
+        for (name, shape) in shapes { add(name, Tensor(zeros: shape)) }
     }
 
     /// Appends a trainable parameter holding an owned f32 copy of `value`.

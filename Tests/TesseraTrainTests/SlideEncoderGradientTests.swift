@@ -38,8 +38,8 @@ final class SlideEncoderGradientTests: XCTestCase {
         XCTAssertLessThan(relativeError([Float(loss)], golden["loss"]!.floats()), 1e-4, "loss")
 
         var dTiles = [Float](repeating: 0, count: tiles.count)
-        try model.backward(activations: act, layerEmbedGradients: Dictionary(uniqueKeysWithValues: rLayers.enumerated().map { ($0, $1) }),
-                           encoderOutGradient: rEncoderOut, globalPoolGradient: rGlobalPool, parameters: parameters,
+        model.backward(activations: act, layerEmbedGradients: Dictionary(uniqueKeysWithValues: rLayers.enumerated().map { ($0, $1) }),
+                           encoderOutGradient: rEncoderOut, globalPoolGradient: rGlobalPool, gradients: try model.gradients(parameters),
                            tileEmbeds: tiles, tileGradient: &dTiles)
         XCTAssertEqual(golden.names.filter { $0.hasPrefix("grad.") }.count, parameters.parameters.count + 1)
         for p in parameters.parameters {

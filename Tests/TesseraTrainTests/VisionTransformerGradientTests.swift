@@ -31,8 +31,8 @@ final class VisionTransformerGradientTests: XCTestCase {
         let (hidden, embedding) = try c.model.forward(input, activations: activations)
         let (lossH, dHidden) = MeanSquaredError.lossAndGradient(hidden, target: targetHidden)
         let (lossE, dEmbedding) = MeanSquaredError.lossAndGradient(embedding, target: targetEmbedding)
-        try c.model.backward(activations: activations, hiddenGradients: [c.model.config.depth - 1: dHidden],
-                             embeddingGradient: dEmbedding, parameters: c.parameters)
+        c.model.backward(activations: activations, hiddenGradients: [c.model.config.depth - 1: dHidden],
+                             embeddingGradient: dEmbedding, gradients: try c.model.gradients(c.parameters))
         return lossH + lossE
     }
 

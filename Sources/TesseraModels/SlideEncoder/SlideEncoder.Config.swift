@@ -87,6 +87,11 @@ extension SlideEncoder {
             return config
         }
 
+        /// prov-gigapath's parameter names and shapes for this configuration, as the model's tree asks for them.
+        public var parameterShapes: [(name: String, shape: [Int])] {
+            WeightScope.parameterShapes { _ = SlideEncoder($0, config: self) }
+        }
+
         /// Sizes every division and table relies on; `source` is named in the error.
         public func validate(source: String) throws {
             guard heads > 0, embedDim % heads == 0 else {

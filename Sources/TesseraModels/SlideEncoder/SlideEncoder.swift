@@ -31,9 +31,16 @@ public final class SlideEncoder: @unchecked Sendable {
     /// Builds the model from weights with prov-gigapath's key names and a resolved `config`
     /// (`Config.inferred` reads one from a checkpoint's shapes). Missing, unexpected and
     /// mis-shaped tensors are reported together in one `WeightMismatch`.
-    public init(weights: StateDict, config: Config, name: String = "slide encoder") throws {
+    public convenience init(weights: StateDict, config: Config, name: String = "slide encoder") throws {
+        let root = WeightScope(weights)
+        self.init(root, config: config)
+        try root.finish(model: name)
+    }
+
+    /// The model tree over `root`.
+    init(_ root: WeightScope, config: Config) {
         self.config = config
-        let root = WeightScope(weights), d = config.embedDim
+        let d = config.embedDim
         patchEmbed = PatchEmbed(proj: LinearLayer(root.scope("patch_embed").scope("proj"), inFeatures: config.inChans, outFeatures: d))
         clsToken = root.tensor("cls_token", shape: [1, 1, d])
         let layers = root.scope("encoder").scope("layers")
@@ -41,7 +48,6 @@ public final class SlideEncoder: @unchecked Sendable {
                           layerNorm: LayerNormLayer(root.scope("encoder").scope("layer_norm"), dim: d, eps: Self.encoderEps))
         norm = LayerNormLayer(root.scope("norm"), dim: d, eps: Self.normEps)
         positions = PositionEncoding(dim: d)
-        try root.finish(model: name)
     }
 
     /// The grid the model's positions live on, with `tileSize` / `coordScale` overrides.

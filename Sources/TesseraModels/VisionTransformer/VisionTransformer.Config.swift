@@ -150,22 +150,9 @@ extension VisionTransformer.Config {
 }
 
 extension VisionTransformer.Config {
-    /// timm's parameter names and shapes for this architecture, in timm's order.
+    /// timm's parameter names and shapes for this architecture, in timm's order, as the
+    /// model's tree asks for them.
     public var parameterShapes: [(name: String, shape: [Int])] {
-        let d = embedDim, p = patchSize
-        var list: [(String, [Int])] = [("cls_token", [1, 1, d]), ("pos_embed", [1, tokens, d]),
-                                       ("patch_embed.proj.weight", [d, inChans, p, p]), ("patch_embed.proj.bias", [d])]
-        for i in 0..<depth {
-            let b = "blocks.\(i)."
-            list += [(b + "norm1.weight", [d]), (b + "norm1.bias", [d]),
-                     (b + "attn.qkv.weight", [3 * d, d]), (b + "attn.qkv.bias", [3 * d]),
-                     (b + "attn.proj.weight", [d, d]), (b + "attn.proj.bias", [d])]
-            if layerScale { list.append((b + "ls1.gamma", [d])) }
-            list += [(b + "norm2.weight", [d]), (b + "norm2.bias", [d]),
-                     (b + "mlp.fc1.weight", [mlpHidden, d]), (b + "mlp.fc1.bias", [mlpHidden]),
-                     (b + "mlp.fc2.weight", [d, mlpGated]), (b + "mlp.fc2.bias", [d])]
-            if layerScale { list.append((b + "ls2.gamma", [d])) }
-        }
-        return list + [("norm.weight", [d]), ("norm.bias", [d])]
+        WeightScope.parameterShapes { _ = VisionTransformer($0, validated: self) }
     }
 }

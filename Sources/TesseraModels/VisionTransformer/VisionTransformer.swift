@@ -32,16 +32,21 @@ public struct VisionTransformer: Sendable {
             throw ConfigError.invalid("D \(config.embedDim), \(config.heads) heads, image \(config.imageSize), "
                                       + "patch \(config.patchSize), MLP \(config.mlp) width \(config.mlpHidden)")
         }
-        self.config = config
         let root = WeightScope(weights)
+        self.init(root, validated: config)
+        try root.finish(model: config.architecture)
+    }
+
+    /// The model tree over `root` (keys in timm's order: the parameter listing follows it).
+    init(_ root: WeightScope, validated config: Config) {
+        self.config = config
         let d = config.embedDim
-        patchEmbed = PatchEmbed(root.scope("patch_embed"), config: config)
         clsToken = root.tensor("cls_token", shape: [1, 1, d])
         posEmbed = root.tensor("pos_embed", shape: [1, config.tokens, d])
+        patchEmbed = PatchEmbed(root.scope("patch_embed"), config: config)
         let blockScope = root.scope("blocks")
         blocks = (0..<config.depth).map { Block(blockScope.scope($0), config: config) }
         norm = LayerNormLayer(root.scope("norm"), dim: d, eps: config.layerNormEps)
-        try root.finish(model: config.architecture)
     }
 
     public enum InputError: Error, CustomStringConvertible {

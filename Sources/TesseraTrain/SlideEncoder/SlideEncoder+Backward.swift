@@ -3,16 +3,17 @@ import TesseraModels
 
 extension SlideEncoder {
     /// The backward pass of the last training forward pass: accumulates d loss / d parameter
-    /// into the gradient buffers of `parameters` (frozen ones skipped) and, when given,
+    /// into `gradients` (this model's tree over the gradient buffers, `gradients(_:)`; frozen
+    /// parameters skipped) and, when given,
     /// d loss / d tile_embeds [tiles, in_chans] into `tileGradient`, from the gradients of
     /// the outputs: `layerEmbedGradients[i]` = d loss / d layer_{i}_embed, `encoderOutGradient`,
     /// `globalPoolGradient` (each [D]; absent ones are zero). The dilated-attention merge
     /// weights carry no gradient, as in the reference.
     public func backward(activations act: TrainingActivations, layerEmbedGradients: [Int: [Float]] = [:],
                          encoderOutGradient: [Float]? = nil, globalPoolGradient: [Float]? = nil,
-                         parameters: ParameterSet, tileEmbeds: Tensor,
-                         tileGradient: UnsafeMutablePointer<Float>? = nil) throws {
-        let grads = try gradients(parameters), g = grads.tree, saved = act.saved
+                         gradients grads: Gradients<SlideEncoder>, tileEmbeds: Tensor,
+                         tileGradient: UnsafeMutablePointer<Float>? = nil) {
+        let g = grads.tree, saved = act.saved
         let c = config, d = c.embedDim, n = act.tiles + 1
         let dx = act.dx
         /// d row += `norm`'s backward of dout at `row`, whose statistics are in `slot`.

@@ -3,14 +3,15 @@ import TesseraModels
 
 extension VisionTransformer {
     /// The backward pass of the last `forward(_:activations:)`: accumulates d loss / d parameter
-    /// into the gradient buffers of `parameters` (trainable ones; frozen ones are skipped), given
+    /// into `gradients` (this model's tree over the gradient buffers, `gradients(_:)`; frozen
+    /// parameters are skipped), given
     /// - `hiddenGradients[i]`: d loss / d (output of block i) [batch, tokens, D], for any blocks;
     /// - `embeddingGradient`: d loss / d embedding [batch, D] (the class token after `norm`);
     /// - `imageGradient`: when given, d loss / d images [batch, C, H, W] is accumulated there.
     public func backward(activations act: TrainingActivations, hiddenGradients: [Int: UnsafePointer<Float>] = [:],
-                         embeddingGradient: UnsafePointer<Float>? = nil, parameters: ParameterSet,
-                         imageGradient: UnsafeMutablePointer<Float>? = nil) throws {
-        let grads = try gradients(parameters), g = grads.tree, saved = act.saved
+                         embeddingGradient: UnsafePointer<Float>? = nil, gradients grads: Gradients<VisionTransformer>,
+                         imageGradient: UnsafeMutablePointer<Float>? = nil) {
+        let g = grads.tree, saved = act.saved
         let c = config, batch = saved.batch, tokens = c.tokens, d = c.embedDim, rows = batch * tokens
         let dx = act.dx
         dx.update(repeating: 0, count: rows * d)

@@ -1,0 +1,141 @@
+import TesseraCore
+import TesseraModels
+import TesseraTrain
+
+/// The distillation loss of one slide and its gradient, by gradient caching (docs/models.md §5):
+///
+///     L_hidden = mean over N·T·D_t of (A(h_s) − h_t)²     L_slide = mean over D of (s_s − s_t)²
+///     loss     = β · L_hidden + (1 − β) · L_slide
+///
+/// 1. every tile through the student tile encoder without saved activations: e_s [N, D_s];
+/// 2. the student slide encoder forward and backward on e_s: its gradients and dL/de_s;
+/// 3. the tile encoder again, one micro-batch at a time with saved activations, back-propagating
+///    L_hidden's share through the adaptor plus the micro-batch's rows of dL/de_s.
+/// The gradient is the whole-slide gradient (the forward pass is the same computation with or
+/// without saved activations), and memory is bounded by the micro-batch, not the slide. When
+/// every micro-batch's saved activations fit in `memoryBudget` bytes, step 1 keeps them and
+/// step 3 runs no second forward pass.
+public struct DistillationLoss: Sendable {
+    public var beta: Float
+    public var microBatch: Int
+    public var memoryBudget: Int
+    public var preprocessor: TilePreprocessor
+
+    public init(beta: Float, microBatch: Int, memoryBudget: Int = 0, preprocessor: TilePreprocessor = .gigapath) {
+        self.beta = beta
+        self.microBatch = max(1, microBatch)
+        self.memoryBudget = memoryBudget
+        self.preprocessor = preprocessor
+    }
+
+    /// One slide's losses (in double), and what the student computed.
+    public struct Value: Sendable {
+        public var loss, hidden, slide: Double
+        /// e_s [N, D_s]
+        public var studentTileEmbeds: Tensor
+        /// s_s [D]
+        public var studentSlideEmbed: [Float]
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case mismatch(String)
+        public var description: String {
+            switch self { case .mismatch(let why): return "the student does not fit the teacher: \(why)" }
+        }
+    }
+
+    /// Adds d loss / d parameter of this slide into the student's gradient buffers.
+    public func accumulate(student: Student, slide: SlideTiles, targets: TeacherTargets) throws -> Value {
+        let c = student.tileEncoder.config, n = slide.count, tokens = c.tokens
+        let ds = c.embedDim, dt = student.adaptor.outFeatures, slideConfig = student.slideEncoder.config
+        guard targets.hidden.shape == [n, tokens, dt], targets.slideEmbed.count == slideConfig.embedDim else {
+            throw Failure.mismatch("teacher hidden states \(targets.hidden.shape) and slide embedding [\(targets.slideEmbed.count)] "
+                                   + "for \(n) tiles, a student of \(tokens) tokens, adaptor to \(dt), slide width \(slideConfig.embedDim)")
+        }
+        let grads = try student.gradients()
+        let batches = stride(from: 0, to: n, by: microBatch).map { $0..<min($0 + microBatch, n) }
+        let keep = batches.count * VisionTransformer.TrainingActivations.floatCount(
+            config: c, batch: min(microBatch, n), recompute: false) * MemoryLayout<Float>.size <= memoryBudget
+        var activations = ActivationPool(config: c)
+
+        // 1. e_s for every tile.
+        let tileEmbeds = Tensor(zeros: [n, ds])
+        var kept: [VisionTransformer.TrainingActivations] = []
+        let workspace = keep ? nil : student.tileEncoder.makeWorkspace(batch: min(microBatch, n))
+        for rows in batches {
+            let images = activations.images(slide, rows, preprocessor)
+            if keep {
+                let act = VisionTransformer.TrainingActivations(config: c, batch: rows.count)
+                let (_, embedding) = try student.tileEncoder.forward(images, activations: act)
+                (tileEmbeds.mutableFloatPointer + rows.lowerBound * ds).update(from: embedding, count: rows.count * ds)
+                kept.append(act)
+            } else {
+                student.tileEncoder.forward(images: images.floatPointer, batch: rows.count, workspace: workspace!,
+                                            embedding: tileEmbeds.mutableFloatPointer + rows.lowerBound * ds)
+            }
+        }
+
+        // 2. The slide loss through the student slide encoder: its gradients and dL/de_s.
+        let cells = try student.slideEncoder.grid().place(coords: slide.coords, names: slide.names).cells
+        let slideActivations = SlideEncoder.TrainingActivations(config: slideConfig, tiles: n)
+        let slideEmbed = try student.slideEncoder.forward(training: tileEmbeds, cells: cells,
+                                                          activations: slideActivations).globalPoolEmbed
+        var slideLoss = 0.0
+        var dSlide = [Float](repeating: 0, count: slideEmbed.count)
+        for i in 0..<slideEmbed.count {
+            let d = slideEmbed[i] - targets.slideEmbed[i]
+            slideLoss += Double(d) * Double(d)
+            dSlide[i] = (1 - beta) * 2 * d / Float(slideEmbed.count)
+        }
+        slideLoss /= Double(slideEmbed.count)
+        let dTileEmbeds = Tensor(zeros: [n, ds])
+        student.slideEncoder.backward(activations: slideActivations, globalPoolGradient: dSlide, gradients: grads.slide,
+                                      tileEmbeds: tileEmbeds, tileGradient: dTileEmbeds.mutableFloatPointer)
+
+        // 3. Per micro-batch: L_hidden's share through the adaptor, plus dL/de_s, back through the tile encoder.
+        let adaptor = student.adaptor, gAdaptor = grads.adaptor
+        let scale = beta * 2 / Float(n * tokens * dt)
+        var hiddenLoss = 0.0
+        for (b, rows) in batches.enumerated() {
+            let act: VisionTransformer.TrainingActivations
+            if keep {
+                act = kept[b]
+            } else {
+                act = activations.training(batch: rows.count)
+                try student.tileEncoder.forward(activations.images(slide, rows, preprocessor), activations: act)
+            }
+            let lastHidden = act.saved.states[c.depth], tokenRows = rows.count * tokens
+            let projected = activations.scratch(tokenRows * dt), dHidden = activations.hiddenGradient(tokenRows * ds)
+            adaptor(out: projected, inp: lastHidden, rows: tokenRows)
+            hiddenLoss += Self.squaredError(projected, targets.hidden, from: rows.lowerBound * tokens * dt,
+                                            count: tokenRows * dt, scale: scale)
+            dHidden.update(repeating: 0, count: tokenRows * ds)
+            Linear.backward(dinp: dHidden, dweight: gAdaptor.of(gAdaptor.tree.weight), dbias: gAdaptor.of(gAdaptor.tree.bias),
+                            dout: projected, inp: lastHidden, weight: adaptor.weight.floatPointer, rows: tokenRows,
+                            inFeatures: ds, outFeatures: dt)
+            student.tileEncoder.backward(activations: act, hiddenGradients: [c.depth - 1: dHidden],
+                                         embeddingGradient: dTileEmbeds.floatPointer + rows.lowerBound * ds,
+                                         gradients: grads.tile)
+        }
+        hiddenLoss /= Double(n * tokens * dt)
+        let loss = Double(beta) * hiddenLoss + Double(1 - beta) * slideLoss
+        return Value(loss: loss, hidden: hiddenLoss, slide: slideLoss, studentTileEmbeds: tileEmbeds, studentSlideEmbed: slideEmbed)
+    }
+
+    /// Σ (y − t)² over `count` values of y against target[from ..< from + count] (f16 or f32),
+    /// summed in double; y is overwritten with its gradient scale · (y − t).
+    static func squaredError(_ y: UnsafeMutablePointer<Float>, _ target: Tensor, from start: Int, count: Int,
+                             scale: Float) -> Double {
+        var sum = 0.0
+        let base = target.bytes.baseAddress!
+        for i in 0..<count {
+            let t: Float = target.dtype == .f16
+                ? HalfPrecision.float(fromF16: (base + 2 * (start + i)).loadUnaligned(as: UInt16.self))
+                : (base + 4 * (start + i)).loadUnaligned(as: Float.self)
+            let d = y[i] - t
+            sum += Double(d) * Double(d)
+            y[i] = scale * d
+        }
+        return sum
+    }
+}

@@ -1,0 +1,66 @@
+import TesseraCore
+import TesseraModels
+import TesseraPipeline
+
+/// One slide's tiles as the student sees them (N tiles): the 8-bit crops after the tile
+/// transform's resize and crop ([224, 224, 3] each, 150 KB: a slide of 512 tiles holds 77 MB,
+/// where its f32 images would hold 308 MB), their file names and coordinates, in row order.
+public struct SlideTiles: Sendable {
+    public var crops: [RGBImage]
+    public var names: [String]
+    /// [N, 2] level-0 pixel (x, y).
+    public var coords: Tensor
+
+    public init(crops: [RGBImage], names: [String], coords: Tensor) {
+        precondition(crops.count == names.count && coords.shape == [names.count, 2])
+        self.crops = crops
+        self.names = names
+        self.coords = coords
+    }
+
+    public var count: Int { crops.count }
+
+    /// The tiles at `rows`, in that order.
+    public func subset(_ rows: [Int]) -> SlideTiles {
+        let xy = coords.floats()
+        return SlideTiles(crops: rows.map { crops[$0] }, names: rows.map { names[$0] },
+                          coords: Tensor(shape: [rows.count, 2], floats: rows.flatMap { [xy[2 * $0], xy[2 * $0 + 1]] }))
+    }
+}
+
+extension SlideTiles {
+    /// Reads `tiles` (one slide, in order): each PNG decoded and cropped; a tile that cannot be
+    /// read, or whose name carries no `{x}x_{y}y` coordinates, is reported through `skip` and left out.
+    public static func read(_ tiles: [String], decoder: PNGDecoder = PNGDecoder(), preprocessor: TilePreprocessor = .gigapath,
+                            skip: (String, any Error) -> Void) -> SlideTiles {
+        var crops = [RGBImage?](repeating: nil, count: tiles.count)
+        var failures = [(any Error)?](repeating: nil, count: tiles.count)
+        crops.withUnsafeMutableBufferPointer { out in
+            failures.withUnsafeMutableBufferPointer { failed in
+                Parallel.forEach(tiles.count) { i in
+                    do { out[i] = preprocessor.cropped(try decoder.decode(path: tiles[i])) } catch { failed[i] = error }
+                }
+            }
+        }
+        var kept: [RGBImage] = [], names: [String] = [], xy: [Float] = []
+        for (i, path) in tiles.enumerated() {
+            let name = TileList.fileName(path)
+            if let error = failures[i] {
+                skip(path, error)
+            } else if let (x, y) = TileList.coordinates(ofTile: name) {
+                kept.append(crops[i]!)
+                names.append(name)
+                xy += [Float(x), Float(y)]
+            } else {
+                skip(path, MissingCoordinates(name: name))
+            }
+        }
+        return SlideTiles(crops: kept, names: names, coords: Tensor(shape: [names.count, 2], floats: xy))
+    }
+
+    /// A tile whose name does not give its position on the slide.
+    public struct MissingCoordinates: Error, CustomStringConvertible {
+        public let name: String
+        public var description: String { "\(name): no {x}x_{y}y coordinates in the name (the slide encoders need them)" }
+    }
+}
