@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain", "TesseraBench"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
         .executableTarget(name: "tessera", dependencies: [
-            "TesseraCore", "TesseraFormats", "TesseraModels", "TesseraPipeline", "TesseraBench",
+            "TesseraCore", "TesseraFormats", "TesseraModels", "TesseraPipeline", "TesseraBench", "TesseraDistill",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

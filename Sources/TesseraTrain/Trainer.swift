@@ -36,7 +36,7 @@ public final class Trainer: @unchecked Sendable {
         var loss: Float = 0
         for i in 0..<microBatches { loss += try accumulate(i) }
         if microBatches > 1 { parameters.scaleGradients(by: 1 / Float(microBatches)) }
-        let norm = maxGradNorm.map { GradientClipping.clipGlobalNorm(parameters, maxNorm: $0) } ?? .nan
+        let norm = GradientClipping.clipGlobalNorm(parameters, maxNorm: maxGradNorm ?? .infinity)
         let lr = schedule.lr(at: step)
         optimizer.step(parameters, lr: lr)
         step += 1

@@ -21,7 +21,7 @@ extension SlideEncoder {
     /// `path` itself, or the checkpoint inside the directory `path`: the first of
     /// slide_encoder.safetensors, slide_encoder.pth, model.safetensors, or the only
     /// *.safetensors / *.pth file.
-    static func checkpointFile(_ path: String) throws -> String {
+    public static func checkpointFile(_ path: String) throws -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw MappedFile.Error.open(path: path, errno: ENOENT)

@@ -115,7 +115,7 @@ extension VisionTransformer {
 extension VisionTransformer.Config {
     /// The architecture a timm state dict implies: width, depth, patch size,
     /// image size, MLP kind and LayerScale from the tensor shapes; the head
-    /// count cannot be seen in the weights, so it is `heads` or D/64.
+    /// count cannot be seen in the weights, so it is `heads`, else `defaultHeads(width:)`.
     public static func inferred(from dict: StateDict, heads: Int? = nil,
                                 architecture: String = "vit (inferred)") throws -> VisionTransformer.Config {
         typealias E = VisionTransformer.ConfigError
@@ -138,7 +138,7 @@ extension VisionTransformer.Config {
         if fc1[0] == fc2[1] { mlp = .gelu }
         else if fc1[0] == 2 * fc2[1] { mlp = .swiGLUPacked }
         else { throw E.cannotInfer("fc1 out \(fc1[0]) and fc2 in \(fc2[1]) fit neither Mlp nor SwiGLUPacked") }
-        let heads = heads ?? max(1, dim / 64)
+        let heads = heads ?? Self.defaultHeads(width: dim)
         guard dim > 0, heads > 0, dim % heads == 0 else { throw E.invalid("embed dim \(dim) is not a multiple of \(heads) heads") }
         var config = VisionTransformer.Config(
             architecture: architecture, imageSize: grid * proj[2], patchSize: proj[2], inChans: proj[1],
@@ -154,5 +154,13 @@ extension VisionTransformer.Config {
     /// model's tree asks for them.
     public var parameterShapes: [(name: String, shape: [Int])] {
         WeightScope.parameterShapes { _ = VisionTransformer($0, validated: self) }
+    }
+}
+
+extension VisionTransformer.Config {
+    /// The head count assumed for weights without a config: timm's head width of 64 (every ViT
+    /// preset, GigaPath included), or 32 below a width of 128 (the small test students).
+    public static func defaultHeads(width: Int) -> Int {
+        max(1, width < 128 ? width / 32 : width / 64)
     }
 }

@@ -1,0 +1,56 @@
+import TesseraCore
+import TesseraModels
+
+extension DistillationLoss {
+    /// How close the student is to the teacher on one slide, without gradients.
+    public struct Evaluation: Sendable {
+        public var hidden, slide: Double
+        /// cos(s_s, s_t)
+        public var slideCosine: Double
+        /// The smallest over the tiles of cos(teacher_norm(A(h_s[CLS])), e_t): how well the
+        /// teacher-space head stands in for the teacher's tile embeddings.
+        public var headCosine: Double
+    }
+
+    public func evaluate(student: Student, slide: SlideTiles, targets: TeacherTargets,
+                         teacherNorm: LayerNormLayer) throws -> Evaluation {
+        let c = student.tileEncoder.config, n = slide.count, tokens = c.tokens
+        let ds = c.embedDim, dt = student.adaptor.outFeatures
+        let workspace = student.tileEncoder.makeWorkspace(batch: min(microBatch, n))
+        var pool = ActivationPool(config: c)
+        let tileEmbeds = Tensor(zeros: [n, ds])
+        var hidden = 0.0, head = 1.0
+        let teacherEmbeds = targets.tileEmbeds.floats()
+        for start in stride(from: 0, to: n, by: microBatch) {
+            let rows = start..<min(start + microBatch, n), tokenRows = rows.count * tokens
+            let images = pool.images(slide, rows, preprocessor)
+            let projected = pool.scratch(tokenRows * dt)
+            student.tileEncoder.forward(images: images.floatPointer, batch: rows.count, workspace: workspace,
+                                        embedding: tileEmbeds.mutableFloatPointer + start * ds) { block, x in
+                guard block == c.depth - 1 else { return }
+                student.adaptor(out: projected, inp: x, rows: tokenRows)
+            }
+            var cls = [Float](repeating: 0, count: dt)
+            for (i, tile) in rows.enumerated() {
+                teacherNorm(out: &cls, inp: projected + i * tokens * dt, rows: 1)
+                head = min(head, Self.cosine(cls, Array(teacherEmbeds[(tile * dt)..<((tile + 1) * dt)])))
+            }
+            hidden += Self.squaredError(projected, targets.hidden, from: start * tokens * dt, count: tokenRows * dt, scale: 0)
+        }
+        let cells = try student.slideEncoder.grid().place(coords: slide.coords, names: slide.names).cells
+        let slideEmbed = try student.slideEncoder.forward(tileEmbeds: tileEmbeds, cells: cells).globalPoolEmbed
+        let slideLoss = zip(slideEmbed, targets.slideEmbed).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        return Evaluation(hidden: hidden / Double(n * tokens * dt), slide: slideLoss / Double(slideEmbed.count),
+                          slideCosine: Self.cosine(slideEmbed, targets.slideEmbed), headCosine: head)
+    }
+
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        var ab = 0.0, aa = 0.0, bb = 0.0
+        for (x, y) in zip(a, b) {
+            ab += Double(x) * Double(y)
+            aa += Double(x) * Double(x)
+            bb += Double(y) * Double(y)
+        }
+        return ab / max((aa * bb).squareRoot(), .leastNormalMagnitude)
+    }
+}

@@ -1,0 +1,47 @@
+/// Everything that defines a distillation run, saved as `RUN/run.json` so that `--resume`
+/// continues the same run.
+public struct DistillationOptions: Codable, Equatable, Sendable {
+    /// Teacher tile encoder (timm folder or weights file) and slide encoder (file or folder).
+    public var teacher: String
+    public var teacherSlide: String
+    /// Training slides (folder of slide folders, or manifest) and optional held-out slides.
+    public var data: String
+    public var validationData: String?
+    /// Initial `student.*`, `adaptor.*`, `slide_student.*` weights (nil: a fresh student).
+    public var initWeights: String?
+    /// The student tile encoder: a preset, or a timm `config.json` (neither: the shapes of the
+    /// `--init` weights, else ViT-S/16); optional starting weights.
+    public var studentArchitecture: String?
+    public var studentConfig: String?
+    public var studentWeights: String?
+    /// The student slide encoder (in_chans = the student's width); nil: the teacher slide encoder's.
+    public var slideDepth = 2
+    public var slideDim: Int?
+    public var slideHeads: Int?
+    public var beta = 0.5
+    public var lr = 1e-3
+    public var weightDecay = 0.05
+    public var warmupSteps = 0
+    public var steps = 100
+    public var microBatch = 8
+    public var slidesPerStep = 1
+    /// Tiles sampled per slide and step (nil: all of them).
+    public var tilesPerStep: Int?
+    public var maxGradNorm: Double?
+    public var seed: UInt64 = 0
+    public var checkpointEvery = 100
+    public var validateEvery = 0
+    /// Bytes the first pass may keep for the second instead of recomputing it.
+    public var memoryBudget = 0
+    /// "f16" or "f32": the teacher cache's hidden states.
+    public var cachePrecision = "f16"
+    public var cacheFolder: String?
+    public var recomputeCache = false
+    public var teacherBatch = 8
+
+    public init(teacher: String, teacherSlide: String, data: String) {
+        self.teacher = teacher
+        self.teacherSlide = teacherSlide
+        self.data = data
+    }
+}

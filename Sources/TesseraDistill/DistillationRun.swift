@@ -1,0 +1,251 @@
+import Foundation
+import TesseraCore
+import TesseraFormats
+import TesseraModels
+import TesseraPipeline
+import TesseraTrain
+
+/// A distillation run in its folder (`RUN/`): `run.json` (the options), `teacher_cache/`,
+/// `metrics.jsonl`, `checkpoint.safetensors` (every `checkpointEvery` steps and at the end,
+/// written atomically) and, at the end, the student's files (`Student.export`). A run resumed
+/// from its folder continues bit-identically: the data order and the tile samples are functions
+/// of the seed and the step, and the checkpoint holds the parameters and the optimizer.
+public final class DistillationRun {
+    public let folder: String
+    public let options: DistillationOptions
+    public let teacher: Teacher
+    public let student: Student
+    public let trainer: Trainer
+    let cache: TeacherCache
+    let dataset: DistillDataset
+    let validation: [DistillDataset.Slide]
+    let recipe: DistillationLoss
+
+    public enum Event {
+        case cache(TeacherCache.Event)
+        case skipped(path: String, error: any Error)
+        case step(Metrics)
+        case validation(Validation)
+        case checkpoint(step: Int, path: String)
+    }
+
+    public struct Metrics: Sendable {
+        public let step: Int, of: Int
+        public let loss, lossHidden, lossSlide, lr, gradNorm, tilesPerSecond: Double
+        public let tiles: Int
+        public let slides: [String]
+    }
+
+    public struct Validation: Sendable {
+        public let step: Int
+        public let lossHidden, lossSlide: Double
+        /// Mean cosine of the student's and the teacher's slide embeddings over the held-out slides.
+        public let slideCosine: Double
+        /// Smallest cosine of the teacher-space head's tile embeddings to the teacher's.
+        public let headCosine: Double
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case nonFinite(step: Int, slide: String, loss: Double)
+        case noTrainingSlide(String)
+        case mismatch(String)
+        case resume(String)
+
+        public var description: String {
+            switch self {
+            case .nonFinite(let step, let slide, let loss):
+                return "step \(step), slide \(slide): the loss is \(loss); the run stops (the last checkpoint is kept)"
+            case .noTrainingSlide(let data): return "\(data): no training slide has a readable tile"
+            case .mismatch(let why): return why
+            case .resume(let why): return "cannot resume: \(why)"
+            }
+        }
+    }
+
+    static let checkpointName = "checkpoint.safetensors", optionsName = "run.json"
+
+    /// A new run in `folder` (created; a folder that already holds a run is refused: resume it).
+    public convenience init(options: DistillationOptions, folder: String) throws {
+        if FileManager.default.fileExists(atPath: folder + "/" + Self.optionsName) {
+            throw Failure.resume("\(folder) already holds a run; resume it or choose another folder")
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try self.init(options: options, folder: folder, checkpoint: nil)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(options).write(to: URL(fileURLWithPath: folder + "/" + Self.optionsName), options: .atomic)
+    }
+
+    /// The run in `folder`, at its last checkpoint (or at the start when it has none).
+    public static func resume(folder: String) throws -> DistillationRun {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + optionsName)) } catch {
+            throw Failure.resume("\(folder)/\(optionsName) cannot be read (\(error.localizedDescription))")
+        }
+        let options: DistillationOptions
+        do { options = try JSONDecoder().decode(DistillationOptions.self, from: data) } catch {
+            throw Failure.resume("\(folder)/\(optionsName) is not a run's options")
+        }
+        let checkpoint = folder + "/" + checkpointName
+        return try DistillationRun(options: options, folder: folder,
+                                   checkpoint: FileManager.default.fileExists(atPath: checkpoint) ? checkpoint : nil)
+    }
+
+    private init(options o: DistillationOptions, folder: String, checkpoint: String?) throws {
+        self.folder = folder
+        options = o
+        let teacherTile = try VisionTransformer.load(path: o.teacher)
+        let teacherSlidePath = try SlideEncoder.checkpointFile(o.teacherSlide)
+        teacher = Teacher(tileEncoder: teacherTile.model, slideEncoder: try SlideEncoder.load(path: o.teacherSlide),
+                          batchSize: o.teacherBatch)
+        let initial = try o.initWeights.map { try Checkpoint.open(path: $0).stateDict }
+        let tileConfig: VisionTransformer.Config
+        if let path = o.studentConfig {
+            tileConfig = try VisionTransformer.Config.read(timmConfig: path)
+        } else if let name = o.studentArchitecture {
+            tileConfig = try VisionTransformer.Config.preset(name)
+        } else if let initial {
+            tileConfig = try VisionTransformer.Config.inferred(from: initial.scoped(Student.tilePrefix), architecture: "vit (from --init)")
+        } else {
+            tileConfig = try VisionTransformer.Config.preset("vit_small_patch16_224")
+        }
+        let t = teacher.tileEncoder.config, ts = teacher.slideEncoder.config
+        guard tileConfig.tokens == t.tokens else {
+            throw Failure.mismatch("the student \(tileConfig.architecture) has \(tileConfig.tokens) tokens, the teacher \(t.tokens): "
+                                   + "their hidden states cannot be compared (choose a student of image \(t.imageSize) and patch \(t.patchSize))")
+        }
+        let slideDim = o.slideDim ?? ts.embedDim
+        guard slideDim == ts.embedDim else {
+            throw Failure.mismatch("the slide student's width \(slideDim) must be the teacher slide encoder's, \(ts.embedDim) (L_slide compares them)")
+        }
+        let slideConfig = SlideEncoder.Config(inChans: tileConfig.embedDim, embedDim: slideDim, depth: o.slideDepth,
+                                              ffnDim: 4 * slideDim, heads: o.slideHeads ?? ts.heads, branches: ts.branches,
+                                              gridSize: ts.gridSize, tileSize: ts.tileSize)
+        try slideConfig.validate(source: "slide student")
+        if let initial {
+            student = try Student(parameters: ParameterSet(initial), tileConfig: tileConfig, slideConfig: slideConfig,
+                                  teacherWidth: t.embedDim)
+        } else {
+            student = try Student.fresh(tileConfig: tileConfig, slideConfig: slideConfig, teacherWidth: t.embedDim, seed: o.seed,
+                                        tileWeights: try o.studentWeights.map { try Checkpoint.open(path: $0).stateDict })
+        }
+        trainer = Trainer(parameters: student.parameters,
+                          optimizer: AdamW(settings: .init(weightDecay: o.weightDecay)),
+                          schedule: LearningRateSchedule(baseLR: o.lr, warmupSteps: o.warmupSteps, totalSteps: o.steps),
+                          maxGradNorm: o.maxGradNorm.map(Float.init), seed: o.seed)
+        if let checkpoint { try TrainingCheckpoint.restore(trainer, from: checkpoint) }
+        guard ["f16", "f32"].contains(o.cachePrecision) else {
+            throw Failure.mismatch("cache precision '\(o.cachePrecision)': expected f16 or f32")
+        }
+        cache = TeacherCache(folder: o.cacheFolder ?? folder + "/teacher_cache", teacher: teacher,
+                             teacherSHA256: try SHA256.hex(ofFile: teacherTile.weightsPath),
+                             teacherSlideSHA256: try SHA256.hex(ofFile: teacherSlidePath),
+                             hiddenType: o.cachePrecision == "f32" ? .f32 : .f16, recomputeMismatched: o.recomputeCache)
+        let data = try DistillDataset.open(o.data)
+        dataset = data
+        validation = try data.validation + (o.validationData.map { try DistillDataset.open($0).slides } ?? [])
+        recipe = DistillationLoss(beta: Float(o.beta), microBatch: o.microBatch, memoryBudget: o.memoryBudget,
+                                  preprocessor: teacher.preprocessor)
+    }
+
+    /// Runs from the current step to `options.steps`: caches the teacher's targets, trains,
+    /// validates, checkpoints and exports the student.
+    public func run(onEvent: (Event) -> Void = { _ in }) throws {
+        let o = options
+        let training = try cache.fill(dataset.training) { onEvent(.cache($0)) }
+        guard !training.isEmpty else { throw Failure.noTrainingSlide(o.data) }
+        let held = try cache.fill(validation) { onEvent(.cache($0)) }
+        let log = try MetricsLog(path: folder + "/metrics.jsonl", keepThrough: trainer.step)
+        while trainer.step < o.steps {
+            let step = trainer.step
+            let started = Date()
+            var hidden = 0.0, slideLoss = 0.0, tiles = 0, names: [String] = []
+            let chosen = (0..<o.slidesPerStep).map { training[Self.slideIndex(step * o.slidesPerStep + $0, count: training.count, seed: o.seed)] }
+            let report = try trainer.step(microBatches: chosen.count) { i in
+                let (tilesOfSlide, targets) = try inputs(chosen[i], step: step, onEvent: onEvent)
+                let value = try recipe.accumulate(student: student, slide: tilesOfSlide, targets: targets)
+                guard value.loss.isFinite else { throw Failure.nonFinite(step: step + 1, slide: chosen[i].name, loss: value.loss) }
+                hidden += value.hidden
+                slideLoss += value.slide
+                tiles += tilesOfSlide.count
+                names.append(chosen[i].name)
+                return Float(value.loss)
+            }
+            let seconds = Date().timeIntervalSince(started), count = Double(chosen.count)
+            let metrics = Metrics(step: step + 1, of: o.steps, loss: (Double(o.beta) * hidden + (1 - o.beta) * slideLoss) / count,
+                                  lossHidden: hidden / count, lossSlide: slideLoss / count, lr: report.lr,
+                                  gradNorm: Double(report.gradNorm), tilesPerSecond: Double(tiles) / max(seconds, 1e-9),
+                                  tiles: tiles, slides: names)
+            try log.append([("step", .integer(metrics.step)), ("loss", .real(metrics.loss)), ("loss_hidden", .real(metrics.lossHidden)),
+                            ("loss_slide", .real(metrics.lossSlide)), ("lr", .real(metrics.lr)), ("grad_norm", .real(metrics.gradNorm)),
+                            ("tiles_per_s", .real(metrics.tilesPerSecond)), ("tiles", .integer(tiles)),
+                            ("slides", .array(names.map { .string($0) }))])
+            onEvent(.step(metrics))
+            let last = trainer.step == o.steps
+            if !held.isEmpty, o.validateEvery > 0 && trainer.step % o.validateEvery == 0 || last && !held.isEmpty {
+                let v = try validate(held, step: trainer.step)
+                try log.append([("step", .integer(v.step)), ("val_loss_hidden", .real(v.lossHidden)),
+                                ("val_loss_slide", .real(v.lossSlide)), ("val_slide_cosine", .real(v.slideCosine)),
+                                ("val_head_cosine_min", .real(v.headCosine))])
+                onEvent(.validation(v))
+            }
+            if trainer.step % max(1, o.checkpointEvery) == 0 || last {
+                let path = folder + "/" + Self.checkpointName
+                try TrainingCheckpoint.save(trainer, to: path)
+                onEvent(.checkpoint(step: trainer.step, path: path))
+            }
+        }
+        try student.export(to: folder, preprocessor: teacher.preprocessor, teacherNorm: teacher.tileEncoder.norm)
+    }
+
+    /// The student's tiles and the teacher's targets of `slide` for `step`: all tiles, or a seeded
+    /// sample of `tilesPerStep` (whose slide target is the teacher slide encoder on those tiles).
+    private func inputs(_ slide: DistillDataset.Slide, step: Int,
+                        onEvent: (Event) -> Void) throws -> (SlideTiles, TeacherTargets) {
+        let cached = try cache.load(slide)
+        let read = SlideTiles.read(cached.names.map { slide.folder + "/" + $0 }) { onEvent(.skipped(path: $0, error: $1)) }
+        guard read.names == cached.names else {
+            throw Failure.mismatch("\(slide.folder): the tiles read now differ from the teacher cache's; recompute the cache")
+        }
+        guard let k = options.tilesPerStep, k < read.count else { return (read, cached.targets) }
+        var rng = RandomGenerator(seed: options.seed ^ (UInt64(step) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(truncatingIfNeeded: slide.name.hashValueStable))
+        var rows = Array(0..<read.count)
+        for i in 0..<k { rows.swapAt(i, i + Int(rng.next() % UInt64(read.count - i))) }
+        rows = Array(rows[..<k]).sorted()
+        let tiles = read.subset(rows)
+        let sampled = cached.targets.rows(rows, slideEmbed: [])
+        let slideEmbed = try teacher.slideEmbed(tileEmbeds: sampled.tileEmbeds, coords: tiles.coords, names: tiles.names)
+        return (tiles, TeacherTargets(hidden: sampled.hidden, tileEmbeds: sampled.tileEmbeds, slideEmbed: slideEmbed))
+    }
+
+    /// Held-out losses, slide cosines and the teacher-space head's agreement, without gradients.
+    private func validate(_ slides: [DistillDataset.Slide], step: Int) throws -> Validation {
+        var hidden = 0.0, slide = 0.0, cosine = 0.0, head = 1.0
+        for s in slides {
+            let cached = try cache.load(s)
+            let tiles = SlideTiles.read(cached.names.map { s.folder + "/" + $0 }) { _, _ in }
+            let v = try recipe.evaluate(student: student, slide: tiles, targets: cached.targets, teacherNorm: teacher.tileEncoder.norm)
+            hidden += v.hidden
+            slide += v.slide
+            cosine += v.slideCosine
+            head = min(head, v.headCosine)
+        }
+        let n = Double(slides.count)
+        return Validation(step: step, lossHidden: hidden / n, lossSlide: slide / n, slideCosine: cosine / n, headCosine: head)
+    }
+
+    /// Slide `index` of the endless sequence of seeded epochs: a permutation per epoch.
+    static func slideIndex(_ index: Int, count: Int, seed: UInt64) -> Int {
+        var rng = RandomGenerator(seed: seed &+ UInt64(index / count) &* 0x2545_F491_4F6C_DD1D)
+        var order = Array(0..<count)
+        for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        return order[index % count]
+    }
+}
+
+extension String {
+    /// FNV-1a of the UTF-8 bytes: the same in every process (Swift's `hashValue` is seeded per run).
+    var hashValueStable: UInt64 {
+        utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import TesseraCore
+import TesseraFormats
+import TesseraModels
+
+extension Student {
+    /// Writes what a distillation gives its users, into `folder`:
+    /// - `student/`: the tile encoder as a Hugging Face timm folder (`config.json` +
+    ///   `model.safetensors`, timm's key names: `timm.create_model(arch, **model_args)` loads it strictly);
+    /// - `slide_student/`: the slide encoder (`slide_encoder.safetensors`, prov-gigapath's key names,
+    ///   and `config.json`);
+    /// - `adaptor.safetensors`: `weight` [D_t, D_s] and `bias` [D_t];
+    /// - `teacher_head.safetensors`, when the teacher's final norm is given: the adaptor plus that
+    ///   norm (`norm.weight`, `norm.bias`, eps in the metadata), which maps the student's last
+    ///   hidden CLS token into the teacher's embedding space.
+    public func export(to folder: String, preprocessor: TilePreprocessor, teacherNorm: LayerNormLayer?) throws {
+        let all = parameters.stateDict()
+        let tileFolder = folder + "/student", slideFolder = folder + "/slide_student"
+        for path in [tileFolder, slideFolder] { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        let c = tileEncoder.config
+        var modelArgs: [(key: String, value: JSONValue)] = [
+            ("img_size", .integer(c.imageSize)), ("patch_size", .integer(c.patchSize)), ("in_chans", .integer(c.inChans)),
+            ("embed_dim", .integer(c.embedDim)), ("depth", .integer(c.depth)), ("num_heads", .integer(c.heads)),
+            ("mlp_ratio", .real(Double(c.mlpHidden) / Double(c.embedDim) / (c.mlp == .swiGLUPacked ? 2 : 1))),
+            ("num_classes", .integer(0)),
+        ]
+        if c.layerScale { modelArgs.append(("init_values", .real(1e-5))) }
+        let timm = JSONValue.object([
+            ("architecture", .string(Self.timmArchitecture(c))), ("num_classes", .integer(0)), ("num_features", .integer(c.embedDim)),
+            ("global_pool", .string("token")), ("model_args", .object(modelArgs)),
+            ("pretrained_cfg", .object([
+                ("mean", .array(preprocessor.mean.map { .number("\($0)") })),
+                ("std", .array(preprocessor.std.map { .number("\($0)") })),
+                ("input_size", .array([.integer(c.inChans), .integer(c.imageSize), .integer(c.imageSize)])),
+                ("interpolation", .string("bicubic")), ("crop_pct", .real(Double(preprocessor.crop) / Double(preprocessor.resize))),
+            ])),
+        ])
+        try SafeTensors.write(SafeTensors.canonicalOrder(all.scoped(Self.tilePrefix)), to: tileFolder + "/model.safetensors")
+        try write(timm, to: tileFolder + "/config.json")
+
+        let s = slideEncoder.config
+        let slideJSON = JSONValue.object([
+            ("architecture", .string("gigapath_slide_enc")), ("in_chans", .integer(s.inChans)),
+            ("embed_dim", .integer(s.embedDim)), ("depth", .integer(s.depth)), ("num_heads", .integer(s.heads)),
+            ("mlp_ratio", .real(Double(s.ffnDim) / Double(s.embedDim))), ("slide_ngrids", .integer(s.gridSize)),
+            ("tile_size", .integer(Int(s.tileSize))),
+            ("segment_length", .array(s.branches.map { .integer($0.segmentLength) })),
+            ("dilated_ratio", .array(s.branches.map { .integer($0.ratio) })),
+        ])
+        try SafeTensors.write(SafeTensors.canonicalOrder(all.scoped(Self.slidePrefix)), to: slideFolder + "/slide_encoder.safetensors")
+        try write(slideJSON, to: slideFolder + "/config.json")
+
+        let adaptorWeights = all.scoped(Self.adaptorPrefix)
+        try SafeTensors.write(SafeTensors.canonicalOrder(adaptorWeights), to: folder + "/adaptor.safetensors")
+        if let teacherNorm {
+            var head = StateDict()
+            for (name, tensor) in adaptorWeights.entries { head.set("adaptor." + name, tensor) }
+            head.set("norm.weight", teacherNorm.weight)
+            head.set("norm.bias", teacherNorm.bias)
+            head.metadata = ["norm_eps": "\(teacherNorm.eps)"]
+            try SafeTensors.write(SafeTensors.canonicalOrder(head), to: folder + "/teacher_head.safetensors")
+        }
+    }
+
+    /// A name `timm.create_model` knows, whose defaults `model_args` then override: the
+    /// config's own when it is one, else the family with the same MLP and LayerScale.
+    static func timmArchitecture(_ c: VisionTransformer.Config) -> String {
+        if VisionTransformer.Config.presets[c.architecture] != nil, c.architecture != "gigapath" { return c.architecture }
+        return c.mlp == .swiGLUPacked ? "vit_giant_patch14_dinov2" : "vit_base_patch16_224"
+    }
+
+    private func write(_ json: JSONValue, to path: String) throws {
+        try Data((json.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}

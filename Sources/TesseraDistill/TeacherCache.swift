@@ -1,0 +1,172 @@
+import Foundation
+import TesseraCore
+import TesseraFormats
+import TesseraModels
+import TesseraPipeline
+
+/// The teacher's targets for every training slide, one file per slide (formats/teacher-cache.md):
+/// computed once, validated against the teacher and the tile list on every use, resumed at the
+/// first slide without a file.
+public struct TeacherCache {
+    public static let version = "1"
+    public let folder: String
+    public let teacher: Teacher
+    public let teacherSHA256: String
+    public let teacherSlideSHA256: String
+    /// The dtype of h_t: f16 halves the cache, f32 keeps the teacher's exact values.
+    public var hiddenType: DType
+    /// Recompute a slide whose file disagrees with the run (else the run stops).
+    public var recomputeMismatched: Bool
+
+    public init(folder: String, teacher: Teacher, teacherSHA256: String, teacherSlideSHA256: String,
+                hiddenType: DType = .f16, recomputeMismatched: Bool = false) {
+        self.folder = folder
+        self.teacher = teacher
+        self.teacherSHA256 = teacherSHA256
+        self.teacherSlideSHA256 = teacherSlideSHA256
+        self.hiddenType = hiddenType
+        self.recomputeMismatched = recomputeMismatched
+    }
+
+    public enum Event {
+        /// Teacher progress over all slides still to cache.
+        case tiles(done: Int, total: Int)
+        case skipped(path: String, error: any Error)
+        case warning(String)
+        /// A slide's file was written: its raw bytes, their zstd size, and the bytes stored
+        /// (the zstd size when it saved at least 10%, else the raw size).
+        case cached(slide: String, rawBytes: Int, zstdBytes: Int, storedBytes: Int)
+    }
+
+    public struct Mismatch: Error, CustomStringConvertible {
+        public let file: String, problem: String
+        public var description: String {
+            "\(file): \(problem); the cache belongs to another teacher or tile list (remove it, or recompute it)"
+        }
+    }
+
+    var preprocessing: String {
+        let p = teacher.preprocessor
+        return "resize \(p.resize) bicubic, crop \(p.crop), mean \(p.mean), std \(p.std)"
+    }
+
+    /// Caches every slide that has no valid file yet; returns the slides that have targets (a
+    /// slide with no readable tile is left out, with a warning).
+    public func fill(_ slides: [DistillDataset.Slide], onEvent: (Event) -> Void = { _ in }) throws -> [DistillDataset.Slide] {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var todo: [(DistillDataset.Slide, [String])] = [], usable: [DistillDataset.Slide] = []
+        for slide in slides {
+            let tiles = try TileList.resolve([slide.folder]).paths
+            if let file = existingFile(slide) {
+                do {
+                    try validate(try contents(of: file), file: file, tiles: tiles)
+                    usable.append(slide)
+                    continue
+                } catch let mismatch as Mismatch where recomputeMismatched {
+                    onEvent(.warning("\(mismatch.file): recomputing (\(mismatch.problem))"))
+                    try FileManager.default.removeItem(atPath: file)
+                }
+            }
+            todo.append((slide, tiles))
+        }
+        let total = todo.reduce(0) { $0 + $1.1.count }
+        var done = 0
+        if total > 0 { onEvent(.tiles(done: 0, total: total)) }
+        for (slide, tiles) in todo {
+            let read = SlideTiles.read(tiles) { onEvent(.skipped(path: $0, error: $1)) }
+            guard read.count > 0 else {
+                onEvent(.warning("\(slide.folder): no readable tile; the slide is left out"))
+                done += tiles.count
+                continue
+            }
+            let (targets, outputs) = try teacher.targets(read, hiddenType: hiddenType) { onEvent(.tiles(done: done + $0, total: total)) }
+            done += tiles.count
+            var dict = StateDict()
+            dict.set("hidden", targets.hidden)
+            dict.set("tile_embeds", targets.tileEmbeds)
+            dict.set("coords", read.coords)
+            outputs.add(to: &dict, pool: .mean)
+            let kept = Set(read.names)
+            dict.metadata = [
+                "tessera.teacher_cache": Self.version, "teacher_sha256": teacherSHA256,
+                "teacher_slide_sha256": teacherSlideSHA256, "preprocessing": preprocessing,
+                "tile_names": JSONValue.array(read.names.map { .string($0) }).serialized(),
+                "skipped_tiles": JSONValue.array(tiles.map(TileList.fileName).filter { !kept.contains($0) }.map { .string($0) }).serialized(),
+            ]
+            let (raw, packed, stored) = try write(dict, slide: slide)
+            onEvent(.cached(slide: slide.name, rawBytes: raw, zstdBytes: packed, storedBytes: stored))
+            usable.append(slide)
+        }
+        return slides.filter { usable.contains($0) }
+    }
+
+    /// A slide's targets and its tiles' names (row order), validated against the run.
+    public func load(_ slide: DistillDataset.Slide) throws -> (targets: TeacherTargets, names: [String], coords: Tensor) {
+        guard let file = existingFile(slide) else { throw Mismatch(file: path(slide, zst: false), problem: "no cache file") }
+        let dict = try contents(of: file)
+        try validate(dict, file: file, tiles: try TileList.resolve([slide.folder]).paths)
+        guard let hidden = dict["hidden"], let embeds = dict["tile_embeds"], let coords = dict["coords"],
+              let slideEmbed = dict["slide_embed"] else { throw Mismatch(file: file, problem: "a tensor is missing") }
+        return (TeacherTargets(hidden: hidden, tileEmbeds: embeds.float32(), slideEmbed: slideEmbed.floats()),
+                SlideFolderPipeline.tileNames(in: dict) ?? [], coords)
+    }
+
+    private func validate(_ dict: StateDict, file: String, tiles: [String]) throws {
+        func expect(_ key: String, _ value: String) throws {
+            guard dict.metadata[key] == value else {
+                throw Mismatch(file: file, problem: "'\(key)' is \(dict.metadata[key].map { "'\($0)'" } ?? "missing"), the run has '\(value)'")
+            }
+        }
+        try expect("tessera.teacher_cache", Self.version)
+        try expect("teacher_sha256", teacherSHA256)
+        try expect("teacher_slide_sha256", teacherSlideSHA256)
+        try expect("preprocessing", preprocessing)
+        let names = SlideFolderPipeline.tileNames(in: dict) ?? []
+        var skipped = StateDict()
+        skipped.metadata["tile_names"] = dict.metadata["skipped_tiles"]
+        let listed = Set(names + (SlideFolderPipeline.tileNames(in: skipped) ?? []))
+        guard listed == Set(tiles.map(TileList.fileName)) else {
+            throw Mismatch(file: file, problem: "the slide's tiles changed (\(listed.count) cached, \(tiles.count) in the folder)")
+        }
+        guard dict["hidden"]?.dtype == hiddenType else {
+            throw Mismatch(file: file, problem: "hidden states are \(dict["hidden"]?.dtype.rawValue ?? "missing"), the run keeps \(hiddenType.rawValue)")
+        }
+    }
+
+    private func path(_ slide: DistillDataset.Slide, zst: Bool) -> String {
+        let index = slideIndexName(slide)
+        return folder + "/" + index + ".safetensors" + (zst ? ".zst" : "")
+    }
+
+    private func slideIndexName(_ slide: DistillDataset.Slide) -> String {
+        slide.name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? String($0) : "_" }.joined()
+    }
+
+    private func existingFile(_ slide: DistillDataset.Slide) -> String? {
+        [path(slide, zst: true), path(slide, zst: false)].first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// The tensors of `file`, or of its zstd content, unpacked to a temporary file that is
+    /// unlinked once mapped (the mapping keeps its pages).
+    private func contents(of file: String) throws -> StateDict {
+        guard file.hasSuffix(".zst") else { return try SafeTensors.read(path: file) }
+        let frame = try Data(contentsOf: URL(fileURLWithPath: file))
+        let raw = try Zstd.decompress(frame, limit: 1 << 40, name: file)
+        let temporary = folder + "/.tessera-unpacked-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try raw.write(to: URL(fileURLWithPath: temporary))
+        defer { unlink(temporary) }
+        return try SafeTensors.read(path: temporary)
+    }
+
+    /// Writes the slide's file (raw, or zstd when that saves at least 10%); raw, zstd and stored sizes.
+    private func write(_ dict: StateDict, slide: DistillDataset.Slide) throws -> (Int, Int, Int) {
+        let raw = path(slide, zst: false)
+        try SafeTensors.write(dict, to: raw)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: raw))
+        let packed = try Zstd.compress(bytes)
+        guard packed.count * 10 <= bytes.count * 9 else { return (bytes.count, packed.count, bytes.count) }
+        try packed.write(to: URL(fileURLWithPath: path(slide, zst: true)), options: .atomic)
+        try FileManager.default.removeItem(atPath: raw)
+        return (bytes.count, packed.count, packed.count)
+    }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import TesseraDistill
+
+/// `tessera distill`: teacher (tile + slide encoder) → a small student, on the user's slides.
+struct DistillCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "distill",
+        abstract: "Distil the teacher (tile encoder + slide encoder) into a small student on your slides.",
+        discussion: """
+        The recipe (docs/models.md §5): loss = beta * L_hidden + (1 - beta) * L_slide, where L_hidden \
+        compares the student's last hidden states, through a Linear adaptor, with the teacher's, and \
+        L_slide the student slide encoder's mean-pooled slide embedding with the teacher's. The slide \
+        loss is computed by gradient caching: memory is bounded by --micro-batch, not by the slide.
+
+        The teacher runs once per slide; its targets are cached in RUN/teacher_cache (resumed when \
+        interrupted, refused when the teacher or the tiles change). RUN/metrics.jsonl gets a line per \
+        step; RUN/checkpoint.safetensors is written every --checkpoint-every steps and at the end; \
+        --resume RUN continues a run bit-identically. At the end RUN holds student/ (a timm folder), \
+        slide_student/ (slide_encoder.safetensors + config.json), adaptor.safetensors and \
+        teacher_head.safetensors (the student's CLS into the teacher's embedding space).
+
+        Examples:
+          tessera distill --teacher hf/prov-gigapath --teacher-slide slide_encoder.pth --data slides/ \\
+              --student vit_small_patch16_224 --slide-depth 2 --steps 2000 --micro-batch 16 -o run1
+          tessera distill --resume run1
+        """)
+
+    @Option(help: "Teacher tile encoder: a Hugging Face timm folder or a weights file.")
+    var teacher: String?
+    @Option(name: .customLong("teacher-slide"), help: "Teacher slide encoder: a checkpoint or its folder.")
+    var teacherSlide: String?
+    @Option(help: "Training slides: a folder of slide folders of {x}x_{y}y.png tiles, or a manifest (FOLDER [train|val] per line).")
+    var data: String?
+    @Option(name: .customLong("val-data"), help: "Held-out slides for validation (folder or manifest).")
+    var valData: String?
+    @Option(name: .customLong("init"), help: "Initial weights: student.*, adaptor.*, slide_student.* (default: a fresh student).")
+    var initWeights: String?
+    @Option(help: "Student tile encoder preset (default: the shapes of --init, else vit_small_patch16_224).")
+    var student: String?
+    @Option(name: .customLong("student-config"), help: "Student tile encoder from a timm config.json instead of a preset.")
+    var studentConfig: String?
+    @Option(name: .customLong("student-weights"), help: "Starting weights for the student tile encoder (timm layout).")
+    var studentWeights: String?
+    @Option(name: .customLong("slide-depth"), help: "Layers of the student slide encoder.")
+    var slideDepth = 2
+    @Option(name: .customLong("slide-dim"), help: "Width of the student slide encoder (must be the teacher slide encoder's).")
+    var slideDim: Int?
+    @Option(name: .customLong("slide-heads"), help: "Heads of the student slide encoder (default: the teacher's).")
+    var slideHeads: Int?
+    @Option(help: "Weight of L_hidden; L_slide gets 1 - beta.")
+    var beta = 0.5
+    @Option(help: "Peak learning rate (AdamW).")
+    var lr = 1e-3
+    @Option(name: .customLong("weight-decay"), help: "AdamW weight decay (matrices only, not pos_embed / cls_token).")
+    var weightDecay = 0.05
+    @Option(name: .customLong("warmup-steps"), help: "Linear warm-up steps before the cosine decay.")
+    var warmupSteps = 0
+    @Option(help: "Optimizer steps.")
+    var steps = 100
+    @Option(name: .customLong("micro-batch"), help: "Tiles per micro-batch of the student tile encoder (bounds memory).")
+    var microBatch = 8
+    @Option(name: .customLong("slides-per-step"), help: "Slides whose gradients are accumulated per step.")
+    var slidesPerStep = 1
+    @Option(name: .customLong("tiles-per-step"), help: "Tiles sampled per slide and step (default: all).")
+    var tilesPerStep: Int?
+    @Option(help: "Clip the global gradient norm to this value.")
+    var clip: Double?
+    @Option(help: "Seed of the data order, the tile samples and a fresh student.")
+    var seed: UInt64 = 0
+    @Option(name: .customLong("checkpoint-every"), help: "Steps between checkpoints.")
+    var checkpointEvery = 100
+    @Option(name: .customLong("validate-every"), help: "Steps between validations (0: at the end only).")
+    var validateEvery = 0
+    @Option(name: .customLong("memory-budget"), help: "MB the first pass may keep to spare the second (0: always recompute).")
+    var memoryBudget = 0
+    @Option(name: .customLong("cache-precision"), help: "Teacher hidden states in the cache: f16 or f32.")
+    var cachePrecision = "f16"
+    @Option(help: "Teacher cache folder (default RUN/teacher_cache).")
+    var cache: String?
+    @Flag(name: .customLong("recompute-cache"), help: "Recompute cached slides that no longer match instead of stopping.")
+    var recomputeCache = false
+    @Option(name: .customLong("teacher-batch"), help: "Tiles per batch of the teacher.")
+    var teacherBatch = 8
+    @Option(name: .shortAndLong, help: "Run folder (created).")
+    var output: String?
+    @Option(help: "Continue the run in this folder from its last checkpoint.")
+    var resume: String?
+    @OptionGroup var threads: ThreadsOption
+
+    func validate() throws {
+        if resume == nil {
+            guard teacher != nil, teacherSlide != nil, data != nil, output != nil else {
+                throw ValidationError("give --teacher, --teacher-slide, --data and -o (or --resume RUN)")
+            }
+        }
+        for (name, value) in [("--steps", steps), ("--micro-batch", microBatch), ("--slides-per-step", slidesPerStep),
+                              ("--checkpoint-every", checkpointEvery), ("--teacher-batch", teacherBatch), ("--slide-depth", slideDepth)]
+        where value < 1 {
+            throw ValidationError("\(name) must be at least 1, got \(value)")
+        }
+        if let tilesPerStep, tilesPerStep < 1 { throw ValidationError("--tiles-per-step must be at least 1") }
+        guard (0...1).contains(beta) else { throw ValidationError("--beta must be in [0, 1], got \(beta)") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
+        guard weightDecay >= 0, warmupSteps >= 0, validateEvery >= 0, memoryBudget >= 0 else {
+            throw ValidationError("--weight-decay, --warmup-steps, --validate-every and --memory-budget must not be negative")
+        }
+        guard ["f16", "f32"].contains(cachePrecision) else { throw ValidationError("--cache-precision must be f16 or f32") }
+    }
+
+    func run() throws {
+        threads.apply()
+        let run: DistillationRun
+        if let resume {
+            run = try DistillationRun.resume(folder: resume)
+        } else {
+            var o = DistillationOptions(teacher: teacher!, teacherSlide: teacherSlide!, data: data!)
+            o.validationData = valData
+            o.initWeights = initWeights
+            o.studentArchitecture = student
+            o.studentConfig = studentConfig
+            o.studentWeights = studentWeights
+            o.slideDepth = slideDepth
+            o.slideDim = slideDim
+            o.slideHeads = slideHeads
+            o.beta = beta
+            o.lr = lr
+            o.weightDecay = weightDecay
+            o.warmupSteps = warmupSteps
+            o.steps = steps
+            o.microBatch = microBatch
+            o.slidesPerStep = slidesPerStep
+            o.tilesPerStep = tilesPerStep
+            o.maxGradNorm = clip
+            o.seed = seed
+            o.checkpointEvery = checkpointEvery
+            o.validateEvery = validateEvery
+            o.memoryBudget = memoryBudget << 20
+            o.cachePrecision = cachePrecision
+            o.cacheFolder = cache
+            o.recomputeCache = recomputeCache
+            o.teacherBatch = teacherBatch
+            run = try DistillationRun(options: o, folder: output!)
+        }
+        var report = DistillReport(steps: run.options.steps, startStep: run.trainer.step)
+        defer { report.finish() }
+        try run.run { report.show($0) }
+        report.finish()
+        FileHandle.standardError.write(text: "student written to \(run.folder)/student, \(run.folder)/slide_student, "
+                                           + "\(run.folder)/adaptor.safetensors, \(run.folder)/teacher_head.safetensors\n")
+    }
+}
