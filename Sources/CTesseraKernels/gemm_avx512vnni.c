@@ -62,7 +62,7 @@ static __mmask16 lanes(unsigned first, unsigned lo, unsigned hi)
     return (__mmask16)(below_b & ~below_a);
 }
 
-TARGET void tk_panel_avx512vnni(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
+TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
                                 size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy)
 {
     const size_t kp = w->kp, first = panel * 16 * NV, groups = kp / 4, ldq = x->ldq;
@@ -89,4 +89,6 @@ TARGET void tk_panel_avx512vnni(const tk_weights *w, const tk_rows *x, size_t ro
     default: break;
     }
 }
+
+const tk_kernel tk_kernel_avx512vnni = {16 * NV, 4, 1, compute_panel, tk_quantize_avx512, tk_f16_f16c};
 #endif

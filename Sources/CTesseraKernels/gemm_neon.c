@@ -37,7 +37,7 @@ block(const int8_t *panel, size_t kp, const int8_t *xq, size_t ldq, const int mr
     }
 }
 
-void tk_panel_neon(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
+static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
                    size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy)
 {
     const size_t kp = w->kp, first = panel * NR, ldq = x->ldq;
@@ -56,4 +56,6 @@ void tk_panel_neon(const tk_weights *w, const tk_rows *x, size_t row_begin, size
     default: break;
     }
 }
+
+const tk_kernel tk_kernel_neon = {NR, 0, 0, compute_panel, tk_quantize_neon, tk_f16_neon};
 #endif

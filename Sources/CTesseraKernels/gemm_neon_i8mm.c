@@ -11,6 +11,7 @@
 
 #define TARGET __attribute__((target("arch=armv8.2-a+i8mm")))
 #define MR 8
+#define NR 8
 
 TARGET static inline __attribute__((always_inline)) void
 block(const int8_t *panel, size_t kp, const int8_t *xq, size_t ldq, const int mr, const float *xscale,
@@ -44,10 +45,10 @@ block(const int8_t *panel, size_t kp, const int8_t *xq, size_t ldq, const int mr
     }
 }
 
-TARGET void tk_panel_neon_i8mm(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
+TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
                                size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy)
 {
-    const size_t kp = w->kp, first = panel * 8, ldq = x->ldq;
+    const size_t kp = w->kp, first = panel * NR, ldq = x->ldq;
     const int8_t *data = (const int8_t *)w->data + first * kp;
     const float *ws = w->scale + first, *bias = w->bias + first;
     size_t r = row_begin;
@@ -69,4 +70,6 @@ TARGET void tk_panel_neon_i8mm(const tk_weights *w, const tk_rows *x, size_t row
     default: break;
     }
 }
+
+const tk_kernel tk_kernel_neon_i8mm = {NR, 8, 0, compute_panel, tk_quantize_neon, tk_f16_neon};
 #endif

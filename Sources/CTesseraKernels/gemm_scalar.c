@@ -2,7 +2,7 @@
  * reproduces. Weights are plain padded rows (group 0), four to a panel. */
 #include "kernel.h"
 
-void tk_panel_scalar(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
+static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
                      size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy)
 {
     const size_t kp = w->kp, first = panel * w->kernel->nr;
@@ -16,3 +16,5 @@ void tk_panel_scalar(const tk_weights *w, const tk_rows *x, size_t row_begin, si
         }
     }
 }
+
+const tk_kernel tk_kernel_scalar = {4, 0, 0, compute_panel, tk_quantize_scalar, tk_f16_scalar};

@@ -1,9 +1,10 @@
 /*
  * The 256-bit x86 product, shared by the AVX2 and AVX-VNNI paths. The file
  * that includes it defines
- *   TILE_PANEL   the panel function's name,
+ *   TILE_KERNEL  the name of the path's tk_kernel,
  *   TILE_TARGET  its target attribute,
  *   TILE_MR      rows per block,
+ *   TILE_QUANTIZE the path's quantiser,
  *   TILE_VNNI    1: vpdpbusd (VEX) on W + 128 with the 128 * sum(x) correction,
  *                0: vpmaddubsw on |w| and x * sign(w), whose pair sums stay in
  *                   int16 because |x| <= 127 (2 * 128 * 127 < 2^15).
@@ -78,7 +79,7 @@ block(const uint8_t *panel, size_t groups, const int8_t *xq, size_t ldq, const i
     }
 }
 
-TILE_TARGET void TILE_PANEL(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
+TILE_TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
                             size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy)
 {
     const size_t kp = w->kp, first = panel * 8 * NV, groups = kp / 4, ldq = x->ldq;
@@ -115,3 +116,5 @@ TILE_TARGET void TILE_PANEL(const tk_weights *w, const tk_rows *x, size_t row_be
     default: break;
     }
 }
+
+const tk_kernel TILE_KERNEL = {8 * NV, 4, TILE_VNNI, compute_panel, TILE_QUANTIZE, tk_f16_f16c};

@@ -88,18 +88,20 @@ static inline void tk_row_scale(float absmax, float *scale, float *inverse)
 /* What quantisers store for a row holding a non-finite value. */
 void tk_quantize_bad_row(int8_t *q, size_t kp, float *scale, int32_t *sum);
 
-tk_panel_fn tk_panel_scalar;
+/* Each path's kernel is defined beside its panel function, whose registers
+ * decide the panel width and group. */
+extern const tk_kernel tk_kernel_scalar;
 tk_quantize_fn tk_quantize_scalar;
 tk_f16_fn tk_f16_scalar;
 
 #if defined(__x86_64__)
-tk_panel_fn tk_panel_avx2, tk_panel_avxvnni, tk_panel_avx512vnni;
+extern const tk_kernel tk_kernel_avx2, tk_kernel_avxvnni, tk_kernel_avx512vnni;
 tk_quantize_fn tk_quantize_avx2, tk_quantize_avx512;
 tk_f16_fn tk_f16_f16c;
 #endif
 
 #if defined(__aarch64__)
-tk_panel_fn tk_panel_neon, tk_panel_neon_dotprod, tk_panel_neon_i8mm;
+extern const tk_kernel tk_kernel_neon, tk_kernel_neon_dotprod, tk_kernel_neon_i8mm;
 tk_quantize_fn tk_quantize_neon;
 tk_f16_fn tk_f16_neon;
 #endif

@@ -13,18 +13,17 @@ static const char *const names[TK_PATH_COUNT] = {
     [TK_PATH_NEON_I8MM] = "neon-i8mm",
 };
 
-/* Panel widths and groups follow each kernel's registers; see its file. */
-static const tk_kernel kernels[TK_PATH_COUNT] = {
-    [TK_PATH_SCALAR] = {4, 0, 0, tk_panel_scalar, tk_quantize_scalar, tk_f16_scalar},
+static const tk_kernel *const kernels[TK_PATH_COUNT] = {
+    [TK_PATH_SCALAR] = &tk_kernel_scalar,
 #if defined(__x86_64__)
-    [TK_PATH_AVX2] = {16, 4, 0, tk_panel_avx2, tk_quantize_avx2, tk_f16_f16c},
-    [TK_PATH_AVXVNNI] = {16, 4, 1, tk_panel_avxvnni, tk_quantize_avx2, tk_f16_f16c},
-    [TK_PATH_AVX512VNNI] = {64, 4, 1, tk_panel_avx512vnni, tk_quantize_avx512, tk_f16_f16c},
+    [TK_PATH_AVX2] = &tk_kernel_avx2,
+    [TK_PATH_AVXVNNI] = &tk_kernel_avxvnni,
+    [TK_PATH_AVX512VNNI] = &tk_kernel_avx512vnni,
 #endif
 #if defined(__aarch64__)
-    [TK_PATH_NEON] = {4, 0, 0, tk_panel_neon, tk_quantize_neon, tk_f16_neon},
-    [TK_PATH_NEON_DOTPROD] = {8, 4, 0, tk_panel_neon_dotprod, tk_quantize_neon, tk_f16_neon},
-    [TK_PATH_NEON_I8MM] = {8, 8, 0, tk_panel_neon_i8mm, tk_quantize_neon, tk_f16_neon},
+    [TK_PATH_NEON] = &tk_kernel_neon,
+    [TK_PATH_NEON_DOTPROD] = &tk_kernel_neon_dotprod,
+    [TK_PATH_NEON_I8MM] = &tk_kernel_neon_i8mm,
 #endif
 };
 
@@ -54,8 +53,7 @@ tk_status tk_path_from_name(const char *name, tk_path *path)
 
 const tk_kernel *tk_kernel_for(tk_path path)
 {
-    if ((unsigned)path >= TK_PATH_COUNT || kernels[path].panel == NULL) return NULL;
-    return &kernels[path];
+    return (unsigned)path < TK_PATH_COUNT ? kernels[path] : NULL;
 }
 
 #if !defined(__x86_64__) && !defined(__aarch64__)
