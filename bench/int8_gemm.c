@@ -1,7 +1,8 @@
 /*
  * Times the int8 GEMM of CTesseraKernels on every path this CPU supports, on
  * the linear layers of ViT-S and ViT-B at batch 8 (m = 8 * 197 tokens), one
- * thread, beside OpenBLAS's one-thread cblas_sgemm on the same shapes.
+ * thread, beside OpenBLAS's one-thread cblas_sgemm on the same shapes, in
+ * CPU time of the calling thread.
  * Built and run by bench/int8_gemm.sh [SECONDS [PATH...]] (PATH: only those
  * paths, e.g. avx512vnni). Prints one line per layer and path:
  * best and median milliseconds of the GEMM, its GOP/s (2mnk / best time),
@@ -15,10 +16,12 @@
 #include <string.h>
 #include <time.h>
 
+/* The thread's CPU time: on a shared machine, time given to other processes
+ * does not count (their cache traffic still does). */
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
