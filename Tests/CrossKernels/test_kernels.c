@@ -1,7 +1,7 @@
 /*
  * Runs every path this CPU supports against the scalar path and a plain
  * reference, outside SwiftPM, so the aarch64 paths can be checked under
- * qemu-user (scripts/check-kernels-aarch64). Exits 1 on the first difference.
+ * qemu-user (scripts/check-kernels-aarch64). Exits 1 after any difference.
  */
 #include "tessera_kernels.h"
 
@@ -9,6 +9,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__x86_64__)
+/* AVX-VNNI's code, built with the EVEX form of the same instruction so that
+ * CPUs with AVX-512 VNNI but without AVX-VNNI (Zen 4, Ice Lake) can run it. */
+#include <immintrin.h>
+#define _mm256_dpbusd_avx_epi32 _mm256_dpbusd_epi32
+#define TILE_KERNEL avxvnni_as_evex
+#define TILE_QUANTIZE tk_quantize_avx2
+#define TILE_TARGET __attribute__((target("avx2,fma,avx512vl,avx512vnni")))
+#define TILE_MR 6
+#define TILE_VNNI 1
+#include "gemm_x86_256.h"
+
+/* AVX2's packing (same panels and groups) with AVX-VNNI's W + 128. */
+static tk_weights *as_avxvnni(tk_weights *avx2)
+{
+    for (size_t i = 0; i < avx2->panels * avxvnni_as_evex.nr * avx2->kp; i++) avx2->data[i] ^= 0x80;
+    avx2->kernel = &avxvnni_as_evex;
+    return avx2;
+}
+#endif
 
 static uint64_t state = 0x9e3779b97f4a7c15u;
 
@@ -122,6 +143,17 @@ static void check_shape(size_t m, size_t n, size_t k, int with_bias)
         }
         tk_weights_free(packed);
     }
+#if defined(__x86_64__)
+    tk_weights *evex;
+    if (tk_path_supported(TK_PATH_AVX512VNNI) && tk_weights_pack(TK_PATH_AVX2, w, k, n, k, ws, with_bias ? bias : NULL, &evex) == TK_OK) {
+        memset(y, 0, m * ldy * sizeof(float));
+        tk_gemm(as_avxvnni(evex), q0, ldq, s0, sum0, 0, m, 0, n, y, ldy);
+        for (size_t r = 0; r < m; r++) {
+            if (memcmp(y + r * ldy, y0 + r * ldy, n * sizeof(float)) != 0) fail("avxvnni as evex", "output vs scalar", m, n, k, r);
+        }
+        tk_weights_free(evex);
+    }
+#endif
     tk_weights_free(packed0);
     free(x); free(w); free(ws); free(bias); free(q0); free(q); free(s0); free(s);
     free(sum0); free(sum); free(y0); free(y);
@@ -159,6 +191,9 @@ int main(void)
         if (tk_path_supported((tk_path)p)) printf(" %s", tk_path_name((tk_path)p));
     }
     printf("\n");
+#if defined(__x86_64__)
+    if (tk_path_supported(TK_PATH_AVX512VNNI)) printf("also: avxvnni's code through EVEX vpdpbusd\n");
+#endif
     static const size_t shapes[][3] = {
         {1, 1, 1}, {1, 1, 17}, {3, 5, 1}, {7, 13, 31}, {1, 64, 384}, {197, 1, 384}, {13, 67, 100},
         {9, 17, 33}, {8, 8, 16}, {17, 129, 48}, {6, 64, 4}, {5, 130, 257}, {2, 3, 4096}, {197, 1152, 384},
