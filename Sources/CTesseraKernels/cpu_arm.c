@@ -1,7 +1,7 @@
 /* Which aarch64 paths this CPU supports: the kernel's hardware capabilities on
  * Linux, sysctl on Apple platforms. Advanced SIMD is part of every aarch64. */
-#if defined(__aarch64__)
 #include "kernel.h"
+#if defined(__aarch64__)
 
 #if defined(__APPLE__)
 #include <sys/sysctl.h>

@@ -1,7 +1,7 @@
 /* Which x86 paths this CPU and OS support: cpuid for the instructions, xgetbv
  * for the OS saving the registers they use. */
-#if defined(__x86_64__)
 #include "kernel.h"
+#if defined(__x86_64__)
 
 #include <cpuid.h>
 

@@ -1,6 +1,6 @@
 /* f16 to f32 with fcvtl, part of every aarch64. */
-#if defined(__aarch64__)
 #include "kernel.h"
+#if defined(__aarch64__)
 
 #include <arm_neon.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* f16 to f32 with F16C's vcvtph2ps, which the x86 SIMD paths all have. */
-#if defined(__x86_64__)
 #include "kernel.h"
+#if defined(__x86_64__)
 
 #include <immintrin.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* The AVX2 product (x86 without VNNI): see gemm_x86_256.h. */
+#include "kernel.h"
 #if defined(__x86_64__)
 #define TILE_KERNEL tk_kernel_avx2
 #define TILE_QUANTIZE tk_quantize_avx2

@@ -7,8 +7,8 @@
  * Panels of 64 columns (four zmm of 16 lanes); groups of 4 k. A block of 6 rows
  * keeps 24 accumulators and 4 weight vectors in the 32 zmm registers.
  */
-#if defined(__x86_64__)
 #include "kernel.h"
+#if defined(__x86_64__)
 
 #include <immintrin.h>
 #include <string.h>

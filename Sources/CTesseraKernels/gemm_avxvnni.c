@@ -1,5 +1,6 @@
 /* The AVX-VNNI product (256-bit vpdpbusd without AVX-512): see gemm_x86_256.h.
  * Fewer temporaries than AVX2, so blocks of 6 rows (12 accumulators). */
+#include "kernel.h"
 #if defined(__x86_64__)
 #define TILE_KERNEL tk_kernel_avxvnni
 #define TILE_QUANTIZE tk_quantize_avx2

@@ -5,6 +5,7 @@
  * rows (group 0), four to a panel; blocks of 4 rows x 4 columns keep 16
  * accumulators, each reduced across its lanes at the end.
  */
+#include "kernel.h"
 #if defined(__aarch64__)
 #include "neon_store.h"
 

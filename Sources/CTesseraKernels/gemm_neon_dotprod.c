@@ -5,6 +5,7 @@
  * groups, picked by sdot's lane index. Blocks of 8 rows keep 16 accumulators,
  * 8 activation and 2 weight vectors in the 32 registers.
  */
+#include "kernel.h"
 #if defined(__aarch64__)
 #include "neon_store.h"
 

@@ -6,6 +6,7 @@
  * pairs) keep 16 tiles; an odd last row is paired with itself and its twin
  * discarded.
  */
+#include "kernel.h"
 #if defined(__aarch64__)
 #include "neon_store.h"
 

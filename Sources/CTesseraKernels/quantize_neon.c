@@ -1,8 +1,8 @@
 /* The NEON quantiser. fcvtns rounds half to even whatever FPCR says; with the
  * exact multiply and clamp it gives the scalar quantiser's bytes, and the
  * absmax is exact in any order. */
-#if defined(__aarch64__)
 #include "kernel.h"
+#if defined(__aarch64__)
 
 #include <arm_neon.h>
 #include <float.h>

@@ -1,8 +1,8 @@
 /* The AVX-512 and AVX2 quantisers. Multiplying, rounding half to even
  * (explicitly, not through MXCSR) and clamping are exact steps, so they give
  * the scalar quantiser's bytes; the absmax is exact in any order. */
-#if defined(__x86_64__)
 #include "kernel.h"
+#if defined(__x86_64__)
 
 #include <float.h>
 #include <immintrin.h>

@@ -107,8 +107,9 @@ size_t tk_weights_column_block(const tk_weights *weights);
 
 /*
  * Y rows [row_begin, row_end) x columns [col_begin, col_end) of the product
- * defined at the top. q, xscale and xsum are tk_quantize_rows's output for all
- * rows (row r at q + r*ldq, activations in [-127, 127]); y is the whole output
+ * defined at the top. q, xscale and xsum are tk_quantize_rows's output, with
+ * the weights' k, for all rows (row r at q + r*ldq, so activations lie in
+ * [-127, 127], which some paths rely on); y is the whole output
  * matrix (element [r, c] at y[r*ldy + c]). Only the requested block of y is
  * written. Needs ldq >= tk_padded_k(k), col_end <= n, ldy >= col_end.
  */
