@@ -7,6 +7,11 @@ import PackageDescription
 /// untrusted files (TesseraFormats), the models and the CLI keep them.
 let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
+/// The C kernels are optimised in every configuration (debug tests run them on
+/// full-size shapes), and no multiply-add may be fused: every path must round
+/// exactly as the scalar one does.
+let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-ffp-contract=off"])]
+
 let package = Package(
     name: "Tessera",
     platforms: [.macOS(.v13)],
@@ -26,6 +31,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CSystemLibs/CPNG",
                        providers: [.apt(["libpng-dev"])]),
 
+        .target(name: "CTesseraKernels", cSettings: kernelFlags),
         .target(name: "TesseraCore", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "TesseraModels", dependencies: ["TesseraCore", "CPNG"]),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraModels"]),
@@ -44,6 +50,7 @@ let package = Package(
 
         .target(name: "TestSupport", dependencies: ["TesseraCore", "TesseraFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "TestSupport"]),
+        .testTarget(name: "TesseraKernelsTests", dependencies: ["CTesseraKernels"]),
         .testTarget(name: "TesseraFormatsTests", dependencies: ["TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TesseraPipeline", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),

@@ -1,0 +1,25 @@
+/* tk_gemm: checks the request and walks it panel by panel through the
+ * weights' kernel. */
+#include "kernel.h"
+
+tk_status tk_gemm(const tk_weights *weights, const int8_t *q, size_t ldq,
+                  const float *xscale, const int32_t *xsum,
+                  size_t row_begin, size_t row_end, size_t col_begin, size_t col_end,
+                  float *y, size_t ldy)
+{
+    if (weights == NULL || q == NULL || xscale == NULL || xsum == NULL || y == NULL) return TK_ERR_ARGUMENT;
+    if (row_begin > row_end || col_begin > col_end || col_end > weights->n) return TK_ERR_ARGUMENT;
+    if (ldq < weights->kp || (row_end - row_begin > 1 && ldy < col_end)) return TK_ERR_ARGUMENT;
+    if (row_begin == row_end || col_begin == col_end) return TK_OK;
+
+    const tk_rows rows = {q, ldq, xscale, xsum};
+    const tk_kernel *kernel = weights->kernel;
+    const size_t nr = kernel->nr;
+    for (size_t p = col_begin / nr; p * nr < col_end; p++) {
+        const size_t first = p * nr;
+        const unsigned lo = (unsigned)(col_begin > first ? col_begin - first : 0);
+        const unsigned hi = (unsigned)(col_end < first + nr ? col_end - first : nr);
+        kernel->panel(weights, &rows, row_begin, row_end, p, lo, hi, y + first, ldy);
+    }
+    return TK_OK;
+}

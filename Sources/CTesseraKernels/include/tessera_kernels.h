@@ -1,0 +1,130 @@
+/*
+ * Tessera's int8 and f16-weight CPU kernels.
+ *
+ * Int8 linear layers compute, for the rows and columns a caller asks for,
+ *
+ *     Y[m,n] = ((float)A[m,n] * xscale[m]) * wscale[n] + bias[n],
+ *     A[m,n] = sum_k Xq[m,k] * Wq[n,k]        (exact, in int32)
+ *
+ * with the float steps done in exactly that order, one rounding each, so every
+ * path gives the same bits. Wq is int8 per output channel (row n of W), with
+ * wscale[n] its f32 scale; Xq is f32 activations quantised per row at run time
+ * by tk_quantize_rows. Several instruction-set paths implement this; they all
+ * give the same int32 accumulations and the same f32 outputs as the portable
+ * scalar path.
+ *
+ * All functions are reentrant and never print; callers split work over their
+ * own threads by calling tk_gemm on disjoint row or column ranges.
+ */
+#ifndef TESSERA_KERNELS_H
+#define TESSERA_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The largest reduction length: with activations in [-127, 127] and weights
+ * in [-128, 127], every accumulation then fits in int32 (65536*127*128 < 2^31). */
+#define TK_MAX_K 65536
+
+typedef enum tk_status {
+    TK_OK = 0,
+    TK_ERR_PATH = 1,      /* the path is not built for this architecture or the CPU lacks it */
+    TK_ERR_ARGUMENT = 2,  /* a size, stride or range is out of bounds, or a pointer is NULL */
+    TK_ERR_NONFINITE = 3, /* an input held an infinity or NaN */
+    TK_ERR_MEMORY = 4,    /* an allocation failed */
+} tk_status;
+
+/* The kernel implementations. A path exists on one architecture only. */
+typedef enum tk_path {
+    TK_PATH_SCALAR = 0,       /* "scalar": portable C, every build */
+    TK_PATH_AVX2 = 1,         /* "avx2": x86-64 AVX2 + FMA + F16C */
+    TK_PATH_AVXVNNI = 2,      /* "avxvnni": x86-64 AVX-VNNI (256-bit vpdpbusd) */
+    TK_PATH_AVX512VNNI = 3,   /* "avx512vnni": x86-64 AVX-512 F/BW/VL + VNNI */
+    TK_PATH_NEON = 4,         /* "neon": aarch64 Advanced SIMD */
+    TK_PATH_NEON_DOTPROD = 5, /* "neon-dotprod": aarch64 sdot */
+    TK_PATH_NEON_I8MM = 6,    /* "neon-i8mm": aarch64 smmla */
+} tk_path;
+
+#define TK_PATH_COUNT 7
+
+/* The path's name as listed above, or NULL for a value outside the enum. */
+const char *tk_path_name(tk_path path);
+
+/* The path named `name`, in *path; TK_ERR_ARGUMENT for an unknown name. */
+tk_status tk_path_from_name(const char *name, tk_path *path);
+
+/* 1 when the path is built for this architecture and the CPU (and the OS,
+ * for the wide registers) supports it, else 0. */
+int tk_path_supported(tk_path path);
+
+/* The fastest supported path on this CPU, detected once at first use. */
+tk_path tk_best_path(void);
+
+/* The row stride, in bytes, quantised activations need at least: k rounded up
+ * to a multiple of 16. Bytes k..tk_padded_k(k)-1 of each row hold zeros. */
+size_t tk_padded_k(size_t k);
+
+/*
+ * Quantises rows 0..m-1 of x (m rows of k floats, row stride ldx floats):
+ *   absmax = max |x[r,:]|, scale[r] = absmax / 127,
+ *   q[r,i] = roundeven(x[r,i] * (127 / absmax)), clamped to [-127, 127]
+ * (round half to even, whatever the FPU rounding mode; a row whose absmax is
+ * below 2^-120, all-zero rows included, gets scale 0 and zeros),
+ * sum[r] = sum_i q[r,i]. Rows of q have stride ldq >= tk_padded_k(k) bytes and
+ * are zero-filled from k to tk_padded_k(k).
+ * A row holding an infinity or NaN gets zeros, sum 0 and scale NaN (so its
+ * outputs are NaN); the call then returns TK_ERR_NONFINITE and stores the first
+ * such row in *first_bad_row when that pointer is not NULL.
+ * Every path gives the same bytes and scales.
+ */
+tk_status tk_quantize_rows(tk_path path, const float *x, size_t ldx, size_t m, size_t k,
+                           int8_t *q, size_t ldq, float *scale, int32_t *sum,
+                           size_t *first_bad_row);
+
+/* Int8 weights packed for one path. Opaque; immutable once packed, so one
+ * packing may serve many threads at once. */
+typedef struct tk_weights tk_weights;
+
+/*
+ * Packs W (n rows = output channels, k int8 each, row stride ldw bytes) with
+ * its per-channel scale[n] and optional bias[n] (NULL: no bias, i.e. zero) for
+ * `path`, into a new allocation stored in *out (free with tk_weights_free).
+ * Needs 1 <= k <= TK_MAX_K, n >= 1, finite scales and biases.
+ */
+tk_status tk_weights_pack(tk_path path, const int8_t *w, size_t ldw, size_t n, size_t k,
+                          const float *scale, const float *bias, tk_weights **out);
+
+void tk_weights_free(tk_weights *weights);
+
+tk_path tk_weights_path(const tk_weights *weights);
+
+/* Column ranges starting at multiples of this split without repeated work. */
+size_t tk_weights_column_block(const tk_weights *weights);
+
+/*
+ * Y rows [row_begin, row_end) x columns [col_begin, col_end) of the product
+ * defined at the top. q, xscale and xsum are tk_quantize_rows's output, with
+ * the weights' k, for all rows (row r at q + r*ldq, so activations lie in
+ * [-127, 127], which some paths rely on); y is the whole output
+ * matrix (element [r, c] at y[r*ldy + c]). Only the requested block of y is
+ * written. Needs ldq >= tk_padded_k(k), col_end <= n, ldy >= col_end.
+ */
+tk_status tk_gemm(const tk_weights *weights, const int8_t *q, size_t ldq,
+                  const float *xscale, const int32_t *xsum,
+                  size_t row_begin, size_t row_end, size_t col_begin, size_t col_end,
+                  float *y, size_t ldy);
+
+/* Widens n IEEE binary16 values to float32 (exact; a signalling NaN comes out
+ * quiet, its payload kept), with the path's conversion instructions (F16C on
+ * the x86 paths, fcvtl on the arm ones) or portable code for "scalar". */
+tk_status tk_f16_to_f32(tk_path path, const uint16_t *src, float *dst, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

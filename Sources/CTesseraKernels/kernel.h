@@ -1,0 +1,109 @@
+/*
+ * What every path provides, and the shared pieces of the int8 product.
+ *
+ * Build with -ffp-contract=off: the paths only agree bit for bit if no
+ * compiler fuses the epilogue's multiply and add into one rounding.
+ */
+#ifndef TESSERA_KERNELS_KERNEL_H
+#define TESSERA_KERNELS_KERNEL_H
+
+#include "tessera_kernels.h"
+
+/* Quantised activation rows as tk_quantize_rows writes them. */
+typedef struct tk_rows {
+    const int8_t *q;
+    size_t ldq;
+    const float *scale;
+    const int32_t *sum;
+} tk_rows;
+
+/*
+ * Packed weights. Columns are cut into panels of `nr`; inside a panel the
+ * padded k is cut into groups of `group` bytes, and each group stores the
+ * panel's nr columns one after another:
+ *     data[p*nr*kp + (i/group)*nr*group + j*group + i%group] = W[p*nr + j, i]
+ * (group == kp gives plain padded rows). Padding holds weight 0. Paths whose
+ * instructions multiply unsigned by signed bytes store W + 128 instead.
+ */
+struct tk_weights {
+    const struct tk_kernel *kernel;
+    tk_path path;
+    size_t n, k, kp, panels;
+    uint8_t *data;
+    float *scale; /* panels*nr entries, 0 past n */
+    float *bias;  /* panels*nr entries, 0 past n or without bias */
+};
+
+/*
+ * Computes rows [row_begin, row_end) of panel `panel`, storing only its
+ * columns [lo, hi) (relative to the panel); y points at the panel's column 0
+ * of row 0.
+ */
+typedef void tk_panel_fn(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
+                         size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy);
+
+/* Quantises m rows, as tk_quantize_rows documents; returns the first row with
+ * a non-finite value, or m when there is none. */
+typedef size_t tk_quantize_fn(const float *x, size_t ldx, size_t m, size_t k,
+                              int8_t *q, size_t ldq, float *scale, int32_t *sum);
+
+typedef void tk_f16_fn(const uint16_t *src, float *dst, size_t n);
+
+typedef struct tk_kernel {
+    unsigned nr;
+    unsigned group; /* 0: the whole padded row */
+    int unsigned_weights;
+    tk_panel_fn *panel;
+    tk_quantize_fn *quantize;
+    tk_f16_fn *f16;
+} tk_kernel;
+
+/* The path's kernel, or NULL when it is not built for this architecture. */
+const tk_kernel *tk_kernel_for(tk_path path);
+
+/* Bit i set when path i is usable on this CPU (one file per architecture). */
+unsigned tk_detect_paths(void);
+
+/* The epilogue every path must reproduce: three roundings, in this order. */
+static inline float tk_dequantize(int32_t acc, float xscale, float wscale, float bias)
+{
+    float y = (float)acc * xscale;
+    y = y * wscale;
+    return y + bias;
+}
+
+/* A row's scale and its inverse from its largest magnitude. Below 2^-120 the
+ * inverse would overflow, so such rows count as zero. */
+static inline void tk_row_scale(float absmax, float *scale, float *inverse)
+{
+    if (absmax < 0x1p-120f) {
+        *scale = 0.0f;
+        *inverse = 0.0f;
+        return;
+    }
+    *scale = absmax / 127.0f;
+    *inverse = 127.0f / absmax;
+}
+
+/* What quantisers store for a row holding a non-finite value. */
+void tk_quantize_bad_row(int8_t *q, size_t kp, float *scale, int32_t *sum);
+
+/* Each path's kernel is defined beside its panel function, whose registers
+ * decide the panel width and group. */
+extern const tk_kernel tk_kernel_scalar;
+tk_quantize_fn tk_quantize_scalar;
+tk_f16_fn tk_f16_scalar;
+
+#if defined(__x86_64__)
+extern const tk_kernel tk_kernel_avx2, tk_kernel_avxvnni, tk_kernel_avx512vnni;
+tk_quantize_fn tk_quantize_avx2, tk_quantize_avx512;
+tk_f16_fn tk_f16_f16c;
+#endif
+
+#if defined(__aarch64__)
+extern const tk_kernel tk_kernel_neon, tk_kernel_neon_dotprod, tk_kernel_neon_i8mm;
+tk_quantize_fn tk_quantize_neon;
+tk_f16_fn tk_f16_neon;
+#endif
+
+#endif

@@ -1,0 +1,109 @@
+/* The AVX-512 and AVX2 quantisers. Multiplying, rounding half to even
+ * (explicitly, not through MXCSR) and clamping are exact steps, so they give
+ * the scalar quantiser's bytes; the absmax is exact in any order. */
+#include "kernel.h"
+#if defined(__x86_64__)
+
+#include <float.h>
+#include <immintrin.h>
+
+#define NEAREST_EVEN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+size_t tk_quantize_avx512(const float *x, size_t ldx, size_t m, size_t k,
+                          int8_t *q, size_t ldq, float *scale, int32_t *sum)
+{
+    const size_t kp = tk_padded_k(k);
+    const __m512 largest = _mm512_set1_ps(FLT_MAX);
+    const __m512i low = _mm512_set1_epi32(-127), high = _mm512_set1_epi32(127);
+    size_t first_bad = m;
+    for (size_t r = 0; r < m; r++) {
+        const float *xr = x + r * ldx;
+        int8_t *qr = q + r * ldq;
+        __m512 most = _mm512_setzero_ps();
+        __mmask16 bad = 0;
+        for (size_t i = 0; i < k; i += 16) {
+            const __mmask16 valid = k - i >= 16 ? 0xffff : (__mmask16)((1u << (k - i)) - 1);
+            const __m512 a = _mm512_abs_ps(_mm512_maskz_loadu_ps(valid, xr + i));
+            bad |= _mm512_cmp_ps_mask(a, largest, _CMP_NLE_UQ); /* infinities and NaNs */
+            most = _mm512_max_ps(most, a);
+        }
+        if (bad) {
+            tk_quantize_bad_row(qr, kp, &scale[r], &sum[r]);
+            if (first_bad == m) first_bad = r;
+            continue;
+        }
+        float inverse;
+        tk_row_scale(_mm512_reduce_max_ps(most), &scale[r], &inverse);
+        const __m512 by = _mm512_set1_ps(inverse);
+        __m512i total = _mm512_setzero_si512();
+        for (size_t i = 0; i < kp; i += 16) { /* the padding loads as 0 and stores zeros */
+            const __mmask16 valid = i >= k ? 0 : k - i >= 16 ? 0xffff : (__mmask16)((1u << (k - i)) - 1);
+            const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(valid, xr + i), by);
+            __m512i n = _mm512_cvt_roundps_epi32(v, NEAREST_EVEN);
+            n = _mm512_min_epi32(_mm512_max_epi32(n, low), high);
+            total = _mm512_add_epi32(total, n);
+            _mm_storeu_si128((__m128i *)(qr + i), _mm512_cvtepi32_epi8(n));
+        }
+        sum[r] = _mm512_reduce_add_epi32(total);
+    }
+    return first_bad;
+}
+
+__attribute__((target("avx2,fma")))
+static __m256i quantize8(const float *xr, size_t i, size_t k, __m256 by)
+{
+    const __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k > i ? k - i : 0)),
+                                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256 v = _mm256_mul_ps(_mm256_maskload_ps(xr + i, valid), by);
+    const __m256i n = _mm256_cvtps_epi32(_mm256_round_ps(v, NEAREST_EVEN)); /* exact: integral */
+    return _mm256_min_epi32(_mm256_max_epi32(n, _mm256_set1_epi32(-127)), _mm256_set1_epi32(127));
+}
+
+__attribute__((target("avx2,fma")))
+size_t tk_quantize_avx2(const float *x, size_t ldx, size_t m, size_t k,
+                        int8_t *q, size_t ldq, float *scale, int32_t *sum)
+{
+    const size_t kp = tk_padded_k(k);
+    const __m256 largest = _mm256_set1_ps(FLT_MAX);
+    const __m256 magnitude_bits = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    size_t first_bad = m;
+    for (size_t r = 0; r < m; r++) {
+        const float *xr = x + r * ldx;
+        int8_t *qr = q + r * ldq;
+        __m256 most = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+        for (size_t i = 0; i < k; i += 8) {
+            const __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k - i)), lane);
+            const __m256 a = _mm256_and_ps(_mm256_maskload_ps(xr + i, valid), magnitude_bits);
+            bad = _mm256_or_ps(bad, _mm256_cmp_ps(a, largest, _CMP_NLE_UQ)); /* infinities and NaNs */
+            most = _mm256_max_ps(most, a);
+        }
+        if (_mm256_movemask_ps(bad)) {
+            tk_quantize_bad_row(qr, kp, &scale[r], &sum[r]);
+            if (first_bad == m) first_bad = r;
+            continue;
+        }
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(most), _mm256_extractf128_ps(most, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+        float inverse;
+        tk_row_scale(_mm_cvtss_f32(m4), &scale[r], &inverse);
+        const __m256 by = _mm256_set1_ps(inverse);
+        __m256i total = _mm256_setzero_si256();
+        for (size_t i = 0; i < kp; i += 16) { /* the padding loads as 0 and stores zeros */
+            const __m256i a = quantize8(xr, i, k, by), b = quantize8(xr, i + 8, k, by);
+            total = _mm256_add_epi32(total, _mm256_add_epi32(a, b));
+            /* packs works within 128-bit lanes: restore the order before the last pack. */
+            const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
+            const __m128i bytes = _mm_packs_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+            _mm_storeu_si128((__m128i *)(qr + i), bytes);
+        }
+        __m128i t4 = _mm_add_epi32(_mm256_castsi256_si128(total), _mm256_extracti128_si256(total, 1));
+        t4 = _mm_add_epi32(t4, _mm_unpackhi_epi64(t4, t4));
+        t4 = _mm_add_epi32(t4, _mm_shuffle_epi32(t4, 1));
+        sum[r] = _mm_cvtsi128_si32(t4);
+    }
+    return first_bad;
+}
+#endif

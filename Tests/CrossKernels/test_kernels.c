@@ -1,0 +1,211 @@
+/*
+ * Runs every path this CPU supports against the scalar path and a plain
+ * reference, outside SwiftPM, so the aarch64 paths can be checked under
+ * qemu-user (scripts/check-kernels-aarch64). Exits 1 after any difference.
+ */
+#include "tessera_kernels.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+/* AVX-VNNI's code, built with the EVEX form of the same instruction so that
+ * CPUs with AVX-512 VNNI but without AVX-VNNI (Zen 4, Ice Lake) can run it. */
+#include <immintrin.h>
+#define _mm256_dpbusd_avx_epi32 _mm256_dpbusd_epi32
+#define TILE_KERNEL avxvnni_as_evex
+#define TILE_QUANTIZE tk_quantize_avx2
+#define TILE_TARGET __attribute__((target("avx2,fma,avx512vl,avx512vnni")))
+#define TILE_MR 6
+#define TILE_VNNI 1
+#include "gemm_x86_256.h"
+
+/* AVX2's packing (same panels and groups) with AVX-VNNI's W + 128. */
+static tk_weights *as_avxvnni(tk_weights *avx2)
+{
+    for (size_t i = 0; i < avx2->panels * avxvnni_as_evex.nr * avx2->kp; i++) avx2->data[i] ^= 0x80;
+    avx2->kernel = &avxvnni_as_evex;
+    return avx2;
+}
+#endif
+
+static uint64_t state = 0x9e3779b97f4a7c15u;
+
+static uint32_t next(void)
+{
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (uint32_t)(state >> 16);
+}
+
+static float uniform(void) /* [-1, 1) */
+{
+    return (float)(next() & 0xffffff) / 8388608.0f - 1.0f;
+}
+
+static int failures;
+
+static void fail(const char *path, const char *what, size_t m, size_t n, size_t k, size_t at)
+{
+    if (failures++ < 20) fprintf(stderr, "FAIL %s: %s (m %zu n %zu k %zu) at %zu\n", path, what, m, n, k, at);
+}
+
+static void *must(void *p)
+{
+    if (p == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+/* The definition: exact integer dot product, then the three roundings. */
+static float reference(const int8_t *xq, float xs, const int8_t *wr, float ws, float b, size_t k)
+{
+    int64_t acc = 0;
+    for (size_t i = 0; i < k; i++) acc += (int64_t)xq[i] * wr[i];
+    float y = (float)(int32_t)acc * xs;
+    y = y * ws;
+    return y + b;
+}
+
+static void check_shape(size_t m, size_t n, size_t k, int with_bias)
+{
+    const size_t kp = tk_padded_k(k), ldx = k + 3, ldq = kp + 16, ldy = n + 5;
+    float *x = must(malloc(m * ldx * sizeof *x));
+    int8_t *w = must(malloc(n * k));
+    float *ws = must(malloc(n * sizeof *ws)), *bias = must(malloc(n * sizeof *bias));
+    for (size_t r = 0; r < m; r++) {
+        const float row_scale = r % 3 == 0 ? 1.0f : r % 3 == 1 ? 1e-3f : 40.0f;
+        for (size_t i = 0; i < ldx; i++) x[r * ldx + i] = uniform() * row_scale;
+        if (r == 1 && k > 2) x[r * ldx + 2] = 0; /* an exact zero among the values */
+    }
+    if (m > 2) memset(x + 2 * ldx, 0, k * sizeof *x); /* an all-zero row */
+    for (size_t i = 0; i < n * k; i++) w[i] = (int8_t)(next() & 0xff);
+    if (n * k > 0) w[0] = -128;
+    for (size_t c = 0; c < n; c++) {
+        ws[c] = 0.001f + fabsf(uniform()) * 0.01f;
+        bias[c] = uniform();
+    }
+
+    int8_t *q0 = must(calloc(m * ldq, 1)), *q = must(calloc(m * ldq, 1));
+    float *s0 = must(malloc(m * sizeof(float))), *s = must(malloc(m * sizeof(float)));
+    int32_t *sum0 = must(malloc(m * sizeof(int32_t))), *sum = must(malloc(m * sizeof(int32_t)));
+    float *y0 = must(malloc(m * ldy * sizeof(float))), *y = must(malloc(m * ldy * sizeof(float)));
+    if (tk_quantize_rows(TK_PATH_SCALAR, x, ldx, m, k, q0, ldq, s0, sum0, NULL) != TK_OK) fail("scalar", "quantize", m, n, k, 0);
+
+    tk_weights *packed0;
+    if (tk_weights_pack(TK_PATH_SCALAR, w, k, n, k, ws, with_bias ? bias : NULL, &packed0) != TK_OK) {
+        fail("scalar", "pack", m, n, k, 0);
+        return;
+    }
+    memset(y0, 0, m * ldy * sizeof(float));
+    tk_gemm(packed0, q0, ldq, s0, sum0, 0, m, 0, n, y0, ldy);
+    for (size_t r = 0; r < m; r++) {
+        for (size_t c = 0; c < n; c++) {
+            const float want = reference(q0 + r * ldq, s0[r], w + c * k, ws[c], with_bias ? bias[c] : 0.0f, k);
+            if (memcmp(&want, &y0[r * ldy + c], sizeof want) != 0) fail("scalar", "vs reference", m, n, k, r * n + c);
+        }
+    }
+
+    for (int p = 0; p < TK_PATH_COUNT; p++) {
+        if (p == TK_PATH_SCALAR || !tk_path_supported((tk_path)p)) continue;
+        const char *name = tk_path_name((tk_path)p);
+        memset(q, 0x55, m * ldq);
+        if (tk_quantize_rows((tk_path)p, x, ldx, m, k, q, ldq, s, sum, NULL) != TK_OK) fail(name, "quantize", m, n, k, 0);
+        for (size_t r = 0; r < m; r++) {
+            if (memcmp(q + r * ldq, q0 + r * ldq, kp) != 0) fail(name, "quantized bytes", m, n, k, r);
+            if (memcmp(&s[r], &s0[r], sizeof(float)) != 0 || sum[r] != sum0[r]) fail(name, "row scale or sum", m, n, k, r);
+        }
+        tk_weights *packed;
+        if (tk_weights_pack((tk_path)p, w, k, n, k, ws, with_bias ? bias : NULL, &packed) != TK_OK) {
+            fail(name, "pack", m, n, k, 0);
+            continue;
+        }
+        memset(y, 0, m * ldy * sizeof(float));
+        tk_gemm(packed, q0, ldq, s0, sum0, 0, m, 0, n, y, ldy);
+        for (size_t r = 0; r < m; r++) {
+            if (memcmp(y + r * ldy, y0 + r * ldy, n * sizeof(float)) != 0) fail(name, "output vs scalar", m, n, k, r);
+        }
+        /* A block in the middle: only it is written. */
+        const size_t r0 = m / 3, r1 = m - m / 4, c0 = n / 3, c1 = n - n / 5;
+        for (size_t i = 0; i < m * ldy; i++) y[i] = -7.0f;
+        tk_gemm(packed, q0, ldq, s0, sum0, r0, r1, c0, c1, y, ldy);
+        for (size_t r = 0; r < m; r++) {
+            for (size_t c = 0; c < ldy; c++) {
+                const int inside = r >= r0 && r < r1 && c >= c0 && c < c1;
+                const float want = inside ? y0[r * ldy + c] : -7.0f;
+                if (memcmp(&want, &y[r * ldy + c], sizeof want) != 0) fail(name, "sub-range", m, n, k, r * ldy + c);
+            }
+        }
+        tk_weights_free(packed);
+    }
+#if defined(__x86_64__)
+    tk_weights *evex;
+    if (tk_path_supported(TK_PATH_AVX512VNNI) && tk_weights_pack(TK_PATH_AVX2, w, k, n, k, ws, with_bias ? bias : NULL, &evex) == TK_OK) {
+        memset(y, 0, m * ldy * sizeof(float));
+        tk_gemm(as_avxvnni(evex), q0, ldq, s0, sum0, 0, m, 0, n, y, ldy);
+        for (size_t r = 0; r < m; r++) {
+            if (memcmp(y + r * ldy, y0 + r * ldy, n * sizeof(float)) != 0) fail("avxvnni as evex", "output vs scalar", m, n, k, r);
+        }
+        tk_weights_free(evex);
+    }
+#endif
+    tk_weights_free(packed0);
+    free(x); free(w); free(ws); free(bias); free(q0); free(q); free(s0); free(s);
+    free(sum0); free(sum); free(y0); free(y);
+}
+
+static void check_f16(void)
+{
+    uint16_t *in = must(malloc(65536 * sizeof *in));
+    float *want = must(malloc(65536 * sizeof *want)), *got = must(malloc(65536 * sizeof *got));
+    for (size_t i = 0; i < 65536; i++) in[i] = (uint16_t)i;
+    tk_f16_to_f32(TK_PATH_SCALAR, in, want, 65536);
+    if (want[0x3c00] != 1.0f || want[0xc000] != -2.0f || want[0x0001] != 0x1p-24f || !isinf(want[0x7c00])) {
+        fail("scalar", "f16 known values", 0, 0, 0, 0);
+    }
+    for (int p = 0; p < TK_PATH_COUNT; p++) {
+        if (p == TK_PATH_SCALAR || !tk_path_supported((tk_path)p)) continue;
+        for (size_t n = 65536; n > 65525; n--) { /* odd lengths exercise the tails */
+            memset(got, 0, 65536 * sizeof *got);
+            tk_f16_to_f32((tk_path)p, in, got, n);
+            for (size_t i = 0; i < n; i++) {
+                if (memcmp(&got[i], &want[i], sizeof(float)) != 0) {
+                    fail(tk_path_name((tk_path)p), "f16", 0, 0, n, i);
+                    break;
+                }
+            }
+        }
+    }
+    free(in); free(want); free(got);
+}
+
+int main(void)
+{
+    printf("best path: %s\nsupported:", tk_path_name(tk_best_path()));
+    for (int p = 0; p < TK_PATH_COUNT; p++) {
+        if (tk_path_supported((tk_path)p)) printf(" %s", tk_path_name((tk_path)p));
+    }
+    printf("\n");
+#if defined(__x86_64__)
+    if (tk_path_supported(TK_PATH_AVX512VNNI)) printf("also: avxvnni's code through EVEX vpdpbusd\n");
+#endif
+    static const size_t shapes[][3] = {
+        {1, 1, 1}, {1, 1, 17}, {3, 5, 1}, {7, 13, 31}, {1, 64, 384}, {197, 1, 384}, {13, 67, 100},
+        {9, 17, 33}, {8, 8, 16}, {17, 129, 48}, {6, 64, 4}, {5, 130, 257}, {2, 3, 4096}, {197, 1152, 384},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        check_shape(shapes[i][0], shapes[i][1], shapes[i][2], (int)(i % 2));
+    }
+    check_f16();
+    if (failures) {
+        printf("%d failures\n", failures);
+        return 1;
+    }
+    printf("all paths match scalar and the reference\n");
+    return 0;
+}
