@@ -32,6 +32,7 @@ let package = Package(
 
         .target(name: "TesseraCore", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore"]),
+        .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"]),
         .target(name: "TesseraModels", dependencies: ["TesseraCore", "TesseraFormats", "CPNG"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
@@ -45,6 +46,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TesseraCore", "TesseraFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "TestSupport"]),
         .testTarget(name: "TesseraFormatsTests", dependencies: ["TesseraFormats", "TestSupport"]),
+        .testTarget(name: "TesseraBundleTests", dependencies: ["TesseraBundle", "TestSupport"]),
         .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraCLITests", dependencies: ["TestSupport"]),
