@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TesseraCore", "TesseraFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "TestSupport"]),
         .testTarget(name: "TesseraFormatsTests", dependencies: ["TesseraFormats", "TestSupport"]),
-        .testTarget(name: "TesseraBundleTests", dependencies: ["TesseraBundle", "TestSupport"]),
+        .testTarget(name: "TesseraBundleTests", dependencies: ["TesseraBundle", "TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraCLITests", dependencies: ["TestSupport"]),

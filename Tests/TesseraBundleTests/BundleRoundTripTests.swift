@@ -1,6 +1,7 @@
 import Foundation
 import TesseraBundle
 import TesseraCore
+@testable import TesseraFormats
 import TestSupport
 import XCTest
 
@@ -117,5 +118,20 @@ final class BundleRoundTripTests: XCTestCase {
         var heads = manifest
         heads.tileEncoder.heads = 3
         XCTAssertEqual(problem(large, heads), .inconsistent("tile_encoder.num_heads 3 does not divide tile_encoder.embed_dim 64"))
+    }
+}
+
+/// The CLI writes bundles through the project's atomic file (temporary file, fsync, rename).
+final class BundleFileTests: XCTestCase {
+    func testWrittenThroughAtomicFile() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let path = folder.file("student.tsb")
+        let encoded = try BundleWriter(weights: .int8).encode(BundleSamples.manifest(), tensors: try BundleSamples.tensors(), path: path)
+        try AtomicFile.write(to: path) { file in try encoded.write { try file.write($0) } }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["student.tsb"])
+        let reader = try BundleReader.open(path)
+        XCTAssertEqual(reader.manifest, encoded.manifest)
+        try reader.verifyAll()
     }
 }
