@@ -68,6 +68,8 @@ public struct BundleError: Error, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
+        // The mapping's own message already names the file.
+        if case .cannotOpen(let reason) = problem { return reason }
         var place = path
         if let tensor { place += ": tensor '\(tensor)'" }
         if let offset { place += ": at byte \(offset)" }
@@ -79,7 +81,7 @@ extension BundleError.Problem {
     var explanation: String {
         switch self {
         case .cannotOpen(let reason):
-            return "cannot open: \(reason)"
+            return reason
         case .fileTooShort(let size):
             return "file of \(size) bytes is shorter than the \(BundleFormat.headerSize)-byte bundle header"
         case .badMagic:

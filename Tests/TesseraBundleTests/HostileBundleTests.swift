@@ -98,6 +98,16 @@ final class HostileBundleTests: XCTestCase {
         }
     }
 
+    func testFilesThatCannotBeMappedAreRefused() {
+        for (path, reason) in [(path("absent"), "No such file"), (Fixtures.path("hostile_bundles"), "not a regular file")] {
+            XCTAssertThrowsError(try BundleReader.open(path)) { error in
+                let error = error as! BundleError
+                guard case .cannotOpen = error.problem else { return XCTFail("\(error)") }
+                XCTAssertTrue(error.description.hasPrefix(path + ": ") && error.description.contains(reason), "\(error)")
+            }
+        }
+    }
+
     /// The bomb declares 32 bytes and would inflate to 1 GiB: refused after at most one block's work.
     func testZstdBombIsRefusedWithoutInflating() throws {
         let reader = try BundleReader.open(path("zstd_bomb"))
