@@ -47,6 +47,10 @@ public struct BundleWriter: Sendable {
             if needed == start { break }
             start = needed
         }
+        let limit = BundleLimits.standard.maxManifestBytes
+        guard encoded.count <= limit else {
+            throw BundleError(path: path, problem: .manifestLength(UInt64(encoded.count), limit: limit))
+        }
         let header = BundleHeader(manifestLength: encoded.count, manifestSHA256: encoded.withUnsafeBytes { SHA256.digest($0) })
         let head = Tensor(zeros: [start], dtype: .u8)
         head.storage.mutableBytes.copyBytes(from: header.bytes + encoded)
