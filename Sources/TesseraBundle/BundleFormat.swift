@@ -14,6 +14,8 @@ public enum BundleFormat {
     static let maxTensors = 100_000
     static let maxOutputs = 64
     static let maxMetrics = 1024
+    /// Dilated attention branches of the slide encoder.
+    static let maxBranches = 64
     /// Every size in a configuration is in 1...maxSize, so products of a few of them cannot overflow.
     static let maxSize = 1 << 20
     static let sha256Length = 32

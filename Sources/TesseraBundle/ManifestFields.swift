@@ -58,7 +58,7 @@ struct ManifestFields {
 
     private func slideEncoder(_ s: Tessera__Bundle__SlideEncoder) throws(BundleError) -> BundleSlideEncoder {
         func sizes(_ values: UnsafeMutablePointer<UInt32>?, _ n: Int, _ field: String) throws(BundleError) -> [Int] {
-            try count(n, field, limit: BundleFormat.maxOutputs)
+            try count(n, field, limit: BundleFormat.maxBranches)
             var result: [Int] = []
             for i in 0..<n { result.append(try size(values![i], field)) }
             return result
