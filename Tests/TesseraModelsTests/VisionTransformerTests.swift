@@ -77,7 +77,7 @@ final class VisionTransformerTests: XCTestCase {
         try Self.assertParity(directory.model, fixture: "tile_teacher")
         let bare = try VisionTransformer.load(path: Fixtures.path("tile_student/pytorch_model.bin"))
         XCTAssertEqual(bare.configSource, "shapes")
-        XCTAssertEqual(bare.model.config.heads, 1, "D/64 without a config")
+        XCTAssertEqual(bare.model.config.heads, 2, "head width 32 below a width of 128, without a config")
         XCTAssertThrowsError(try VisionTransformer.load(path: Fixtures.path("tile_student"), architecture: "gigapath"))
     }
 

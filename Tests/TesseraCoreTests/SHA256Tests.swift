@@ -1,4 +1,4 @@
-import TesseraFormats
+import TesseraCore
 import XCTest
 
 final class SHA256Tests: XCTestCase {

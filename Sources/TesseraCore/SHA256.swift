@@ -1,6 +1,5 @@
-import TesseraCore
-
-/// SHA-256 (FIPS 180-4), used to name the exact weights file a result came from.
+/// SHA-256 (FIPS 180-4): names the exact weights file a result came from, and
+/// seals a bundle's manifest and every tensor in it.
 public struct SHA256 {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
@@ -42,26 +41,34 @@ public struct SHA256 {
         pending.append(contentsOf: rest[offset...])
     }
 
-    /// The digest as 64 lowercase hex digits; the hasher is consumed.
-    public mutating func finalize() -> String {
+    /// The 32-byte digest; the hasher is consumed.
+    public mutating func digest() -> [UInt8] {
         let bits = UInt64(length) &* 8
         var tail: [UInt8] = [0x80]
         tail += [UInt8](repeating: 0, count: (55 - length % 64 + 64) % 64)
         for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))) }
         tail.withUnsafeBytes { update($0) }
         let words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
-        return words.map { word in
-            let hex = String(word, radix: 16)
-            return String(repeating: "0", count: 8 - hex.count) + hex
-        }.joined()
+        return words.flatMap { word in (0..<4).reversed().map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }
     }
 
-    /// The SHA-256 of a whole file, read through a memory mapping.
-    public static func hex(ofFile path: String) throws -> String {
-        let file = try MappedFile.checked(path)
+    /// The digest as 64 lowercase hex digits; the hasher is consumed.
+    public mutating func finalize() -> String { SHA256.hex(digest()) }
+
+    /// The digest of `bytes`.
+    public static func digest(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
         var hasher = SHA256()
-        hasher.update(file.bytes)
-        return hasher.finalize()
+        hasher.update(bytes)
+        return hasher.digest()
+    }
+
+    /// `bytes` as lowercase hex digits, two per byte.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(2 * bytes.count)
+        for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 15)]] }
+        return String(decoding: text, as: UTF8.self)
     }
 
     @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }

@@ -1,0 +1,87 @@
+extension BundleManifest {
+    /// The cross-field checks of formats/bundle.md ("Reading", 4 and 5): the
+    /// configurations agree with each other, the tensors with the components.
+    /// Each field's own range was checked when it was decoded.
+    func validate(path: String, limits: BundleLimits) throws(BundleError) {
+        try validateConfigurations(path: path)
+        try validateOutputs(path: path)
+        try validateProvenance(path: path)
+        try validateTensors(path: path, limits: limits)
+    }
+
+    private func validateConfigurations(path: String) throws(BundleError) {
+        func require(_ condition: Bool, _ why: @autoclosure () -> String) throws(BundleError) {
+            guard condition else { throw BundleError(path: path, problem: .inconsistent(why())) }
+        }
+        func finite(_ values: [Float], _ field: String, positive: Bool) throws(BundleError) {
+            guard values.allSatisfy({ $0.isFinite && (!positive || $0 > 0) }) else {
+                throw BundleError(path: path, problem: .badNumber(field: field, expected: positive ? "finite and > 0" : "finite"))
+            }
+        }
+        let tile = tileEncoder
+        try require(tile.embedDim % tile.heads == 0,
+                     "tile_encoder.num_heads \(tile.heads) does not divide tile_encoder.embed_dim \(tile.embedDim)")
+        try require(tile.imageSize % tile.patchSize == 0,
+                     "tile_encoder.patch_size \(tile.patchSize) does not divide tile_encoder.image_size \(tile.imageSize)")
+        try require(tile.mlp != .swiGLUPacked || tile.mlpHidden % 2 == 0,
+                     "tile_encoder.mlp_hidden \(tile.mlpHidden) is odd, but SwiGLU-packed splits it in halves")
+        try finite([tile.layerNormEps], "tile_encoder.layer_norm_eps", positive: true)
+
+        let transform = tileTransform
+        try require(transform.crop == tile.imageSize,
+                    "tile_transform.crop \(transform.crop) differs from tile_encoder.image_size \(tile.imageSize)")
+        try require(transform.crop <= transform.resize,
+                    "tile_transform.crop \(transform.crop) is larger than tile_transform.resize \(transform.resize)")
+        try require(transform.mean.count == tile.inChans && transform.std.count == tile.inChans,
+                    "tile_transform has \(transform.mean.count) means and \(transform.std.count) stds for \(tile.inChans) input channels")
+        try finite(transform.mean, "tile_transform.mean", positive: false)
+        try finite(transform.std, "tile_transform.std", positive: true)
+
+        if let slide = slideEncoder {
+            try require(slide.inChans == tile.embedDim,
+                        "slide_encoder.in_chans \(slide.inChans) differs from tile_encoder.embed_dim \(tile.embedDim)")
+            try require(slide.embedDim % slide.heads == 0,
+                        "slide_encoder.num_heads \(slide.heads) does not divide slide_encoder.embed_dim \(slide.embedDim)")
+            try require(slide.embedDim % 4 == 0,
+                        "slide_encoder.embed_dim \(slide.embedDim) is not a multiple of 4 (the 2-D sin-cos position code)")
+            try require(!slide.segmentLengths.isEmpty && slide.segmentLengths.count == slide.dilationRatios.count,
+                        "slide_encoder has \(slide.segmentLengths.count) segment lengths and \(slide.dilationRatios.count) dilation ratios")
+        }
+        if let head = teacherHead {
+            try require(head.inFeatures == tile.embedDim,
+                        "teacher_head.in_features \(head.inFeatures) differs from tile_encoder.embed_dim \(tile.embedDim)")
+        }
+    }
+
+    private func validateOutputs(path: String) throws(BundleError) {
+        var seen: Set<String> = []
+        for output in outputs {
+            guard Self.knownOutputs.contains(output) else {
+                throw BundleError(path: path, problem: .outOfRange(
+                    field: "outputs", value: "'\(output)'", expected: "one of " + Self.knownOutputs.joined(separator: ", ")))
+            }
+            guard seen.insert(output).inserted else {
+                throw BundleError(path: path, problem: .duplicate(field: "outputs", value: output))
+            }
+        }
+        func require(_ condition: Bool, _ why: String) throws(BundleError) {
+            guard condition else { throw BundleError(path: path, problem: .inconsistent(why)) }
+        }
+        try require(seen.contains("tile_embeds"), "outputs lack tile_embeds")
+        try require(!seen.contains("slide_embed") || slideEncoder != nil, "outputs name slide_embed but there is no slide_encoder")
+        try require(!seen.contains("teacher_tile_embeds") || teacherHead != nil,
+                    "outputs name teacher_tile_embeds but there is no teacher_head")
+    }
+
+    private func validateProvenance(path: String) throws(BundleError) {
+        var seen: Set<String> = []
+        for metric in provenance.metrics {
+            guard seen.insert(metric.name).inserted else {
+                throw BundleError(path: path, problem: .duplicate(field: "provenance.metrics", value: metric.name))
+            }
+            guard metric.value.isFinite else {
+                throw BundleError(path: path, problem: .badNumber(field: "provenance.metrics." + metric.name, expected: "finite"))
+            }
+        }
+    }
+}

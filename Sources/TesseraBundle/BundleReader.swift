@@ -1,0 +1,95 @@
+import TesseraCore
+
+/// An open bundle. Opening checks the header, the manifest and the layout
+/// (formats/bundle.md, "Reading" 1-7); each tensor's bytes are checked against
+/// their SHA-256 the first time the tensor is read, before it is handed out.
+public final class BundleReader {
+    public let path: String
+    public let manifest: BundleManifest
+    private let file: MappedFile
+    private let index: [String: Int]
+    private var verified: [Bool]
+
+    /// Maps and checks the bundle at `path`.
+    public static func open(_ path: String, limits: BundleLimits = .standard) throws(BundleError) -> BundleReader {
+        let file: MappedFile
+        do {
+            file = try MappedFile(path: path)
+        } catch {
+            throw BundleError(path: path, problem: .cannotOpen(reason: "\(error)"))
+        }
+        return try BundleReader(file: file, path: path, limits: limits)
+    }
+
+    /// Checks the bundle in `file`; `path` names it in errors.
+    public init(file: MappedFile, path: String, limits: BundleLimits = .standard) throws(BundleError) {
+        let header = try BundleHeader(file: file.bytes, path: path, limits: limits)
+        let manifest = try ManifestDecoder.decode(UnsafeRawBufferPointer(rebasing: file.bytes[header.manifestRange]),
+                                                  fileSize: file.bytes.count, path: path, limits: limits)
+        try BundleLayout.check(manifest.tensors, manifestLength: header.manifestLength, file: file.bytes, path: path)
+        self.path = path
+        self.manifest = manifest
+        self.file = file
+        var index: [String: Int] = [:]
+        for (i, tensor) in manifest.tensors.enumerated() { index[tensor.name] = i }
+        self.index = index
+        verified = Array(repeating: false, count: manifest.tensors.count)
+    }
+
+    /// The tensor `name` (full name, with its component prefix), its bytes verified.
+    public func tensor(_ name: String) throws(BundleError) -> BundleTensor {
+        guard let i = index[name] else {
+            throw BundleError(path: path, tensor: name, problem: .missingTensor(referencedBy: "the caller"))
+        }
+        let info = manifest.tensors[i]
+        let tensor = try stored(i)
+        guard let scalesName = info.scales else { return BundleTensor(name: name, tensor: tensor, scales: nil) }
+        let scales = try stored(index[scalesName]!)
+        if let row = scales.withFloats({ $0.firstIndex { !($0.isFinite && $0 >= 0) } }) {
+            throw BundleError(path: path, tensor: scalesName, problem: .badScale(row: row))
+        }
+        return BundleTensor(name: name, tensor: tensor, scales: scales)
+    }
+
+    /// The tensors of `component` as f32 (dequantised where stored otherwise),
+    /// named without the component prefix, in bundle order; scale tensors are
+    /// folded into their weights.
+    public func floatWeights(_ component: BundleComponent) throws(BundleError) -> StateDict {
+        let scaleNames = Set(manifest.tensors.compactMap { $0.scales })
+        var weights = StateDict()
+        for info in manifest.tensors where info.name.hasPrefix(component.prefix) && !scaleNames.contains(info.name) {
+            weights.set(String(info.name.dropFirst(component.prefix.count)), try tensor(info.name).dequantised())
+        }
+        return weights
+    }
+
+    /// Reads every tensor once, so that every stored byte has been checked.
+    public func verifyAll() throws(BundleError) {
+        for info in manifest.tensors { _ = try tensor(info.name) }
+    }
+
+    /// Tensor `i` as stored after its checksum: a view of the mapping, or decompressed into owned memory.
+    private func stored(_ i: Int) throws(BundleError) -> Tensor {
+        let info = manifest.tensors[i]
+        let range = info.offset..<(info.offset + info.storedLength)
+        let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[range])
+        if !verified[i] {
+            let actual = SHA256.digest(bytes)
+            guard actual == info.sha256 else {
+                throw BundleError(path: path, tensor: info.name, offset: info.offset,
+                                  problem: .tensorChecksum(expected: SHA256.hex(info.sha256), actual: SHA256.hex(actual)))
+            }
+            verified[i] = true
+        }
+        switch info.compression {
+        case .none:
+            return Tensor(dtype: info.dtype.dtype, shape: info.shape, storage: Storage(file: file, range: range))
+        case .zstd:
+            let storage = Storage(byteCount: info.rawLength)
+            try ZstdCodec.decompress(bytes, into: storage.mutableBytes) {
+                BundleError(path: path, tensor: info.name, offset: info.offset, problem: $0)
+            }
+            return Tensor(dtype: info.dtype.dtype, shape: info.shape, storage: storage)
+        }
+    }
+}
