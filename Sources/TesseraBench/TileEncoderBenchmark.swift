@@ -47,11 +47,11 @@ public enum TileEncoderBenchmark {
         let batch = images.shape.first ?? 0
         let workspace = model.makeWorkspace(batch: batch)
         var times: [Double] = []
-        var output = try model(images, workspace: workspace)
+        var output = try model.forward(images, workspace: workspace)
         let cpuStart = processCPUSeconds()
         for _ in 0..<max(1, iterations) {
             let start = DispatchTime.now().uptimeNanoseconds
-            output = try model(images, workspace: workspace)
+            output = try model.forward(images, workspace: workspace)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         let cpu = (processCPUSeconds() - cpuStart) / Double(times.count)

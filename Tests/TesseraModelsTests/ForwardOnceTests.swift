@@ -12,7 +12,7 @@ final class ForwardOnceTests: XCTestCase {
             let model = try VisionTransformer(weights: try Fixtures.load("\(fixture)/model.safetensors"),
                                               config: try VisionTransformer.Config.read(timmConfig: Fixtures.path("\(fixture)/config.json")))
             let images = try XCTUnwrap(try Fixtures.load("\(fixture)/expected.safetensors")["input"])
-            let inference = try model(images, hiddenStates: true)
+            let inference = try model.forward(images, hiddenStates: true)
             let saved = VisionTransformer.Activations(config: model.config, batch: images.shape[0])
             let (lastHidden, embedding) = try model.forward(images, saving: saved)
             let rows = images.shape[0] * model.config.tokens * model.config.embedDim

@@ -9,7 +9,7 @@ final class VisionTransformerTests: XCTestCase {
     /// the features and the embedding against the reference.
     static func assertParity(_ model: VisionTransformer, fixture: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let expected = try Fixtures.load("\(fixture)/expected.safetensors")
-        let out = try model(expected["input"]!, hiddenStates: true, features: true)
+        let out = try model.forward(expected["input"]!, hiddenStates: true, features: true)
         XCTAssertEqual(out.hiddenStates.count, model.config.depth, file: file, line: line)
         for (i, state) in out.hiddenStates.enumerated() {
             let want = expected["blocks.\(i)"]!
@@ -89,7 +89,7 @@ final class VisionTransformerTests: XCTestCase {
         let expected = try Fixtures.load("tile_student/expected.safetensors")
         let input = expected["input"]!, per = input.count / input.shape[0]
         let third = Tensor(shape: [1] + Array(input.shape.dropFirst()), floats: Array(input.floats()[(2 * per)..<(3 * per)]))
-        let out = try model(third, workspace: model.makeWorkspace(batch: 4))
+        let out = try model.forward(third, workspace: model.makeWorkspace(batch: 4))
         let want = Array(expected["embedding"]!.floats()[(2 * 64)..<(3 * 64)])
         XCTAssertLessThan(relativeError(out.embedding.floats(), want), 1e-4)
     }
@@ -158,6 +158,6 @@ final class VisionTransformerTests: XCTestCase {
     func testWrongInputShapeIsRejected() throws {
         let weights = try Fixtures.load("tile_student/model.safetensors")
         let model = try VisionTransformer(weights: weights, config: Self.configJSON("tile_student"))
-        XCTAssertThrowsError(try model(Tensor(zeros: [1, 3, 200, 224])))
+        XCTAssertThrowsError(try model.forward(Tensor(zeros: [1, 3, 200, 224])))
     }
 }

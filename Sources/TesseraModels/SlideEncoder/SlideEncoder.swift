@@ -5,7 +5,7 @@ import TesseraCore
 ///
 /// Structure mirrors the checkpoint keys: `patch_embed.proj`, `cls_token`,
 /// `encoder.layers.i.*`, `encoder.layer_norm`, `norm`.
-public final class SlideEncoder: @unchecked Sendable {
+public struct SlideEncoder: Sendable {
     public let config: Config
     public let patchEmbed: PatchEmbed
     public let clsToken: Tensor  // [1, 1, D]
@@ -31,7 +31,7 @@ public final class SlideEncoder: @unchecked Sendable {
     /// Builds the model from weights with prov-gigapath's key names and a resolved `config`
     /// (`Config.inferred` reads one from a checkpoint's shapes). Missing, unexpected and
     /// mis-shaped tensors are reported together in one `WeightMismatch`.
-    public convenience init(weights: StateDict, config: Config, name: String = "slide encoder") throws {
+    public init(weights: StateDict, config: Config, name: String = "slide encoder") throws {
         let root = WeightScope(weights)
         self.init(root, config: config)
         try root.finish(model: name)

@@ -21,7 +21,7 @@ public enum SlideEncoderError: Error, CustomStringConvertible, Equatable {
             return reason
         case .coordinateOutsideGrid(let tile, let x, let y, let column, let row, let size):
             return "\(tile): coordinates (\(Self.format(x)), \(Self.format(y))) fall in grid cell (\(column), \(row)), "
-                + "outside the \(size) x \(size) grid of the slide encoder (check --tile-size / --coord-scale)"
+                + "outside the \(size) x \(size) grid of the slide encoder (check the tile size and the coordinate scale)"
         }
     }
 

@@ -73,7 +73,7 @@ public struct VisionTransformer: Sendable {
 
     /// Runs images [batch, C, H, W] (normalised, f32) through the encoder.
     /// `workspace` (from `makeWorkspace`) is reused across calls when given.
-    public func callAsFunction(_ images: Tensor, hiddenStates: Bool = false, features: Bool = false,
+    public func forward(_ images: Tensor, hiddenStates: Bool = false, features: Bool = false,
                                workspace: Workspace? = nil) throws -> Output {
         let c = config
         guard images.rank == 4, images.dtype == .f32, images.shape[0] > 0,

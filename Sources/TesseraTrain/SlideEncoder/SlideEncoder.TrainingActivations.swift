@@ -29,7 +29,7 @@ extension SlideEncoder {
     }
 
     /// A model whose weights are the live buffers of `parameters`.
-    public convenience init(training parameters: ParameterSet, config: Config) throws {
+    public init(training parameters: ParameterSet, config: Config) throws {
         try self.init(weights: parameters.stateDict(), config: config)
     }
 
