@@ -149,14 +149,15 @@ public final class DistillationRun {
     }
 
     /// Runs from the current step to `options.steps`: caches the teacher's targets, trains,
-    /// validates, checkpoints and exports the student.
-    public func run(onEvent: (Event) -> Void = { _ in }) throws {
+    /// validates, checkpoints and exports the student. `stopAfter` ends the run early after that
+    /// step, as an interruption would (no export, no checkpoint beyond the schedule's).
+    public func run(stopAfter: Int? = nil, onEvent: (Event) -> Void = { _ in }) throws {
         let o = options
         let training = try cache.fill(dataset.training) { onEvent(.cache($0)) }
         guard !training.isEmpty else { throw Failure.noTrainingSlide(o.data) }
         let held = try cache.fill(validation) { onEvent(.cache($0)) }
         let log = try MetricsLog(path: folder + "/metrics.jsonl", keepThrough: trainer.step)
-        while trainer.step < o.steps {
+        while trainer.step < min(o.steps, stopAfter ?? .max) {
             let step = trainer.step
             let started = Date()
             var hidden = 0.0, slideLoss = 0.0, tiles = 0, names: [String] = []
@@ -195,6 +196,7 @@ public final class DistillationRun {
                 onEvent(.checkpoint(step: trainer.step, path: path))
             }
         }
+        guard trainer.step == o.steps else { return }
         try student.export(to: folder, preprocessor: teacher.preprocessor, teacherNorm: teacher.tileEncoder.norm)
     }
 

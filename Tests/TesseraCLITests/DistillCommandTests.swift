@@ -1,0 +1,60 @@
+import XCTest
+import Foundation
+import TesseraCore
+import TesseraFormats
+import TestSupport
+
+/// `tessera distill` end to end with the reference's settings (fixtures/distill/recipe.json):
+/// one step from student_init.safetensors, then the student's files used by embed and slide.
+final class DistillCommandTests: XCTestCase {
+    func testOneReferenceStepThenTheStudentRunsEverywhere() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        try FileManager.default.createDirectory(atPath: folder.file("slides"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.file("slides/demo_slide"),
+                                                   withDestinationPath: Fixtures.path("slide_folder/demo_slide"))
+        let run = folder.file("run")
+        let result = try TesseraProcess.run([
+            "distill", "--teacher", Fixtures.path("tile_teacher"), "--teacher-slide", Fixtures.path("slide_encoder/slide_encoder.pth"),
+            "--data", folder.file("slides"), "--init", Fixtures.path("distill/student_init.safetensors"),
+            "--slide-depth", "1", "--slide-dim", "64", "--slide-heads", "4", "--beta", "0.5", "--lr", "1e-3",
+            "--weight-decay", "0.05", "--warmup-steps", "0", "--steps", "1", "--micro-batch", "4", "-o", run, "--threads", "2",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("step 1/1"), result.stderr)
+        let expected = try Fixtures.load("distill/expected.safetensors")
+        let first = try XCTUnwrap(try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").first)
+        let metrics = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        for key in ["loss", "loss_hidden", "loss_slide"] {
+            let value = try XCTUnwrap(metrics[key] as? Double, key)
+            XCTAssertLessThan(relativeError([Float(value)], try XCTUnwrap(expected[key]).floats()), 1e-4, key)
+        }
+        // The exported files hold the parameters after the step, under the reference's names.
+        let student = try SafeTensors.read(path: run + "/student/model.safetensors")
+        let slide = try SafeTensors.read(path: run + "/slide_student/slide_encoder.safetensors")
+        let adaptor = try SafeTensors.read(path: run + "/adaptor.safetensors")
+        for (prefix, dict) in [("student.", student), ("slide_student.", slide), ("adaptor.", adaptor)] {
+            XCTAssertEqual(Set(dict.names.map { prefix + $0 }),
+                           Set(expected.names.filter { $0.hasPrefix("after_step." + prefix) }.map { String($0.dropFirst(11)) }))
+            for name in dict.names {
+                let want = try XCTUnwrap(expected["after_step." + prefix + name]).floats(), got = dict[name]!.floats()
+                // Weights whose reference gradient is float noise move by up to lr (see ReferenceStepTests).
+                let gradient = try XCTUnwrap(expected["grad." + prefix + name]).floats(), largest = gradient.map(abs).max()!
+                let scale = want.map(abs).max()!
+                for i in 0..<got.count where abs(gradient[i]) > 1e-6 * largest {
+                    XCTAssertLessThanOrEqual(abs(got[i] - want[i]) / scale, 1e-4, prefix + name)
+                }
+            }
+        }
+        let embed = try TesseraProcess.run(["embed", Fixtures.path("slide_folder/demo_slide"), "--tile-encoder", run + "/student",
+                                            "--slide-encoder", run + "/slide_student", "-o", folder.file("out.safetensors")])
+        XCTAssertEqual(embed.status, 0, embed.stderr)
+        let out = try SafeTensors.read(path: folder.file("out.safetensors"))
+        XCTAssertEqual(out["tile_embeds"]?.shape, [14, 64])
+        XCTAssertEqual(out["slide_embed"]?.shape, [64])
+        let slideOnly = try TesseraProcess.run(["slide", folder.file("out.safetensors"), "--slide-encoder", run + "/slide_student",
+                                                "-o", folder.file("slide.safetensors")])
+        XCTAssertEqual(slideOnly.status, 0, slideOnly.stderr)
+        XCTAssertEqual(try SafeTensors.read(path: folder.file("slide.safetensors"))["slide_embed"]?.floats(), out["slide_embed"]?.floats())
+    }
+}

@@ -1,0 +1,163 @@
+import XCTest
+import TesseraCore
+import TesseraFormats
+import TesseraDistill
+import TesseraPipeline
+import TestSupport
+
+/// Runs of `tessera distill`'s library: exact resume, the teacher cache's resume and refusals,
+/// the non-finite stop, bad tiles and empty slides.
+final class DistillationRunTests: XCTestCase {
+    var folder: TemporaryFolder!
+
+    override func setUpWithError() throws { folder = try TemporaryFolder() }
+    override func tearDown() { folder.cleanUp() }
+
+    /// A data folder of slides made from the demo slide's tiles: `slides[name] = tile file names`
+    /// (symlinked), plus `corrupt` unreadable PNGs per slide.
+    func data(_ slides: [String: [String]], corrupt: [String: [String]] = [:]) throws -> String {
+        let data = folder.file("data")
+        for (name, tiles) in slides.merging(corrupt.mapValues { _ in [] }, uniquingKeysWith: { a, _ in a }) {
+            let slide = data + "/" + name
+            try FileManager.default.createDirectory(atPath: slide, withIntermediateDirectories: true)
+            for tile in tiles {
+                try FileManager.default.createSymbolicLink(atPath: slide + "/" + tile,
+                                                           withDestinationPath: Fixtures.path("slide_folder/demo_slide/" + tile))
+            }
+            for bad in corrupt[name] ?? [] { try Data("not a png".utf8).write(to: URL(fileURLWithPath: slide + "/" + bad)) }
+        }
+        return data
+    }
+
+    static let demoTiles = try! FileManager.default.contentsOfDirectory(atPath: Fixtures.path("slide_folder/demo_slide")).sorted()
+
+    func options(data: String, steps: Int) -> DistillationOptions {
+        var o = DistillationOptions(teacher: Fixtures.path("tile_teacher"), teacherSlide: Fixtures.path("slide_encoder"), data: data)
+        o.initWeights = Fixtures.path("distill/student_init.safetensors")
+        o.slideDepth = 1
+        o.slideHeads = 4
+        o.steps = steps
+        o.microBatch = 3
+        o.warmupSteps = 1
+        o.checkpointEvery = 2
+        o.tilesPerStep = 6
+        o.slidesPerStep = 2
+        return o
+    }
+
+    func twoSlides() throws -> String {
+        try data(["a": Array(Self.demoTiles[0..<8]), "b": Array(Self.demoTiles[5..<14])])
+    }
+
+    func testResumeContinuesBitIdentically() throws {
+        let data = try twoSlides()
+        let straight = try DistillationRun(options: options(data: data, steps: 5), folder: folder.file("straight"))
+        try straight.run()
+        // Interrupted after step 3 (the last checkpoint is step 2), then resumed by a new process.
+        let first = try DistillationRun(options: options(data: data, steps: 5), folder: folder.file("resumed"))
+        try first.run(stopAfter: 3)
+        let resumed = try DistillationRun.resume(folder: folder.file("resumed"))
+        XCTAssertEqual(resumed.trainer.step, 2)
+        try resumed.run()
+        for (a, b) in zip(straight.student.parameters.parameters, resumed.student.parameters.parameters) {
+            XCTAssertTrue(a.value.isBitIdentical(to: b.value), a.name)
+        }
+        let log = { (run: String) in try String(contentsOfFile: self.folder.file(run + "/metrics.jsonl"), encoding: .utf8) }
+        let strip = { (text: String) in text.split(separator: "\n").map { $0.replacingOccurrences(of: #""tiles_per_s":[^,]*,"#, with: "", options: .regularExpression) } }
+        XCTAssertEqual(strip(try log("straight")), strip(try log("resumed")))
+        XCTAssertEqual(strip(try log("straight")).count, 5)
+        for file in ["student/model.safetensors", "student/config.json", "slide_student/slide_encoder.safetensors",
+                     "slide_student/config.json", "adaptor.safetensors", "teacher_head.safetensors"] {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder.file("straight/" + file))),
+                           try Data(contentsOf: URL(fileURLWithPath: folder.file("resumed/" + file))), file)
+        }
+    }
+
+    func testTeacherCacheResumesAtTheFirstMissingSlide() throws {
+        let data = try twoSlides()
+        var o = options(data: data, steps: 1)
+        o.cacheFolder = folder.file("cache")
+        let run = try DistillationRun(options: o, folder: folder.file("run"))
+        try run.run()
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.file("cache")).sorted()
+        XCTAssertEqual(files, ["a.safetensors", "b.safetensors"])
+        let kept = try Data(contentsOf: URL(fileURLWithPath: folder.file("cache/a.safetensors")))
+        try FileManager.default.removeItem(atPath: folder.file("cache/b.safetensors"))
+        var cached: [String] = []
+        let again = try DistillationRun(options: o, folder: folder.file("run2"))
+        try again.run { if case .cache(.cached(let slide, _, _, _)) = $0 { cached.append(slide) } }
+        XCTAssertEqual(cached, ["b"], "only the missing slide is computed again")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder.file("cache/a.safetensors"))), kept)
+    }
+
+    func testMismatchedCacheIsRefusedOrRecomputed() throws {
+        let data = try twoSlides()
+        var o = options(data: data, steps: 1)
+        o.cacheFolder = folder.file("cache")
+        try DistillationRun(options: o, folder: folder.file("run")).run()
+        // The same teacher weights in another file: another sha256, so another teacher for the cache.
+        o.teacher = Fixtures.path("tile_teacher/legacy_format.bin")
+        XCTAssertThrowsError(try DistillationRun(options: o, folder: folder.file("other")).run()) { error in
+            XCTAssertTrue("\(error)".contains("teacher_sha256"), "\(error)")
+            XCTAssertTrue("\(error)".contains("a.safetensors"), "\(error)")
+        }
+        // A tile added to a slide changes its tile list.
+        try FileManager.default.createSymbolicLink(atPath: data + "/a/" + Self.demoTiles[13],
+                                                   withDestinationPath: Fixtures.path("slide_folder/demo_slide/" + Self.demoTiles[13]))
+        o.teacher = Fixtures.path("tile_teacher")
+        XCTAssertThrowsError(try DistillationRun(options: o, folder: folder.file("third")).run()) { error in
+            XCTAssertTrue("\(error)".contains("tiles changed"), "\(error)")
+        }
+        o.recomputeCache = true
+        var warnings: [String] = []
+        try DistillationRun(options: o, folder: folder.file("fourth")).run { if case .cache(.warning(let w)) = $0 { warnings.append(w) } }
+        XCTAssertEqual(warnings.count, 1, "\(warnings)")
+    }
+
+    func testNonFiniteLossStopsTheRunAndKeepsTheLastCheckpoint() throws {
+        let data = try twoSlides()
+        var o = options(data: data, steps: 3)
+        o.checkpointEvery = 1
+        o.slidesPerStep = 1
+        o.cacheFolder = folder.file("cache")
+        try DistillationRun(options: o, folder: folder.file("run")).run(stopAfter: 1)
+        let checkpoint = try Data(contentsOf: URL(fileURLWithPath: folder.file("run/checkpoint.safetensors")))
+        // Poison the teacher's targets of every slide.
+        for name in ["a", "b"] {
+            let path = folder.file("cache/\(name).safetensors")
+            var dict = try SafeTensors.read(path: path)
+            let hidden = dict["hidden"]!.converted(to: .f32)
+            hidden.mutableFloatPointer[0] = .nan
+            dict.set("hidden", hidden.converted(to: .f16))
+            let copy = dict
+            try SafeTensors.write(copy, to: path + ".new")
+            try FileManager.default.removeItem(atPath: path)
+            try FileManager.default.moveItem(atPath: path + ".new", toPath: path)
+        }
+        XCTAssertThrowsError(try DistillationRun.resume(folder: folder.file("run")).run()) { error in
+            XCTAssertTrue("\(error)".contains("step 2"), "\(error)")
+            XCTAssertTrue("\(error)".contains("nan"), "\(error)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder.file("run/checkpoint.safetensors"))), checkpoint)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("run/student")))
+    }
+
+    func testBadTilesAreSkippedAndEmptySlidesLeftOut() throws {
+        let data = try data(["a": Array(Self.demoTiles[0..<8])], corrupt: ["a": ["99x_99y.png"], "empty": ["1x_1y.png"]])
+        var o = options(data: data, steps: 1)
+        o.slidesPerStep = 1
+        var skipped: [String] = [], warnings: [String] = []
+        try DistillationRun(options: o, folder: folder.file("run")).run {
+            switch $0 {
+            case .cache(.skipped(let path, _)), .skipped(let path, _): skipped.append(TileList.fileName(path))
+            case .cache(.warning(let text)): warnings.append(text)
+            default: break
+            }
+        }
+        XCTAssertEqual(Set(skipped), ["99x_99y.png", "1x_1y.png"])
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertTrue(warnings[0].contains("empty"), warnings[0])
+        let metrics = try String(contentsOfFile: folder.file("run/metrics.jsonl"), encoding: .utf8)
+        XCTAssertTrue(metrics.contains(#""tiles":6"#), metrics)
+    }
+}
