@@ -10,8 +10,9 @@ bootstrap:
 build: bootstrap
 	swift build $(SWIFT_CONFIG)
 
-test: build
-	# XCTest only: no suite uses Swift Testing, whose empty run would close the log.
+test: bootstrap
+	# XCTest only: no suite uses Swift Testing, whose empty run would close the log. The test
+	# build also builds the executables the CLI tests run (one build, not two with other flags).
 	swift test $(SWIFT_CONFIG) -Xswiftc -enable-testing --disable-swift-testing
 
 demo: build

@@ -33,6 +33,7 @@ public struct SlideEmbedder: Sendable {
         if placement.duplicates.count > 5 {
             onEvent(.warning("\(placement.duplicates.count) tiles share a grid cell with an earlier tile"))
         }
+        onEvent(.layers(done: 0, total: model.config.depth))
         return try withoutActuallyEscaping(onEvent) { onEvent in
             try model.forward(tileEmbeds: tileEmbeds, cells: placement.cells) { done, total in
                 onEvent(.layers(done: done, total: total))

@@ -62,6 +62,7 @@ public struct SlideFolderPipeline {
     public func run(_ tiles: TileList, hiddenStates spool: HiddenStateSpool? = nil,
                     onEvent: (Event) -> Void = { _ in }) throws -> Output {
         let c = tileEmbedder.model.config
+        onEvent(.tiles(done: 0, total: tiles.paths.count))
         let result = try tileEmbedder.embed(tiles.paths, hiddenStates: spool.map { s in { try s.append(block: $0, count: $1, $2) } }) {
             switch $0 {
             case .progress(let done, let total): onEvent(.tiles(done: done, total: total))
