@@ -29,6 +29,7 @@ public struct SlideEmbedder: Sendable {
     public func embed(tileEmbeds: Tensor, coords: Tensor, names: [String]? = nil,
                       onEvent: (Event) -> Void = { _ in }) throws -> SlideEmbeddings {
         let placement = try grid.place(coords: coords, names: names)
+        try Self.checkFinite(tileEmbeds, names: names)
         for duplicate in placement.duplicates.prefix(5) { onEvent(.warning(duplicate.description)) }
         if placement.duplicates.count > 5 {
             onEvent(.warning("\(placement.duplicates.count) tiles share a grid cell with an earlier tile"))
@@ -37,6 +38,19 @@ public struct SlideEmbedder: Sendable {
         return try withoutActuallyEscaping(onEvent) { onEvent in
             try model.forward(tileEmbeds: tileEmbeds, cells: placement.cells) { done, total in
                 onEvent(.layers(done: done, total: total))
+            }
+        }
+    }
+
+    /// A NaN or infinite tile embedding would make every slide output NaN: refused, naming the tile.
+    static func checkFinite(_ tileEmbeds: Tensor, names: [String]?) throws {
+        guard tileEmbeds.rank == 2, tileEmbeds.dtype.isFloatingPoint else { return }  // the model reports shapes
+        let width = tileEmbeds.shape[1]
+        for i in 0..<tileEmbeds.count {
+            let v = tileEmbeds.scalar(at: i)
+            guard v.isFinite else {
+                let row = i / max(width, 1)
+                throw SlideEncoderError.badInput("\(names?[row] ?? "tile \(row)"): tile_embeds[\(row), \(i % width)] is \(v)")
             }
         }
     }

@@ -55,6 +55,9 @@ public struct TileEmbedder {
                                      + "the preprocessing makes 3x\(preprocessor.crop)x\(preprocessor.crop)")
         }
         let d = c.embedDim, imageCount = 3 * c.imageSize * c.imageSize
+        // A batch never plans for more images than there are tiles (a huge batch option on a small
+        // slide would otherwise allocate for images that do not exist).
+        let batchSize = min(self.batchSize, max(1, tiles.count))
         let workspace = model.makeWorkspace(batch: batchSize)
         let images = Tensor(zeros: [batchSize, 3, c.imageSize, c.imageSize])
         let batchEmbeds = Tensor(zeros: [batchSize, d])

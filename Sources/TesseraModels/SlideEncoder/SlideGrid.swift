@@ -65,6 +65,9 @@ public struct SlideGrid: Sendable, Equatable {
         var duplicates: [Duplicate] = []
         func name(_ i: Int) -> String { names?[i] ?? "tile \(i)" }
         for (i, p) in points.enumerated() {
+            guard p.x.isFinite, p.y.isFinite else {
+                throw SlideEncoderError.badInput("\(name(i)): coordinates (\(p.x), \(p.y)) are not finite numbers")
+            }
             let column = (p.x * coordScale / tileSize).rounded(.down)
             let row = (p.y * coordScale / tileSize).rounded(.down)
             guard column >= 0, row >= 0, column < Double(size), row < Double(size) else {

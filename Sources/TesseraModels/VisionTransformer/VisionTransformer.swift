@@ -32,6 +32,11 @@ public struct VisionTransformer: Sendable {
             throw ConfigError.invalid("D \(config.embedDim), \(config.heads) heads, image \(config.imageSize), "
                                       + "patch \(config.patchSize), MLP \(config.mlp) width \(config.mlpHidden)")
         }
+        // Every block holds tensors: a depth beyond the weights' count (a config.json asking for
+        // 1,000,000,000 blocks) is refused before a single block is built.
+        guard config.depth <= weights.count else {
+            throw ConfigError.invalid("depth \(config.depth), but the weights hold only \(weights.count) tensors")
+        }
         let root = WeightScope(weights)
         self.init(root, validated: config)
         try root.finish(model: config.architecture)
