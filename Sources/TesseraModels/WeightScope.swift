@@ -60,9 +60,9 @@ public struct WeightScope {
     /// The names and shapes of every tensor a model asks for, in the order its tree asks
     /// (the checkpoint's keys, spelled only by the model's layers): `build` walks the model's
     /// tree over a scope that hands out empty placeholders.
-    public static func parameterShapes(_ build: (WeightScope) throws -> Void) rethrows -> [(name: String, shape: [Int])] {
+    public static func parameterShapes(_ build: (WeightScope) -> Void) -> [(name: String, shape: [Int])] {
         let scope = WeightScope(ledger: Ledger(nil), prefix: "")
-        try build(scope)
+        build(scope)
         return scope.ledger.requested
     }
 
@@ -103,7 +103,7 @@ public struct WeightScope {
 
     /// Throws when anything was missing or mis-shaped, or when the state dict
     /// holds tensors the model never asked for.
-    public func finish(model: String) throws {
+    public func finish(model: String) throws(WeightMismatch) {
         let unexpected = ledger.dict?.names.filter { !ledger.used.contains($0) } ?? []
         guard ledger.missing.isEmpty, ledger.misshaped.isEmpty, unexpected.isEmpty else {
             throw WeightMismatch(model: model, missing: ledger.missing, unexpected: unexpected,

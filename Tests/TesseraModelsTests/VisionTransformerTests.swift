@@ -132,7 +132,7 @@ final class VisionTransformerTests: XCTestCase {
         }
         broken.set("head.weight", Tensor(zeros: [10, 64]))
         XCTAssertThrowsError(try VisionTransformer(weights: broken, config: Self.configJSON("tile_student"))) { error in
-            guard let mismatch = error as? WeightMismatch else { return XCTFail("\(error)") }
+            guard case .weights(let mismatch)? = error as? VisionTransformerError else { return XCTFail("\(error)") }
             XCTAssertEqual(mismatch.missing, ["pos_embed", "blocks.1.norm2.bias"])
             XCTAssertEqual(mismatch.unexpected, ["head.weight"])
             XCTAssertEqual(mismatch.misshaped, [.init(name: "blocks.0.attn.qkv.weight", expected: [192, 64], actual: [64, 64])])

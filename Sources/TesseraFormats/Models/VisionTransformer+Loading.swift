@@ -24,7 +24,7 @@ extension VisionTransformer {
             config = try Config(timmConfig: json, path: (path.hasSuffix("/") ? path : path + "/") + "config.json")
             source = "config.json"
             if let architecture, try Config.preset(architecture).architecture != config.architecture {
-                throw ConfigError.invalid("the architecture \(architecture) contradicts config.json's \(config.architecture)")
+                throw VisionTransformerError.invalid("the architecture \(architecture) contradicts config.json's \(config.architecture)")
             }
         } else if let architecture {
             config = try Config.preset(architecture)

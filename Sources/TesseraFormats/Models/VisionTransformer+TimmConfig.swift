@@ -13,7 +13,7 @@ extension VisionTransformer.Config {
 
     /// `read(timmConfig:)` for an already parsed document.
     public init(timmConfig json: JSONValue, path: String) throws {
-        func invalid(_ why: String) -> VisionTransformer.ConfigError { .unreadable(path: path, reason: why) }
+        func invalid(_ why: String) -> VisionTransformerError { .unreadable(path: path, reason: why) }
         func int(_ value: JSONValue?, _ key: String) throws -> Int? {
             guard let value else { return nil }
             guard let n = value.nonNegativeInt else { throw invalid("'\(key)' must be a non-negative integer") }
@@ -68,12 +68,12 @@ extension VisionTransformer.Config {
         }
         for (key, expected) in [("mean", TilePreprocessor.gigapath.mean), ("std", TilePreprocessor.gigapath.std)] {
             if let values = floats(key), values.map(Float.init) != expected {
-                throw VisionTransformer.ConfigError.unreadable(
+                throw VisionTransformerError.unreadable(
                     path: path, reason: "'pretrained_cfg.\(key)' is \(values), but Tessera normalises with \(expected)")
             }
         }
         if let size = floats("input_size"), size != [Double(config.inChans), Double(config.imageSize), Double(config.imageSize)] {
-            throw VisionTransformer.ConfigError.unreadable(
+            throw VisionTransformerError.unreadable(
                 path: path, reason: "'pretrained_cfg.input_size' is \(size.map { Int($0) }), the model takes "
                     + "[\(config.inChans), \(config.imageSize), \(config.imageSize)]")
         }

@@ -54,7 +54,7 @@ extension SlideEncoder {
         /// widths, FFN size and depth from the shapes; heads from `heads`, else the config file,
         /// else 16; branches, grid and tile size from the config file (at `configPath`).
         public static func inferred(from weights: StateDict, file: String, configFile: File = File(),
-                                    configPath: String = "config.json", heads: Int? = nil) throws -> Config {
+                                    configPath: String = "config.json", heads: Int? = nil) throws(SlideEncoderError) -> Config {
             guard let projShape = weights["patch_embed.proj.weight"]?.shape else {
                 throw SlideEncoderError.missingTensor(name: "patch_embed.proj.weight", file: file)
             }
@@ -93,7 +93,7 @@ extension SlideEncoder {
         }
 
         /// Sizes every division and table relies on; `source` is named in the error.
-        public func validate(source: String) throws {
+        public func validate(source: String) throws(SlideEncoderError) {
             guard heads > 0, embedDim % heads == 0 else {
                 throw SlideEncoderError.badConfig(path: source, reason: "\(heads) heads do not divide the width \(embedDim)")
             }

@@ -31,10 +31,10 @@ public struct SlideEncoder: Sendable {
     /// Builds the model from weights with prov-gigapath's key names and a resolved `config`
     /// (`Config.inferred` reads one from a checkpoint's shapes). Missing, unexpected and
     /// mis-shaped tensors are reported together in one `WeightMismatch`.
-    public init(weights: StateDict, config: Config, name: String = "slide encoder") throws {
+    public init(weights: StateDict, config: Config, name: String = "slide encoder") throws(SlideEncoderError) {
         let root = WeightScope(weights)
         self.init(root, config: config)
-        try root.finish(model: name)
+        do { try root.finish(model: name) } catch { throw .weights(error) }
     }
 
     /// The model tree over `root`.
@@ -62,7 +62,7 @@ public struct SlideEncoder: Sendable {
     /// tileEmbeds [N, in_chans] (any float dtype), cells: N grid cells (from `SlideGrid`).
     /// `progress(layersDone, depth)` is called after each layer.
     public func forward(tileEmbeds: Tensor, cells: [SlideGrid.Cell], saving saved: Activations? = nil,
-                        progress: ((Int, Int) -> Void)? = nil) throws -> SlideEmbeddings {
+                        progress: ((Int, Int) -> Void)? = nil) throws(SlideEncoderError) -> SlideEmbeddings {
         let dim = config.embedDim
         guard tileEmbeds.rank == 2, tileEmbeds.shape[1] == config.inChans else {
             throw SlideEncoderError.badInput("tile_embeds must have shape [N, \(config.inChans)] for this slide encoder, got \(tileEmbeds.shape)")

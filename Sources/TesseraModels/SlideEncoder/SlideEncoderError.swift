@@ -1,10 +1,11 @@
 /// What can go wrong loading or running a slide encoder; every case says where.
-public enum SlideEncoderError: Error, CustomStringConvertible, Equatable {
+public enum SlideEncoderError: Error, CustomStringConvertible {
     case noCheckpoint(directory: String)
     case missingTensor(name: String, file: String)
     case badConfig(path: String, reason: String)
     case notASlideEncoder(file: String, reason: String)
     case badInput(String)
+    case weights(WeightMismatch)
     case coordinateOutsideGrid(tile: String, x: Double, y: Double, column: Int, row: Int, gridSize: Int)
 
     public var description: String {
@@ -19,6 +20,8 @@ public enum SlideEncoderError: Error, CustomStringConvertible, Equatable {
             return "\(file): not a LongNet slide encoder: \(reason)"
         case .badInput(let reason):
             return reason
+        case .weights(let mismatch):
+            return mismatch.description
         case .coordinateOutsideGrid(let tile, let x, let y, let column, let row, let size):
             return "\(tile): coordinates (\(Self.format(x)), \(Self.format(y))) fall in grid cell (\(column), \(row)), "
                 + "outside the \(size) x \(size) grid of the slide encoder (check the tile size and the coordinate scale)"

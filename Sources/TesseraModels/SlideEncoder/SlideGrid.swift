@@ -42,7 +42,7 @@ public struct SlideGrid: Sendable, Equatable {
 
     /// Places tiles at `coords` [N, 2] (x, y per row, any numeric dtype). `names`
     /// (N, when known) name the tiles in errors; otherwise "tile i".
-    public func place(coords: Tensor, names: [String]? = nil) throws -> Placement {
+    public func place(coords: Tensor, names: [String]? = nil) throws(SlideEncoderError) -> Placement {
         guard coords.rank == 2, coords.shape[1] == 2 else {
             throw SlideEncoderError.badInput("coords must have shape [N, 2], got \(coords.shape)")
         }
@@ -55,7 +55,7 @@ public struct SlideGrid: Sendable, Equatable {
     }
 
     /// Places tiles at pixel coordinates `points` (x, y).
-    public func place(points: [(x: Double, y: Double)], names: [String]? = nil) throws -> Placement {
+    public func place(points: [(x: Double, y: Double)], names: [String]? = nil) throws(SlideEncoderError) -> Placement {
         guard tileSize > 0, tileSize.isFinite, coordScale > 0, coordScale.isFinite else {
             throw SlideEncoderError.badInput("tile size and coordinate scale must be positive (got \(tileSize), \(coordScale))")
         }

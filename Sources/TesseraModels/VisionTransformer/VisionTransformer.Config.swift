@@ -83,32 +83,13 @@ extension VisionTransformer.Config {
     ]
 
     /// A preset by name (`hf_hub:prov-gigapath/prov-gigapath` means `gigapath`).
-    public static func preset(_ name: String) throws -> VisionTransformer.Config {
+    public static func preset(_ name: String) throws(VisionTransformerError) -> VisionTransformer.Config {
         let key = name == "hf_hub:prov-gigapath/prov-gigapath" ? "gigapath" : name
         guard let config = presets[key] else {
-            throw VisionTransformer.ConfigError.unknownArchitecture(
+            throw VisionTransformerError.unknownArchitecture(
                 name, known: presets.keys.sorted())
         }
         return config
-    }
-}
-
-extension VisionTransformer {
-    public enum ConfigError: Error, CustomStringConvertible {
-        case unknownArchitecture(String, known: [String])
-        case unreadable(path: String, reason: String)
-        case cannotInfer(String)
-        case invalid(String)
-
-        public var description: String {
-            switch self {
-            case .unknownArchitecture(let name, let known):
-                return "unknown architecture '\(name)' (known: \(known.joined(separator: ", ")))"
-            case .unreadable(let path, let reason): return "\(path): \(reason)"
-            case .cannotInfer(let why): return "cannot infer the architecture from the weights: \(why)"
-            case .invalid(let why): return "invalid configuration: \(why)"
-            }
-        }
     }
 }
 
@@ -117,8 +98,8 @@ extension VisionTransformer.Config {
     /// image size, MLP kind and LayerScale from the tensor shapes; the head
     /// count cannot be seen in the weights, so it is `heads`, else `defaultHeads(width:)`.
     public static func inferred(from dict: StateDict, heads: Int? = nil,
-                                architecture: String = "vit (inferred)") throws -> VisionTransformer.Config {
-        typealias E = VisionTransformer.ConfigError
+                                architecture: String = "vit (inferred)") throws(VisionTransformerError) -> VisionTransformer.Config {
+        typealias E = VisionTransformerError
         guard let proj = dict["patch_embed.proj.weight"]?.shape, proj.count == 4, proj[2] == proj[3] else {
             throw E.cannotInfer("no 4-d patch_embed.proj.weight")
         }

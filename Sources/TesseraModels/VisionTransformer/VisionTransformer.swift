@@ -19,7 +19,7 @@ public struct VisionTransformer: Sendable {
     /// `blocks.0.mlp.fc1.weight` when present (timm configs carry a rounded
     /// `mlp_ratio`); every other shape must match `config`. Missing, unexpected
     /// and mis-shaped tensors are all reported in one `WeightMismatch`.
-    public init(weights: StateDict, config: Config) throws {
+    public init(weights: StateDict, config: Config) throws(VisionTransformerError) {
         var config = config
         if let fc1 = weights["blocks.0.mlp.fc1.weight"]?.shape, fc1.count == 2, fc1[1] == config.embedDim {
             config.mlpHidden = fc1[0]
@@ -29,17 +29,17 @@ public struct VisionTransformer: Sendable {
                config.mlpHidden].allSatisfy({ $0 > 0 }), config.depth >= 0,
               config.embedDim % config.heads == 0, config.imageSize % config.patchSize == 0,
               config.mlp == .gelu || config.mlpHidden % 2 == 0 else {
-            throw ConfigError.invalid("D \(config.embedDim), \(config.heads) heads, image \(config.imageSize), "
+            throw VisionTransformerError.invalid("D \(config.embedDim), \(config.heads) heads, image \(config.imageSize), "
                                       + "patch \(config.patchSize), MLP \(config.mlp) width \(config.mlpHidden)")
         }
         // Every block holds tensors: a depth beyond the weights' count (a config.json asking for
         // 1,000,000,000 blocks) is refused before a single block is built.
         guard config.depth <= weights.count else {
-            throw ConfigError.invalid("depth \(config.depth), but the weights hold only \(weights.count) tensors")
+            throw VisionTransformerError.invalid("depth \(config.depth), but the weights hold only \(weights.count) tensors")
         }
         let root = WeightScope(weights)
         self.init(root, validated: config)
-        try root.finish(model: config.architecture)
+        do { try root.finish(model: config.architecture) } catch { throw .weights(error) }
     }
 
     /// The model tree over `root` (keys in timm's order: the parameter listing follows it).
@@ -52,18 +52,6 @@ public struct VisionTransformer: Sendable {
         let blockScope = root.scope("blocks")
         blocks = (0..<config.depth).map { Block(blockScope.scope($0), config: config) }
         norm = LayerNormLayer(root.scope("norm"), dim: d, eps: config.layerNormEps)
-    }
-
-    public enum InputError: Error, CustomStringConvertible {
-        case shape([Int], expected: [Int])
-        case workspace(batch: Int, capacity: Int)
-
-        public var description: String {
-            switch self {
-            case .shape(let s, let e): return "images of shape \(s), expected \(e) (f32)"
-            case .workspace(let b, let c): return "a batch of \(b) images in a workspace planned for \(c)"
-            }
-        }
     }
 
     /// What a forward pass returns.
@@ -79,15 +67,15 @@ public struct VisionTransformer: Sendable {
     /// Runs images [batch, C, H, W] (normalised, f32) through the encoder.
     /// `workspace` (from `makeWorkspace`) is reused across calls when given.
     public func forward(_ images: Tensor, hiddenStates: Bool = false, features: Bool = false,
-                               workspace: Workspace? = nil) throws -> Output {
+                               workspace: Workspace? = nil) throws(VisionTransformerError) -> Output {
         let c = config
         guard images.rank == 4, images.dtype == .f32, images.shape[0] > 0,
               Array(images.shape.dropFirst()) == [c.inChans, c.imageSize, c.imageSize] else {
-            throw InputError.shape(images.shape, expected: [images.shape.first ?? 1, c.inChans, c.imageSize, c.imageSize])
+            throw VisionTransformerError.badInput("images of shape \(images.shape), expected [\(images.shape.first ?? 1), \(c.inChans), \(c.imageSize), \(c.imageSize)] (f32)")
         }
         let batch = images.shape[0]
         let ws = workspace ?? makeWorkspace(batch: batch)
-        guard batch <= ws.capacity else { throw InputError.workspace(batch: batch, capacity: ws.capacity) }
+        guard batch <= ws.capacity else { throw VisionTransformerError.badInput("a batch of \(batch) images in a workspace planned for \(ws.capacity)") }
         let tokens = c.tokens, d = c.embedDim
         let states = hiddenStates ? (0..<c.depth).map { _ in Tensor(zeros: [batch, tokens, d]) } : []
         let embedding = Tensor(zeros: [batch, d])
@@ -123,10 +111,10 @@ public struct VisionTransformer: Sendable {
     /// embedding [batch, D], both views into `saved`.
     @discardableResult
     public func forward(_ images: Tensor, saving saved: Activations)
-        throws -> (lastHidden: UnsafePointer<Float>, embedding: UnsafePointer<Float>) {
+        throws(VisionTransformerError) -> (lastHidden: UnsafePointer<Float>, embedding: UnsafePointer<Float>) {
         let c = config
         guard images.dtype == .f32, images.shape == [saved.batch, c.inChans, c.imageSize, c.imageSize] else {
-            throw InputError.shape(images.shape, expected: [saved.batch, c.inChans, c.imageSize, c.imageSize])
+            throw VisionTransformerError.badInput("images of shape \(images.shape), expected [\(saved.batch), \(c.inChans), \(c.imageSize), \(c.imageSize)] (f32)")
         }
         embed(images.floatPointer, batch: saved.batch, into: saved.states[0], patches: saved.cols)
         for i in 0..<c.depth { forward(block: i, saving: saved) }
