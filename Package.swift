@@ -17,6 +17,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tessera", targets: ["tessera"]),
+        // The edge engine for C callers: libTesseraEdge, functions in Sources/TesseraEdge/include/tessera_edge.h.
+        .library(name: "TesseraEdge", type: .dynamic, targets: ["TesseraEdge"]),
         .library(name: "TesseraModels", targets: ["TesseraModels"]),
         .library(name: "TesseraTrain", targets: ["TesseraTrain"]),
     ],
@@ -41,6 +43,8 @@ let package = Package(
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraModels"]),
         .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"]),
         .target(name: "TesseraPipeline", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats"]),
+        .target(name: "TesseraEdge", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraPipeline"],
+                exclude: ["include"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
         .target(name: "TesseraDistill", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraPipeline", "TesseraTrain", "CZstd"],
