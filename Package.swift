@@ -45,6 +45,7 @@ let package = Package(
         .target(name: "TesseraPipeline", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats"]),
         .target(name: "TesseraEdge", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraPipeline"],
                 exclude: ["include"]),
+        .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdge", "CZstd"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
         .target(name: "TesseraDistill", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraPipeline", "TesseraTrain", "CZstd"],
@@ -54,6 +55,7 @@ let package = Package(
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
         .executableTarget(name: "tessera", dependencies: [
             "TesseraCore", "TesseraFormats", "TesseraModels", "TesseraPipeline", "TesseraBench", "TesseraDistill",
+            "TesseraBundle", "TesseraEdge", "TesseraExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
