@@ -17,6 +17,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tessera", targets: ["tessera"]),
+        .executable(name: "tessera-edge", targets: ["tessera-edge"]),
         // The edge engine for C callers: libTesseraEdge, functions in Sources/TesseraEdge/include/tessera_edge.h.
         .library(name: "TesseraEdge", type: .dynamic, targets: ["TesseraEdge"]),
         .library(name: "TesseraModels", targets: ["TesseraModels"]),
@@ -53,6 +54,7 @@ let package = Package(
         .target(name: "TesseraBench", dependencies: ["TesseraCore", "TesseraModels"]),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain", "TesseraBench"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
+        .executableTarget(name: "tessera-edge", dependencies: ["TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraPipeline"]),
         .executableTarget(name: "tessera", dependencies: [
             "TesseraCore", "TesseraFormats", "TesseraModels", "TesseraPipeline", "TesseraBench", "TesseraDistill",
             "TesseraBundle", "TesseraEdge", "TesseraExport",
