@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TesseraPipeline", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraDistillTests", dependencies: ["TesseraDistill", "TestSupport"]),
-        .testTarget(name: "TesseraCLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
