@@ -33,11 +33,28 @@ public final class EdgeEngine: @unchecked Sendable {
             throw .model(path: path, model: "tile transform",
                          reason: "\(reader.manifest.tileTransform.mean.count) input channels; tiles are RGB (3)")
         }
-        do { sha256 = try SHA256.hex(ofFile: path) } catch { throw .input("\(error)") }
+        sha256 = try Self.fileSHA256(path)
         self.path = path
         manifest = reader.manifest
         self.models = models
         self.preprocessor = preprocessor
+    }
+
+    /// The SHA-256 of the file at `path`, read in pieces rather than mapped: a second mapping
+    /// of the weights would count twice in the resident set while it is hashed.
+    static func fileSHA256(_ path: String) throws(EdgeError) -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .input("\(path): cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw .input("\(path): cannot read: \(String(cString: strerror(errno)))") }
+            if count == 0 { return hasher.finalize() }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
     }
 
     /// The slide encoder runs when the bundle names `slide_embed` among its outputs.
