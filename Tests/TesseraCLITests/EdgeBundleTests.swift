@@ -178,6 +178,23 @@ final class EdgeBundleTests: XCTestCase {
         XCTAssertLessThan(relativeError(head.floats(), expected), 1e-5)
     }
 
+    /// Models a bundle cannot describe are refused before anything is written.
+    func testExportRefusesWhatABundleCannotHold() throws {
+        let output = try path("refused.tsb")
+        let cases: [([String], String)] = [
+            (["--tile-encoder", Fixtures.path("tile_student"), "--slide-encoder", Fixtures.path("slide_encoder")],
+             "the slide encoder takes tile embeddings of width 96, the tile encoder makes 64"),
+            (["--tile-encoder", Fixtures.path("tile_student/model.safetensors")],
+             "the tile encoder's architecture 'vit (inferred)' cannot name it in a bundle"),
+        ]
+        for (arguments, message) in cases {
+            let result = try TesseraProcess.run(["export"] + arguments + ["--weights", "f16", "-o", output])
+            XCTAssertEqual(result.status, 1, result.stderr)
+            XCTAssertTrue(result.stderr.contains(message), result.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+        }
+    }
+
     /// `tessera inspect` and `tessera-edge inspect` show the same verified manifest; a flipped
     /// byte in a tensor makes both fail naming it.
     func testInspectVerifiesEveryChecksum() throws {
