@@ -98,7 +98,8 @@ final class EdgeBundleTests: XCTestCase {
         let f32 = try studentBundle("f32")
         let exact = try edge(f32)
         let size = { (path: String) in Double(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int) }
-        // Floors measured on this fixture (see the report of the change): f16 keeps six nines, int8 three.
+        // Measured here: cosines 1 - 4e-8 (f16) and 1 - 3e-5 (int8), sizes 0.65 and 0.49 of f32 (norms,
+        // biases and the patch embedding stay f32 and weigh much in this small model); floors with margin.
         for (weights, zstd, maxRatio, tileFloor, slideFloor) in [("f16", false, 0.70, 0.99999, 0.99999),
                                                                  ("int8", false, 0.55, 0.999, 0.999),
                                                                  ("int8", true, 0.55, 0.999, 0.999)] {
