@@ -17,6 +17,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tessera", targets: ["tessera"]),
+        .executable(name: "tessera-edge", targets: ["tessera-edge"]),
+        // The edge engine for C callers: libTesseraEdge, functions in Sources/TesseraEdge/include/tessera_edge.h.
+        .library(name: "TesseraEdge", type: .dynamic, targets: ["TesseraEdge"]),
         .library(name: "TesseraModels", targets: ["TesseraModels"]),
         .library(name: "TesseraTrain", targets: ["TesseraTrain"]),
     ],
@@ -41,6 +44,9 @@ let package = Package(
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraModels"]),
         .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"]),
         .target(name: "TesseraPipeline", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats"]),
+        .target(name: "TesseraEdge", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraPipeline"],
+                exclude: ["include"]),
+        .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdge", "CZstd"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
         .target(name: "TesseraDistill", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraPipeline", "TesseraTrain", "CZstd"],
@@ -48,8 +54,10 @@ let package = Package(
         .target(name: "TesseraBench", dependencies: ["TesseraCore", "TesseraModels"]),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain", "TesseraBench"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
+        .executableTarget(name: "tessera-edge", dependencies: ["TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraPipeline"]),
         .executableTarget(name: "tessera", dependencies: [
             "TesseraCore", "TesseraFormats", "TesseraModels", "TesseraPipeline", "TesseraBench", "TesseraDistill",
+            "TesseraBundle", "TesseraEdge", "TesseraExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -61,7 +69,7 @@ let package = Package(
         .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TesseraPipeline", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraDistillTests", dependencies: ["TesseraDistill", "TestSupport"]),
-        .testTarget(name: "TesseraCLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Runs the built `tessera` executable, found beside the test bundle
+/// Runs the built `tessera` (or `tessera-edge`) executable, found beside the test bundle
 /// (`.build/<config>/tessera`).
 enum TesseraProcess {
     struct Result {
@@ -10,25 +10,29 @@ enum TesseraProcess {
     }
 
     struct NotBuilt: Error, CustomStringConvertible {
+        let product: String
         let bundle: String
-        var description: String { "no tessera executable beside \(bundle): build the package first (swift build)" }
+        var description: String { "no \(product) beside \(bundle): build the package first (swift build)" }
     }
 
-    static var executable: String {
-        get throws {
-            let bundle = URL(fileURLWithPath: Bundle.main.bundlePath)
-            for folder in [bundle, bundle.deletingLastPathComponent()] {
-                let candidate = folder.appendingPathComponent("tessera").path
-                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            }
-            throw NotBuilt(bundle: bundle.path)
+    /// The built product `name` (an executable, or a library such as libTesseraEdge.so) beside the test bundle.
+    static func product(_ name: String) throws -> String {
+        let bundle = URL(fileURLWithPath: Bundle.main.bundlePath)
+        for folder in [bundle, bundle.deletingLastPathComponent()] {
+            let candidate = folder.appendingPathComponent(name).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
         }
+        throw NotBuilt(product: name, bundle: bundle.path)
     }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    /// Runs `program` with `arguments`; `environment` adds to (or overrides) this process's.
+    static func run(_ arguments: [String], program: String = "tessera", environment: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable)
+        process.executableURL = URL(fileURLWithPath: try product(program))
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

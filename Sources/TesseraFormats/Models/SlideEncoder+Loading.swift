@@ -8,6 +8,20 @@ extension SlideEncoder {
     /// wrapper, or a bare state dict: whatever `Checkpoint.open` reads) or from the
     /// directory holding one; `config.json` beside it is read when present.
     public static func load(path: String, heads: Int? = nil) throws -> SlideEncoder {
+        try loaded(path: path, heads: heads).model
+    }
+
+    /// A slide encoder loaded from disk, with the state dict it was built from.
+    public struct Loaded: Sendable {
+        public let model: SlideEncoder
+        /// prov-gigapath's names; the tensors are the model's.
+        public let weights: StateDict
+        /// The checkpoint file that was read.
+        public let weightsPath: String
+    }
+
+    /// `load(path:heads:)`, keeping the state dict and the file.
+    public static func loaded(path: String, heads: Int? = nil) throws -> Loaded {
         let file = try checkpointFile(path)
         let configPath = (file as NSString).deletingLastPathComponent + "/config.json"
         let configFile = FileManager.default.fileExists(atPath: configPath)
@@ -15,7 +29,8 @@ extension SlideEncoder {
         let weights = try Checkpoint.open(path: file).stateDict
         let config = try SlideEncoder.Config.inferred(from: weights, file: file, configFile: configFile,
                                                       configPath: configPath, heads: heads)
-        return try SlideEncoder(weights: weights, config: config, name: "\(file) (slide encoder)")
+        return Loaded(model: try SlideEncoder(weights: weights, config: config, name: "\(file) (slide encoder)"),
+                      weights: weights, weightsPath: file)
     }
 
     /// `path` itself, or the checkpoint inside the directory `path`: the first of

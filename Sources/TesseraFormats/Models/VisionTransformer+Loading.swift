@@ -5,6 +5,8 @@ extension VisionTransformer {
     /// A tile encoder loaded from disk, with what identifies it in outputs.
     public struct Loaded: Sendable {
         public let model: VisionTransformer
+        /// The state dict the model was built from (its tensors are the model's).
+        public let weights: StateDict
         /// The weights file that was read.
         public let weightsPath: String
         /// Where the architecture came from: "config.json", "preset", or "shapes".
@@ -33,7 +35,7 @@ extension VisionTransformer {
             config = try Config.inferred(from: checkpoint.stateDict)
             source = "shapes"
         }
-        return Loaded(model: try VisionTransformer(weights: checkpoint.stateDict, config: config),
+        return Loaded(model: try VisionTransformer(weights: checkpoint.stateDict, config: config), weights: checkpoint.stateDict,
                       weightsPath: checkpoint.weightsPath, configSource: source)
     }
 }

@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TesseraBundle
+import TesseraCore
+
+/// A bundle as `inspect` shows it: opened, every tensor read once so that the manifest's and
+/// every tensor's SHA-256 have been checked, and the manifest in lines of text.
+public struct BundleInspection: Sendable {
+    public let path: String
+    public let manifest: BundleManifest
+
+    /// Opens the bundle at `path` and verifies every stored byte.
+    public init(path: String) throws(BundleError) {
+        let reader = try BundleReader.open(path)
+        try reader.verifyAll()
+        self.path = path
+        manifest = reader.manifest
+    }
+
+    /// Whether the file at `path` starts with the bundle magic (false for folders and unreadable files).
+    public static func isBundle(path: String) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return false }
+        var head = [UInt8](repeating: 0, count: BundleFormat.magic.count)
+        let count = head.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        return count == head.count && head == BundleFormat.magic
+    }
+
+    /// The file's size: the layout check guarantees it ends where its last tensor does.
+    public var fileSize: Int { manifest.tensors.map { $0.offset + $0.storedLength }.max() ?? 0 }
+
+    /// The manifest, the tensors and the verification, in lines of text.
+    public var lines: [String] {
+        let m = manifest, t = m.tileEncoder, x = m.tileTransform
+        var lines = [
+            "\(path): Tessera bundle, format version \(BundleFormat.version), \(Self.size(fileSize))",
+            "tile encoder: \(t.architecture), image \(t.imageSize), patch \(t.patchSize), \(t.inChans) channels, "
+                + "D \(t.embedDim), depth \(t.depth), \(t.heads) heads, MLP \(t.mlp == .gelu ? "GELU" : "SwiGLU-packed") "
+                + "\(t.mlpHidden), layer scale \(t.layerScale ? "yes" : "no"), LayerNorm eps \(t.layerNormEps)",
+            "tile transform: resize \(x.resize) bicubic, centre crop \(x.crop), mean \(x.mean), std \(x.std)",
+        ]
+        if let s = m.slideEncoder {
+            let branches = zip(s.segmentLengths, s.dilationRatios).map { "\($0)/\($1)" }.joined(separator: " ")
+            lines.append("slide encoder: \(s.inChans) -> D \(s.embedDim), depth \(s.depth), \(s.heads) heads, FFN \(s.ffnDim), "
+                         + "segment/dilation \(branches), tile size \(s.tileSize), grid \(s.gridSize), "
+                         + "slide_embed = \(s.pooling == .mean ? "mean pooling" : "class token")")
+        } else {
+            lines.append("slide encoder: none")
+        }
+        lines.append(m.teacherHead.map { "teacher head: Linear \($0.inFeatures) -> \($0.outFeatures)" } ?? "teacher head: none")
+        lines.append("outputs: " + m.outputs.joined(separator: ", "))
+        let p = m.provenance
+        lines.append("provenance: tessera \(p.tesseraVersion), created \(p.createdUnixSeconds) (unix seconds)")
+        lines.append("  teacher weights sha256: " + (p.teacherWeightsSHA256.isEmpty ? "unknown" : SHA256.hex(p.teacherWeightsSHA256)))
+        lines.append("  distillation run: " + (p.distillationRunID.isEmpty ? "none" : p.distillationRunID))
+        for metric in p.metrics { lines.append("  \(metric.name) = \(metric.value)") }
+        let byDType = Dictionary(grouping: m.tensors, by: { $0.dtype.name })
+            .map { "\($0.key) \($0.value.count)" }.sorted().joined(separator: ", ")
+        let compressed = m.tensors.filter { $0.compression == .zstd }.count
+        lines.append("tensors: \(m.tensors.count) (\(byDType); \(compressed) zstd)")
+        for info in m.tensors {
+            var line = "  \(info.name) \(info.dtype.name) \(info.shape) at \(info.offset), \(info.storedLength) bytes"
+            if info.compression == .zstd { line += " (zstd of \(info.rawLength))" }
+            if let scales = info.scales { line += ", scales \(scales)" }
+            lines.append(line)
+        }
+        lines.append("checksums: the manifest and all \(m.tensors.count) tensors verified (SHA-256)")
+        return lines
+    }
+
+    /// "1234567 bytes (1.2 MB)"
+    static func size(_ bytes: Int) -> String {
+        let tenths = (bytes + 50_000) / 100_000
+        return "\(bytes) bytes (\(tenths / 10).\(tenths % 10) MB)"
+    }
+}

@@ -1,0 +1,84 @@
+import TesseraCore
+
+// The functions of include/tessera_edge.h. Each records its failure (or clears the last
+// one) in `LastError`; none lets a Swift error or a trap reach the C caller for bad input.
+
+@_cdecl("tessera_edge_open")
+public func tessera_edge_open(_ bundlePath: UnsafePointer<CChar>?) -> OpaquePointer? {
+    guard let bundlePath else { return failure("tessera_edge_open: bundle_path is NULL", nil) }
+    do {
+        let engine = try EdgeEngine(path: String(cString: bundlePath))
+        LastError.set("")
+        return OpaquePointer(Unmanaged.passRetained(engine).toOpaque())
+    } catch {
+        return failure(error.description, nil)
+    }
+}
+
+@_cdecl("tessera_edge_set_threads")
+public func tessera_edge_set_threads(_ threads: Int32) -> Int32 {
+    guard threads >= 1 else { return failure("tessera_edge_set_threads: threads must be at least 1, got \(threads)", -1) }
+    Parallel.threadCount = Int(threads)
+    LastError.set("")
+    return 0
+}
+
+@_cdecl("tessera_edge_tile_dim")
+public func tessera_edge_tile_dim(_ engine: OpaquePointer?) -> Int {
+    guard let engine else { return failure("tessera_edge_tile_dim: engine is NULL", 0) }
+    LastError.set("")
+    return edgeEngine(engine).models.tileEncoder.config.embedDim
+}
+
+@_cdecl("tessera_edge_embed_folder")
+public func tessera_edge_embed_folder(_ engine: OpaquePointer?, _ slideDir: UnsafePointer<CChar>?,
+                                      _ outputPath: UnsafePointer<CChar>?) -> Int32 {
+    guard let engine, let slideDir, let outputPath else {
+        return failure("tessera_edge_embed_folder: engine, slide_dir and output_path must not be NULL", -1)
+    }
+    do {
+        let edge = edgeEngine(engine)
+        try edge.write(try edge.run(folder: String(cString: slideDir)), to: String(cString: outputPath))
+        LastError.set("")
+        return 0
+    } catch {
+        return failure(error.description, -1)
+    }
+}
+
+@_cdecl("tessera_edge_embed_rgb")
+public func tessera_edge_embed_rgb(_ engine: OpaquePointer?, _ rgb: UnsafePointer<UInt8>?, _ count: Int, _ width: Int,
+                                   _ height: Int, _ embeddings: UnsafeMutablePointer<Float>?) -> Int32 {
+    guard let engine, let rgb, let embeddings else {
+        return failure("tessera_edge_embed_rgb: engine, rgb and embeddings must not be NULL", -1)
+    }
+    do {
+        try edgeEngine(engine).embed(rgb: rgb, count: count, width: width, height: height, into: embeddings)
+        LastError.set("")
+        return 0
+    } catch {
+        return failure(error.description, -1)
+    }
+}
+
+@_cdecl("tessera_edge_last_error")
+public func tessera_edge_last_error() -> UnsafePointer<CChar> {
+    LastError.message
+}
+
+@_cdecl("tessera_edge_close")
+public func tessera_edge_close(_ engine: OpaquePointer?) {
+    guard let engine else { return }
+    Unmanaged<EdgeEngine>.fromOpaque(UnsafeRawPointer(engine)).release()
+}
+
+/// Records `message` as this thread's last error and returns `value`.
+private func failure<T>(_ message: String, _ value: T) -> T {
+    LastError.set(message)
+    return value
+}
+
+/// The engine behind a handle from `tessera_edge_open`.
+private func edgeEngine(_ handle: OpaquePointer) -> EdgeEngine {
+    Unmanaged<EdgeEngine>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+}

@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TesseraBundle
+import TesseraCore
+import TesseraFormats
+import TesseraModels
+import TesseraPipeline
+
+/// A bundle opened for inference: the reader's checks passed, every tensor verified and the
+/// models built. It runs the slide-folder pipeline as `tessera embed --slide-encoder` does
+/// (same output names and metadata) with the bundle's tile transform, and adds
+/// `teacher_tile_embeds` when the bundle has a teacher-space head.
+public final class EdgeEngine: @unchecked Sendable {
+    public let path: String
+    public let manifest: BundleManifest
+    public let models: EdgeModels
+    /// The bundle's tile transform.
+    public let preprocessor: TilePreprocessor
+    /// SHA-256 of the bundle file (hex): the outputs' `weights_sha256`.
+    public let sha256: String
+    /// Tiles per batch of the tile encoder.
+    public var batchSize = 8
+
+    /// Opens, checks and loads the bundle at `path`.
+    public init(path: String) throws(EdgeError) {
+        let reader: BundleReader
+        do { reader = try BundleReader.open(path) } catch { throw .bundle(error) }
+        let models = try EdgeModels(reader)
+        guard let preprocessor = reader.manifest.tileTransform.preprocessor else {
+            throw .model(path: path, model: "tile transform",
+                         reason: "\(reader.manifest.tileTransform.mean.count) input channels; tiles are RGB (3)")
+        }
+        sha256 = try Self.fileSHA256(path)
+        self.path = path
+        manifest = reader.manifest
+        self.models = models
+        self.preprocessor = preprocessor
+    }
+
+    /// The SHA-256 of the file at `path`, read in pieces rather than mapped: a second mapping
+    /// of the weights would count twice in the resident set while it is hashed.
+    static func fileSHA256(_ path: String) throws(EdgeError) -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .input("\(path): cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw .input("\(path): cannot read: \(String(cString: strerror(errno)))") }
+            if count == 0 { return hasher.finalize() }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
+    }
+
+    /// The slide encoder runs when the bundle names `slide_embed` among its outputs.
+    var slideEmbedder: SlideEmbedder? {
+        guard manifest.outputs.contains("slide_embed"), let model = models.slideEncoder, let slide = manifest.slideEncoder
+        else { return nil }
+        return SlideEmbedder(model: model, pool: slide.pool)
+    }
+
+    /// The tiles of the slide folder `folder` (its `.png` files in name order) through the
+    /// pipeline: `tile_embeds`, `coords`, the slide outputs, `teacher_tile_embeds` when the
+    /// bundle has a head, and the metadata. Unreadable tiles are reported and skipped.
+    public func run(folder: String, onEvent: (SlideFolderPipeline.Event) -> Void = { _ in }) throws(EdgeError)
+        -> SlideFolderPipeline.Output {
+        var status = stat()
+        guard stat(folder, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+            throw .input("\(folder): not a folder of tiles")
+        }
+        let pipeline = SlideFolderPipeline(
+            tileEmbedder: TileEmbedder(model: models.tileEncoder, preprocessor: preprocessor, batchSize: batchSize),
+            slideEmbedder: slideEmbedder, architecture: manifest.tileEncoder.architecture,
+            weightsName: TileList.fileName(path), weightsSHA256: sha256)
+        var output: SlideFolderPipeline.Output
+        do {
+            output = try pipeline.run(try TileList.resolve([folder]), onEvent: onEvent)
+        } catch {
+            throw .input("\(error)")
+        }
+        if manifest.outputs.contains("teacher_tile_embeds"), let head = models.teacherHead,
+           let tileEmbeds = output.stateDict["tile_embeds"] {
+            let rows = tileEmbeds.shape[0]
+            let projected = Tensor(zeros: [rows, head.outFeatures])
+            head(out: projected.mutableFloatPointer, inp: tileEmbeds.floatPointer, rows: rows)
+            output.stateDict.set("teacher_tile_embeds", projected)
+        }
+        return output
+    }
+
+    /// Writes `output` as safetensors at `path`, atomically.
+    public func write(_ output: SlideFolderPipeline.Output, to path: String) throws(EdgeError) {
+        do { try SafeTensors.write(output.stateDict, to: path) } catch { throw .output(path: path, reason: "\(error)") }
+    }
+
+    /// Embeds `count` RGB tiles held in memory, each `width` x `height` pixels of interleaved
+    /// R, G, B bytes (rows top to bottom), packed one after another at `rgb`, through the
+    /// bundle's tile transform and the tile encoder: `embeddings` gets [count, D] floats.
+    public func embed(rgb: UnsafePointer<UInt8>, count: Int, width: Int, height: Int,
+                      into embeddings: UnsafeMutablePointer<Float>) throws(EdgeError) {
+        guard count >= 0, width > 0, height > 0, width <= 1 << 16, height <= 1 << 16 else {
+            throw .input("\(count) tiles of \(width) x \(height) pixels: expected a positive size of at most 65536")
+        }
+        let c = models.tileEncoder.config, tileBytes = width * height * 3, imageFloats = 3 * c.imageSize * c.imageSize
+        let batch = max(1, min(batchSize, count))
+        let workspace = models.tileEncoder.makeWorkspace(batch: batch)
+        let images = Tensor(zeros: [batch, 3, c.imageSize, c.imageSize])
+        let input = images.mutableFloatPointer
+        for start in stride(from: 0, to: count, by: batch) {
+            let rows = min(batch, count - start)
+            Parallel.forEach(rows) { i in
+                let tile = RGBImage(width: width, height: height,
+                                    pixels: Array(UnsafeBufferPointer(start: rgb + (start + i) * tileBytes, count: tileBytes)))
+                preprocessor.normalize(preprocessor.cropped(tile), into: input + i * imageFloats)
+            }
+            models.tileEncoder.forward(images: input, batch: rows, workspace: workspace,
+                                       embedding: embeddings + start * c.embedDim)
+        }
+    }
+}

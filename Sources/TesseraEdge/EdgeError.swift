@@ -1,0 +1,23 @@
+import TesseraBundle
+
+/// Why the engine stopped: a bundle the reader refused, tensors that do not make the
+/// configured models, a slide it cannot run, or an output it cannot write.
+public enum EdgeError: Error, CustomStringConvertible {
+    /// The bundle itself (header, manifest, layout, a tensor's checksum or encoding).
+    case bundle(BundleError)
+    /// The bundle at `path` is well formed, but its tensors or configuration do not make the model `model`.
+    case model(path: String, model: String, reason: String)
+    /// The tiles, a tile buffer or the slide folder.
+    case input(String)
+    /// Writing the output file at `path`.
+    case output(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .bundle(let error): return error.description
+        case .model(let path, let model, let reason): return "\(path): the \(model) cannot be built: \(reason)"
+        case .input(let reason): return reason
+        case .output(let path, let reason): return "\(path): cannot write the output: \(reason)"
+        }
+    }
+}

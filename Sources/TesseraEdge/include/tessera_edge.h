@@ -1,0 +1,58 @@
+/*
+ * tessera_edge.h: the C interface of the Tessera edge engine (libTesseraEdge).
+ *
+ * An engine is a student bundle (.tsb, written by `tessera export`) opened for
+ * inference: the bundle's checksums verified and its models built. It turns a
+ * slide folder of {x}x_{y}y.png tiles into one safetensors file (tile_embeds,
+ * coords, the slide encoder's outputs, teacher_tile_embeds when the bundle has
+ * a teacher-space head), or RGB tiles in memory into tile embeddings.
+ *
+ * Failures return NULL or -1; tessera_edge_last_error() then says what went
+ * wrong and where (file, tensor, byte offset). An engine may be used by one
+ * thread at a time; distinct engines are independent.
+ */
+#ifndef TESSERA_EDGE_H
+#define TESSERA_EDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tessera_edge tessera_edge;
+
+/* Opens and checks the bundle at bundle_path and builds its models; NULL on failure. */
+tessera_edge *tessera_edge_open(const char *bundle_path);
+
+/* Worker threads of the process's engines (default: all cores). 0, or -1 when threads < 1. */
+int tessera_edge_set_threads(int threads);
+
+/* D, the floats of one tile embedding. */
+size_t tessera_edge_tile_dim(const tessera_edge *engine);
+
+/* Embeds the .png tiles of slide_dir (in file-name order) and writes the result to
+ * output_path (safetensors, written atomically). Unreadable tiles are skipped and
+ * listed in the output's metadata (skipped_tiles). 0, or -1 on failure. */
+int tessera_edge_embed_folder(tessera_edge *engine, const char *slide_dir, const char *output_path);
+
+/* Embeds count RGB tiles held in memory: each width x height pixels of interleaved
+ * R, G, B bytes, rows top to bottom, packed one after another at rgb. They go through
+ * the bundle's tile transform and tile encoder; embeddings receives count * D floats.
+ * 0, or -1 on failure. */
+int tessera_edge_embed_rgb(tessera_edge *engine, const uint8_t *rgb, size_t count, size_t width, size_t height,
+                           float *embeddings);
+
+/* The message of this thread's last failure ("" when its last call succeeded); valid
+ * until the thread's next call into this library. */
+const char *tessera_edge_last_error(void);
+
+/* Frees the engine (NULL is allowed). */
+void tessera_edge_close(tessera_edge *engine);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

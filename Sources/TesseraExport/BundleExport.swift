@@ -1,0 +1,78 @@
+import TesseraBundle
+import TesseraCore
+import TesseraEdge
+import TesseraFormats
+import TesseraModels
+
+/// A bundle made from loaded models (formats/bundle.md): the tile encoder with its tile
+/// transform, optionally a slide encoder, and the provenance. The manifest describes the
+/// models completely, so the engine needs nothing else; the tensors are laid out in the
+/// models' own parameter order, so the same model gives the same bundle whichever file it
+/// was loaded from.
+public struct BundleExport {
+    public var tileEncoder: VisionTransformer.Loaded
+    /// The tile transform the tile encoder expects.
+    public var preprocessor: TilePreprocessor
+    public var slideEncoder: SlideEncoder.Loaded?
+    /// What `slide_embed` is.
+    public var pool: SlidePool
+    public var provenance: BundleProvenance
+
+    /// The version of Tessera that writes bundles (their `provenance.tessera_version`).
+    public static let tesseraVersion = "0.1.0"
+
+    public init(tileEncoder: VisionTransformer.Loaded, preprocessor: TilePreprocessor = .gigapath,
+                slideEncoder: SlideEncoder.Loaded? = nil, pool: SlidePool = .mean, provenance: BundleProvenance) {
+        self.tileEncoder = tileEncoder
+        self.preprocessor = preprocessor
+        self.slideEncoder = slideEncoder
+        self.pool = pool
+        self.provenance = provenance
+    }
+
+    /// The manifest's configurations, outputs and provenance (the writer adds the tensors).
+    public func manifest() throws(ExportError) -> BundleManifest {
+        let tile = tileEncoder.model.config
+        var slide: BundleSlideEncoder?
+        if let config = slideEncoder?.model.config {
+            guard config.inChans == tile.embedDim else {
+                throw .mismatch("the slide encoder takes tile embeddings of width \(config.inChans), "
+                                + "the tile encoder makes \(tile.embedDim)")
+            }
+            guard let described = BundleSlideEncoder(config, pool: pool) else { throw .tileSize(config.tileSize) }
+            slide = described
+        }
+        return BundleManifest(tileEncoder: BundleTileEncoder(tile), tileTransform: BundleTileTransform(preprocessor),
+                              slideEncoder: slide, outputs: ["tile_embeds"] + (slide == nil ? [] : ["slide_embed"]),
+                              provenance: provenance)
+    }
+
+    /// Every tensor under its component prefix, in the models' parameter order.
+    public func tensors() -> StateDict {
+        var tensors = StateDict()
+        func add(_ component: BundleComponent, _ names: [(name: String, shape: [Int])], _ weights: StateDict) {
+            for (name, _) in names { tensors.set(component.prefix + name, weights[name]!) }
+        }
+        add(.tileEncoder, tileEncoder.model.config.parameterShapes, tileEncoder.weights)
+        if let slideEncoder { add(.slideEncoder, slideEncoder.model.config.parameterShapes, slideEncoder.weights) }
+        return tensors
+    }
+
+    /// The bundle with `weights`' matrix precision, compressed with zstd at `zstdLevel` where it
+    /// pays (nil: nothing compressed), written atomically at `path`.
+    public func write(to path: String, weights: BundleWeights, zstdLevel: Int32?) throws -> EncodedBundle {
+        let writer = BundleWriter(weights: weights, zstdLevel: zstdLevel)
+        let bundle: EncodedBundle
+        do {
+            bundle = try writer.encode(try manifest(), tensors: tensors(), path: path)
+        } catch let error as BundleError {
+            // A name inferred from shapes ("vit (inferred)") is no identifier: say what to do about it.
+            if case .invalidText(field: "tile_encoder.architecture", _) = error.problem {
+                throw ExportError.architectureName(tileEncoder.model.config.architecture)
+            }
+            throw error
+        }
+        try AtomicOutput.write(to: path) { sink in try bundle.write(sink) }
+        return bundle
+    }
+}

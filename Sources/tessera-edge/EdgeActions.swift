@@ -1,0 +1,79 @@
+import TesseraBundle
+import TesseraCore
+import TesseraEdge
+import TesseraPipeline
+
+/// What each command does: call the engine, report on stderr, results on stdout.
+enum EdgeActions {
+    static func run(bundle: String, slide: String, output: String, threads: Int?) throws(EdgeError) {
+        if let threads { Parallel.threadCount = threads }
+        let start = MonotonicClock.seconds
+        let engine = try EdgeEngine(path: bundle)
+        var progress = EdgeProgress()
+        let result: SlideFolderPipeline.Output
+        do {
+            result = try engine.run(folder: slide) { progress.show($0) }
+            progress.finish()
+        } catch {
+            progress.finish()
+            throw error
+        }
+        try engine.write(result, to: output)
+        let c = engine.models.tileEncoder.config
+        StandardError.write("embedded \(result.embedded) tiles (\(result.skipped) skipped) with \(c.architecture) "
+                            + "(D=\(c.embedDim)) in \(EdgeProgress.fixed(MonotonicClock.seconds - start, 2)) s -> \(output)\n")
+    }
+
+    static func inspect(bundle: String) throws(EdgeError) {
+        let inspection: BundleInspection
+        do { inspection = try BundleInspection(path: bundle) } catch { throw .bundle(error) }
+        print(inspection.lines.joined(separator: "\n"))
+    }
+
+    static func bench(bundle: String, batch: Int, iterations: Int, threads: Int?) throws(EdgeError) {
+        if let threads { Parallel.threadCount = threads }
+        let engine = try EdgeEngine(path: bundle)
+        let model = engine.models.tileEncoder
+        let result = EdgeBenchmark(model: model, batch: batch, iterations: iterations)
+        let weights = engine.manifest.tensors.first {
+            $0.name.hasPrefix(BundleComponent.tileEncoder.prefix) && BundleWeights.isMatrixWeight(name: $0.name, shape: $0.shape)
+        }.map { info -> String in
+            switch info.dtype {
+            case .f32: return "f32"
+            case .f16: return "f16"
+            case .bf16: return "bf16"
+            case .int8: return "int8"
+            }
+        } ?? "f32"
+        let fields: [(String, String)] = [
+            ("bundle", string(bundle)),
+            ("architecture", string(model.config.architecture)),
+            ("bundle_weights", string(weights)),
+            ("kernel", string(EdgeModels.kernel)),
+            ("threads", String(Parallel.threadCount)),
+            ("batch", String(batch)),
+            ("iterations", String(iterations)),
+            ("ms_per_tile", EdgeProgress.fixed(result.msPerTile, 3)),
+            ("tiles_per_s", EdgeProgress.fixed(1000 / result.msPerTile, 2)),
+            ("peak_rss_mb", EdgeProgress.fixed(Double(result.peakResidentBytes) / 1_048_576, 1)),
+        ]
+        print("{" + fields.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}")
+    }
+
+    /// A JSON string literal.
+    static func string(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,57 @@
+/// What a `tessera-edge` command line asks for.
+enum EdgeCommand: Equatable {
+    case run(bundle: String, slide: String, output: String, threads: Int?)
+    case inspect(bundle: String)
+    case bench(bundle: String, batch: Int, iterations: Int, threads: Int?)
+    /// `--help`: all commands, or one.
+    case help(String?)
+
+    static let commands = ["run", "inspect", "bench"]
+
+    /// Parses the arguments after the program name. Options may come anywhere after the command.
+    static func parse(_ arguments: [String]) throws(UsageError) -> EdgeCommand {
+        guard let name = arguments.first else { throw UsageError("no command given") }
+        if ["-h", "--help", "help"].contains(name) {
+            return .help(arguments.dropFirst().first.flatMap { commands.contains($0) ? $0 : nil })
+        }
+        guard commands.contains(name) else { throw UsageError("unknown command '\(name)' (commands: run, inspect, bench)") }
+        var positional: [String] = [], options: [String: String] = [:]
+        let allowed: [String] = ["run": ["-o", "--output", "--threads"], "bench": ["--batch", "--iterations", "--threads"]][name] ?? []
+        var rest = arguments.dropFirst()[...]
+        while let argument = rest.popFirst() {
+            if argument == "-h" || argument == "--help" { return .help(name) }
+            guard argument.hasPrefix("-"), argument != "-" else {
+                positional.append(argument)
+                continue
+            }
+            let key = argument == "--output" ? "-o" : argument
+            guard allowed.contains(argument) else { throw UsageError("\(name): unknown option '\(argument)'") }
+            guard let value = rest.popFirst() else { throw UsageError("\(name): \(argument) needs a value") }
+            guard options[key] == nil else { throw UsageError("\(name): \(argument) is given twice") }
+            options[key] = value
+        }
+        func count(_ option: String, default value: Int? = nil) throws(UsageError) -> Int? {
+            guard let text = options[option] else { return value }
+            guard let n = Int(text), n >= 1 else { throw UsageError("\(name): \(option) must be a whole number of at least 1, got '\(text)'") }
+            return n
+        }
+        func expect(_ names: [String]) throws(UsageError) {
+            guard positional.count == names.count else {
+                throw UsageError("\(name) takes \(names.joined(separator: " ")), got \(positional.count) argument\(positional.count == 1 ? "" : "s")")
+            }
+        }
+        switch name {
+        case "run":
+            try expect(["BUNDLE", "SLIDE_DIR"])
+            guard let output = options["-o"] else { throw UsageError("run: -o OUT.safetensors is required") }
+            return .run(bundle: positional[0], slide: positional[1], output: output, threads: try count("--threads"))
+        case "inspect":
+            try expect(["BUNDLE"])
+            return .inspect(bundle: positional[0])
+        default:
+            try expect(["BUNDLE"])
+            return .bench(bundle: positional[0], batch: try count("--batch", default: 8)!,
+                          iterations: try count("--iterations", default: 5)!, threads: try count("--threads"))
+        }
+    }
+}

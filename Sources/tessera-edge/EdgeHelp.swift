@@ -1,0 +1,48 @@
+/// The `--help` texts: the overview, and each command with an example.
+enum EdgeHelp {
+    static let usage = """
+    usage: tessera-edge run BUNDLE SLIDE_DIR -o OUT.safetensors [--threads N]
+           tessera-edge inspect BUNDLE
+           tessera-edge bench BUNDLE [--batch 8] [--iterations 5] [--threads N]
+           tessera-edge --help | COMMAND --help
+    """
+
+    static let commands: [String: String] = [
+        "run": """
+        tessera-edge run BUNDLE SLIDE_DIR -o OUT.safetensors [--threads N]
+          Embeds the .png tiles of SLIDE_DIR (file-name order; named {x}x_{y}y.png for the slide
+          encoder) with the bundle's tile transform and tile encoder, then its slide encoder, and
+          writes OUT atomically: tile_embeds [N, D], coords [N, 2], layer_{i}_embed,
+          last_layer_embed, encoder_out_embed, global_pool_embed, slide_embed, and
+          teacher_tile_embeds when the bundle has a teacher-space head; the metadata lists the
+          tiles, the skipped tiles and the bundle's sha256 (as `tessera embed` does). A tile that
+          cannot be read is reported by name and skipped. --threads: worker threads (default: all cores).
+          example: tessera-edge run student.tsb slides/demo_slide -o demo.safetensors --threads 4
+        """,
+        "inspect": """
+        tessera-edge inspect BUNDLE
+          Shows the bundle's manifest (models, tile transform, outputs, provenance, tensors) and
+          verifies the SHA-256 of the manifest and of every tensor.
+          example: tessera-edge inspect student.tsb
+        """,
+        "bench": """
+        tessera-edge bench BUNDLE [--batch 8] [--iterations 5] [--threads N]
+          Times the tile encoder's forward pass on a fixed batch of images (one warm-up pass, then
+          the median of --iterations passes) and prints one JSON object on stdout: ms_per_tile,
+          tiles_per_s, threads, kernel (the matrix-product path), peak_rss_mb, batch, iterations.
+          example: tessera-edge bench student.tsb --batch 8 --iterations 10 --threads 2
+        """,
+    ]
+
+    static var overview: String {
+        """
+        tessera-edge: runs a Tessera student bundle (.tsb, from `tessera export`) on slide folders of PNG tiles.
+
+        \(usage)
+
+        \(EdgeCommand.commands.map { commands[$0]! }.joined(separator: "\n\n"))
+
+        Exit status: 0 done, 1 a bad bundle or input (the message names it), 64 a usage error.
+        """
+    }
+}

@@ -1,0 +1,62 @@
+import TesseraEdge
+import TesseraPipeline
+
+/// A pipeline's events on stderr: one self-overwriting progress line per stage (tiles, then
+/// the slide encoder's layers) with rate and ETA, redrawn at most every 0.2 s; skipped tiles
+/// and warnings on lines of their own. A stage's clock starts when the previous event came
+/// (the first stage's when this was made): the first event already counts finished work.
+struct EdgeProgress {
+    private var stage: (label: String, unit: String, start: Double)?
+    private var lastDraw = -Double.infinity
+    private var lastEvent = MonotonicClock.seconds
+
+    mutating func show(_ event: SlideFolderPipeline.Event) {
+        defer { lastEvent = MonotonicClock.seconds }
+        switch event {
+        case .tiles(let done, let total): update("embed", "tiles", done, total)
+        case .layers(let done, let total): update("slide encoder", "layers", done, total)
+        case .skipped(let path, let error): line("skipped \(path): \(error)")
+        case .warning(let text): line("warning: \(text)")
+        }
+    }
+
+    /// Ends the progress line, if one was drawn.
+    mutating func finish() {
+        if stage != nil, lastDraw > -Double.infinity { StandardError.write("\n") }
+        stage = nil
+        lastDraw = -Double.infinity
+    }
+
+    private mutating func update(_ label: String, _ unit: String, _ done: Int, _ total: Int) {
+        let now = MonotonicClock.seconds
+        if stage?.label != label {
+            finish()
+            stage = (label, unit, lastEvent)
+        }
+        guard done == total || now - lastDraw >= 0.2, let stage else { return }
+        lastDraw = now
+        let rate = Double(done) / max(now - stage.start, 1e-9)
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        StandardError.write("\r\(label): \(done)/\(total) \(unit), \(Self.fixed(rate, 1)) \(unit)/s, ETA \(Self.fixed(eta, 0)) s")
+    }
+
+    private mutating func line(_ text: String) {
+        finish()
+        StandardError.write(text + "\n")
+    }
+
+    /// `value` with `digits` decimals (no Foundation formatting on the edge).
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = Int((abs(value) * scale).rounded())
+        let whole = scaled / Int(scale), fraction = scaled % Int(scale)
+        var text = (value < 0 && scaled > 0 ? "-" : "") + String(whole)
+        if digits > 0 {
+            let digitsText = String(fraction)
+            text += "." + String(repeating: "0", count: digits - digitsText.count) + digitsText
+        }
+        return text
+    }
+}

@@ -1,0 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Messages and progress on stderr (stdout is left to results).
+enum StandardError {
+    static func write(_ text: String) {
+        fputs(text, stderr)
+        fflush(stderr)
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import TesseraBundle
+import TesseraCore
+import TesseraExport
+import TesseraFormats
+import TesseraModels
+
+extension BundleWeights: ExpressibleByArgument {}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a student bundle (.tsb) for tessera-edge: tile encoder, slide encoder, everything to run them.",
+        discussion: """
+        --tile-encoder is a Hugging Face timm folder, a weights file, or a distillation run folder \
+        (`tessera distill -o RUN`): then the student tile encoder (RUN/student), the student slide \
+        encoder (RUN/slide_student, unless --slide-encoder is given) and the provenance are taken \
+        from the run: the teacher's SHA-256 as the teacher cache records it, the run's id (its \
+        folder name and a digest of run.json) and its final metrics (metrics.jsonl).
+
+        The bundle's manifest carries the tile encoder's configuration, the tile transform (Resize \
+        256 bicubic, CenterCrop 224, ImageNet mean/std), the slide encoder's configuration and \
+        pooling, the outputs and the provenance, with a SHA-256 for the manifest and every tensor \
+        (formats/bundle.md). --weights sets how the matrix weights of the Linear layers are stored: \
+        f32 (exact), f16, or int8 (symmetric, per output channel, f32 scales); every other tensor \
+        stays f32. --compress zstd compresses the tensors where that saves at least an eighth. \
+        The creation time is SOURCE_DATE_EPOCH when set (reproducible bundles), else now. The \
+        bundle is written atomically; `tessera inspect OUT.tsb` shows and verifies it.
+
+        A run's teacher-space head (RUN/teacher_head.safetensors) is not exported: it is the \
+        teacher's final LayerNorm over a Linear of the student's last hidden class token, which a \
+        bundle's teacher_head (a Linear on the tile embedding) cannot hold.
+
+        Examples:
+          tessera export --tile-encoder run1 --weights int8 -o student.tsb
+          tessera export --tile-encoder fixtures/tile_student --slide-encoder slide_student/ --weights f16 --compress zstd -o s.tsb
+          tessera export --tile-encoder fixtures/tile_teacher --slide-encoder fixtures/slide_encoder --weights f32 -o teacher.tsb
+        """)
+
+    @Option(name: .customLong("tile-encoder"), help: "A timm folder, a weights file, or a distillation run folder.")
+    var tileEncoder: String
+
+    @Option(name: .customLong("slide-encoder"), help: "A slide encoder (checkpoint or its folder); overrides a run's slide student.")
+    var slideEncoder: String?
+
+    @Option(help: "Architecture preset for a bare weights file (see `tessera embed --help`).")
+    var arch: String?
+
+    @Option(help: "Which embedding becomes slide_embed: mean (global_pool_embed) or cls (encoder_out_embed).")
+    var pool: SlidePool = .mean
+
+    @Option(help: "Storage of the matrix weights: f32, f16 or int8.")
+    var weights: BundleWeights
+
+    @Option(help: "Compress tensors where it pays: zstd.")
+    var compress: String?
+
+    @Option(name: .customLong("zstd-level"), help: "zstd level (1...19) with --compress zstd.")
+    var zstdLevel: Int32 = 3
+
+    @Option(name: .shortAndLong, help: "Output bundle (.tsb), written atomically.")
+    var output: String
+
+    func validate() throws {
+        if let compress, compress != "zstd" { throw ValidationError("--compress must be zstd, got '\(compress)'") }
+        guard (1...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be in 1...19") }
+    }
+
+    func run() throws {
+        let created = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
+            ?? Int64(Date().timeIntervalSince1970)
+        let version = BundleExport.tesseraVersion
+        let run = DistillationRunFolder(path: tileEncoder)
+        let tilePath = run?.tileEncoder ?? tileEncoder
+        let slidePath = slideEncoder ?? run?.slideEncoder
+        let provenance = try run?.provenance(tesseraVersion: version, createdUnixSeconds: created)
+            ?? BundleProvenance(tesseraVersion: version, createdUnixSeconds: created)
+        let export = BundleExport(tileEncoder: try VisionTransformer.load(path: tilePath, architecture: arch),
+                                  slideEncoder: try slidePath.map { try SlideEncoder.loaded(path: $0) },
+                                  pool: pool, provenance: provenance)
+        let bundle = try export.write(to: output, weights: weights, zstdLevel: compress == nil ? nil : zstdLevel)
+        for line in Self.summary(bundle, path: output) { FileHandle.standardError.write(text: line + "\n") }
+    }
+
+    /// What was written: models, precision, compression, size, provenance.
+    static func summary(_ bundle: EncodedBundle, path: String) -> [String] {
+        let m = bundle.manifest, t = m.tileEncoder
+        let compressed = m.tensors.filter { $0.compression == .zstd }.count
+        let dtypes = Set(m.tensors.map { $0.dtype.name }).sorted().joined(separator: "+")
+        var lines = ["tile encoder: \(t.architecture), D \(t.embedDim), depth \(t.depth), \(t.heads) heads"]
+        if let s = m.slideEncoder {
+            lines.append("slide encoder: D \(s.embedDim), depth \(s.depth), \(s.heads) heads, slide_embed = \(s.pooling == .mean ? "mean" : "cls")")
+        }
+        let p = m.provenance
+        if !p.distillationRunID.isEmpty {
+            lines.append("provenance: run \(p.distillationRunID), teacher sha256 "
+                         + (p.teacherWeightsSHA256.isEmpty ? "unknown" : SHA256.hex(p.teacherWeightsSHA256))
+                         + ", \(p.metrics.count) final metrics")
+        }
+        lines.append("wrote \(m.tensors.count) tensors (\(dtypes), \(compressed) zstd), \(bundle.byteCount) bytes -> \(path)")
+        return lines
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import TesseraBundle
+import TesseraCore
+import TesseraFormats
+import TestSupport
+import XCTest
+
+/// `tessera export` then `tessera-edge run`: f32 bundles reproduce `tessera embed --slide-encoder`
+/// on the demo slide; f16 and int8 bundles are measured against f32; a run folder's provenance
+/// reaches the manifest; a teacher-space head is applied; both inspect commands verify bundles.
+final class EdgeBundleTests: XCTestCase {
+    /// The class's temporary folder: a distillation run, bundles and outputs, each made once.
+    nonisolated(unsafe) private static var folder: TemporaryFolder?
+
+    override class func tearDown() {
+        folder?.cleanUp()
+        folder = nil
+        super.tearDown()
+    }
+
+    private let slide = Fixtures.path("slide_folder/demo_slide")
+
+    private func path(_ name: String) throws -> String {
+        if Self.folder == nil { Self.folder = try TemporaryFolder() }
+        return Self.folder!.file(name)
+    }
+
+    /// The file `name`, made by a command that must succeed the first time it is asked for.
+    private func made(_ name: String, program: String = "tessera", environment: [String: String] = [:],
+                      _ arguments: (String) -> [String]) throws -> String {
+        let output = try path(name)
+        if !FileManager.default.fileExists(atPath: output) {
+            let result = try TesseraProcess.run(arguments(output), program: program, environment: environment)
+            XCTAssertEqual(result.status, 0, "\(program) \(arguments(output).joined(separator: " ")): \(result.stderr)")
+        }
+        return output
+    }
+
+    /// A one-step distillation of the fixture teacher on the demo slide, from the fixture student's init.
+    private func distillation() throws -> String {
+        let data = try path("data")
+        if !FileManager.default.fileExists(atPath: data) {
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: data + "/demo_slide", withDestinationPath: slide)
+        }
+        return try made("run") {
+            ["distill", "--teacher", Fixtures.path("tile_teacher"), "--teacher-slide", Fixtures.path("slide_encoder"),
+             "--data", data, "--init", Fixtures.path("distill/student_init.safetensors"), "--slide-depth", "1",
+             "--slide-heads", "4", "--steps", "1", "-o", $0]
+        }
+    }
+
+    private func export(_ name: String, tile: String, slide: String?, weights: String, zstd: Bool = false) throws -> String {
+        try made(name + ".tsb", environment: ["SOURCE_DATE_EPOCH": "1700000000"]) {
+            ["export", "--tile-encoder", tile, "--weights", weights, "-o", $0] + (slide.map { ["--slide-encoder", $0] } ?? [])
+                + (zstd ? ["--compress", "zstd"] : [])
+        }
+    }
+
+    private func edge(_ bundle: String) throws -> StateDict {
+        try SafeTensors.read(path: made(URL(fileURLWithPath: bundle).lastPathComponent + ".out.safetensors", program: "tessera-edge") {
+            ["run", bundle, self.slide, "-o", $0, "--threads", "2"]
+        })
+    }
+
+    private func embed(_ name: String, tile: String, slide: String) throws -> StateDict {
+        try SafeTensors.read(path: made(name) {
+            ["embed", self.slide, "--tile-encoder", tile, "--slide-encoder", slide, "-o", $0, "--threads", "2"]
+        })
+    }
+
+    /// The fixture student with the run's slide student (whose in_chans is the student's width).
+    private func studentBundle(_ weights: String, zstd: Bool = false) throws -> String {
+        try export("student-" + weights + (zstd ? "-zstd" : ""), tile: Fixtures.path("tile_student"),
+                   slide: distillation() + "/slide_student", weights: weights, zstd: zstd)
+    }
+
+    func testTeacherF32BundleReproducesEmbed() throws {
+        let bundle = try export("teacher-f32", tile: Fixtures.path("tile_teacher"), slide: Fixtures.path("slide_encoder"),
+                                weights: "f32")
+        let reference = try embed("teacher-embed.safetensors", tile: Fixtures.path("tile_teacher"), slide: Fixtures.path("slide_encoder"))
+        let output = try edge(bundle)
+        XCTAssertEqual(Set(output.names), EdgeOutputs.embedNames(depth: 2))
+        try EdgeOutputs.assertMatches(output, reference, bundle: bundle, tolerance: 1e-5)
+    }
+
+    func testStudentF32BundleReproducesEmbed() throws {
+        let bundle = try studentBundle("f32")
+        let reference = try embed("student-embed.safetensors", tile: Fixtures.path("tile_student"),
+                                  slide: distillation() + "/slide_student")
+        let output = try edge(bundle)
+        XCTAssertEqual(Set(output.names), EdgeOutputs.embedNames(depth: 1))
+        try EdgeOutputs.assertMatches(output, reference, bundle: bundle, tolerance: 1e-5)
+    }
+
+    /// f16 and int8 matrix weights: the bundle shrinks, the embeddings stay close to f32's.
+    func testQuantisedBundlesAgainstF32() throws {
+        let f32 = try studentBundle("f32")
+        let exact = try edge(f32)
+        let size = { (path: String) in Double(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int) }
+        // Measured here: cosines 1 - 4e-8 (f16) and 1 - 3e-5 (int8), sizes 0.65 and 0.49 of f32 (norms,
+        // biases and the patch embedding stay f32 and weigh much in this small model); floors with margin.
+        for (weights, zstd, maxRatio, tileFloor, slideFloor) in [("f16", false, 0.70, 0.99999, 0.99999),
+                                                                 ("int8", false, 0.55, 0.999, 0.999),
+                                                                 ("int8", true, 0.55, 0.999, 0.999)] {
+            let bundle = try studentBundle(weights, zstd: zstd)
+            let output = try edge(bundle)
+            let ratio = try size(bundle) / size(f32)
+            let tile = EdgeOutputs.minimumRowCosine(try XCTUnwrap(output["tile_embeds"]), exact["tile_embeds"]!)
+            let slide = EdgeOutputs.cosine(try XCTUnwrap(output["slide_embed"]).floats()[...], exact["slide_embed"]!.floats()[...])
+            print("edge \(weights)\(zstd ? "+zstd" : ""): size \(Int(try size(bundle))) bytes = \(ratio) of f32 (\(Int(try size(f32)))), "
+                  + "tile_embeds min cosine \(tile), slide_embed cosine \(slide)")
+            XCTAssertLessThan(ratio, maxRatio, weights)
+            XCTAssertGreaterThan(tile, tileFloor, weights)
+            XCTAssertGreaterThan(slide, slideFloor, weights)
+            XCTAssertEqual(output["coords"]?.floats(), exact["coords"]?.floats())
+        }
+    }
+
+    /// A run folder gives the student, the slide student and the run's provenance; with
+    /// SOURCE_DATE_EPOCH the bundle is reproducible byte for byte.
+    func testRunFolderExportCarriesProvenance() throws {
+        let run = try distillation()
+        let bundle = try export("run-f32", tile: run, slide: nil, weights: "f32")
+        let again = try export("run-f32-again", tile: run, slide: nil, weights: "f32")
+        XCTAssertEqual(FileManager.default.contents(atPath: bundle), FileManager.default.contents(atPath: again))
+        let m = try BundleReader.open(bundle).manifest
+        XCTAssertEqual(m.tileEncoder.embedDim, 64)
+        XCTAssertEqual(m.slideEncoder.map { [$0.inChans, $0.embedDim, $0.depth, $0.heads] }, [64, 64, 1, 4])
+        XCTAssertEqual(m.slideEncoder?.pooling, .mean)
+        XCTAssertEqual(m.outputs, ["tile_embeds", "slide_embed"])
+        let p = m.provenance
+        XCTAssertEqual(SHA256.hex(p.teacherWeightsSHA256), try SHA256.hex(ofFile: Fixtures.path("tile_teacher/model.safetensors")))
+        let digest = SHA256.hex(Array(try XCTUnwrap(FileManager.default.contents(atPath: run + "/run.json"))).withUnsafeBytes { SHA256.digest($0) })
+        XCTAssertEqual(p.distillationRunID, "run@" + digest.prefix(16))
+        let line = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").last!
+        let logged = try Array(line.utf8).withUnsafeBytes { try JSONParser.parse($0, path: "metrics.jsonl") }
+        guard case .number(let loss)? = logged["loss"] else { return XCTFail("no loss in \(line)") }
+        XCTAssertEqual(p.metrics.first { $0.name == "loss" }?.value, Double(loss))
+        XCTAssertEqual(p.metrics.first { $0.name == "steps" }?.value, 1)
+        XCTAssertEqual(p.createdUnixSeconds, 1_700_000_000)
+        XCTAssertFalse(p.tesseraVersion.isEmpty)
+        // The student's tile encoder is the run's.
+        let student = try SafeTensors.read(path: run + "/student/model.safetensors")
+        let reader = try BundleReader.open(bundle)
+        for name in student.names {
+            XCTAssertTrue(try reader.tensor("tile_encoder." + name).tensor.isBitIdentical(to: student[name]!), name)
+        }
+    }
+
+    /// A bundle with a teacher-space head writes teacher_tile_embeds = tile_embeds W^T + b.
+    func testTeacherHeadIsApplied() throws {
+        let source = try BundleReader.open(try studentBundle("f32"))
+        var manifest = source.manifest
+        var rng = Xorshift(seed: 7)
+        let (d, dt) = (manifest.tileEncoder.embedDim, 96)
+        let weight = (0..<(dt * d)).map { _ in Float.random(in: -0.2...0.2, using: &rng) }
+        let bias = (0..<dt).map { _ in Float.random(in: -0.1...0.1, using: &rng) }
+        var tensors = StateDict()
+        for info in manifest.tensors { tensors.set(info.name, try source.tensor(info.name).dequantised()) }
+        tensors.set("teacher_head.weight", Tensor(shape: [dt, d], floats: weight))
+        tensors.set("teacher_head.bias", Tensor(shape: [dt], floats: bias))
+        manifest.teacherHead = BundleTeacherHead(inFeatures: d, outFeatures: dt)
+        manifest.outputs.append("teacher_tile_embeds")
+        let path = try self.path("student-head.tsb")
+        let encoded = try BundleWriter().encode(manifest, tensors: tensors, path: path)
+        var bytes: [UInt8] = []
+        encoded.write { bytes += $0 }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let output = try edge(path)
+        let tiles = try XCTUnwrap(output["tile_embeds"]), head = try XCTUnwrap(output["teacher_tile_embeds"])
+        XCTAssertEqual(head.shape, [tiles.shape[0], dt])
+        XCTAssertTrue(tiles.isBitIdentical(to: try edge(try studentBundle("f32"))["tile_embeds"]!))
+        let x = tiles.floats()
+        let expected = (0..<tiles.shape[0]).flatMap { row in
+            (0..<dt).map { o in Float((0..<d).reduce(Double(bias[o])) { $0 + Double(x[row * d + $1]) * Double(weight[o * d + $1]) }) }
+        }
+        XCTAssertLessThan(relativeError(head.floats(), expected), 1e-5)
+    }
+
+    /// Models a bundle cannot describe are refused before anything is written.
+    func testExportRefusesWhatABundleCannotHold() throws {
+        let output = try path("refused.tsb")
+        let cases: [([String], String)] = [
+            (["--tile-encoder", Fixtures.path("tile_student"), "--slide-encoder", Fixtures.path("slide_encoder")],
+             "the slide encoder takes tile embeddings of width 96, the tile encoder makes 64"),
+            (["--tile-encoder", Fixtures.path("tile_student/model.safetensors")],
+             "the tile encoder's architecture 'vit (inferred)' cannot name it in a bundle"),
+        ]
+        for (arguments, message) in cases {
+            let result = try TesseraProcess.run(["export"] + arguments + ["--weights", "f16", "-o", output])
+            XCTAssertEqual(result.status, 1, result.stderr)
+            XCTAssertTrue(result.stderr.contains(message), result.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+        }
+    }
+
+    /// `tessera inspect` and `tessera-edge inspect` show the same verified manifest; a flipped
+    /// byte in a tensor makes both fail naming it.
+    func testInspectVerifiesEveryChecksum() throws {
+        let bundle = try studentBundle("int8", zstd: true)
+        let cli = try TesseraProcess.run(["inspect", bundle])
+        let edge = try TesseraProcess.run(["inspect", bundle], program: "tessera-edge")
+        XCTAssertEqual(cli.status, 0, cli.stderr)
+        XCTAssertEqual(edge.status, 0, edge.stderr)
+        XCTAssertEqual(cli.stdout, edge.stdout)
+        let manifest = try BundleReader.open(bundle).manifest
+        XCTAssertTrue(cli.stdout.contains("checksums: the manifest and all \(manifest.tensors.count) tensors verified"), cli.stdout)
+        XCTAssertTrue(cli.stdout.contains("tile_encoder.blocks.0.attn.qkv.weight I8 [192, 64]"), cli.stdout)
+
+        let corrupt = try path("corrupt.tsb")
+        var bytes = Array(try XCTUnwrap(FileManager.default.contents(atPath: bundle)))
+        let last = manifest.tensors.max { $0.offset < $1.offset }!
+        bytes[last.offset] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: corrupt))
+        for program in ["tessera", "tessera-edge"] {
+            let result = try TesseraProcess.run(["inspect", corrupt], program: program)
+            XCTAssertEqual(result.status, 1, program)
+            XCTAssertTrue(result.stderr.contains("tensor '\(last.name)'") && result.stderr.contains("(corrupted)"), result.stderr)
+        }
+    }
+}

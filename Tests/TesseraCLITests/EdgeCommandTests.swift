@@ -1,0 +1,157 @@
+import Foundation
+import TesseraBundle
+import TesseraCore
+import TesseraFormats
+import TestSupport
+import XCTest
+
+/// `tessera-edge` as a command: hostile bundles, bad tiles and bad inputs fail with exit 1 and a
+/// message naming the problem; usage errors exit 64; `--help` has an example per command;
+/// `bench` prints one JSON object.
+final class EdgeCommandTests: XCTestCase {
+    /// The fixture student with the 16-head slide encoder of its width, exported once for the class.
+    nonisolated(unsafe) private static var folder: TemporaryFolder?
+
+    override class func tearDown() {
+        folder?.cleanUp()
+        folder = nil
+        super.tearDown()
+    }
+
+    private func bundle() throws -> String {
+        if Self.folder == nil { Self.folder = try TemporaryFolder() }
+        let path = Self.folder!.file("student.tsb")
+        if !FileManager.default.fileExists(atPath: path) {
+            let result = try TesseraProcess.run(["export", "--tile-encoder", Fixtures.path("tile_student"), "--slide-encoder",
+                                                 Fixtures.path("slide_encoder_16h"), "--weights", "f32", "-o", path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        return path
+    }
+
+    private func edge(_ arguments: [String]) throws -> TesseraProcess.Result {
+        try TesseraProcess.run(arguments, program: "tessera-edge")
+    }
+
+    /// Every hostile bundle: `run` and `inspect` exit 1 with the reader's own message (file,
+    /// tensor, offset, problem), never a crash.
+    func testHostileBundlesAreRefusedByName() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let names = try FileManager.default.contentsOfDirectory(atPath: Fixtures.path("hostile_bundles"))
+            .filter { $0.hasSuffix(".tsb") && $0 != "valid.tsb" }.sorted()
+        XCTAssertGreaterThanOrEqual(names.count, 40)
+        for name in names {
+            let path = Fixtures.path("hostile_bundles/" + name)
+            var expected = ""
+            do { try BundleReader.open(path).verifyAll() } catch { expected = error.description }
+            XCTAssertFalse(expected.isEmpty, "\(name) is accepted by the reader")
+            for arguments in [["inspect", path], ["run", path, Fixtures.path("slide_folder/demo_slide"), "-o", folder.file("out.safetensors")]] {
+                let result = try edge(arguments)
+                XCTAssertEqual(result.status, 1, "\(arguments[0]) \(name): \(result.stderr)")
+                XCTAssertTrue(result.stderr.contains(expected), "\(arguments[0]) \(name): \(result.stderr)")
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [], "nothing is written")
+    }
+
+    /// valid.tsb is a well-formed bundle whose tensors are not a whole model: inspect accepts it,
+    /// run says what the tile encoder lacks.
+    func testIncompleteModelIsRefusedByRun() throws {
+        let path = Fixtures.path("hostile_bundles/valid.tsb")
+        XCTAssertEqual(try edge(["inspect", path]).status, 0)
+        let result = try edge(["run", path, Fixtures.path("slide_folder/demo_slide"), "-o", "/tmp/never-written.safetensors"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("\(path): the tile encoder cannot be built") && result.stderr.contains("missing"),
+                      result.stderr)
+    }
+
+    /// A truncated PNG among good tiles is reported by name and skipped; the rest are embedded
+    /// exactly as when it is absent.
+    func testBadTileIsReportedAndSkipped() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let slide = folder.file("slide"), clean = folder.file("clean")
+        for dir in [slide, clean] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        for name in ["40960x_12800y.png", "40960x_13056y.png", "41216x_12800y.png"] {
+            for dir in [slide, clean] {
+                try FileManager.default.copyItem(atPath: Fixtures.path("slide_folder/demo_slide/" + name), toPath: dir + "/" + name)
+            }
+        }
+        let png = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("slide_folder/demo_slide/41216x_13056y.png")))
+        try png.prefix(png.count / 2).write(to: URL(fileURLWithPath: slide + "/40960x_13312y.png"))
+        let result = try edge(["run", try bundle(), slide, "-o", folder.file("out.safetensors")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("skipped \(slide)/40960x_13312y.png"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("embedded 3 tiles (1 skipped)"), result.stderr)
+        XCTAssertEqual(try edge(["run", try bundle(), clean, "-o", folder.file("clean.safetensors")]).status, 0)
+        let out = try SafeTensors.read(path: folder.file("out.safetensors"))
+        let expected = try SafeTensors.read(path: folder.file("clean.safetensors"))
+        XCTAssertEqual(out.metadata["skipped_tiles"], "[\"40960x_13312y.png\"]")
+        for name in expected.names { XCTAssertTrue(out[name]!.isBitIdentical(to: expected[name]!), name) }
+    }
+
+    func testBadInputsFailWithTheirName() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let slide = Fixtures.path("slide_folder/demo_slide")
+        let cases: [([String], String)] = [
+            (["run", try bundle(), folder.file("absent"), "-o", folder.file("a.safetensors")], "\(folder.file("absent")): not a folder of tiles"),
+            (["run", try bundle(), folder.path, "-o", folder.file("b.safetensors")], "\(folder.path): no .png tiles in the folder"),
+            (["run", try bundle(), slide, "-o", folder.file("no/such/folder.safetensors")], "\(folder.file("no/such/folder.safetensors")): cannot write the output"),
+            (["inspect", folder.file("absent.tsb")], folder.file("absent.tsb")),
+            (["bench", Fixtures.path("tile_student/model.safetensors")], "not a Tessera bundle"),
+        ]
+        for (arguments, message) in cases {
+            let result = try edge(arguments)
+            XCTAssertEqual(result.status, 1, arguments.joined(separator: " "))
+            XCTAssertTrue(result.stderr.contains(message), "\(arguments.joined(separator: " ")): \(result.stderr)")
+        }
+    }
+
+    func testUsageErrorsExit64() throws {
+        let cases: [([String], String)] = [
+            ([], "no command given"),
+            (["embed", "x"], "unknown command 'embed'"),
+            (["run", "b.tsb", "slide"], "-o OUT.safetensors is required"),
+            (["run", "b.tsb", "-o", "out"], "run takes BUNDLE SLIDE_DIR, got 1 argument"),
+            (["run", "b.tsb", "slide", "-o", "out", "--threads", "0"], "--threads must be a whole number of at least 1, got '0'"),
+            (["bench", "b.tsb", "--batch"], "--batch needs a value"),
+            (["bench", "b.tsb", "--iterations", "2", "--iterations", "3"], "--iterations is given twice"),
+            (["inspect", "b.tsb", "--threads", "2"], "inspect: unknown option '--threads'"),
+        ]
+        for (arguments, message) in cases {
+            let result = try edge(arguments)
+            XCTAssertEqual(result.status, 64, arguments.joined(separator: " "))
+            XCTAssertTrue(result.stderr.contains(message) && result.stderr.contains("usage: tessera-edge run"),
+                          "\(arguments): \(result.stderr)")
+        }
+    }
+
+    func testHelpHasAnExampleForEachCommand() throws {
+        let help = try edge(["--help"])
+        XCTAssertEqual(help.status, 0)
+        for command in ["run", "inspect", "bench"] {
+            XCTAssertTrue(help.stdout.contains("example: tessera-edge \(command) "), command)
+            let own = try edge([command, "--help"])
+            XCTAssertEqual(own.status, 0)
+            XCTAssertTrue(own.stdout.hasPrefix("tessera-edge \(command)") && own.stdout.contains("example:"), own.stdout)
+        }
+    }
+
+    func testBenchPrintsOneJSONObject() throws {
+        let result = try edge(["bench", try bundle(), "--batch", "2", "--iterations", "2", "--threads", "1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.split(separator: "\n").count, 1, result.stdout)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        XCTAssertGreaterThan(try XCTUnwrap(json["ms_per_tile"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(json["tiles_per_s"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(json["peak_rss_mb"] as? Double), 1)
+        XCTAssertEqual(json["threads"] as? Int, 1)
+        XCTAssertEqual(json["batch"] as? Int, 2)
+        XCTAssertEqual(json["iterations"] as? Int, 2)
+        XCTAssertEqual(json["bundle_weights"] as? String, "f32")
+        XCTAssertTrue(try XCTUnwrap(json["kernel"] as? String).hasPrefix("f32-"))
+        XCTAssertEqual(json["architecture"] as? String, "vit_small_patch16_224")
+    }
+}
