@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        // The C library for the embeddable modules (no Glibc/Darwin/Dispatch there).
+        .systemLibrary(name: "CPosix", path: "Sources/CSystemLibs/CPosix"),
         .systemLibrary(name: "CBLAS", path: "Sources/CSystemLibs/CBLAS",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CSystemLibs/CZstd",
@@ -26,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CSystemLibs/CPNG",
                        providers: [.apt(["libpng-dev"])]),
 
-        .target(name: "TesseraCore", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "TesseraCore", dependencies: ["CPosix", "CBLAS"], swiftSettings: fast),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore"]),
         .target(name: "TesseraModels", dependencies: ["TesseraCore", "TesseraFormats", "CPNG"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],

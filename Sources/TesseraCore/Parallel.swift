@@ -1,9 +1,5 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 
 /// Work spread over the cores. Nested calls (from inside a worker) run serially
 /// on the calling thread, so kernels can use `Parallel` freely without
