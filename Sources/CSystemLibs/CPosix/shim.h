@@ -25,5 +25,16 @@ static inline int tessera_errno(void) { return errno; }
 /* open is variadic (the mode only with O_CREAT): Swift cannot call it directly. */
 static inline int tessera_open(const char *path, int flags, mode_t mode) { return open(path, flags, mode); }
 
+/* A detached thread running body(argument): pthread_t differs between C libraries
+   (an integer in glibc, a pointer in Darwin), and no caller needs to join. */
+static inline int tessera_thread_start(void *(*body)(void *), void *argument) {
+    pthread_t thread;
+    int status = pthread_create(&thread, NULL, body, argument);
+    if (status == 0) {
+        pthread_detach(thread);
+    }
+    return status;
+}
+
 /* MAP_FAILED is a cast macro ((void *)-1): Swift cannot import it either. */
 static inline void *tessera_map_failed(void) { return MAP_FAILED; }
