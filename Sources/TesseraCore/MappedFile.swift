@@ -20,7 +20,7 @@ public final class MappedFile: @unchecked Sendable {
         }
     }
 
-    public init(path: String) throws {
+    public init(path: String) throws(Error) {
         self.path = path
         let fd = tessera_open(path, O_RDONLY | O_CLOEXEC, 0)
         guard fd >= 0 else { throw Error.open(path: path, errno: tessera_errno()) }

@@ -76,14 +76,14 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// Read-only f32 elements; `float32()` first when the dtype may differ.
-    public func withFloats<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+    public func withFloats<R, E: Error>(_ body: (UnsafeBufferPointer<Float>) throws(E) -> R) throws(E) -> R {
         let f = float32()
         return try body(UnsafeBufferPointer(start: f.bytes.baseAddress?.assumingMemoryBound(to: Float.self),
                                             count: f.count))
     }
 
     /// Writable f32 elements of an owned f32 tensor.
-    public func withMutableFloats<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    public func withMutableFloats<R, E: Error>(_ body: (UnsafeMutableBufferPointer<Float>) throws(E) -> R) throws(E) -> R {
         precondition(dtype == .f32, "withMutableFloats on a \(dtype) tensor")
         let raw = storage.mutableBytes
         return try body(UnsafeMutableBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: Float.self),
