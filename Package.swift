@@ -30,19 +30,21 @@ let package = Package(
 
         .target(name: "TesseraCore", dependencies: ["CPosix", "CBLAS"], swiftSettings: fast),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore"]),
-        .target(name: "TesseraModels", dependencies: ["TesseraCore", "TesseraFormats", "CPNG"]),
+        .target(name: "TesseraImage", dependencies: ["CPosix", "CPNG", "TesseraCore"]),
+        .target(name: "TesseraModels", dependencies: ["TesseraCore", "TesseraFormats", "TesseraImage"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
         .executableTarget(name: "tessera", dependencies: [
-            "TesseraCore", "TesseraFormats", "TesseraModels",
+            "TesseraCore", "TesseraFormats", "TesseraImage", "TesseraModels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .target(name: "TestSupport", dependencies: ["TesseraCore", "TesseraFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "TestSupport"]),
         .testTarget(name: "TesseraFormatsTests", dependencies: ["TesseraFormats", "TestSupport"]),
+        .testTarget(name: "TesseraImageTests", dependencies: ["TesseraImage", "TestSupport"]),
         .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraCLITests", dependencies: ["TestSupport"]),

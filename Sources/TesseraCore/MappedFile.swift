@@ -2,6 +2,7 @@ import CPosix
 
 /// A whole file mapped read-only. Pages load lazily, so a 4.5 GB checkpoint
 /// costs address space, not heap. The mapping lives as long as this object.
+/// Only regular files are mapped; the open does not block, so a FIFO is refused, not waited on.
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer
@@ -22,7 +23,7 @@ public final class MappedFile: @unchecked Sendable {
 
     public init(path: String) throws(Error) {
         self.path = path
-        let fd = tessera_open(path, O_RDONLY | O_CLOEXEC, 0)
+        let fd = tessera_open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0)
         guard fd >= 0 else { throw Error.open(path: path, errno: tessera_errno()) }
         defer { close(fd) }
         var info = stat()

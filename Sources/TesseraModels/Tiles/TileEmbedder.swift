@@ -1,5 +1,6 @@
 import Foundation
 import TesseraCore
+import TesseraImage
 
 /// Embeds a list of tiles with a tile encoder, streaming them through in
 /// batches: only one batch of images is ever in memory. Each tile is decoded

@@ -32,7 +32,7 @@ public struct TilePreprocessor: Equatable, Sendable {
     }
 
     /// Reads a PNG and returns the normalised [3, crop, crop] tensor.
-    public func tensor(path: String, decoder: PNGDecoder = PNGDecoder()) throws -> Tensor {
+    public func tensor(path: String, decoder: PNGDecoder = PNGDecoder()) throws(ImageDecodingError) -> Tensor {
         normalize(cropped(try decoder.decode(path: path)))
     }
 
