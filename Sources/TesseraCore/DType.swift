@@ -1,5 +1,5 @@
 /// Element types a checkpoint can hold. Raw values are the safetensors names.
-public enum DType: String, CaseIterable, Sendable {
+public enum DType: String, CaseIterable, Sendable, CustomStringConvertible {
     case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
     case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
 
@@ -19,4 +19,8 @@ public enum DType: String, CaseIterable, Sendable {
         default: return false
         }
     }
+
+    /// The case name (what reflection prints on the host), spelled out so messages
+    /// read the same in Embedded Swift, which has no reflection.
+    public var description: String { rawValue.lowercased() }
 }
