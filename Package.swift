@@ -36,6 +36,9 @@ let package = Package(
                 swiftSettings: fast),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
+        // The same program as scripts/build-aarch64 cross-compiles with Embedded Swift.
+        .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage"],
+                          path: "Sources/TesseraCrossCheck"),
         .executableTarget(name: "tessera", dependencies: [
             "TesseraCore", "TesseraFormats", "TesseraImage", "TesseraModels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
