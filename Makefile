@@ -14,7 +14,7 @@ test: build
 	# XCTest only: no suite uses Swift Testing, whose empty run would close the log.
 	swift test $(SWIFT_CONFIG) -Xswiftc -enable-testing --disable-swift-testing
 	# The embeddable modules cross-built for aarch64 must compute what the host does.
-	scripts/cross-check
+	scripts/cross-check $(SWIFT_CONFIG) -Xswiftc -enable-testing
 
 demo: build
 	@scripts/demo $(TESSERA)
