@@ -21,6 +21,20 @@ public enum DType: String, CaseIterable, Sendable, CustomStringConvertible {
     }
 
     /// The case name (what reflection prints on the host), spelled out so messages
-    /// read the same in Embedded Swift, which has no reflection.
-    public var description: String { rawValue.lowercased() }
+    /// read the same in Embedded Swift, which has no reflection (and without
+    /// `lowercased()`, which would link Unicode's case tables into an edge binary).
+    public var description: String {
+        switch self {
+        case .f64: return "f64"
+        case .f32: return "f32"
+        case .f16: return "f16"
+        case .bf16: return "bf16"
+        case .i64: return "i64"
+        case .i32: return "i32"
+        case .i16: return "i16"
+        case .i8: return "i8"
+        case .u8: return "u8"
+        case .bool: return "bool"
+        }
+    }
 }
