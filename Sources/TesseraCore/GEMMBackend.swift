@@ -13,7 +13,8 @@ public enum GEMMBackend: Sendable, Equatable {
     /// `PortableGEMM`, plain Swift: every build has it, the edge build has only it.
     case portable
 
-    /// The fastest backend this build has (OpenBLAS when it was linked).
+    /// The fastest backend this build has: OpenBLAS when it was linked (pinned
+    /// here to one thread, as `openBLAS` expects), else `portable`.
     public static func preferred() -> GEMMBackend {
         #if canImport(CBLAS)
         openblas_set_num_threads(1)
