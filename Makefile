@@ -14,6 +14,8 @@ test: bootstrap
 	# XCTest only: no suite uses Swift Testing, whose empty run would close the log. The test
 	# build also builds the executables the CLI tests run (one build, not two with other flags).
 	swift test $(SWIFT_CONFIG) -Xswiftc -enable-testing --disable-swift-testing
+	# The embeddable modules cross-built for aarch64 must compute what the host does.
+	scripts/cross-check $(SWIFT_CONFIG) -Xswiftc -enable-testing
 
 demo: build
 	@scripts/demo $(TESSERA)

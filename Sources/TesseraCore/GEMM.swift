@@ -1,34 +1,8 @@
-import CBLAS
-
-/// A single-precision matrix-multiply implementation. Tessera routes every
-/// GEMM through `GEMM.backend`, so another kernel library can replace OpenBLAS
-/// at run time without touching the models.
-public protocol GEMMBackend: Sendable {
-    var name: String { get }
-    /// Row-major, single-threaded: C[m,n] = alpha * op(A)[m,k] · op(B)[k,n] + beta * C.
-    func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-               alpha: Float, a: UnsafePointer<Float>, lda: Int,
-               b: UnsafePointer<Float>, ldb: Int,
-               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int)
-}
-
-/// OpenBLAS through CBLAS, pinned to one thread: Tessera splits the work itself.
-public struct OpenBLASBackend: GEMMBackend {
-    public init() { openblas_set_num_threads(1) }
-
-    public var name: String { "openblas (\(String(cString: openblas_get_corename())))" }
-
-    public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                      alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                      b: UnsafePointer<Float>, ldb: Int,
-                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-    }
-}
-
+/// Every matrix product of the kernels, routed through one `backend` and split
+/// across `Parallel`'s threads.
 public enum GEMM {
-    nonisolated(unsafe) public static var backend: GEMMBackend = OpenBLASBackend()
+    /// Which implementation runs the products; replaceable at start-up.
+    nonisolated(unsafe) public static var backend = GEMMBackend.preferred()
 
     /// Below this many multiply-adds a GEMM is not worth splitting across threads.
     static let splitThreshold = 1 << 18

@@ -1,11 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 
 /// A whole file mapped read-only. Pages load lazily, so a 4.5 GB checkpoint
 /// costs address space, not heap. The mapping lives as long as this object.
+/// Only regular files are mapped; the open does not block, so a FIFO is refused, not waited on.
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer
@@ -24,21 +21,21 @@ public final class MappedFile: @unchecked Sendable {
         }
     }
 
-    public init(path: String) throws {
+    public init(path: String) throws(Error) {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw Error.open(path: path, errno: errno) }
+        let fd = tessera_open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0)
+        guard fd >= 0 else { throw Error.open(path: path, errno: tessera_errno()) }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw Error.open(path: path, errno: errno) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw Error.notARegularFile(path: path) }
+        guard fstat(fd, &info) == 0 else { throw Error.open(path: path, errno: tessera_errno()) }
+        guard info.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG) else { throw Error.notARegularFile(path: path) }
         let length = Int(info.st_size)
         if length == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
         }
-        guard let base = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw Error.map(path: path, errno: errno)
+        guard let base = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), base != tessera_map_failed() else {
+            throw Error.map(path: path, errno: tessera_errno())
         }
         bytes = UnsafeRawBufferPointer(start: base, count: length)
     }

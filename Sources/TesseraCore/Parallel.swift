@@ -1,13 +1,8 @@
-import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 
-/// Work spread over the cores. Nested calls (from inside a worker) run serially
-/// on the calling thread, so kernels can use `Parallel` freely without
-/// oversubscribing the machine.
+/// Work spread over the cores, on a persistent pool of threads (`WorkerPool`).
+/// Nested calls (from inside a worker) run serially on the calling thread, so
+/// kernels can use `Parallel` freely without oversubscribing the machine.
 public enum Parallel {
     /// Threads used by every parallel loop (and by GEMM, which splits its work
     /// across them). Set once at start-up, e.g. from `--threads`.
@@ -21,6 +16,10 @@ public enum Parallel {
 
     /// True on a thread that is running a `Parallel` body.
     public static var isInsideWorker: Bool { pthread_getspecific(insideKey) != nil }
+
+    static func markInsideWorker(_ inside: Bool) {
+        pthread_setspecific(insideKey, inside ? UnsafeRawPointer(bitPattern: 1) : nil)
+    }
 
     /// Calls `body(i)` for every i in 0..<count, spread over `threadCount` threads.
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
@@ -36,12 +35,10 @@ public enum Parallel {
             body(0..<count)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let lo = count * w / workers, hi = count * (w + 1) / workers
-            let wasInside = isInsideWorker
-            pthread_setspecific(insideKey, UnsafeRawPointer(bitPattern: 1))
-            body(lo..<hi)
-            if !wasInside { pthread_setspecific(insideKey, nil) }
+        markInsideWorker(true)
+        defer { markInsideWorker(false) }
+        WorkerPool.shared.run(chunks: workers, helpers: workers - 1) { w in
+            body(count * w / workers..<count * (w + 1) / workers)
         }
     }
 }

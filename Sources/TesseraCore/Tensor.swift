@@ -10,9 +10,9 @@ public struct Tensor: @unchecked Sendable {
 
     /// Wraps `storage`, which must hold exactly `shape.product * dtype.size` bytes.
     public init(dtype: DType, shape: [Int], storage: Storage) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(Tensor.describe(shape))")
         precondition(storage.bytes.count == Tensor.elementCount(shape) * dtype.size,
-                     "storage of \(storage.bytes.count) bytes does not fit \(dtype) \(shape)")
+                     "storage of \(storage.bytes.count) bytes does not fit \(dtype) \(Tensor.describe(shape))")
         self.dtype = dtype
         self.shape = shape
         self.storage = storage
@@ -26,12 +26,18 @@ public struct Tensor: @unchecked Sendable {
 
     /// An owned f32 tensor holding `values` (count must match the shape).
     public init(shape: [Int], floats values: [Float]) {
-        precondition(values.count == Tensor.elementCount(shape), "\(values.count) values for shape \(shape)")
+        precondition(values.count == Tensor.elementCount(shape), "\(values.count) values for shape \(Tensor.describe(shape))")
         self.init(zeros: shape)
         values.withUnsafeBytes { storage.mutableBytes.copyMemory(from: $0) }
     }
 
     public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+    /// "[3, 224, 224]": a shape for messages, spelled out because Embedded Swift
+    /// cannot print arrays by reflection.
+    static func describe(_ shape: [Int]) -> String {
+        "[" + shape.map { String($0) }.joined(separator: ", ") + "]"
+    }
 
     public var count: Int { Tensor.elementCount(shape) }
     public var bytes: UnsafeRawBufferPointer { storage.bytes }
@@ -39,7 +45,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// The same bytes under another shape of equal element count.
     public func reshaped(_ newShape: [Int]) -> Tensor {
-        precondition(Tensor.elementCount(newShape) == count, "cannot reshape \(shape) to \(newShape)")
+        precondition(Tensor.elementCount(newShape) == count, "cannot reshape \(Tensor.describe(shape)) to \(Tensor.describe(newShape))")
         return Tensor(dtype: dtype, shape: newShape, storage: storage)
     }
 
@@ -76,14 +82,14 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// Read-only f32 elements; `float32()` first when the dtype may differ.
-    public func withFloats<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+    public func withFloats<R, E: Error>(_ body: (UnsafeBufferPointer<Float>) throws(E) -> R) throws(E) -> R {
         let f = float32()
         return try body(UnsafeBufferPointer(start: f.bytes.baseAddress?.assumingMemoryBound(to: Float.self),
                                             count: f.count))
     }
 
     /// Writable f32 elements of an owned f32 tensor.
-    public func withMutableFloats<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    public func withMutableFloats<R, E: Error>(_ body: (UnsafeMutableBufferPointer<Float>) throws(E) -> R) throws(E) -> R {
         precondition(dtype == .f32, "withMutableFloats on a \(dtype) tensor")
         let raw = storage.mutableBytes
         return try body(UnsafeMutableBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: Float.self),

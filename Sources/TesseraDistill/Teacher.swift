@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraImage
 import TesseraModels
 
 /// The frozen teacher: a tile encoder (GigaPath, or any timm ViT) and a slide encoder.

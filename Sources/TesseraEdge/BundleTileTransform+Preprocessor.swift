@@ -1,3 +1,4 @@
+import TesseraImage
 import TesseraBundle
 import TesseraModels
 

@@ -1,5 +1,6 @@
 import TesseraBundle
 import TesseraCore
+import TesseraImage
 import TesseraEdge
 import TesseraFormats
 import TesseraModels

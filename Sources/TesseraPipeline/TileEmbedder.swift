@@ -1,5 +1,6 @@
 import Foundation
 import TesseraCore
+import TesseraImage
 import TesseraModels
 
 /// Embeds a list of tiles with a tile encoder, streaming them through in

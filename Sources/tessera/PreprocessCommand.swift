@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TesseraCore
 import TesseraFormats
+import TesseraImage
 import TesseraModels
 
 struct PreprocessCommand: ParsableCommand {

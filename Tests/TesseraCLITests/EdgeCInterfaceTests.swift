@@ -1,5 +1,6 @@
 import Foundation
 import TesseraCore
+import TesseraImage
 import TesseraFormats
 import TesseraModels
 import TestSupport

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 
 /// Exact GELU: gelu(x) = x * (1 + erf(x / sqrt 2)) / 2 (`nn.GELU()`, approximate='none').
 public enum GELU {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 
 /// LongNet dilated attention, exactly as prov-gigapath's torchscale
 /// `DilatedAttention` computes it (docs/models.md §3.6), in O(tokens * dim) memory.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 
 /// Row-wise softmax, stabilised by subtracting the row maximum.
 public enum Softmax {

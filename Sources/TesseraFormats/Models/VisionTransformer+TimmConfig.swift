@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraImage
 import TesseraModels
 
 extension VisionTransformer.Config {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import CPosix
 
 extension SlideEncoder {
     /// The fixed 2-D sine-cosine position of a grid cell, computed on demand

@@ -26,7 +26,7 @@ public struct BicubicResampler {
         precondition(inputWidth > 0 && inputHeight > 0 && outputWidth > 0 && outputHeight > 0
                      && columns.lowerBound >= 0 && columns.upperBound <= outputWidth
                      && rows.lowerBound >= 0 && rows.upperBound <= outputHeight,
-                     "resize \(inputWidth)x\(inputHeight) -> \(outputWidth)x\(outputHeight), window \(columns) x \(rows)")
+                     "resize \(inputWidth)x\(inputHeight) -> \(outputWidth)x\(outputHeight), window \(columns.lowerBound)..<\(columns.upperBound) x \(rows.lowerBound)..<\(rows.upperBound)")
         self.inputWidth = inputWidth
         self.inputHeight = inputHeight
         self.outputWidth = outputWidth

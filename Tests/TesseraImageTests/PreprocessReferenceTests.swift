@@ -1,5 +1,5 @@
 import TesseraCore
-import TesseraModels
+import TesseraImage
 import TestSupport
 import XCTest
 

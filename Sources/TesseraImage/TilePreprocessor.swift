@@ -24,7 +24,8 @@ public struct TilePreprocessor: Equatable, Sendable {
     public init(resize: Int = 256, crop: Int = 224,
                 mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]) {
         precondition(resize > 0 && crop > 0 && mean.count == 3 && std.count == 3,
-                     "TilePreprocessor(resize: \(resize), crop: \(crop), mean: \(mean), std: \(std))")
+                     "TilePreprocessor(resize: \(resize), crop: \(crop), \(mean.count) means, \(std.count) stds): "
+                     + "sizes must be positive, with 3 means and 3 stds")
         self.resize = resize
         self.crop = crop
         self.mean = mean
@@ -32,7 +33,7 @@ public struct TilePreprocessor: Equatable, Sendable {
     }
 
     /// Reads a PNG and returns the normalised [3, crop, crop] tensor.
-    public func tensor(path: String, decoder: PNGDecoder = PNGDecoder()) throws -> Tensor {
+    public func tensor(path: String, decoder: PNGDecoder = PNGDecoder()) throws(ImageDecodingError) -> Tensor {
         normalize(cropped(try decoder.decode(path: path)))
     }
 

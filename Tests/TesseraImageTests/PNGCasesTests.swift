@@ -1,6 +1,5 @@
 import TesseraCore
-import TesseraFormats
-import TesseraModels
+import TesseraImage
 import TestSupport
 import XCTest
 
@@ -97,6 +96,17 @@ final class PNGCasesTests: XCTestCase {
     func testMissingFileIsUnreadable() {
         XCTAssertThrowsError(try PNGDecoder().decode(path: "/nonexistent/tile.png")) { error in
             XCTAssertEqual((error as? ImageDecodingError)?.reason, .unreadable("No such file or directory"))
+        }
+    }
+
+    /// A FIFO is refused from its file type, before any read (which would wait for a writer forever).
+    func testFIFOIsRefusedWithoutWaiting() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let path = folder.file("tile.png")
+        XCTAssertEqual(mkfifo(path, 0o600), 0)
+        XCTAssertThrowsError(try PNGDecoder().decode(path: path)) { error in
+            XCTAssertEqual((error as? ImageDecodingError)?.reason, .unreadable("Invalid argument"))
         }
     }
 

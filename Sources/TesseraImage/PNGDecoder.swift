@@ -1,5 +1,5 @@
 import CPNG
-import Foundation
+import CPosix
 
 /// Decodes PNG files with libpng into 8-bit RGB exactly as Pillow's
 /// `Image.open(path).convert("RGB")` does (see `PNGRawImage.pillowRGB()` for the
@@ -22,13 +22,17 @@ public struct PNGDecoder: Sendable {
     }
 
     /// Reads and decodes the file at `path`.
-    public func decode(path: String) throws -> RGBImage {
+    public func decode(path: String) throws(ImageDecodingError) -> RGBImage {
         let bytes = try Self.readFile(path)
-        return try bytes.withUnsafeBytes { try decode(bytes: $0, name: path) }
+        // Array.withUnsafeBytes rethrows untyped errors: the typed error travels in a Result.
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(ImageDecodingError) in try decode(bytes: raw, name: path) }
+        }
+        return try result.get()
     }
 
     /// Decodes PNG bytes; `name` is what errors call the image.
-    public func decode(bytes: UnsafeRawBufferPointer, name: String) throws -> RGBImage {
+    public func decode(bytes: UnsafeRawBufferPointer, name: String) throws(ImageDecodingError) -> RGBImage {
         try readRaw(bytes: bytes, name: name).pillowRGB()
     }
 
@@ -36,7 +40,7 @@ public struct PNGDecoder: Sendable {
 
     /// The decoded samples as libpng delivers them (sub-byte samples unpacked,
     /// 16-bit big-endian, palette indices) plus the palette.
-    func readRaw(bytes: UnsafeRawBufferPointer, name: String) throws -> PNGRawImage {
+    func readRaw(bytes: UnsafeRawBufferPointer, name: String) throws(ImageDecodingError) -> PNGRawImage {
         guard bytes.count >= 8, bytes.prefix(8).elementsEqual(Self.signature) else {
             throw ImageDecodingError(path: name, reason: .notPNG)
         }
@@ -45,7 +49,7 @@ public struct PNGDecoder: Sendable {
         source.size = bytes.count
         source.offset = 0
         // The source struct must stay put while libpng holds a pointer to it.
-        return try withUnsafeMutablePointer(to: &source) { src in
+        return try withUnsafeMutablePointer(to: &source) { src throws(ImageDecodingError) in
             var png: png_structp?
             var info: png_infop?
             defer { tessera_png_destroy(&png, &info) }
@@ -88,24 +92,25 @@ public struct PNGDecoder: Sendable {
         }
     }
 
-    /// The whole file; a tile is read once, so plain reads beat a mapping.
-    private static func readFile(_ path: String) throws -> [UInt8] {
-        func failure(_ code: Int32 = errno) -> ImageDecodingError {
+    /// The whole file; a tile is read once, so plain reads beat a mapping (and a file
+    /// that shrinks meanwhile cannot fault). Opened non-blocking and checked to be a
+    /// regular file before any read, so a FIFO or a device is refused instead of waited on.
+    private static func readFile(_ path: String) throws(ImageDecodingError) -> [UInt8] {
+        func failure(_ code: Int32 = tessera_errno()) -> ImageDecodingError {
             ImageDecodingError(path: path, reason: .unreadable(String(cString: strerror(code))))
         }
-        let fd = open(path, O_RDONLY)
+        let fd = tessera_open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0)
         guard fd >= 0 else { throw failure() }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure() }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw failure((info.st_mode & S_IFMT) == S_IFDIR ? EISDIR : EINVAL)
-        }
+        let type = info.st_mode & mode_t(S_IFMT)
+        guard type == mode_t(S_IFREG) else { throw failure(type == mode_t(S_IFDIR) ? EISDIR : EINVAL) }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         var filled = 0
         while filled < bytes.count {
             let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if n < 0 && errno == EINTR { continue }
+            if n < 0 && tessera_errno() == EINTR { continue }
             guard n >= 0 else { throw failure() }
             if n == 0 { break }  // shrank while reading: decode what is there
             filled += n

@@ -1,0 +1,40 @@
+/*
+ * The C library as the embeddable modules see it: POSIX and libc headers only,
+ * no Glibc/Darwin overlay (Embedded Swift has none), so the same Swift code
+ * builds for the host and for a cross target that points at that target's libc.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+/* errno is a macro over a thread-local location: Swift cannot import it. */
+static inline int tessera_errno(void) { return errno; }
+
+/* open is variadic (the mode only with O_CREAT): Swift cannot call it directly. */
+static inline int tessera_open(const char *path, int flags, mode_t mode) { return open(path, flags, mode); }
+
+/* A detached thread running body(argument): pthread_t differs between C libraries
+   (an integer in glibc, a pointer in Darwin), and no caller needs to join. */
+static inline int tessera_thread_start(void *(*body)(void *), void *argument) {
+    pthread_t thread;
+    int status = pthread_create(&thread, NULL, body, argument);
+    if (status == 0) {
+        pthread_detach(thread);
+    }
+    return status;
+}
+
+/* MAP_FAILED is a cast macro ((void *)-1): Swift cannot import it either. */
+static inline void *tessera_map_failed(void) { return MAP_FAILED; }

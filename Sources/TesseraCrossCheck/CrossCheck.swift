@@ -1,0 +1,34 @@
+/// The program's two modes (see `usage`); returns the exit status.
+enum CrossCheck {
+    static let usage = """
+        usage: tessera-crosscheck run RESULTS PNG...
+                 computes the tile transform of each PNG and the kernel suite, writes RESULTS
+               tessera-crosscheck compare EXPECTED ACTUAL
+                 checks every tensor of ACTUAL against EXPECTED: max |a - e| <= 1e-5 max |e|
+        """
+
+    static func main(_ arguments: [String]) -> Int32 {
+        let operands = Array(arguments.dropFirst(2))
+        do throws(CrossCheckError) {
+            switch arguments.count > 1 ? arguments[1] : "" {
+            case "run" where !operands.isEmpty:
+                try CrossCheckSuite.run(images: Array(operands.dropFirst())).write(to: operands[0])
+                return 0
+            case "compare" where operands.count == 2:
+                let verdicts = ResultComparison.compare(expected: try ResultSet.read(path: operands[0]),
+                                                        actual: try ResultSet.read(path: operands[1]))
+                for verdict in verdicts { print(verdict.line) }
+                let failed = verdicts.filter { !$0.passed }.count
+                print(failed == 0 ? "all \(verdicts.count) tensors agree"
+                                  : "\(failed) of \(verdicts.count) tensors differ")
+                return failed == 0 ? 0 : 1
+            default:
+                print(usage)
+                return 2
+            }
+        } catch {
+            print("tessera-crosscheck: \(error.message)")
+            return 1
+        }
+    }
+}
