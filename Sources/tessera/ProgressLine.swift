@@ -21,8 +21,8 @@ struct ProgressLine {
         lastDraw = now
         let elapsed = max(now.timeIntervalSince(start), 1e-9)
         let rate = Double(done) / elapsed
-        let eta = rate > 0 ? Double(total - done) / rate : 0
-        let line = String(format: "\r%@: %d/%d %@, %.1f %@/s, ETA %.0f s", label, done, total, unit, rate, unit, eta)
+        let eta = rate > 0 ? String(format: "%.0f s", Double(total - done) / rate) : "-"
+        let line = String(format: "\r%@: %d/%d %@, %.1f %@/s, ETA %@", label, done, total, unit, rate, unit, eta)
         FileHandle.standardError.write(text: line)
     }
 

@@ -10,5 +10,5 @@ struct Tessera: ParsableCommand {
           tessera inspect fixtures/tile_teacher/pytorch_model.bin
         """,
         subcommands: [InspectCommand.self, ConvertCommand.self, PreprocessCommand.self, EmbedCommand.self,
-                      SlideCommand.self, DistillCommand.self, ExportCommand.self, BenchmarkCommand.self])
+                      SlideCommand.self, DistillCommand.self, CompareCommand.self, ExportCommand.self, BenchmarkCommand.self])
 }
