@@ -1,14 +1,5 @@
 import TesseraCore
 
-/// Which embedding is *the* slide embedding (`slide_embed`).
-public enum SlidePool: String, CaseIterable, Sendable {
-    /// `encoder_out_embed`: the CLS token of the default path. The CLS token was
-    /// never trained in pretraining, so this is rarely what you want.
-    case cls
-    /// `global_pool_embed`: norm(mean of the non-CLS tokens). The default.
-    case mean
-}
-
 /// Everything the slide encoder produces for one slide, each [D].
 public struct SlideEmbeddings: Sendable {
     /// `layer_{i}_embed`, i = 0...L: norm(state i)[CLS], state 0 = the embeddings

@@ -1,13 +1,6 @@
 import TesseraCore
 
 extension VisionTransformer {
-    /// The feed-forward of a block: timm's `Mlp` (fc1 -> exact GELU -> fc2) or
-    /// `SwiGLUPacked` (fc1 -> split in halves a, b -> silu(a) * b -> fc2).
-    public enum MlpKind: String, Sendable {
-        case gelu
-        case swiGLUPacked
-    }
-
     /// The hyper-parameters of a timm `VisionTransformer` that Tessera runs:
     /// class token, absolute position embedding covering the class slot,
     /// pre-norm blocks, final norm, class-token pooling, no head.
