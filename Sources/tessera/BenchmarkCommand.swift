@@ -30,10 +30,10 @@ struct BenchmarkCommand: ParsableCommand {
     @Option(help: "A .safetensors file whose tensor `input` [B, 3, H, W] is the batch.")
     var input: String?
 
-    @Option(help: "Images of noise per batch (without --input).")
+    @Option(parsing: .unconditional, help: "Images of noise per batch (without --input).")
     var batch = 8
 
-    @Option(help: "Timed forward passes (the median is reported).")
+    @Option(parsing: .unconditional, help: "Timed forward passes (the median is reported).")
     var iterations = 5
 
     @OptionGroup var threads: ThreadsOption
@@ -54,10 +54,10 @@ struct BenchmarkCommand: ParsableCommand {
         let images: Tensor
         if let input {
             guard let tensor = try SafeTensors.read(path: input)["input"] else {
-                throw ValidationError("\(input) has no tensor named `input`")
+                throw CLIMessage("\(input) has no tensor named `input`")
             }
             guard tensor.rank == 4, tensor.shape[0] > 0 else {
-                throw ValidationError("\(input): tensor `input` has shape \(tensor.shape), not [B, 3, H, W] with B >= 1")
+                throw CLIMessage("\(input): tensor `input` has shape \(tensor.shape), not [B, 3, H, W] with B >= 1")
             }
             images = tensor
         } else {

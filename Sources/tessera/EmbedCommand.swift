@@ -43,7 +43,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Architecture preset for a bare weights file (gigapath, vit_small_patch16_224, vit_base_patch16_224, vit_large_patch16_224, vit_giant_patch14_dinov2).")
     var arch: String?
 
-    @Option(help: "Tiles per batch.")
+    @Option(parsing: .unconditional, help: "Tiles per batch.")
     var batch = 8
 
     @OptionGroup var threads: ThreadsOption
@@ -61,7 +61,7 @@ struct EmbedCommand: ParsableCommand {
     @OptionGroup(title: "Slide encoder options (with --slide-encoder)") var slide: SlideOptions
 
     func validate() throws {
-        guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+        guard batch > 0 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
     }
 
     func run() throws {

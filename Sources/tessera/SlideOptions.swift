@@ -11,19 +11,19 @@ struct SlideOptions: ParsableArguments {
     @Option(help: "which embedding becomes slide_embed: mean (global_pool_embed) or cls (encoder_out_embed)")
     var pool: SlidePool = .mean
 
-    @Option(help: "attention heads (default: config.json, else 16 as in the real model)")
+    @Option(parsing: .unconditional, help: "attention heads (default: config.json, else 16 as in the real model)")
     var heads: Int?
 
-    @Option(name: .customLong("tile-size"), help: "level-0 pixels per position-grid cell (default: config.json, else 256)")
+    @Option(name: .customLong("tile-size"), parsing: .unconditional, help: "level-0 pixels per position-grid cell (default: config.json, else 256)")
     var tileSize: Double?
 
-    @Option(name: .customLong("coord-scale"), help: "factor from the coordinates to level-0 pixels at 0.5 mpp")
+    @Option(name: .customLong("coord-scale"), parsing: .unconditional, help: "factor from the coordinates to level-0 pixels at 0.5 mpp")
     var coordScale: Double = 1
 
     func validate() throws {
-        if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
-        if let tileSize, !(tileSize > 0) { throw ValidationError("--tile-size must be positive") }
-        guard coordScale > 0 else { throw ValidationError("--coord-scale must be positive") }
+        if let heads, heads < 1 { throw ValidationError("--heads must be at least 1, got \(heads)") }
+        if let tileSize, !(tileSize > 0 && tileSize.isFinite) { throw ValidationError("--tile-size must be a positive number, got \(tileSize)") }
+        guard coordScale > 0, coordScale.isFinite else { throw ValidationError("--coord-scale must be a positive number, got \(coordScale)") }
     }
 
     /// The slide encoder at `path` (file or directory), with the --heads override.

@@ -70,4 +70,14 @@ final class InputHardeningTests: XCTestCase {
         XCTAssertEqual(withSlide.status, 1, withSlide.stderr)
         XCTAssertTrue(withSlide.stderr.contains("12x_34y.PNG"), withSlide.stderr)
     }
+
+    /// Negative numbers are values (refused by name, with the value), not missing ones; infinities too.
+    func testNegativeAndInfiniteOptionValuesAreNamed() throws {
+        for (option, value) in [("--threads", "-2"), ("--batch", "-3"), ("--coord-scale", "inf"), ("--tile-size", "-256"), ("--heads", "-1")] {
+            let result = try TesseraProcess.run(["embed", Fixtures.path("slide_folder/demo_slide"), "--tile-encoder",
+                                                 Fixtures.path("tile_student"), "-o", folder.file("o.safetensors"), option, value])
+            XCTAssertEqual(result.status, 64, result.stderr)
+            XCTAssertTrue(result.stderr.contains("\(option) must") && result.stderr.contains("got \(value)"), result.stderr)
+        }
+    }
 }
