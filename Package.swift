@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "TesseraFormatsTests", dependencies: ["TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraBundleTests", dependencies: ["TesseraBundle", "TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraImageTests", dependencies: ["TesseraImage", "TestSupport"]),
-        .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TesseraPipeline", "TestSupport"]),
+        .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraDistillTests", dependencies: ["TesseraDistill", "TestSupport"]),
         .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TestSupport"]),
