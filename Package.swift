@@ -46,10 +46,13 @@ let package = Package(
         .target(name: "TesseraModels", dependencies: ["CPosix", "TesseraCore", "TesseraImage"]),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels"]),
         .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"]),
+        // The edge engine's embeddable part: bundle descriptions <-> model configurations, the models
+        // built from a bundle's tensors, and the engine's errors (also in the aarch64 cross-check).
+        .target(name: "TesseraEdgeModels", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle"]),
         .target(name: "TesseraPipeline", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats"]),
-        .target(name: "TesseraEdge", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraPipeline"],
+        .target(name: "TesseraEdge", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
                 exclude: ["include"]),
-        .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdge", "CZstd"]),
+        .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdgeModels", "CZstd"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
         .target(name: "TesseraDistill", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraPipeline", "TesseraTrain", "CZstd"],
@@ -57,7 +60,7 @@ let package = Package(
         .target(name: "TesseraBench", dependencies: ["TesseraCore", "TesseraModels"]),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain", "TesseraBench"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
-        .executableTarget(name: "tessera-edge", dependencies: ["TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraPipeline"]),
+        .executableTarget(name: "tessera-edge", dependencies: ["TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraPipeline"]),
         // The same program as scripts/build-aarch64 cross-compiles with Embedded Swift.
         .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage"],
                           path: "Sources/TesseraCrossCheck"),
