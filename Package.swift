@@ -62,7 +62,8 @@ let package = Package(
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
         .executableTarget(name: "tessera-edge", dependencies: ["TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraPipeline"]),
         // The same program as scripts/build-aarch64 cross-compiles with Embedded Swift.
-        .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage"],
+        .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle",
+                                                           "TesseraEdgeModels"],
                           path: "Sources/TesseraCrossCheck"),
         .executableTarget(name: "tessera", dependencies: [
             "TesseraCore", "TesseraFormats", "TesseraImage", "TesseraModels", "TesseraPipeline", "TesseraBench", "TesseraDistill",
