@@ -46,10 +46,13 @@ let package = Package(
         .target(name: "TesseraModels", dependencies: ["CPosix", "TesseraCore", "TesseraImage"]),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels"]),
         .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"]),
+        // The edge engine's embeddable part: bundle descriptions <-> model configurations, the models
+        // built from a bundle's tensors, and the engine's errors (also in the aarch64 cross-check).
+        .target(name: "TesseraEdgeModels", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle"]),
         .target(name: "TesseraPipeline", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats"]),
-        .target(name: "TesseraEdge", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraPipeline"],
+        .target(name: "TesseraEdge", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
                 exclude: ["include"]),
-        .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdge", "CZstd"]),
+        .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdgeModels", "CZstd"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
         .target(name: "TesseraDistill", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraPipeline", "TesseraTrain", "CZstd"],
@@ -57,9 +60,10 @@ let package = Package(
         .target(name: "TesseraBench", dependencies: ["TesseraCore", "TesseraModels"]),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain", "TesseraBench"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
-        .executableTarget(name: "tessera-edge", dependencies: ["TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraPipeline"]),
+        .executableTarget(name: "tessera-edge", dependencies: ["TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraPipeline"]),
         // The same program as scripts/build-aarch64 cross-compiles with Embedded Swift.
-        .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage"],
+        .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle",
+                                                           "TesseraEdgeModels"],
                           path: "Sources/TesseraCrossCheck"),
         .executableTarget(name: "tessera", dependencies: [
             "TesseraCore", "TesseraFormats", "TesseraImage", "TesseraModels", "TesseraPipeline", "TesseraBench", "TesseraDistill",
@@ -73,10 +77,10 @@ let package = Package(
         .testTarget(name: "TesseraFormatsTests", dependencies: ["TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraBundleTests", dependencies: ["TesseraBundle", "TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraImageTests", dependencies: ["TesseraImage", "TestSupport"]),
-        .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TesseraPipeline", "TestSupport"]),
+        .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraDistillTests", dependencies: ["TesseraDistill", "TestSupport"]),
-        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TestSupport"]),
+        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TestSupport", "tessera-crosscheck"]),
     ],
     swiftLanguageModes: [.v5]
 )

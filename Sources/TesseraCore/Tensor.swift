@@ -35,7 +35,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// "[3, 224, 224]": a shape for messages, spelled out because Embedded Swift
     /// cannot print arrays by reflection.
-    static func describe(_ shape: [Int]) -> String {
+    public static func describe(_ shape: [Int]) -> String {
         "[" + shape.map { String($0) }.joined(separator: ", ") + "]"
     }
 

@@ -1,11 +1,11 @@
 import TesseraCore
 import TesseraImage
 
-/// What the cross-check computes: the tile transform of given PNGs, and a few kernels
+/// What the cross-check computes: the tile transform of given PNGs, a few kernels
 /// on small seeded inputs (odd sizes, every GEMM transpose, one GEMM large enough to
-/// be split across threads).
+/// be split across threads), and a bundle's models on a slide's tiles (`ModelSuite`).
 enum CrossCheckSuite {
-    static func run(images: [String]) throws(CrossCheckError) -> ResultSet {
+    static func run(images: [String], bundle: String, tiles: [String]) throws(CrossCheckError) -> ResultSet {
         var results = ResultSet()
         for path in images {
             let tile: Tensor
@@ -25,6 +25,7 @@ enum CrossCheckSuite {
         gelu(into: &results, &random)
         attention(into: &results, &random)
         dilatedAttention(into: &results, &random)
+        try ModelSuite.run(bundle: bundle, tiles: tiles, into: &results)
         return results
     }
 

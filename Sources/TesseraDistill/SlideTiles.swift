@@ -48,7 +48,7 @@ extension SlideTiles {
             let name = TileList.fileName(path)
             if let error = failures[i] {
                 skip(path, error)
-            } else if let (x, y) = TileList.coordinates(ofTile: name) {
+            } else if let (x, y) = SlideGrid.coordinates(ofTileNamed: name) {
                 kept.append(crops[i]!)
                 names.append(name)
                 xy += [Float(x), Float(y)]

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import TesseraBundle
 import TesseraCore
+import TesseraEdgeModels
 import TesseraImage
 import TesseraFormats
 import TesseraModels

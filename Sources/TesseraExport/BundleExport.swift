@@ -1,7 +1,7 @@
 import TesseraBundle
 import TesseraCore
 import TesseraImage
-import TesseraEdge
+import TesseraEdgeModels
 import TesseraFormats
 import TesseraModels
 

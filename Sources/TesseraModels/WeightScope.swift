@@ -29,7 +29,7 @@ public struct WeightMismatch: Error, CustomStringConvertible {
         var lines = ["\(model): the weights do not match the model"]
         if !missing.isEmpty { lines.append("  missing (\(missing.count)): " + missing.joined(separator: ", ")) }
         if !unexpected.isEmpty { lines.append("  unexpected (\(unexpected.count)): " + unexpected.joined(separator: ", ")) }
-        for m in misshaped { lines.append("  \(m.name): expected shape \(m.expected), found \(m.actual)") }
+        for m in misshaped { lines.append("  \(m.name): expected shape \(Tensor.describe(m.expected)), found \(Tensor.describe(m.actual))") }
         return lines.joined(separator: "\n")
     }
 }

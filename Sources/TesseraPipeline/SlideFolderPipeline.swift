@@ -114,7 +114,7 @@ public struct SlideFolderPipeline {
         values.reserveCapacity(2 * names.count)
         var unnamed: [String] = []
         for name in names {
-            guard let (x, y) = TileList.coordinates(ofTile: name) else {
+            guard let (x, y) = SlideGrid.coordinates(ofTileNamed: name) else {
                 unnamed.append(name)
                 continue
             }

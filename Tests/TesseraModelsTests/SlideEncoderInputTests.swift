@@ -2,7 +2,6 @@ import XCTest
 import TesseraCore
 import TesseraFormats
 import TesseraModels
-import TesseraPipeline
 import TestSupport
 
 /// Bad inputs to the slide encoder give errors that say what and where.
@@ -10,7 +9,7 @@ final class SlideEncoderInputTests: XCTestCase {
     func testCoordinatesOutsideTheGridNameTheTile() throws {
         let grid = SlideGrid()
         let names = ["40960x_12800y.png", "256000x_0y.png"]
-        let points = try names.map { try XCTUnwrap(TileList.coordinates(ofTile: $0)) }.map { (x: Double($0.x), y: Double($0.y)) }
+        let points = try names.map { try XCTUnwrap(SlideGrid.coordinates(ofTileNamed: $0)) }.map { (x: Double($0.x), y: Double($0.y)) }
         XCTAssertThrowsError(try grid.place(points: points, names: names)) { error in
             guard case SlideEncoderError.coordinateOutsideGrid(let tile, _, _, let column, _, let size) = error else {
                 return XCTFail("unexpected error \(error)")
@@ -38,7 +37,7 @@ final class SlideEncoderInputTests: XCTestCase {
         let expected = try Fixtures.load("slide_folder/expected.safetensors")
         let coords = try XCTUnwrap(expected["coords"]).floats()
         XCTAssertEqual(names.count * 2, coords.count)
-        let points = try (names + [names[0]]).map { try XCTUnwrap(TileList.coordinates(ofTile: $0)) }
+        let points = try (names + [names[0]]).map { try XCTUnwrap(SlideGrid.coordinates(ofTileNamed: $0)) }
             .map { (x: Double($0.x), y: Double($0.y)) }
         XCTAssertEqual(points.prefix(names.count).flatMap { [Float($0.x), Float($0.y)] }, coords)
         let placement = try SlideGrid().place(points: points, names: names + ["copy.png"])

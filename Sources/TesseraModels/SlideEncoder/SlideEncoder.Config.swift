@@ -60,7 +60,7 @@ extension SlideEncoder {
             }
             guard projShape.count == 2, projShape.allSatisfy({ $0 > 0 }) else {
                 throw SlideEncoderError.notASlideEncoder(
-                    file: file, reason: "patch_embed.proj.weight has shape \(projShape), not [D, in_chans] (a tile encoder?)")
+                    file: file, reason: "patch_embed.proj.weight has shape \(Tensor.describe(projShape)), not [D, in_chans] (a tile encoder?)")
             }
             let dim = projShape[0], inChans = projShape[1]
             var depth = 0
@@ -70,7 +70,7 @@ extension SlideEncoder {
             }
             guard fc1Shape.count == 2, fc1Shape[0] > 0 else {
                 throw SlideEncoderError.notASlideEncoder(
-                    file: file, reason: "encoder.layers.0.ffn.fc1.weight has shape \(fc1Shape), not [FFN, \(dim)]")
+                    file: file, reason: "encoder.layers.0.ffn.fc1.weight has shape \(Tensor.describe(fc1Shape)), not [FFN, \(dim)]")
             }
             for (key, value, actual) in [("in_chans", configFile.inChans, inChans), ("embed_dim", configFile.embedDim, dim),
                                          ("depth", configFile.depth, depth)] {

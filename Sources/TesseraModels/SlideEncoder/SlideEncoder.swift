@@ -65,7 +65,7 @@ public struct SlideEncoder: Sendable {
                         progress: ((Int, Int) -> Void)? = nil) throws(SlideEncoderError) -> SlideEmbeddings {
         let dim = config.embedDim
         guard tileEmbeds.rank == 2, tileEmbeds.shape[1] == config.inChans else {
-            throw SlideEncoderError.badInput("tile_embeds must have shape [N, \(config.inChans)] for this slide encoder, got \(tileEmbeds.shape)")
+            throw SlideEncoderError.badInput("tile_embeds must have shape [N, \(config.inChans)] for this slide encoder, got \(Tensor.describe(tileEmbeds.shape))")
         }
         guard tileEmbeds.dtype.isFloatingPoint else {
             throw SlideEncoderError.badInput("tile_embeds must be floating point, got \(tileEmbeds.dtype)")

@@ -44,7 +44,7 @@ public struct SlideGrid: Sendable, Equatable {
     /// (N, when known) name the tiles in errors; otherwise "tile i".
     public func place(coords: Tensor, names: [String]? = nil) throws(SlideEncoderError) -> Placement {
         guard coords.rank == 2, coords.shape[1] == 2 else {
-            throw SlideEncoderError.badInput("coords must have shape [N, 2], got \(coords.shape)")
+            throw SlideEncoderError.badInput("coords must have shape [N, 2], got \(Tensor.describe(coords.shape))")
         }
         let n = coords.shape[0]
         if let names, names.count != n {

@@ -100,7 +100,7 @@ extension VisionTransformer.Config {
         guard let pos = dict["pos_embed"]?.shape, pos.count == 3, pos[2] == dim else {
             throw E.cannotInfer("no pos_embed [1, tokens, \(dim)]")
         }
-        guard pos[1] >= 2, proj[2] > 0 else { throw E.cannotInfer("pos_embed \(pos), patch \(proj[2]): no patch tokens") }
+        guard pos[1] >= 2, proj[2] > 0 else { throw E.cannotInfer("pos_embed \(Tensor.describe(pos)), patch \(proj[2]): no patch tokens") }
         let grid = Int(Double(pos[1] - 1).squareRoot())
         guard grid * grid == pos[1] - 1 else { throw E.cannotInfer("pos_embed has \(pos[1]) tokens, not 1 + a square") }
         var depth = 0

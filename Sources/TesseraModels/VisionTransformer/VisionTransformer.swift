@@ -30,7 +30,7 @@ public struct VisionTransformer: Sendable {
               config.embedDim % config.heads == 0, config.imageSize % config.patchSize == 0,
               config.mlp == .gelu || config.mlpHidden % 2 == 0 else {
             throw VisionTransformerError.invalid("D \(config.embedDim), \(config.heads) heads, image \(config.imageSize), "
-                                      + "patch \(config.patchSize), MLP \(config.mlp) width \(config.mlpHidden)")
+                                      + "patch \(config.patchSize), MLP \(config.mlp.rawValue) width \(config.mlpHidden)")
         }
         // Every block holds tensors: a depth beyond the weights' count (a config.json asking for
         // 1,000,000,000 blocks) is refused before a single block is built.
@@ -71,7 +71,7 @@ public struct VisionTransformer: Sendable {
         let c = config
         guard images.rank == 4, images.dtype == .f32, images.shape[0] > 0,
               Array(images.shape.dropFirst()) == [c.inChans, c.imageSize, c.imageSize] else {
-            throw VisionTransformerError.badInput("images of shape \(images.shape), expected [\(images.shape.first ?? 1), \(c.inChans), \(c.imageSize), \(c.imageSize)] (f32)")
+            throw VisionTransformerError.badInput("images of shape \(Tensor.describe(images.shape)), expected [\(images.shape.first ?? 1), \(c.inChans), \(c.imageSize), \(c.imageSize)] (f32)")
         }
         let batch = images.shape[0]
         let ws = workspace ?? makeWorkspace(batch: batch)
@@ -114,7 +114,7 @@ public struct VisionTransformer: Sendable {
         throws(VisionTransformerError) -> (lastHidden: UnsafePointer<Float>, embedding: UnsafePointer<Float>) {
         let c = config
         guard images.dtype == .f32, images.shape == [saved.batch, c.inChans, c.imageSize, c.imageSize] else {
-            throw VisionTransformerError.badInput("images of shape \(images.shape), expected [\(saved.batch), \(c.inChans), \(c.imageSize), \(c.imageSize)] (f32)")
+            throw VisionTransformerError.badInput("images of shape \(Tensor.describe(images.shape)), expected [\(saved.batch), \(c.inChans), \(c.imageSize), \(c.imageSize)] (f32)")
         }
         embed(images.floatPointer, batch: saved.batch, into: saved.states[0], patches: saved.cols)
         for i in 0..<c.depth { forward(block: i, saving: saved) }

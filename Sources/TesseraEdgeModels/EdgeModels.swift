@@ -13,32 +13,32 @@ public struct EdgeModels: Sendable {
 
     public init(_ reader: BundleReader) throws(EdgeError) {
         let m = reader.manifest
-        func build<Model>(_ name: String, _ make: () throws -> Model) throws(EdgeError) -> Model {
-            do {
-                return try make()
-            } catch let error as BundleError {
-                throw .bundle(error)
-            } catch {
-                throw .model(path: reader.path, model: name, reason: "\(error)")
-            }
-        }
-        tileEncoder = try build("tile encoder") {
-            try VisionTransformer(weights: try Self.weights(.tileEncoder, of: reader), config: m.tileEncoder.config)
+        tileEncoder = try Self.build(.tileEncoder, "tile encoder", of: reader) { (weights) throws(VisionTransformerError) in
+            try VisionTransformer(weights: weights, config: m.tileEncoder.config)
         }
         slideEncoder = try m.slideEncoder.map { (slide) throws(EdgeError) in
-            try build("slide encoder") {
-                try SlideEncoder(weights: try Self.weights(.slideEncoder, of: reader), config: slide.config,
-                                 name: reader.path + " (slide encoder)")
+            try Self.build(.slideEncoder, "slide encoder", of: reader) { (weights) throws(SlideEncoderError) in
+                try SlideEncoder(weights: weights, config: slide.config, name: reader.path + " (slide encoder)")
             }
         }
         teacherHead = try m.teacherHead.map { (head) throws(EdgeError) in
-            try build("teacher head") {
-                let scope = WeightScope(try Self.weights(.teacherHead, of: reader))
+            try Self.build(.teacherHead, "teacher head", of: reader) { (weights) throws(WeightMismatch) in
+                let scope = WeightScope(weights)
                 let linear = LinearLayer(scope, inFeatures: head.inFeatures, outFeatures: head.outFeatures)
                 try scope.finish(model: reader.path + " (teacher head)")
                 return linear
             }
         }
+    }
+
+    /// The model `name` made by `make` from the weights of `component`: the bundle's own errors
+    /// as they are, the model's refusal of its weights or configuration named after the model.
+    private static func build<Model, Failure: Error & CustomStringConvertible>(
+        _ component: BundleComponent, _ name: String, of reader: BundleReader,
+        _ make: (StateDict) throws(Failure) -> Model) throws(EdgeError) -> Model {
+        let weights: StateDict
+        do { weights = try Self.weights(component, of: reader) } catch { throw .bundle(error) }
+        do { return try make(weights) } catch { throw .model(path: reader.path, model: name, reason: error.description) }
     }
 
     /// The one place where a bundle's stored tensors become model weights, named as the

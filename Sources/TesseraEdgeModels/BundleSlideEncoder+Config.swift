@@ -9,8 +9,8 @@ extension BundleSlideEncoder {
     public init?(_ config: SlideEncoder.Config, pool: SlidePool) {
         guard let tileSize = Int(exactly: config.tileSize) else { return nil }
         self.init(inChans: config.inChans, embedDim: config.embedDim, depth: config.depth, heads: config.heads,
-                  ffnDim: config.ffnDim, segmentLengths: config.branches.map(\.segmentLength),
-                  dilationRatios: config.branches.map(\.ratio), tileSize: tileSize, gridSize: config.gridSize,
+                  ffnDim: config.ffnDim, segmentLengths: config.branches.map { $0.segmentLength },
+                  dilationRatios: config.branches.map { $0.ratio }, tileSize: tileSize, gridSize: config.gridSize,
                   pooling: pool == .mean ? .mean : .cls)
     }
 
