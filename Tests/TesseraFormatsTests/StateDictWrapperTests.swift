@@ -36,7 +36,7 @@ final class StateDictWrapperTests: XCTestCase {
     }
 
     func testKeysWithoutTensorsAreRefused() {
-        for (key, fragment) in [("missing", "no key 'missing'; keys: epoch, state_dict, state_dict_ema, optimizer"),
+        for (key, fragment) in [("missing", "no key 'missing'; keys: 'epoch', 'state_dict', 'state_dict_ema', 'optimizer'"),
                                 ("epoch", "'epoch' holds no tensors")] {
             XCTAssertThrowsError(try TorchCheckpoint.found(path: path, key: key)) { error in
                 XCTAssertTrue("\(error)".contains(fragment), "\(error)")

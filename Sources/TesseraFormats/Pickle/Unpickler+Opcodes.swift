@@ -130,7 +130,7 @@ extension Unpickler {
     /// else is counted one level deeper than its arguments.
     private mutating func pushResult(_ value: PickleValue, of arguments: [Slot]) throws {
         switch value {
-        case .tensor, .storage, .none, .bool, .int, .bigInt, .float, .string, .bytes, .global:
+        case .tensor, .unreadableTensor, .storage, .none, .bool, .int, .bigInt, .float, .string, .bytes, .global:
             try push(value)
         case .list, .tuple, .dict, .object:
             try push(container: value, holding: arguments)
@@ -146,24 +146,26 @@ extension Unpickler {
     }
 
     /// APPEND(S) into a list; into an unknown object the items are recorded as arguments.
+    /// The container is taken out of `target` with `if case` and `target`
+    /// emptied before it grows: a `switch` on `target` would keep a second
+    /// reference to it alive and copy the whole container at every batch.
     private mutating func append(_ items: [Slot]) throws {
         try modifyTop(addingDepth: items.map(\.depth).max() ?? 0) { target in
-            switch target {
-            case .list(var list):
+            if case .list(var list) = target {
                 target = .none
                 let copies = Self.copiesToMakeUnique(&list)
                 list.append(contentsOf: items.map(\.value))
                 target = .list(list)
                 return copies
-            case .object(let name, var arguments, let state):
+            }
+            if case .object(let name, var arguments, let state) = target {
                 target = .none
                 let copies = Self.copiesToMakeUnique(&arguments)
                 arguments.append(contentsOf: items.map(\.value))
                 target = .object(className: name, arguments: arguments, state: state)
                 return copies
-            default:
-                throw PickleError("APPEND to a \(target.kind)")
             }
+            throw PickleError("APPEND to a \(target.kind)")
         }
     }
 
@@ -171,14 +173,14 @@ extension Unpickler {
     private mutating func setItems(_ slots: [Slot]) throws {
         let newPairs = try pairs(slots)
         try modifyTop(addingDepth: slots.map(\.depth).max() ?? 0) { target in
-            switch target {
-            case .dict(var entries):
+            if case .dict(var entries) = target {
                 target = .none
                 let copies = Self.copiesToMakeUnique(&entries)
                 entries.append(contentsOf: newPairs)
                 target = .dict(entries)
                 return copies
-            case .object(let name, let arguments, var state):
+            }
+            if case .object(let name, let arguments, var state) = target {
                 target = .none
                 var entries = state?.entries ?? []
                 state = nil
@@ -186,9 +188,8 @@ extension Unpickler {
                 entries.append(contentsOf: newPairs)
                 target = .object(className: name, arguments: arguments, state: .dict(entries))
                 return copies
-            default:
-                throw PickleError("SETITEM on a \(target.kind)")
             }
+            throw PickleError("SETITEM on a \(target.kind)")
         }
     }
 

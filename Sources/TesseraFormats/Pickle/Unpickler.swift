@@ -31,8 +31,11 @@ public struct Unpickler {
     /// Stack heights at each open MARK; values below the last one are out of reach.
     var marks: [Int] = []
     var memo: [Int: MemoEntry] = [:]
-    /// Values copied so far because a container to grow was shared (see `modifyTop`).
+    /// Values copied so far because a container to grow was shared (see `modifyTop`), and the bound on them.
     var copied = 0
+    let maxCopies: Int
+    let maxStack: Int
+    let maxMemo: Int
 
     /// Unpickles from `bytes[start...]`; `persistentLoad` turns persistent ids
     /// (BINPERSID) into values, typically `.storage`.
@@ -42,6 +45,9 @@ public struct Unpickler {
         self.position = start
         self.limits = limits
         self.persistentLoad = persistentLoad
+        self.maxCopies = limits.maxCopies(length: max(0, bytes.count - start))
+        self.maxStack = limits.maxStack ?? .max
+        self.maxMemo = limits.maxMemo ?? .max
     }
 
     /// The offset just past the STOP opcode once `load()` has returned.
@@ -76,8 +82,8 @@ public struct Unpickler {
 
     mutating func push(_ value: PickleValue, depth: Int = 0) throws {
         guard depth <= limits.maxDepth else { throw PickleError("values nested deeper than \(limits.maxDepth)") }
-        guard stack.count + marks.count < limits.maxStack else {
-            throw PickleError("more than \(limits.maxStack) values on the stack")
+        guard stack.count + marks.count < maxStack else {
+            throw PickleError("more than \(maxStack) values on the stack")
         }
         stack.append(Slot(value: value, depth: depth))
     }
@@ -103,8 +109,8 @@ public struct Unpickler {
     }
 
     mutating func pushMark() throws {
-        guard stack.count + marks.count < limits.maxStack else {
-            throw PickleError("more than \(limits.maxStack) values and marks on the stack")
+        guard stack.count + marks.count < maxStack else {
+            throw PickleError("more than \(maxStack) values and marks on the stack")
         }
         marks.append(stack.count)
     }
@@ -123,8 +129,9 @@ public struct Unpickler {
         stack[top].value = .none
         defer { stack[top].value = value }
         copied += try body(&value)
-        guard copied <= limits.maxCopies else {
-            throw PickleError("more than \(limits.maxCopies) values copied to grow shared containers")
+        guard copied <= maxCopies else {
+            throw PickleError("more than \(maxCopies) values copied to grow shared containers "
+                              + "(\(limits.copiesPerByte) per byte of pickle; real pickles copy none)")
         }
         stack[top].depth = depth
     }
@@ -134,8 +141,8 @@ public struct Unpickler {
     /// Memoizes the top value under `key`, linked to its slot until it is popped.
     mutating func memoPut(_ key: Int) throws {
         guard stack.count > floor else { throw PickleError("memo put with an empty stack") }
-        if memo[key] == nil, memo.count >= limits.maxMemo {
-            throw PickleError("more than \(limits.maxMemo) memo entries")
+        if memo[key] == nil, memo.count >= maxMemo {
+            throw PickleError("more than \(maxMemo) memo entries")
         }
         let top = stack.count - 1
         memo[key] = .slot(top)

@@ -4,7 +4,7 @@
 /// tensor rebuilding runs all its checks without file bytes.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    let load = StorageReference.loader { TorchStorage(declared: $0.dtype, count: $0.count) }
+    let load = StorageReference.loader { TorchStorage(declared: $0.type, count: $0.count) }
     var unpickler = Unpickler(bytes: UnsafeRawBufferPointer(start: data, count: size), persistentLoad: load)
     do {
         _ = try unpickler.load()
