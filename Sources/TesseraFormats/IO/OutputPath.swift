@@ -23,7 +23,10 @@ public enum OutputPath {
         for _ in 0..<40 {  // Linux's own bound on links followed (ELOOP)
             var info = stat()
             guard lstat(current, &info) == 0 else {
-                guard errno == ENOENT else { throw FormatError(path: path, problem: .io(operation: "stat", errno: errno)) }
+                // Nothing there yet; when the folder is the problem (ENOTDIR, ...), its check says so.
+                guard errno == ENOENT || errno == ENOTDIR else {
+                    throw FormatError(path: path, problem: .io(operation: "stat", errno: errno))
+                }
                 try checkFolder(of: current, for: path)
                 return current
             }
