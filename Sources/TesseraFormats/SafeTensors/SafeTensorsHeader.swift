@@ -35,7 +35,7 @@ struct SafeTensorsHeader {
 
     /// `json` is the header text; the data area starts at file offset `dataStart`
     /// and holds `dataSize` bytes.
-    private init(json: UnsafeRawBufferPointer, path: String, dataStart: Int, dataSize: Int) throws {
+    init(json: UnsafeRawBufferPointer, path: String, dataStart: Int, dataSize: Int) throws {
         let document = try JSONParser.parse(json, path: path, baseOffset: 8)
         guard case .object(let members) = document else {
             throw FormatError(path: path, offset: 8, problem: .headerNotObject)

@@ -4,7 +4,9 @@
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     do {
-        FuzzInput.touch(try SafeTensors.read(FuzzInput.file(data, size)))
+        let dict = try SafeTensors.read(FuzzInput.file(data, size))
+        FuzzInput.touch(dict)
+        FuzzInput.checkHeaderRoundTrip(dict)
     } catch is FormatError {
     } catch {
         FuzzInput.untyped(error)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import TesseraCore
+@testable import TesseraFormats
 
 /// What every harness does with one input: hands it to a reader as a file,
 /// touches every byte of what was accepted (so that ASan sees a read past a
@@ -35,6 +36,25 @@ enum FuzzInput {
             for byte in tensor.bytes { sum &+= UInt64(byte) }
         }
         return sum
+    }
+
+    /// What the reader accepted, the writer must write as a header the reader
+    /// accepts again, with the same names (unless the writer refuses it: a
+    /// tensor named `__metadata__`).
+    static func checkHeaderRoundTrip(_ dict: StateDict) {
+        guard dict[SafeTensors.metadataKey] == nil else { return }
+        let tensors = dict.entries
+        let sizes = tensors.map { $0.tensor.count * $0.tensor.dtype.size }
+        let header = SafeTensors.headerBytes(names: tensors.map(\.name), shapes: tensors.map(\.tensor.shape),
+                                             dtypes: tensors.map(\.tensor.dtype), sizes: sizes, metadata: dict.metadata)
+        do {
+            let parsed = try header.withUnsafeBytes {
+                try SafeTensorsHeader(json: $0, path: "round trip", dataStart: 8 + header.count, dataSize: sizes.reduce(0, +))
+            }
+            precondition(Set(parsed.entries.map(\.name)) == Set(dict.names), "the names changed on the way")
+        } catch {
+            fatalError("the reader refuses the header the writer makes: \(error)")
+        }
     }
 
     /// The run stops here: a reader threw something other than its own error type.

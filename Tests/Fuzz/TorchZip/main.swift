@@ -6,7 +6,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let file = FuzzInput.file(data, size)
     do {
         let value = try TorchCheckpoint.readZip(file, limits: .standard)
-        FuzzInput.touch(try StateDictWrappers.find(in: value).stateDict)
+        let dict = try StateDictWrappers.find(in: value).stateDict
+        FuzzInput.touch(dict)
+        FuzzInput.checkHeaderRoundTrip(dict)
     } catch is TorchCheckpointError, is StateDictWrappers.Error {
     } catch {
         FuzzInput.untyped(error)
