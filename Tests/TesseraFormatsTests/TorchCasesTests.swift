@@ -101,6 +101,22 @@ final class TorchCasesTests: XCTestCase {
         XCTAssertEqual(value["history"]?.items?.count, 300_000)
     }
 
+    /// A tuple of 1,200,000 values (CPython writes a tuple as MARK, items,
+    /// TUPLE: all on the stack at once) and 1,200,000 memo entries: both over
+    /// the former fixed bounds of 1,000,000, both load.
+    func testLongTupleAndLargeMemoLoad() throws {
+        let count = 1_200_000
+        let tuple: [UInt8] = [0x80, 0x02, 0x28] + [UInt8](repeating: 0x4E, count: count) + [0x74, 0x2E]  // MARK, NONE..., TUPLE
+        let memo: [UInt8] = [0x80, 0x04, 0x4E] + [UInt8](repeating: 0x94, count: count) + [0x2E]  // NONE, MEMOIZE...
+        for (pickle, what) in [(tuple, "tuple"), (memo, "memo")] {
+            let value = try pickle.withUnsafeBytes { bytes in
+                var unpickler = Unpickler(bytes: bytes)
+                return try unpickler.load()
+            }
+            XCTAssertEqual(value.items?.count ?? 0, what == "tuple" ? count : 0, what)
+        }
+    }
+
     /// The dict form of the same: 300,000 entries set by SETITEMS batches of
     /// 1,000 (as pickle writes them) into a memoized dict, no copy allowed.
     func testLongDictGrowsWithoutCopies() throws {

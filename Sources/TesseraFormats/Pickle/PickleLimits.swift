@@ -1,14 +1,14 @@
 /// Bounds that keep a hostile pickle from exhausting memory, time or the call
-/// stack, without refusing large real files: the work they allow grows with
-/// the pickle's length. The stack and the memo need no bound of their own
-/// (every push and every memo entry takes an opcode, so neither can outgrow
-/// the pickle); the copies that growing a shared container costs could grow
-/// quadratically and are bounded per byte; nesting is bounded outright.
+/// stack, without refusing large real files. A pickle holds no more stack
+/// values or memo entries than it has bytes, so their bounds only cap memory
+/// (some 40-60 bytes each) far above what real checkpoints hold; the copies
+/// that growing a shared container costs could grow quadratically and are
+/// bounded per byte of pickle; nesting is bounded outright.
 public struct PickleLimits: Sendable {
-    /// Values plus marks on the unpickler's stack; nil: as many as the pickle has opcodes.
-    public var maxStack: Int?
-    /// Distinct memo keys; nil: as many as the pickle has opcodes.
-    public var maxMemo: Int?
+    /// Values plus marks on the unpickler's stack (32,000,000: about 1.5 GB).
+    public var maxStack = 32_000_000
+    /// Distinct memo keys (32,000,000: about 2 GB).
+    public var maxMemo = 32_000_000
     /// Nesting of the value built (containers in containers). Values are freed
     /// recursively, so this also bounds the stack depth of their deallocation:
     /// 200 levels fit a 256 KB thread stack even in debug builds. Real

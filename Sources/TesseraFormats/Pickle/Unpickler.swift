@@ -34,8 +34,6 @@ public struct Unpickler {
     /// Values copied so far because a container to grow was shared (see `modifyTop`), and the bound on them.
     var copied = 0
     let maxCopies: Int
-    let maxStack: Int
-    let maxMemo: Int
 
     /// Unpickles from `bytes[start...]`; `persistentLoad` turns persistent ids
     /// (BINPERSID) into values, typically `.storage`.
@@ -46,8 +44,6 @@ public struct Unpickler {
         self.limits = limits
         self.persistentLoad = persistentLoad
         self.maxCopies = limits.maxCopies(length: max(0, bytes.count - start))
-        self.maxStack = limits.maxStack ?? .max
-        self.maxMemo = limits.maxMemo ?? .max
     }
 
     /// The offset just past the STOP opcode once `load()` has returned.
@@ -82,8 +78,8 @@ public struct Unpickler {
 
     mutating func push(_ value: PickleValue, depth: Int = 0) throws {
         guard depth <= limits.maxDepth else { throw PickleError("values nested deeper than \(limits.maxDepth)") }
-        guard stack.count + marks.count < maxStack else {
-            throw PickleError("more than \(maxStack) values on the stack")
+        guard stack.count + marks.count < limits.maxStack else {
+            throw PickleError("more than \(limits.maxStack) values on the stack")
         }
         stack.append(Slot(value: value, depth: depth))
     }
@@ -109,8 +105,8 @@ public struct Unpickler {
     }
 
     mutating func pushMark() throws {
-        guard stack.count + marks.count < maxStack else {
-            throw PickleError("more than \(maxStack) values and marks on the stack")
+        guard stack.count + marks.count < limits.maxStack else {
+            throw PickleError("more than \(limits.maxStack) values and marks on the stack")
         }
         marks.append(stack.count)
     }
@@ -141,8 +137,8 @@ public struct Unpickler {
     /// Memoizes the top value under `key`, linked to its slot until it is popped.
     mutating func memoPut(_ key: Int) throws {
         guard stack.count > floor else { throw PickleError("memo put with an empty stack") }
-        if memo[key] == nil, memo.count >= maxMemo {
-            throw PickleError("more than \(maxMemo) memo entries")
+        if memo[key] == nil, memo.count >= limits.maxMemo {
+            throw PickleError("more than \(limits.maxMemo) memo entries")
         }
         let top = stack.count - 1
         memo[key] = .slot(top)
