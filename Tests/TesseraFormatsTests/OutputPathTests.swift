@@ -68,6 +68,14 @@ final class OutputPathTests: XCTestCase {
         XCTAssertEqual(try listing(), ["fifo"])
     }
 
+    /// Inputs too: a FIFO is refused at once (opening it would wait for a writer forever).
+    func testFIFOInputIsRefusedWithoutWaiting() throws {
+        XCTAssertEqual(mkfifo(folder.file("fifo"), 0o600), 0)
+        XCTAssertThrowsError(try Checkpoint.open(path: folder.file("fifo"))) { error in
+            XCTAssertEqual((error as? FormatError)?.problem, .notARegularFile, "\(error)")
+        }
+    }
+
     func testSocketIsRefusedAndKept() throws {
         let path = folder.file("socket")
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
