@@ -108,6 +108,13 @@ def random_checkpoint(rng):
     return obj, tensors, unreadable
 
 
+def raw(tensor):
+    """The bytes of `tensor` in row-major order (a fresh tensor: size-1 dims of a view may have any stride)."""
+    copy = torch.empty(tensor.shape, dtype=tensor.dtype)
+    copy.copy_(tensor)
+    return copy.reshape(-1).view(torch.uint8)
+
+
 def read_safetensors(path):
     raw = Path(path).read_bytes()
     length = int.from_bytes(raw[:8], "little")
@@ -156,10 +163,8 @@ def main():
                 path.rename(keep)
                 sys.exit(f"checkpoint {n} ({keep}): names differ: {sorted(converted)} vs {sorted(loaded)}")
             for name, expected in loaded.items():
-                expected = expected.contiguous()
                 got = converted[name]
-                if got.shape != expected.shape or got.dtype != expected.dtype or not torch.equal(
-                        got.reshape(-1).view(torch.uint8), expected.reshape(-1).view(torch.uint8)):
+                if got.shape != expected.shape or got.dtype != expected.dtype or not torch.equal(raw(got), raw(expected)):
                     path.rename(keep)
                     sys.exit(f"checkpoint {n} ({keep}): tensor {name!r} differs ({got.dtype} {list(got.shape)} vs "
                              f"{expected.dtype} {list(expected.shape)})")
