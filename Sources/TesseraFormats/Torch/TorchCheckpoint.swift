@@ -54,6 +54,9 @@ public enum TorchCheckpoint {
     /// The tensor of a file written by `torch.save(tensor)`.
     public static func readTensor(path: String) throws -> Tensor {
         let value = try read(path: path)
+        if case .unreadableTensor(let reason) = value {
+            throw TorchCheckpointError(path: path, message: "the tensor cannot be read exactly: \(reason)")
+        }
         guard let tensor = value.tensor else {
             throw TorchCheckpointError(path: path, message: "holds a \(value.kind), not a bare tensor")
         }
