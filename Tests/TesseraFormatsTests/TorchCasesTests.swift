@@ -33,7 +33,7 @@ final class TorchCasesTests: XCTestCase {
         "rebuild_v3.pt": ["case", "transposed"],
     ]
 
-    static let others = ["int_key.pt", "metadata_key.pt", "history.pt"]
+    static let others = ["int_key.pt", "metadata_key.pt", "history.pt", "bare_uint16.pt"]
 
     private func path(_ file: String) -> String { Fixtures.path("torch_cases/" + file) }
 
@@ -62,6 +62,16 @@ final class TorchCasesTests: XCTestCase {
                 let expected = try XCTUnwrap(dict["expected_" + name], "\(file): expected_\(name)")
                 XCTAssertEqual(tensor.shape, expected.shape, "\(file): \(name)")
                 XCTAssertTrue(tensor.isBitIdentical(to: expected), "\(file): \(name)")
+            }
+        }
+    }
+
+    /// `torch.save(tensor)` of a dtype Tessera lacks: refused, as a state dict and as a bare tensor.
+    func testBareUnreadableTensorIsRefused() {
+        for read in [{ _ = try TorchCheckpoint.stateDict(path: self.path("bare_uint16.pt")) },
+                     { _ = try TorchCheckpoint.readTensor(path: self.path("bare_uint16.pt")) }] {
+            XCTAssertThrowsError(try read()) { error in
+                XCTAssertTrue("\(error)".contains("tensor cannot be read exactly: dtype torch.uint16"), "\(error)")
             }
         }
     }
