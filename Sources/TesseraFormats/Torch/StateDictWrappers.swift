@@ -91,13 +91,20 @@ public enum StateDictWrappers {
     /// first position and its last value, as in Python), with `module.` removed
     /// when every name carries it.
     private static func tensors(in value: PickleValue) throws -> (StateDict, String?) {
-        let pairs = try (value.entries ?? []).compactMap { entry -> (String, Tensor)? in
-            guard entry.value.isTensor else { return nil }
-            guard let name = entry.key.string else { throw Error(message: "a tensor under the key \(entry.key), not a string") }
-            if case .unreadableTensor(let reason) = entry.value {
+        var order: [String] = []
+        var last: [String: PickleValue] = [:]
+        for entry in value.entries ?? [] {
+            guard let name = entry.key.string else {
+                if entry.value.isTensor { throw Error(message: "a tensor under the key \(entry.key), not a string") }
+                continue
+            }
+            if last.updateValue(entry.value, forKey: name) == nil { order.append(name) }
+        }
+        let pairs = try order.compactMap { name -> (String, Tensor)? in
+            if case .unreadableTensor(let reason)? = last[name] {
                 throw Error(message: "tensor '\(MessageText.excerpt(name))' cannot be read exactly: \(reason)")
             }
-            return entry.value.tensor.map { (name, $0) }
+            return last[name]?.tensor.map { (name, $0) }
         }
         let strip = !pairs.isEmpty && pairs.allSatisfy { $0.0.hasPrefix(dataParallelPrefix) }
         var dict = StateDict()
