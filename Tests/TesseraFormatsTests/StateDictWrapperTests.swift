@@ -64,7 +64,7 @@ final class StateDictWrapperTests: XCTestCase {
     /// replaced by a readable one is read, and the other way round is refused.
     func testRepeatedKeysTakeTheirLastValue() throws {
         let tensor = PickleValue.tensor(Tensor(zeros: [1], dtype: .f32))
-        let unreadable = PickleValue.unreadableTensor("dtype torch.uint16, which Tessera cannot represent")
+        let unreadable = PickleValue.unreadableTensor(reason: "dtype torch.uint16, which Tessera cannot represent", offset: 3)
         func dict(_ pairs: [(String, PickleValue)]) -> PickleValue { .dict(pairs.map { (.string($0.0), $0.1) }) }
         let replaced = try StateDictWrappers.find(in: dict([("a", tensor), ("b", tensor), ("a", .int(1)), ("c", unreadable),
                                                            ("c", tensor)]))

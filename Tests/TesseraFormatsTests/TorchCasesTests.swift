@@ -49,6 +49,7 @@ final class TorchCasesTests: XCTestCase {
                 XCTAssertTrue(message.contains(path(file)), "\(file): \(message)")
                 XCTAssertTrue(message.contains("tensor '\(expected.tensor)' cannot be read exactly"), "\(file): \(message)")
                 XCTAssertTrue(message.contains(expected.fragment), "\(file): \(message)")
+                XCTAssertTrue(message.contains("(pickle offset "), "\(file): where it was built: \(message)")
             }
         }
     }

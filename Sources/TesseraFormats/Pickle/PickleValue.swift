@@ -19,10 +19,11 @@ public indirect enum PickleValue {
     case dict([(key: PickleValue, value: PickleValue)])
     case tensor(Tensor)
     /// A tensor Tessera cannot hold exactly (a dtype it lacks, a sparse or
-    /// quantized layout, a negative or conjugate view, ...), with the reason:
-    /// kept in place of the tensor so that a state dict holding it is refused
-    /// under the tensor's name instead of losing it.
-    case unreadableTensor(String)
+    /// quantized layout, a negative or conjugate view, ...), with the reason
+    /// and the pickle offset of the opcode that built it: kept in place of the
+    /// tensor so that a state dict holding it is refused under the tensor's
+    /// name instead of losing it.
+    case unreadableTensor(reason: String, offset: Int?)
     /// A torch storage named by a persistent id (the bytes tensors are views of).
     case storage(TorchStorage)
     /// A reference to a class or function by its dotted name ("torch._utils._rebuild_tensor_v2");
@@ -52,6 +53,15 @@ extension PickleValue {
     public var tensor: Tensor? {
         if case .tensor(let t) = self { return t }
         return nil
+    }
+
+    /// A tensor that cannot be read, for `reason`; the unpickler adds where.
+    static func unreadable(_ reason: String) -> PickleValue { .unreadableTensor(reason: reason, offset: nil) }
+
+    /// Why a tensor cannot be read, with where it was built: "… (pickle offset 120)".
+    var unreadableReason: String? {
+        guard case .unreadableTensor(let reason, let offset) = self else { return nil }
+        return reason + (offset.map { " (pickle offset \($0))" } ?? "")
     }
 
     /// True for a tensor and for a tensor Tessera cannot read.
@@ -114,7 +124,7 @@ extension PickleValue: CustomStringConvertible {
         case .tuple(let items): return "a tuple of \(items.count) items"
         case .dict(let entries): return "a dict of \(entries.count) entries"
         case .tensor(let t): return "a \(t.dtype.rawValue) tensor \(MessageText.numbers(t.shape))"
-        case .unreadableTensor(let reason): return "an unreadable tensor (\(reason))"
+        case .unreadableTensor(let reason, _): return "an unreadable tensor (\(reason))"
         case .storage(let s): return "a storage of \(s.count) \(s.type.torchName) elements"
         case .global, .object: return kind
         }

@@ -127,8 +127,12 @@ extension Unpickler {
     }
 
     /// Pushes what REDUCE/NEWOBJ built: tensors and scalars are flat, anything
-    /// else is counted one level deeper than its arguments.
+    /// else is counted one level deeper than its arguments. A tensor that
+    /// cannot be read is stamped with the offset of the opcode that built it.
     private mutating func pushResult(_ value: PickleValue, of arguments: [Slot]) throws {
+        if case .unreadableTensor(let reason, nil) = value {
+            return try push(.unreadableTensor(reason: reason, offset: opcodeOffset))
+        }
         switch value {
         case .tensor, .unreadableTensor, .storage, .none, .bool, .int, .bigInt, .float, .string, .bytes, .global:
             try push(value)

@@ -31,6 +31,8 @@ public struct Unpickler {
     /// Stack heights at each open MARK; values below the last one are out of reach.
     var marks: [Int] = []
     var memo: [Int: MemoEntry] = [:]
+    /// Offset of the opcode being executed.
+    var opcodeOffset = 0
     /// Values copied so far because a container to grow was shared (see `modifyTop`), and the bound on them.
     var copied = 0
     let maxCopies: Int
@@ -53,6 +55,7 @@ public struct Unpickler {
     public mutating func load() throws -> PickleValue {
         while true {
             let start = position
+            opcodeOffset = start
             guard let byte = bytes.littleEndian(UInt8.self, at: position) else {
                 throw PickleError("the pickle ends without STOP", offset: start)
             }

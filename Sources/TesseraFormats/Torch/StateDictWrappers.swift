@@ -49,7 +49,7 @@ public enum StateDictWrappers {
     /// top-level dict), otherwise the first of `preferredKeys` holding tensors,
     /// otherwise the top-level dict itself.
     public static func find(in value: PickleValue, key: String? = nil) throws -> FoundStateDict {
-        if case .unreadableTensor(let reason) = value { throw Error(message: "the bare tensor cannot be read exactly: \(reason)") }
+        if let reason = value.unreadableReason { throw Error(message: "the bare tensor cannot be read exactly: \(reason)") }
         if let tensor = value.tensor {
             if let key { throw Error(message: "a bare tensor has no key '\(MessageText.excerpt(key))'") }
             var dict = StateDict()
@@ -101,7 +101,7 @@ public enum StateDictWrappers {
             if last.updateValue(entry.value, forKey: name) == nil { order.append(name) }
         }
         let pairs = try order.compactMap { name -> (String, Tensor)? in
-            if case .unreadableTensor(let reason)? = last[name] {
+            if let reason = last[name]?.unreadableReason {
                 throw Error(message: "tensor '\(MessageText.excerpt(name))' cannot be read exactly: \(reason)")
             }
             return last[name]?.tensor.map { (name, $0) }

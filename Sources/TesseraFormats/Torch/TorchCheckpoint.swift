@@ -54,7 +54,7 @@ public enum TorchCheckpoint {
     /// The tensor of a file written by `torch.save(tensor)`.
     public static func readTensor(path: String) throws -> Tensor {
         let value = try read(path: path)
-        if case .unreadableTensor(let reason) = value {
+        if let reason = value.unreadableReason {
             throw TorchCheckpointError(path: path, message: "the tensor cannot be read exactly: \(reason)")
         }
         guard let tensor = value.tensor else {

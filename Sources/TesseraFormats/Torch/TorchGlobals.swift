@@ -33,7 +33,7 @@ enum TorchGlobals {
             // (function, type, arguments, state): the tensor is function(*arguments), then made a `type`.
             guard args.count >= 3 else { throw PickleError("_rebuild_from_type_v2 needs 3 arguments, got \(args.count)") }
             guard case .global(let type) = args[1], plainTensorTypes.contains(type) else {
-                return .unreadableTensor("saved as a \(args[1].kind) (a tensor subclass, whose values Tessera cannot vouch for)")
+                return .unreadable("saved as a \(args[1].kind) (a tensor subclass, whose values Tessera cannot vouch for)")
             }
             return tensorOrRefusal(try reduce(args[0], args[2]), from: "_rebuild_from_type_v2")
         case "collections.OrderedDict":
@@ -47,7 +47,7 @@ enum TorchGlobals {
         case "builtins.bytes" where args.isEmpty, "__builtin__.bytes" where args.isEmpty:
             return .bytes([])  // protocol 2 writes b"" as bytes()
         case _ where isTensorRebuild(name):
-            return .unreadableTensor("saved through \(MessageText.excerpt(name)) (a sparse, quantized, nested, meta or other tensor Tessera does not read)")
+            return .unreadable("saved through \(MessageText.excerpt(name)) (a sparse, quantized, nested, meta or other tensor Tessera does not read)")
         default:
             return .object(className: name, arguments: args, state: nil)
         }
@@ -63,7 +63,7 @@ enum TorchGlobals {
     private static func tensorOrRefusal(_ value: PickleValue, from function: String) -> PickleValue {
         switch value {
         case .tensor, .unreadableTensor: return value
-        default: return .unreadableTensor("\(function) of a \(value.kind), not of a tensor")
+        default: return .unreadable("\(function) of a \(value.kind), not of a tensor")
         }
     }
 
@@ -81,17 +81,17 @@ enum TorchGlobals {
         if version == 3 {
             guard case .global(let name) = args[6] else { throw PickleError("\(function) dtype is a \(args[6].kind)") }
             guard let dtype = StorageType.rebuildDTypes[name] else {
-                return .unreadableTensor("dtype \(MessageText.excerpt(name)), which Tessera cannot represent")
+                return .unreadable("dtype \(MessageText.excerpt(name)), which Tessera cannot represent")
             }
             storage = storage.retyped(as: dtype)
         }
         guard storage.dtype != nil else {
-            return .unreadableTensor("dtype \(storage.type.torchName) (\(storage.type.name)), which Tessera cannot represent")
+            return .unreadable("dtype \(storage.type.torchName) (\(storage.type.name)), which Tessera cannot represent")
         }
         let metadataIndex = version == 3 ? 7 : 6
-        if args.count > metadataIndex, let refusal = viewFlags(args[metadataIndex]) { return .unreadableTensor(refusal) }
+        if args.count > metadataIndex, let refusal = viewFlags(args[metadataIndex]) { return .unreadable(refusal) }
         guard let tensor = try storage.tensor(offset: offset, shape: shape, strides: strides) else {
-            return .unreadableTensor("its storage is not located yet")  // the legacy format's first pass
+            return .unreadable("its storage is not located yet")  // the legacy format's first pass
         }
         return .tensor(tensor)
     }
