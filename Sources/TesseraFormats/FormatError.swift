@@ -41,14 +41,19 @@ public struct FormatError: Error, Equatable, CustomStringConvertible {
         case noWeightsInDirectory
         case noWrapperKeys(key: String)
         case notARegularFile
+        /// An output path that names something other than a regular file ("directory", "FIFO", ...).
+        case notAnOutputFile(kind: String)
+        /// A tensor name the safetensors format reserves ("__metadata__").
+        case reservedName
         case io(operation: String, errno: Int32)
     }
 
+    /// At most a few lines however long the names and values in the file are.
     public var description: String {
         var where_ = path
-        if let tensor { where_ += ": tensor '\(tensor)'" }
+        if let tensor { where_ += ": tensor '\(MessageText.excerpt(tensor))'" }
         if let offset { where_ += ": at byte \(offset)" }
-        return "\(where_): \(problem.explanation)"
+        return MessageText.capped("\(where_): \(problem.explanation)")
     }
 }
 
@@ -68,35 +73,39 @@ extension FormatError.Problem {
         case .nestingTooDeep(let limit):
             return "JSON nesting deeper than \(limit) levels"
         case .duplicateKey(let key):
-            return "duplicate key '\(key)'"
+            return "duplicate key '\(MessageText.excerpt(key))'"
         case .headerNotObject:
             return "header is not a JSON object"
         case .malformedEntry(let what):
             return "malformed entry: \(what)"
         case .numberOutOfRange(let literal):
-            return "number \(literal) is not a non-negative integer that fits in 64 bits"
+            return "number \(MessageText.excerpt(literal)) is not a non-negative integer that fits in 64 bits"
         case .unknownDType(let name):
-            return "unknown dtype '\(name)'"
+            return "unknown dtype '\(MessageText.excerpt(name))'"
         case .shapeOverflow(let shape):
-            return "shape \(shape) has more bytes than fit in 64 bits"
+            return "shape \(MessageText.numbers(shape)) has more bytes than fit in 64 bits"
         case .byteSizeMismatch(let expected, let actual):
             return "shape and dtype need \(expected) bytes but data_offsets span \(actual)"
         case .offsetsPastEnd(let end, let dataSize):
             return "data_offsets end \(end) is past the data area of \(dataSize) bytes (truncated?)"
         case .overlapping(let previous):
-            return "data overlaps tensor '\(previous)'"
+            return "data overlaps tensor '\(MessageText.excerpt(previous))'"
         case .gap(let start, let end):
             return "data bytes \(start)..<\(end) belong to no tensor"
         case .metadataNotStrings(let key):
-            return "__metadata__ value for '\(key)' is not a string"
+            return "__metadata__ value for '\(MessageText.excerpt(key))' is not a string"
         case .unknownFormat:
             return "not a safetensors, PyTorch zip or legacy PyTorch file (unrecognised first bytes)"
         case .noWeightsInDirectory:
             return "directory holds neither model.safetensors nor pytorch_model.bin"
         case .noWrapperKeys(let key):
-            return "safetensors files hold no wrapper keys (asked for '\(key)')"
+            return "safetensors files hold no wrapper keys (asked for '\(MessageText.excerpt(key))')"
         case .notARegularFile:
             return "not a regular file"
+        case .notAnOutputFile(let kind):
+            return "is a \(kind), not a regular file: outputs are written as regular files only"
+        case .reservedName:
+            return "the name is reserved by safetensors for the header's metadata; rename the tensor"
         case .io(let operation, let errno):
             return "\(operation) failed: \(String(cString: strerror(errno)))"
         }

@@ -46,6 +46,7 @@ struct BenchmarkCommand: ParsableCommand {
     }
 
     func run() throws {
+        try output.map(OutputPath.checkWritable)  // before the benchmark runs: a bad --output fails at once
         threads.apply()
         let loadStart = Date()
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)

@@ -34,6 +34,7 @@ struct ConvertCommand: ParsableCommand {
     var key: String?
 
     func run() throws {
+        try OutputPath.checkWritable(output)  // before reading anything: a bad -o fails at once
         let checkpoint = try Checkpoint.open(path: path, key: key)
         let dict = SafeTensors.canonicalOrder(checkpoint.stateDict, dtype: dtype)
         let megabyte = 1 << 20

@@ -65,6 +65,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputPath.checkWritable(output)  // before the model runs: a bad -o fails at once
         threads.apply()
         let started = Date()
         let list = try TileList.resolve(tiles)

@@ -39,6 +39,7 @@ struct SlideCommand: ParsableCommand {
     @OptionGroup var threads: ThreadsOption
 
     func run() throws {
+        try OutputPath.checkWritable(output)  // before the model runs: a bad -o fails at once
         threads.apply()
         let input = try SafeTensors.read(path: features)
         guard let tiles = input["tile_embeds"] else { throw CLIMessage("\(features): no tensor 'tile_embeds'") }

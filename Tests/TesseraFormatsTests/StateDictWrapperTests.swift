@@ -36,7 +36,7 @@ final class StateDictWrapperTests: XCTestCase {
     }
 
     func testKeysWithoutTensorsAreRefused() {
-        for (key, fragment) in [("missing", "no key 'missing'; keys: epoch, state_dict, state_dict_ema, optimizer"),
+        for (key, fragment) in [("missing", "no key 'missing'; keys: 'epoch', 'state_dict', 'state_dict_ema', 'optimizer'"),
                                 ("epoch", "'epoch' holds no tensors")] {
             XCTAssertThrowsError(try TorchCheckpoint.found(path: path, key: key)) { error in
                 XCTAssertTrue("\(error)".contains(fragment), "\(error)")
@@ -57,5 +57,20 @@ final class StateDictWrapperTests: XCTestCase {
         XCTAssertNil(found.wrapperKey)
         XCTAssertEqual(found.stateDict.count, count)
         XCTAssertEqual(found.stateDict.names.last, "w\(count - 1)")
+    }
+
+    /// A key set twice keeps its first position and its last value, as in
+    /// Python: a tensor replaced by a number is gone, an unreadable tensor
+    /// replaced by a readable one is read, and the other way round is refused.
+    func testRepeatedKeysTakeTheirLastValue() throws {
+        let tensor = PickleValue.tensor(Tensor(zeros: [1], dtype: .f32))
+        let unreadable = PickleValue.unreadableTensor(reason: "dtype torch.uint16, which Tessera cannot represent", offset: 3)
+        func dict(_ pairs: [(String, PickleValue)]) -> PickleValue { .dict(pairs.map { (.string($0.0), $0.1) }) }
+        let replaced = try StateDictWrappers.find(in: dict([("a", tensor), ("b", tensor), ("a", .int(1)), ("c", unreadable),
+                                                           ("c", tensor)]))
+        XCTAssertEqual(replaced.stateDict.names, ["b", "c"])
+        XCTAssertThrowsError(try StateDictWrappers.find(in: dict([("a", tensor), ("a", unreadable)]))) { error in
+            XCTAssertTrue("\(error)".contains("tensor 'a' cannot be read exactly"), "\(error)")
+        }
     }
 }

@@ -37,7 +37,8 @@ final class TorchFuzzTests: XCTestCase {
     func testCheckpointMutantsAreReadOrRefused() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanUp() }
-        let inputs = try ["torch_layouts/zip.pt", "torch_layouts/legacy.pt", "hostile/ok_zip64_extra_fields.pt"].map(load)
+        let inputs = try ["torch_layouts/zip.pt", "torch_layouts/legacy.pt", "hostile/ok_zip64_extra_fields.pt",
+                          "torch_cases/rebuild_v3.pt", "torch_cases/uint16_legacy.pt"].map(load)
         var rng = Xorshift(seed: 0x7024_C4F0_22ED_0001)
         var (ran, accepted) = (0, 0)
         let deadline = Date().addingTimeInterval(2)

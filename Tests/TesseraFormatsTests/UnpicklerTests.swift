@@ -26,7 +26,7 @@ final class UnpicklerTests: XCTestCase {
             return "{" + entries.map { canonical($0.key) + ":" + canonical($0.value) }.joined(separator: ",") + "}"
         case .object(let name, let arguments, let state):
             return "O\(name)(" + arguments.map(canonical).joined(separator: ",") + ")" + (state.map { "=" + canonical($0) } ?? "")
-        case .tensor, .storage, .global: return "?\(value.kind)"
+        case .tensor, .unreadableTensor, .storage, .global: return "?\(value.kind)"
         }
     }
 

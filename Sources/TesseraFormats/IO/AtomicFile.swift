@@ -6,11 +6,18 @@ import Darwin
 
 /// A file written under a temporary name in its destination's folder and
 /// renamed into place on commit, so nobody ever sees a half-written file.
-/// Dropped without commit (an error was thrown), the temporary file is removed.
+/// The destination must be a regular file or nothing yet (see `OutputPath`:
+/// a symbolic link is followed, the file it names replaced). The temporary
+/// file is removed on any error, on SIGINT, SIGTERM and SIGHUP
+/// (`PendingRemovals`), and, after a crash, by the next write into the same
+/// folder (`TemporaryName`).
 final class AtomicFile {
     let path: String
+    /// The file replaced on commit: `path` with symbolic links followed.
+    let target: String
     let temporaryPath: String
     private var descriptor: Int32
+    private let pending: Int?
 
     /// Creates the temporary file, runs `body` on it and commits; on any error
     /// the temporary file is removed and the destination is left untouched.
@@ -22,13 +29,18 @@ final class AtomicFile {
 
     private init(path: String) throws {
         self.path = path
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[...$0]) } ?? ""
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        temporaryPath = folder + "." + name + ".tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        target = try OutputPath.target(of: path)
+        let folder = OutputPath.folder(of: target)
+        TemporaryName.removeStale(in: folder)
+        temporaryPath = folder + TemporaryName.fresh().fileName
+        pending = PendingRemovals.add(temporaryPath)
         // 0o666 filtered by the umask, as for any new file (mkstemp would give 0600).
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard descriptor >= 0 else { throw FormatError(path: path, problem: .io(operation: "create temporary file", errno: errno)) }
+        guard descriptor >= 0 else {
+            let e = errno
+            pending.map(PendingRemovals.remove)
+            throw FormatError(path: path, problem: .io(operation: "create temporary file", errno: e))
+        }
     }
 
     deinit {
@@ -36,6 +48,7 @@ final class AtomicFile {
             close(descriptor)
             unlink(temporaryPath)
         }
+        pending.map(PendingRemovals.remove)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -50,20 +63,19 @@ final class AtomicFile {
         }
     }
 
-    /// Flushes to disk, then renames over the destination.
+    /// Flushes to disk, checks the destination again (it may have been
+    /// replaced by a directory or a device while we wrote), then renames over it.
     private func commit() throws {
         guard fsync(descriptor) == 0 else { throw FormatError(path: path, problem: .io(operation: "fsync", errno: errno)) }
         let closed = close(descriptor)
         descriptor = -1
-        guard closed == 0 else {
-            let e = errno
-            unlink(temporaryPath)
-            throw FormatError(path: path, problem: .io(operation: "close", errno: e))
+        defer { unlink(temporaryPath) }  // a no-op once renamed
+        guard closed == 0 else { throw FormatError(path: path, problem: .io(operation: "close", errno: errno)) }
+        guard try OutputPath.target(of: path) == target else {
+            throw FormatError(path: path, problem: .io(operation: "replace (the path changed while writing)", errno: EAGAIN))
         }
-        guard rename(temporaryPath, path) == 0 else {
-            let e = errno
-            unlink(temporaryPath)
-            throw FormatError(path: path, problem: .io(operation: "rename", errno: e))
+        guard rename(temporaryPath, target) == 0 else {
+            throw FormatError(path: path, problem: .io(operation: "rename", errno: errno))
         }
     }
 }

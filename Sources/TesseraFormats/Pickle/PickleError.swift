@@ -11,6 +11,6 @@ public struct PickleError: Error, CustomStringConvertible {
     }
 
     public var description: String {
-        offset.map { "pickle offset \($0): \(message)" } ?? message
+        MessageText.capped(offset.map { "pickle offset \($0): \(message)" } ?? message)
     }
 }

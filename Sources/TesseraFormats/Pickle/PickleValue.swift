@@ -18,6 +18,12 @@ public indirect enum PickleValue {
     /// than once when the pickle set it twice; the last entry wins, as in Python.
     case dict([(key: PickleValue, value: PickleValue)])
     case tensor(Tensor)
+    /// A tensor Tessera cannot hold exactly (a dtype it lacks, a sparse or
+    /// quantized layout, a negative or conjugate view, ...), with the reason
+    /// and the pickle offset of the opcode that built it: kept in place of the
+    /// tensor so that a state dict holding it is refused under the tensor's
+    /// name instead of losing it.
+    case unreadableTensor(reason: String, offset: Int?)
     /// A torch storage named by a persistent id (the bytes tensors are views of).
     case storage(TorchStorage)
     /// A reference to a class or function by its dotted name ("torch._utils._rebuild_tensor_v2");
@@ -49,6 +55,23 @@ extension PickleValue {
         return nil
     }
 
+    /// A tensor that cannot be read, for `reason`; the unpickler adds where.
+    static func unreadable(_ reason: String) -> PickleValue { .unreadableTensor(reason: reason, offset: nil) }
+
+    /// Why a tensor cannot be read, with where it was built: "… (pickle offset 120)".
+    var unreadableReason: String? {
+        guard case .unreadableTensor(let reason, let offset) = self else { return nil }
+        return reason + (offset.map { " (pickle offset \($0))" } ?? "")
+    }
+
+    /// True for a tensor and for a tensor Tessera cannot read.
+    public var isTensor: Bool {
+        switch self {
+        case .tensor, .unreadableTensor: return true
+        default: return false
+        }
+    }
+
     /// Items of a tuple or list.
     public var items: [PickleValue]? {
         switch self {
@@ -76,9 +99,34 @@ extension PickleValue {
         case .tuple: return "tuple"
         case .dict: return "dict"
         case .tensor: return "tensor"
+        case .unreadableTensor: return "unreadable tensor"
         case .storage: return "storage"
-        case .global(let name): return "global \(name)"
-        case .object(let name, _, _): return "object \(name)"
+        case .global(let name): return "global \(MessageText.excerpt(name))"
+        case .object(let name, _, _): return "object \(MessageText.excerpt(name))"
+        }
+    }
+}
+
+/// A short account of a value for messages: scalars and short text as they
+/// are, containers by size, never their contents, so that no file can make a
+/// long message.
+extension PickleValue: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .none: return "None"
+        case .bool(let b): return b ? "True" : "False"
+        case .int(let i): return String(i)
+        case .bigInt(let raw): return "an int of \(raw.count) bytes"
+        case .float(let f): return String(f)
+        case .string(let s): return "'\(MessageText.excerpt(s))'"
+        case .bytes(let b): return "\(b.count) bytes"
+        case .list(let items): return "a list of \(items.count) items"
+        case .tuple(let items): return "a tuple of \(items.count) items"
+        case .dict(let entries): return "a dict of \(entries.count) entries"
+        case .tensor(let t): return "a \(t.dtype.rawValue) tensor \(MessageText.numbers(t.shape))"
+        case .unreadableTensor(let reason, _): return "an unreadable tensor (\(reason))"
+        case .storage(let s): return "a storage of \(s.count) \(s.type.torchName) elements"
+        case .global, .object: return kind
         }
     }
 }

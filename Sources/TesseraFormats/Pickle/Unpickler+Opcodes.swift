@@ -127,10 +127,14 @@ extension Unpickler {
     }
 
     /// Pushes what REDUCE/NEWOBJ built: tensors and scalars are flat, anything
-    /// else is counted one level deeper than its arguments.
+    /// else is counted one level deeper than its arguments. A tensor that
+    /// cannot be read is stamped with the offset of the opcode that built it.
     private mutating func pushResult(_ value: PickleValue, of arguments: [Slot]) throws {
+        if case .unreadableTensor(let reason, nil) = value {
+            return try push(.unreadableTensor(reason: reason, offset: opcodeOffset))
+        }
         switch value {
-        case .tensor, .storage, .none, .bool, .int, .bigInt, .float, .string, .bytes, .global:
+        case .tensor, .unreadableTensor, .storage, .none, .bool, .int, .bigInt, .float, .string, .bytes, .global:
             try push(value)
         case .list, .tuple, .dict, .object:
             try push(container: value, holding: arguments)
@@ -146,24 +150,26 @@ extension Unpickler {
     }
 
     /// APPEND(S) into a list; into an unknown object the items are recorded as arguments.
+    /// The container is taken out of `target` with `if case` and `target`
+    /// emptied before it grows: a `switch` on `target` would keep a second
+    /// reference to it alive and copy the whole container at every batch.
     private mutating func append(_ items: [Slot]) throws {
         try modifyTop(addingDepth: items.map(\.depth).max() ?? 0) { target in
-            switch target {
-            case .list(var list):
+            if case .list(var list) = target {
                 target = .none
                 let copies = Self.copiesToMakeUnique(&list)
                 list.append(contentsOf: items.map(\.value))
                 target = .list(list)
                 return copies
-            case .object(let name, var arguments, let state):
+            }
+            if case .object(let name, var arguments, let state) = target {
                 target = .none
                 let copies = Self.copiesToMakeUnique(&arguments)
                 arguments.append(contentsOf: items.map(\.value))
                 target = .object(className: name, arguments: arguments, state: state)
                 return copies
-            default:
-                throw PickleError("APPEND to a \(target.kind)")
             }
+            throw PickleError("APPEND to a \(target.kind)")
         }
     }
 
@@ -171,14 +177,14 @@ extension Unpickler {
     private mutating func setItems(_ slots: [Slot]) throws {
         let newPairs = try pairs(slots)
         try modifyTop(addingDepth: slots.map(\.depth).max() ?? 0) { target in
-            switch target {
-            case .dict(var entries):
+            if case .dict(var entries) = target {
                 target = .none
                 let copies = Self.copiesToMakeUnique(&entries)
                 entries.append(contentsOf: newPairs)
                 target = .dict(entries)
                 return copies
-            case .object(let name, let arguments, var state):
+            }
+            if case .object(let name, let arguments, var state) = target {
                 target = .none
                 var entries = state?.entries ?? []
                 state = nil
@@ -186,9 +192,8 @@ extension Unpickler {
                 entries.append(contentsOf: newPairs)
                 target = .object(className: name, arguments: arguments, state: .dict(entries))
                 return copies
-            default:
-                throw PickleError("SETITEM on a \(target.kind)")
             }
+            throw PickleError("SETITEM on a \(target.kind)")
         }
     }
 

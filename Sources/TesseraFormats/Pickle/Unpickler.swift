@@ -31,8 +31,11 @@ public struct Unpickler {
     /// Stack heights at each open MARK; values below the last one are out of reach.
     var marks: [Int] = []
     var memo: [Int: MemoEntry] = [:]
-    /// Values copied so far because a container to grow was shared (see `modifyTop`).
+    /// Offset of the opcode being executed.
+    var opcodeOffset = 0
+    /// Values copied so far because a container to grow was shared (see `modifyTop`), and the bound on them.
     var copied = 0
+    let maxCopies: Int
 
     /// Unpickles from `bytes[start...]`; `persistentLoad` turns persistent ids
     /// (BINPERSID) into values, typically `.storage`.
@@ -42,6 +45,7 @@ public struct Unpickler {
         self.position = start
         self.limits = limits
         self.persistentLoad = persistentLoad
+        self.maxCopies = limits.maxCopies(length: max(0, bytes.count - start))
     }
 
     /// The offset just past the STOP opcode once `load()` has returned.
@@ -51,6 +55,7 @@ public struct Unpickler {
     public mutating func load() throws -> PickleValue {
         while true {
             let start = position
+            opcodeOffset = start
             guard let byte = bytes.littleEndian(UInt8.self, at: position) else {
                 throw PickleError("the pickle ends without STOP", offset: start)
             }
@@ -123,8 +128,9 @@ public struct Unpickler {
         stack[top].value = .none
         defer { stack[top].value = value }
         copied += try body(&value)
-        guard copied <= limits.maxCopies else {
-            throw PickleError("more than \(limits.maxCopies) values copied to grow shared containers")
+        guard copied <= maxCopies else {
+            throw PickleError("more than \(maxCopies) values copied to grow shared containers "
+                              + "(\(limits.copiesPerByte) per byte of pickle; real pickles copy none)")
         }
         stack[top].depth = depth
     }

@@ -35,7 +35,7 @@ struct SafeTensorsHeader {
 
     /// `json` is the header text; the data area starts at file offset `dataStart`
     /// and holds `dataSize` bytes.
-    private init(json: UnsafeRawBufferPointer, path: String, dataStart: Int, dataSize: Int) throws {
+    init(json: UnsafeRawBufferPointer, path: String, dataStart: Int, dataSize: Int) throws {
         let document = try JSONParser.parse(json, path: path, baseOffset: 8)
         guard case .object(let members) = document else {
             throw FormatError(path: path, offset: 8, problem: .headerNotObject)
@@ -43,7 +43,7 @@ struct SafeTensorsHeader {
         var entries: [Entry] = []
         var metadata: [String: String] = [:]
         for (name, value) in members {
-            if name == "__metadata__" {
+            if name == SafeTensors.metadataKey {
                 metadata = try Self.metadata(value, path: path)
             } else {
                 entries.append(try Self.entry(name, value, path: path, dataSize: dataSize))
@@ -76,7 +76,7 @@ struct SafeTensorsHeader {
         func fail(_ problem: FormatError.Problem) -> FormatError { FormatError(path: path, tensor: name, problem: problem) }
         guard case .object(let fields) = value else { throw fail(.malformedEntry("not an object")) }
         for field in fields where !["dtype", "shape", "data_offsets"].contains(field.key) {
-            throw fail(.malformedEntry("unexpected field '\(field.key)'"))
+            throw fail(.malformedEntry("unexpected field '\(MessageText.excerpt(field.key))'"))
         }
         guard let dtypeName = value["dtype"]?.string else { throw fail(.malformedEntry("dtype missing or not a string")) }
         guard let dtype = DType(rawValue: dtypeName) else { throw fail(.unknownDType(dtypeName)) }

@@ -17,17 +17,27 @@ extension SafeTensors {
         }
     }
 
+    /// The name a tensor cannot have: the header keeps its metadata under it.
+    public static let metadataKey = "__metadata__"
+
     /// Writes `dict` in its own order, atomically (temporary file + rename),
     /// streaming tensor by tensor: converted tensors go through a bounded
     /// buffer and mapped source pages are released once written, so memory
     /// stays far below the file size. `progress(written, total)` counts data bytes.
+    /// What the reader would refuse is refused before anything is written: a
+    /// tensor named `__metadata__`, a header above `headerLimit`, and an output
+    /// path that is not a regular file (see `OutputPath`).
     public static func write(_ dict: StateDict, to path: String, dtype: OutputDType = .keep,
                              progress: ((_ written: Int, _ total: Int) -> Void)? = nil) throws {
         let tensors = dict.entries
+        if dict[metadataKey] != nil { throw FormatError(path: path, tensor: metadataKey, problem: .reservedName) }
         let targets = tensors.map { dtype.dtype(for: $0.tensor.dtype) }
         let sizes = zip(tensors, targets).map { $0.tensor.count * $1.size }
         let header = headerBytes(names: tensors.map(\.name), shapes: tensors.map(\.tensor.shape),
                                  dtypes: targets, sizes: sizes, metadata: dict.metadata)
+        guard header.count <= headerLimit else {
+            throw FormatError(path: path, problem: .headerTooLarge(length: UInt64(header.count), limit: headerLimit))
+        }
         let total = sizes.reduce(0, +)
         try AtomicFile.write(to: path) { file in
             try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try file.write($0) }
@@ -48,7 +58,7 @@ extension SafeTensors {
                             metadata: [String: String]) -> [UInt8] {
         var members: [(key: String, value: JSONValue)] = []
         if !metadata.isEmpty {
-            members.append(("__metadata__", JSONValue(sortedStrings: metadata)))
+            members.append((metadataKey, JSONValue(sortedStrings: metadata)))
         }
         var offset = 0
         for i in names.indices {

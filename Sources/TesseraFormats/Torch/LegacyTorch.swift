@@ -32,7 +32,7 @@ enum LegacyTorch {
 
         var declared: [String: TorchStorage] = [:]
         let (_, keysStart) = try unpickle("object", at: objectStart, StorageReference.loader { reference in
-            let root = declared[reference.key] ?? TorchStorage(declared: reference.dtype, count: reference.count)
+            let root = declared[reference.key] ?? TorchStorage(declared: reference.type, count: reference.count)
             declared[reference.key] = root
             return try view(reference, of: root)
         })
@@ -45,24 +45,24 @@ enum LegacyTorch {
         var position = dataStart
         for key in keys {
             guard let storage = declared.removeValue(forKey: key) else {
-                throw fail("storage key '\(key)' is listed twice or never used by the object")
+                throw fail("storage key '\(MessageText.excerpt(key))' is listed twice or never used by the object")
             }
             guard let fileCount = bytes.littleEndian(UInt64.self, at: position) else {
-                throw fail("storage '\(key)' element count at byte \(position) runs past the end of the file")
+                throw fail("storage '\(MessageText.excerpt(key))' element count at byte \(position) runs past the end of the file")
             }
             guard fileCount == UInt64(storage.count) else {
-                throw fail("storage '\(key)' at byte \(position): the file holds \(fileCount) elements, the object declares \(storage.count)")
+                throw fail("storage '\(MessageText.excerpt(key))' at byte \(position): the file holds \(fileCount) elements, the object declares \(storage.count)")
             }
-            guard let locatedStorage = TorchStorage(dtype: storage.dtype, count: storage.count, file: file, byteOffset: position + 8) else {
-                throw fail("storage '\(key)': \(storage.count) \(storage.dtype.rawValue) elements at byte \(position + 8) run past the end of the file (\(bytes.count) bytes)")
+            guard let locatedStorage = TorchStorage(type: storage.type, count: storage.count, file: file, byteOffset: position + 8) else {
+                throw fail("storage '\(MessageText.excerpt(key))': \(storage.count) \(storage.type.torchName) elements at byte \(position + 8) run past the end of the file (\(bytes.count) bytes)")
             }
             located[key] = locatedStorage
-            position += 8 + storage.count * storage.dtype.size
+            position += 8 + storage.count * storage.type.elementSize
         }
-        if let missing = declared.keys.first { throw fail("storage '\(missing)' is used by the object but has no data") }
+        if let missing = declared.keys.first { throw fail("storage '\(MessageText.excerpt(missing))' is used by the object but has no data") }
 
         return try unpickle("object", at: objectStart, StorageReference.loader { reference in
-            guard let root = located[reference.key] else { throw PickleError("storage '\(reference.key)' has no data") }
+            guard let root = located[reference.key] else { throw PickleError("storage '\(MessageText.excerpt(reference.key))' has no data") }
             return try view(reference, of: root)
         }).0
     }

@@ -27,11 +27,13 @@ public struct FoundStateDict {
 /// Finds the name -> tensor mapping inside the wrappers seen in the wild:
 /// `{"state_dict": ...}`, `{"model": ...}`, `{"state_dict_ema": ...}` and the
 /// like, a plain dict of tensors, or a bare tensor. Entries that are not
-/// tensors (epoch, args, optimizer state, nested dicts) are ignored.
+/// tensors (epoch, args, optimizer state, nested dicts) are ignored; a tensor
+/// that cannot be read exactly, or one under a key that is not a string, is
+/// refused by name rather than left out.
 public enum StateDictWrappers {
     public struct Error: Swift.Error, CustomStringConvertible {
         public let message: String
-        public var description: String { message }
+        public var description: String { MessageText.capped(message) }
     }
 
     /// Wrapper keys in order of preference when no key is asked for.
@@ -47,8 +49,9 @@ public enum StateDictWrappers {
     /// top-level dict), otherwise the first of `preferredKeys` holding tensors,
     /// otherwise the top-level dict itself.
     public static func find(in value: PickleValue, key: String? = nil) throws -> FoundStateDict {
+        if let reason = value.unreadableReason { throw Error(message: "the bare tensor cannot be read exactly: \(reason)") }
         if let tensor = value.tensor {
-            if let key { throw Error(message: "a bare tensor has no key '\(key)'") }
+            if let key { throw Error(message: "a bare tensor has no key '\(MessageText.excerpt(key))'") }
             var dict = StateDict()
             dict.set(bareTensorName, tensor)
             return FoundStateDict(stateDict: dict, wrapperKey: nil, alternatives: [], isBareTensor: true, strippedPrefix: nil)
@@ -62,34 +65,46 @@ public enum StateDictWrappers {
         let chosen: String?
         if let key {
             guard let inner = lastValues[key] else {
-                throw Error(message: "no key '\(key)'; keys: \(topKeys.joined(separator: ", "))")
+                throw Error(message: "no key '\(MessageText.excerpt(key))'; keys: \(MessageText.list(topKeys))")
             }
-            guard hasTensors(inner) else { throw Error(message: "'\(key)' holds no tensors (\(inner.kind))") }
+            guard hasTensors(inner) else { throw Error(message: "'\(MessageText.excerpt(key))' holds no tensors (\(inner))") }
             chosen = key
         } else {
             chosen = preferredKeys.first(where: wrappers.contains) ?? (hasTensors(value) ? nil : wrappers.first)
             if chosen == nil, !hasTensors(value) {
-                throw Error(message: "no tensors found; keys: \(topKeys.joined(separator: ", "))")
+                throw Error(message: "no tensors found; keys: \(MessageText.list(topKeys))")
             }
         }
         let inner = chosen.flatMap { lastValues[$0] } ?? value
-        let (dict, prefix) = tensors(in: inner)
+        let (dict, prefix) = try tensors(in: inner)
         return FoundStateDict(stateDict: dict, wrapperKey: chosen, alternatives: wrappers.filter { $0 != chosen },
                               isBareTensor: false, strippedPrefix: prefix)
     }
 
-    /// True when `value` is a dict with at least one string key holding a tensor.
+    /// True when `value` is a dict with at least one entry holding a tensor
+    /// (readable or not, under any key: those are refused, not skipped).
     static func hasTensors(_ value: PickleValue?) -> Bool {
-        value?.entries?.contains { $0.key.string != nil && $0.value.tensor != nil } ?? false
+        value?.entries?.contains { $0.value.isTensor } ?? false
     }
 
     /// The tensors of a dict under their string keys (a repeated key keeps its
     /// first position and its last value, as in Python), with `module.` removed
     /// when every name carries it.
-    private static func tensors(in value: PickleValue) -> (StateDict, String?) {
-        let pairs = (value.entries ?? []).compactMap { entry -> (String, Tensor)? in
-            guard let name = entry.key.string, let tensor = entry.value.tensor else { return nil }
-            return (name, tensor)
+    private static func tensors(in value: PickleValue) throws -> (StateDict, String?) {
+        var order: [String] = []
+        var last: [String: PickleValue] = [:]
+        for entry in value.entries ?? [] {
+            guard let name = entry.key.string else {
+                if entry.value.isTensor { throw Error(message: "a tensor under the key \(entry.key), not a string") }
+                continue
+            }
+            if last.updateValue(entry.value, forKey: name) == nil { order.append(name) }
+        }
+        let pairs = try order.compactMap { name -> (String, Tensor)? in
+            if let reason = last[name]?.unreadableReason {
+                throw Error(message: "tensor '\(MessageText.excerpt(name))' cannot be read exactly: \(reason)")
+            }
+            return last[name]?.tensor.map { (name, $0) }
         }
         let strip = !pairs.isEmpty && pairs.allSatisfy { $0.0.hasPrefix(dataParallelPrefix) }
         var dict = StateDict()

@@ -4,7 +4,7 @@ import TesseraCore
 /// numel)` in the zip format, plus `view_metadata` (`None` or `(view_key,
 /// offset, view_size)`) in the legacy format.
 struct StorageReference {
-    let dtype: DType
+    let type: StorageType
     let key: String
     /// Elements of the whole storage.
     let count: Int
@@ -20,16 +20,16 @@ struct StorageReference {
         guard items.count == 5 || items.count == 6 else {
             throw PickleError("storage persistent id has \(items.count) fields, expected 5 or 6")
         }
-        dtype = try TorchGlobals.storageType(items[1])
+        type = try StorageType(items[1])
         guard let key = items[2].string else { throw PickleError("storage key is a \(items[2].kind)") }
-        guard let count = items[4].int, count >= 0, Checked.multiply(count, dtype.size) != nil else {
-            throw PickleError("storage '\(key)' has an invalid element count (\(items[4].kind) \(items[4].int.map(String.init) ?? ""))")
+        guard let count = items[4].int, count >= 0, Checked.multiply(count, type.elementSize) != nil else {
+            throw PickleError("storage '\(MessageText.excerpt(key))' has an invalid element count (\(items[4]))")
         }
         self.key = key
         self.count = count
         if items.count == 6, let view = items[5].items {
             guard view.count == 3, let viewKey = view[0].string, let offset = view[1].int, let size = view[2].int else {
-                throw PickleError("storage '\(key)' has malformed view metadata")
+                throw PickleError("storage '\(MessageText.excerpt(key))' has malformed view metadata")
             }
             self.view = (viewKey, offset, size)
         } else {

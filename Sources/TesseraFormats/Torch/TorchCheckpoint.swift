@@ -10,7 +10,7 @@ public struct TorchCheckpointError: Error, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "\(path): \(message)" }
+    public var description: String { MessageText.capped("\(path): \(message)") }
 }
 
 /// Reader of `torch.save` files (zip and legacy formats). Never executes pickle code.
@@ -54,6 +54,9 @@ public enum TorchCheckpoint {
     /// The tensor of a file written by `torch.save(tensor)`.
     public static func readTensor(path: String) throws -> Tensor {
         let value = try read(path: path)
+        if let reason = value.unreadableReason {
+            throw TorchCheckpointError(path: path, message: "the tensor cannot be read exactly: \(reason)")
+        }
         guard let tensor = value.tensor else {
             throw TorchCheckpointError(path: path, message: "holds a \(value.kind), not a bare tensor")
         }
@@ -61,7 +64,7 @@ public enum TorchCheckpoint {
     }
 
     /// The zip format: `FOLDER/data.pkl` whose persistent ids name the entries `FOLDER/data/KEY`.
-    private static func readZip(_ file: MappedFile, limits: PickleLimits) throws -> PickleValue {
+    static func readZip(_ file: MappedFile, limits: PickleLimits) throws -> PickleValue {
         let path = file.path
         let archive: ZipArchive
         do { archive = try ZipArchive(bytes: file.bytes) } catch let error as ZipArchive.Error {
@@ -73,21 +76,24 @@ public enum TorchCheckpoint {
         }
         let folder = String(pickleName.dropLast("/data.pkl".count))
         if let order = archive.dataRanges[folder + "/byteorder"], !file.bytes[order].elementsEqual("little".utf8) {
-            throw TorchCheckpointError(path: path, message: "big-endian checkpoints are not supported (\(folder)/byteorder)")
+            throw TorchCheckpointError(path: path, message: "big-endian checkpoints are not supported (\(MessageText.excerpt(folder))/byteorder)")
         }
+        let shownFolder = MessageText.excerpt(folder)
         let load = StorageReference.loader { reference in
             let entry = folder + "/data/" + reference.key
-            guard let range = archive.dataRanges[entry] else { throw PickleError("storage '\(reference.key)' has no entry \(entry)") }
-            let needed = reference.count * reference.dtype.size  // overflow checked by StorageReference
+            let key = MessageText.excerpt(reference.key)
+            guard let range = archive.dataRanges[entry] else { throw PickleError("storage '\(key)' has no entry \(shownFolder)/data/\(key)") }
+            let needed = reference.count * reference.type.elementSize  // overflow checked by StorageReference
             guard needed <= range.count,
-                  let storage = TorchStorage(dtype: reference.dtype, count: reference.count, file: file, byteOffset: range.lowerBound) else {
-                throw PickleError("storage '\(reference.key)' declares \(reference.count) \(reference.dtype.rawValue) elements (\(needed) bytes) but \(entry) holds \(range.count) bytes")
+                  let storage = TorchStorage(type: reference.type, count: reference.count, file: file, byteOffset: range.lowerBound) else {
+                throw PickleError("storage '\(key)' declares \(reference.count) \(reference.type.torchName) elements (\(needed) bytes) but \(shownFolder)/data/\(key) holds \(range.count) bytes")
             }
             return storage
         }
         var unpickler = Unpickler(bytes: UnsafeRawBufferPointer(rebasing: file.bytes[pickleRange]), limits: limits, persistentLoad: load)
         do { return try unpickler.load() } catch let error as PickleError {
-            throw TorchCheckpointError(path: path, message: "\(pickleName): \(error)")
+            let at = error.offset.map { " (file byte \(pickleRange.lowerBound + $0))" } ?? ""
+            throw TorchCheckpointError(path: path, message: "\(shownFolder)/data.pkl\(at): \(error)")
         }
     }
 }

@@ -28,7 +28,7 @@ struct ZipArchive {
         for _ in 0..<entryCount {
             let (name, range, next) = try Self.entry(bytes, at: position, directoryEnd: directory.upperBound)
             guard ranges.updateValue(range, forKey: name) == nil else {
-                throw Error(offset: position, message: "duplicate entry '\(name)'")
+                throw Error(offset: position, message: "duplicate entry '\(MessageText.excerpt(name))'")
             }
             names.append(name)
             position = next
@@ -102,15 +102,15 @@ struct ZipArchive {
         let wide = try zip64Fields(bytes, extra, [size, compressed, local], at: position)
         (size, compressed, local) = (wide[0], wide[1], wide[2])
 
-        guard flags & 1 == 0 else { throw Error(offset: position, message: "entry '\(name)' is encrypted") }
+        guard flags & 1 == 0 else { throw Error(offset: position, message: "entry '\(MessageText.excerpt(name))' is encrypted") }
         guard method == 0 else {
-            throw Error(offset: position, message: "entry '\(name)' is compressed (method \(method)); torch checkpoints store entries uncompressed")
+            throw Error(offset: position, message: "entry '\(MessageText.excerpt(name))' is compressed (method \(method)); torch checkpoints store entries uncompressed")
         }
         guard compressed == size else {
-            throw Error(offset: position, message: "stored entry '\(name)' has compressed size \(compressed) but size \(size)")
+            throw Error(offset: position, message: "stored entry '\(MessageText.excerpt(name))' has compressed size \(compressed) but size \(size)")
         }
         guard let localOffset = Int(exactly: local), let length = Int(exactly: size) else {
-            throw Error(offset: position, message: "entry '\(name)' offset \(local) or size \(size) out of range")
+            throw Error(offset: position, message: "entry '\(MessageText.excerpt(name))' offset \(local) or size \(size) out of range")
         }
         let data = try localData(bytes, at: localOffset, name: nameBytes, length: length)
         return (name, data, next)
@@ -144,7 +144,7 @@ struct ZipArchive {
     private static func localData(_ bytes: UnsafeRawBufferPointer, at offset: Int, name: Slice<UnsafeRawBufferPointer>,
                                   length: Int) throws -> Range<Int> {
         guard bytes.range(at: offset, length: 30) != nil, bytes.littleEndian(UInt32.self, at: offset) == localHeader else {
-            throw Error(offset: offset, message: "no local header for '\(String(decoding: name, as: UTF8.self))' at \(offset)")
+            throw Error(offset: offset, message: "no local header for '\(MessageText.excerpt(String(decoding: name, as: UTF8.self)))' at \(offset)")
         }
         let flags = bytes.littleEndian(UInt16.self, at: offset + 6)!
         let method = bytes.littleEndian(UInt16.self, at: offset + 8)!

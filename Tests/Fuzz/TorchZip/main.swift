@@ -1,0 +1,17 @@
+@testable import TesseraFormats
+
+/// Torch zip checkpoints: zip structure, data.pkl, storages, the state dict and its bytes.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let file = FuzzInput.file(data, size)
+    do {
+        let value = try TorchCheckpoint.readZip(file, limits: .standard)
+        let dict = try StateDictWrappers.find(in: value).stateDict
+        FuzzInput.touch(dict)
+        FuzzInput.checkHeaderRoundTrip(dict)
+    } catch is TorchCheckpointError, is StateDictWrappers.Error {
+    } catch {
+        FuzzInput.untyped(error)
+    }
+    return 0
+}
