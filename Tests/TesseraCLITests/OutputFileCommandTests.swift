@@ -35,7 +35,7 @@ final class OutputFileCommandTests: XCTestCase {
         try writeSparseInput(input, elements: 64 << 20)
         for signal in [SIGTERM, SIGINT] {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: try TesseraProcess.executable)
+            process.executableURL = URL(fileURLWithPath: try TesseraProcess.product("tessera"))
             process.arguments = ["convert", input, "-o", folder.file("out.safetensors"), "--dtype", "bf16"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
