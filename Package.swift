@@ -37,7 +37,7 @@ let package = Package(
 
         .target(name: "CTesseraKernels", cSettings: kernelFlags),
         .target(name: "TesseraCore", dependencies: ["CBLAS"], swiftSettings: fast),
-        .target(name: "TesseraModels", dependencies: ["TesseraCore", "CPNG"]),
+        .target(name: "TesseraModels", dependencies: ["TesseraCore", "CTesseraKernels", "CPNG"]),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraModels"]),
         .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"]),
         .target(name: "TesseraPipeline", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats"]),
