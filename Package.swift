@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "CTesseraBundle", dependencies: ["CProtobufC"]),
 
         .target(name: "CTesseraKernels", cSettings: kernelFlags),
-        .target(name: "TesseraCore", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "TesseraCore", dependencies: ["CBLAS", "CTesseraKernels"], swiftSettings: fast),
         .target(name: "TesseraModels", dependencies: ["TesseraCore", "CTesseraKernels", "CPNG"]),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraModels"]),
         .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"]),
@@ -54,7 +54,7 @@ let package = Package(
         ]),
 
         .target(name: "TestSupport", dependencies: ["TesseraCore", "TesseraFormats"], path: "Tests/TestSupport"),
-        .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "TestSupport"]),
+        .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "CTesseraKernels", "TestSupport"]),
         .testTarget(name: "TesseraKernelsTests", dependencies: ["CTesseraKernels"]),
         .testTarget(name: "TesseraFormatsTests", dependencies: ["TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraBundleTests", dependencies: ["TesseraBundle", "TesseraFormats", "TestSupport"]),
