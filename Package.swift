@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain", "TesseraBench"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
         .executableTarget(name: "tessera", dependencies: [
-            "TesseraCore", "TesseraFormats", "TesseraModels", "TesseraPipeline", "TesseraBench", "TesseraDistill",
+            "TesseraCore", "TesseraFormats", "TesseraModels", "TesseraPipeline", "TesseraBench", "TesseraDistill", "TesseraBundle",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
