@@ -60,15 +60,28 @@ static inline __attribute__((always_inline)) float gelu(float x)
 }
 
 /* Each kernel's loop, compiled once per target; the compiler vectorises it to
- * the target's width. */
+ * the target's width. The input goes through a block on the stack first: y
+ * may alias x, and with possibly overlapping arrays the vectorised loop would
+ * not run. */
+#define TK_BLOCK 256
 #define TK_ELEMENTWISE(suffix, attributes)                                                   \
     attributes static void gelu_##suffix(const float *x, float *y, size_t n)                 \
     {                                                                                        \
-        for (size_t i = 0; i < n; i++) y[i] = gelu(x[i]);                                   \
+        float block[TK_BLOCK];                                                               \
+        for (size_t start = 0; start < n; start += TK_BLOCK) {                               \
+            const size_t m = n - start < TK_BLOCK ? n - start : TK_BLOCK;                    \
+            memcpy(block, x + start, m * sizeof *x);                                         \
+            for (size_t i = 0; i < m; i++) y[start + i] = gelu(block[i]);                    \
+        }                                                                                    \
     }                                                                                        \
     attributes static void exp_##suffix(const float *x, float *y, size_t n, float shift)     \
     {                                                                                        \
-        for (size_t i = 0; i < n; i++) y[i] = vexp(x[i] - shift);                           \
+        float block[TK_BLOCK];                                                               \
+        for (size_t start = 0; start < n; start += TK_BLOCK) {                               \
+            const size_t m = n - start < TK_BLOCK ? n - start : TK_BLOCK;                    \
+            memcpy(block, x + start, m * sizeof *x);                                         \
+            for (size_t i = 0; i < m; i++) y[start + i] = vexp(block[i] - shift);            \
+        }                                                                                    \
     }
 
 TK_ELEMENTWISE(portable, )
