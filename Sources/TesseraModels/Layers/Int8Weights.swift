@@ -11,8 +11,9 @@ final class Int8Weights: @unchecked Sendable {  // immutable once packed
     let inFeatures: Int
     let outFeatures: Int
 
-    /// Rows quantised and multiplied at a time by one thread: the block's int8 rows
-    /// (and its f32 outputs when accumulating) stay in the core's cache.
+    /// Rows quantised and multiplied at a time by one thread, so that its scratch (int8
+    /// rows, and f32 outputs when accumulating) stays small and in cache; 48 to 400
+    /// rows timed the same on an int8 ViT-S.
     static let blockRows = 96
 
     /// Packs values [n, k] (int8) with scales [n] (finite, >= 0) and bias [n] (finite),
