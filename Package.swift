@@ -41,9 +41,9 @@ let package = Package(
         .target(name: "CTesseraBundle", dependencies: ["CProtobufC"]),
 
         .target(name: "CTesseraKernels", cSettings: kernelFlags),
-        .target(name: "TesseraCore", dependencies: ["CPosix", "CBLAS"], swiftSettings: fast),
+        .target(name: "TesseraCore", dependencies: ["CPosix", "CBLAS", "CTesseraKernels"], swiftSettings: fast),
         .target(name: "TesseraImage", dependencies: ["CPosix", "CPNG", "TesseraCore"]),
-        .target(name: "TesseraModels", dependencies: ["CPosix", "TesseraCore", "TesseraImage"]),
+        .target(name: "TesseraModels", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "CTesseraKernels"]),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels"]),
         .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"]),
         // The edge engine's embeddable part: bundle descriptions <-> model configurations, the models
@@ -72,12 +72,13 @@ let package = Package(
         ]),
 
         .target(name: "TestSupport", dependencies: ["TesseraCore", "TesseraFormats"], path: "Tests/TestSupport"),
-        .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "TestSupport"]),
+        .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "CTesseraKernels", "TestSupport"]),
         .testTarget(name: "TesseraKernelsTests", dependencies: ["CTesseraKernels"]),
         .testTarget(name: "TesseraFormatsTests", dependencies: ["TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraBundleTests", dependencies: ["TesseraBundle", "TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraImageTests", dependencies: ["TesseraImage", "TestSupport"]),
-        .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TestSupport"]),
+        .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TesseraPipeline", "TesseraBundle",
+                                                          "TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraDistillTests", dependencies: ["TesseraDistill", "TestSupport"]),
         .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TestSupport", "tessera-crosscheck"]),

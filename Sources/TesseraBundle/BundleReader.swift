@@ -55,12 +55,40 @@ public final class BundleReader {
     /// named without the component prefix, in bundle order; scale tensors are
     /// folded into their weights.
     public func floatWeights(_ component: BundleComponent) throws(BundleError) -> StateDict {
-        let scaleNames = Set(manifest.tensors.compactMap { $0.scales })
         var weights = StateDict()
-        for info in manifest.tensors where info.name.hasPrefix(component.prefix) && !scaleNames.contains(info.name) {
-            weights.set(String(info.name.dropFirst(component.prefix.count)), try tensor(info.name).dequantised())
+        for (name, tensor) in try tensors(of: component) { weights.set(name, tensor.dequantised()) }
+        return weights
+    }
+
+    /// The tensors of `component` as stored (uncompressed f32 as views of the mapping,
+    /// F16, BF16 and INT8 as they are), named without the component prefix, in bundle
+    /// order, each INT8 tensor's scales under `StateDict.scalesName(of:)` its name: the
+    /// state dict a model is built from to compute in the bundle's precisions.
+    public func weights(_ component: BundleComponent) throws(BundleError) -> StateDict {
+        var weights = StateDict()
+        for (name, read) in try tensors(of: component) {
+            var entries = [(name, read.tensor)]
+            if let scales = read.scales { entries.append((StateDict.scalesName(of: name), scales)) }
+            for (key, tensor) in entries {
+                // A tensor named like another's scales would make the dict ambiguous.
+                guard weights[key] == nil else {
+                    throw BundleError(path: path, tensor: component.prefix + key, problem: .duplicate(field: "state dict key", value: key))
+                }
+                weights.set(key, tensor)
+            }
         }
         return weights
+    }
+
+    /// The tensors of `component` but the scale tensors (they come with their weights),
+    /// named without the component prefix, in bundle order.
+    private func tensors(of component: BundleComponent) throws(BundleError) -> [(name: String, tensor: BundleTensor)] {
+        let scaleNames = Set(manifest.tensors.compactMap { $0.scales })
+        var tensors: [(name: String, tensor: BundleTensor)] = []
+        for info in manifest.tensors where info.name.hasPrefix(component.prefix) && !scaleNames.contains(info.name) {
+            tensors.append((String(info.name.dropFirst(component.prefix.count)), try tensor(info.name)))
+        }
+        return tensors
     }
 
     /// Reads every tensor once, so that every stored byte has been checked.

@@ -60,6 +60,20 @@ public struct BundleWriter: Sendable {
         return EncodedBundle(manifest: laidOut, head: head, sections: sections)
     }
 
+    /// One component's tensors (named without its prefix) converted and quantised as
+    /// `encode` stores them, named and paired as `BundleReader.weights` hands them
+    /// back (each int8 tensor followed by its scales): what a model built from this
+    /// writer's bundle computes with, without writing the file.
+    public func storedTensors(_ tensors: StateDict, of component: BundleComponent, path: String) throws(BundleError) -> StateDict {
+        var stored = StateDict()
+        for (name, tensor) in tensors.entries {
+            for (storedName, _, values, _) in try converted(component.prefix + name, tensor, path: path) {
+                stored.set(String(storedName.dropFirst(component.prefix.count)), values)
+            }
+        }
+        return stored
+    }
+
     /// The stored tensors for one input tensor: itself as f32, or (a matrix
     /// weight) as f16, or as int8 followed by its scales.
     private func converted(_ name: String, _ tensor: Tensor, path: String) throws(BundleError)
@@ -79,7 +93,7 @@ public struct BundleWriter: Sendable {
             return [(name, .f16, half, nil)]
         case .int8:
             let (q, scales) = Int8Quantisation.quantise(values)
-            let scalesName = name + ".scales"
+            let scalesName = StateDict.scalesName(of: name)
             return [(name, .int8, q, scalesName), (scalesName, .f32, scales, nil)]
         }
     }

@@ -13,16 +13,27 @@ public struct WeightMismatch: Error, CustomStringConvertible {
             self.actual = actual
         }
     }
+    /// A tensor present with the right shape that the model still cannot use.
+    public struct Invalid: Equatable, Sendable {
+        public let name: String
+        public let reason: String
+        public init(name: String, reason: String) {
+            self.name = name
+            self.reason = reason
+        }
+    }
     public let model: String
     public let missing: [String]
     public let unexpected: [String]
     public let misshaped: [Misshaped]
+    public let invalid: [Invalid]
 
-    public init(model: String, missing: [String], unexpected: [String], misshaped: [Misshaped]) {
+    public init(model: String, missing: [String], unexpected: [String], misshaped: [Misshaped], invalid: [Invalid] = []) {
         self.model = model
         self.missing = missing
         self.unexpected = unexpected
         self.misshaped = misshaped
+        self.invalid = invalid
     }
 
     public var description: String {
@@ -30,6 +41,7 @@ public struct WeightMismatch: Error, CustomStringConvertible {
         if !missing.isEmpty { lines.append("  missing (\(missing.count)): " + missing.joined(separator: ", ")) }
         if !unexpected.isEmpty { lines.append("  unexpected (\(unexpected.count)): " + unexpected.joined(separator: ", ")) }
         for m in misshaped { lines.append("  \(m.name): expected shape \(Tensor.describe(m.expected)), found \(Tensor.describe(m.actual))") }
+        for i in invalid { lines.append("  \(i.name): \(i.reason)") }
         return lines.joined(separator: "\n")
     }
 }
@@ -45,6 +57,7 @@ public struct WeightScope {
         var used: Set<String> = []
         var missing: [String] = []
         var misshaped: [WeightMismatch.Misshaped] = []
+        var invalid: [WeightMismatch.Invalid] = []
         var requested: [(name: String, shape: [Int])] = []
         init(_ dict: StateDict?) { self.dict = dict }
     }
@@ -86,28 +99,61 @@ public struct WeightScope {
     /// f32; other dtypes are converted once, here). A missing or mis-shaped
     /// tensor is recorded and an empty placeholder returned.
     public func tensor(_ name: String, shape: [Int]) -> Tensor {
+        stored(key(name), shape: shape)?.float32() ?? Tensor(zeros: [0])
+    }
+
+    /// The Linear weight `name` [rows, cols] in the precision the state dict holds it:
+    /// int8 with its f32 scales [rows] (under `StateDict.scalesName(of:)`, as bundles store
+    /// them), f16 as it is, anything else as f32. Problems are recorded as for `tensor`.
+    public func linearWeight(_ name: String, shape: [Int]) -> LinearWeight {
+        let placeholder = LinearWeight.f32(Tensor(zeros: [0]))
         let k = key(name)
+        guard let values = stored(k, shape: shape) else { return placeholder }
+        switch values.dtype {
+        case .i8:
+            guard let scales = stored(StateDict.scalesName(of: k), shape: [shape[0]])?.float32() else { return placeholder }
+            if let row = scales.withFloats({ $0.firstIndex { !($0.isFinite && $0 >= 0) } }) {
+                ledger.invalid.append(.init(name: StateDict.scalesName(of: k), reason: "scale of row \(row) is negative or not finite"))
+                return placeholder
+            }
+            return .int8(values: values, scales: scales)
+        case .f16:
+            let aligned = Int(bitPattern: values.bytes.baseAddress) % MemoryLayout<UInt16>.alignment == 0
+            return .f16(aligned ? values : values.converted(to: .f16))
+        default:
+            return .f32(values.float32())
+        }
+    }
+
+    /// Records that the tensor `name` under this scope, present and well shaped, cannot be used.
+    func reject(_ name: String, reason: String) {
+        ledger.invalid.append(.init(name: key(name), reason: reason))
+    }
+
+    /// The tensor `key` as stored, recorded as asked for and used; nil (recorded as
+    /// missing or mis-shaped) when it cannot serve, and when only recording.
+    private func stored(_ k: String, shape: [Int]) -> Tensor? {
         ledger.requested.append((k, shape))
-        guard let dict = ledger.dict else { return Tensor(zeros: [0]) }
+        guard let dict = ledger.dict else { return nil }
         guard let t = dict[k] else {
             ledger.missing.append(k)
-            return Tensor(zeros: [0])
+            return nil
         }
         ledger.used.insert(k)
         guard t.shape == shape else {
             ledger.misshaped.append(.init(name: k, expected: shape, actual: t.shape))
-            return Tensor(zeros: [0])
+            return nil
         }
-        return t.float32()
+        return t
     }
 
-    /// Throws when anything was missing or mis-shaped, or when the state dict
+    /// Throws when anything was missing, mis-shaped or unusable, or when the state dict
     /// holds tensors the model never asked for.
     public func finish(model: String) throws(WeightMismatch) {
         let unexpected = ledger.dict?.names.filter { !ledger.used.contains($0) } ?? []
-        guard ledger.missing.isEmpty, ledger.misshaped.isEmpty, unexpected.isEmpty else {
+        guard ledger.missing.isEmpty, ledger.misshaped.isEmpty, ledger.invalid.isEmpty, unexpected.isEmpty else {
             throw WeightMismatch(model: model, missing: ledger.missing, unexpected: unexpected,
-                                 misshaped: ledger.misshaped)
+                                 misshaped: ledger.misshaped, invalid: ledger.invalid)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TesseraBundle
 import TesseraCore
 import TesseraFormats
 import TesseraModels
@@ -14,11 +15,14 @@ struct BenchmarkCommand: ParsableCommand {
         (the tensor `input` [B, 3, H, W] of --input, or --batch images of seeded noise), then \
         times the same BLAS on the forward's matrix products. Prints one JSON object on \
         stdout: ms per tile, sustained GFLOP/s (from the analytic FLOP count), sgemm GFLOP/s, \
-        load time, peak RSS and the GEMM backend. --output saves the embeddings [B, D].
+        load time, peak RSS, the GEMM backend and the Linear layers' kernel. --weights f16 or int8 \
+        first converts the Linear weights in memory exactly as `tessera export` stores them in a \
+        bundle, so the model computes as it would from that bundle. --output saves the embeddings [B, D].
         bench/tile_encoder.py drives it against PyTorch and ONNX Runtime.
 
         Example:
           tessera benchmark --tile-encoder bench/out/vit_base --batch 8 --iterations 5 --threads 2
+          tessera benchmark --tile-encoder bench/out/vit_base --weights int8 --threads 2
         """)
 
     @Option(name: .customLong("tile-encoder"), help: "A Hugging Face timm directory or a weights file.")
@@ -36,6 +40,9 @@ struct BenchmarkCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Timed forward passes (the median is reported).")
     var iterations = 5
 
+    @Option(help: "Precision of the Linear weights: f32, f16 or int8 (as a bundle stores them).")
+    var weights = "f32"
+
     @OptionGroup var threads: ThreadsOption
 
     @Option(name: .shortAndLong, help: "Save the embeddings [B, D] of the last pass here.")
@@ -43,6 +50,9 @@ struct BenchmarkCommand: ParsableCommand {
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+        guard BundleWeights(rawValue: weights) != nil else {
+            throw ValidationError("--weights must be one of \(BundleWeights.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() throws {
@@ -50,8 +60,14 @@ struct BenchmarkCommand: ParsableCommand {
         threads.apply()
         let loadStart = Date()
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
+        var model = loaded.model
+        if let precision = BundleWeights(rawValue: weights), precision != .f32 {
+            let dict = try Checkpoint.open(path: loaded.weightsPath).stateDict
+            let stored = try BundleWriter(weights: precision).storedTensors(dict, of: .tileEncoder, path: loaded.weightsPath)
+            model = try VisionTransformer(weights: stored, config: model.config)
+        }
         let loadSeconds = Date().timeIntervalSince(loadStart)
-        let config = loaded.model.config
+        let config = model.config
         let images: Tensor
         if let input {
             guard let tensor = try SafeTensors.read(path: input)["input"] else {
@@ -69,7 +85,7 @@ struct BenchmarkCommand: ParsableCommand {
                 return Float(Int(state >> 40) % 4001) / 1000 - 2
             })
         }
-        let (forward, embedding) = try TileEncoderBenchmark.forward(loaded.model, images: images, iterations: iterations)
+        let (forward, embedding) = try TileEncoderBenchmark.forward(model, images: images, iterations: iterations)
         let tiles = images.shape[0]
         let sgemm = TileEncoderBenchmark.sgemm(config, batch: tiles)
         if let output {
@@ -80,8 +96,10 @@ struct BenchmarkCommand: ParsableCommand {
         let weightsBytes = (try? FileManager.default.attributesOfItem(atPath: loaded.weightsPath)[.size] as? Int) ?? 0
         let report: [String: Any] = [
             "architecture": config.architecture, "embed_dim": config.embedDim, "batch": tiles,
-            "threads": Parallel.threadCount, "backend": GEMM.backend.name,
+            "threads": Parallel.threadCount, "backend": GEMM.backend.name, "weights": weights,
+            "kernel": model.blocks.first?.mlp.fc1.kernel ?? "f32",
             "ms_per_tile": forward.seconds * 1000 / Double(tiles), "gflops": forward.gflops,
+            "best_ms_per_tile": forward.bestSeconds * 1000 / Double(tiles),
             "cpu_ms_per_tile": forward.cpuSeconds * 1000 / Double(tiles),
             "sgemm_gflops": sgemm.gflops, "gflop_per_tile": 2 * Double(config.multiplyAdds) / 1e9,
             "load_s": loadSeconds, "peak_rss_bytes": TileEncoderBenchmark.peakResidentBytes(), "weights_bytes": weightsBytes,

@@ -45,6 +45,36 @@ final class BundleRoundTripTests: XCTestCase {
         }
     }
 
+    /// `weights` hands each component's tensors back as stored (int8 with their scales under
+    /// `StateDict.scalesName(of:)`), exactly what `storedTensors` makes in memory: a model built
+    /// from either computes the same.
+    func testWeightsAreTheStoredTensors() throws {
+        let tensors = try BundleSamples.tensors()
+        for weights in BundleWeights.allCases {
+            for level in [nil, 3] as [Int32?] {
+                let label = "\(weights) zstd \(level.map(String.init) ?? "off")"
+                let writer = BundleWriter(weights: weights, zstdLevel: level)
+                let bytes = BundleSamples.bytes(try writer.encode(BundleSamples.manifest(), tensors: tensors, path: "sample.tsb"))
+                let reader = try BundleSamples.reopen(bytes, at: folder.file("sample.tsb"))
+                for component in BundleComponent.allCases {
+                    var source = StateDict()
+                    for (name, tensor) in tensors.entries where name.hasPrefix(component.prefix) {
+                        source.set(String(name.dropFirst(component.prefix.count)), tensor)
+                    }
+                    let read = try reader.weights(component)
+                    let stored = try writer.storedTensors(source, of: component, path: "sample.tsb")
+                    XCTAssertEqual(read.names, stored.names, label)
+                    for name in stored.names {
+                        XCTAssertTrue(read[name]!.isBitIdentical(to: stored[name]!), "\(label): \(component.prefix)\(name)")
+                    }
+                    let int8 = read.entries.filter { $0.tensor.dtype == .i8 }.map(\.name)
+                    XCTAssertEqual(int8.isEmpty, weights != .int8, label)
+                    for name in int8 { XCTAssertEqual(read[StateDict.scalesName(of: name)]?.shape, [read[name]!.shape[0]], label) }
+                }
+            }
+        }
+    }
+
     /// f32: the same bits; f16: within half a unit in the last place (2^-11 relative,
     /// 2^-25 absolute below F16's normal range); int8: within half the row's scale,
     /// the scale being max |row| / 127.

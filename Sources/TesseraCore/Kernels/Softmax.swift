@@ -1,4 +1,5 @@
 import CPosix
+import CTesseraKernels
 
 /// Row-wise softmax, stabilised by subtracting the row maximum.
 public enum Softmax {
@@ -7,10 +8,13 @@ public enum Softmax {
     /// of the input rows is stored when given (natural log).
     public static func forward(_ x: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>? = nil,
                                rows: Int, cols: Int) {
+        let path = tk_best_path()
         for r in 0..<rows {
             let row = x + r * cols
             let maxValue = VectorMath.maximum(row, count: cols)
-            VectorMath.map(out: row, inp: row, count: cols) { VectorMath.exp($0 - maxValue) }
+            // VectorMath.exp's formula at the CPU's full vector width (CTesseraKernels): the same bits.
+            let status = tk_exp(path, row, row, cols, maxValue)
+            precondition(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
             let sum = VectorMath.sum(row, count: cols)
             VectorMath.scale(row, count: cols, by: 1 / sum)
             lse?[r] = maxValue + logf(sum)

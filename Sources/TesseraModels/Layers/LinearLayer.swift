@@ -1,42 +1,97 @@
+import CTesseraKernels
 import TesseraCore
 
 /// `nn.Linear` weights: weight [outFeatures, inFeatures], optional bias [outFeatures].
+/// Every Linear of the models computes here, in the precision of its weight:
+/// - f32: one f32 GEMM;
+/// - f16: the weights stay f16 in memory and are widened (exactly) to f32 for each
+///   product, which is then the f32 one, bit for bit;
+/// - int8 (per output channel, with `scales`): packed once for the CPU's int8 kernels,
+///   activations quantised per row at run time (`Int8Weights`).
+/// The bias and any residual are added in f32 in every case.
 public struct LinearLayer: Sendable {
+    /// As held: f32, f16, or int8 (with `scales`).
     public let weight: Tensor
+    /// f32 [outFeatures] for int8 weights: W[r, c] = weight[r, c] * scales[r].
+    public let scales: Tensor?
     public let bias: Tensor?
     public let inFeatures: Int
     public let outFeatures: Int
+    private let int8: Int8Weights?
 
-    public init(weight: Tensor, bias: Tensor?, inFeatures: Int, outFeatures: Int) {
-        self.weight = weight
+    public init(weight: LinearWeight, bias: Tensor?, inFeatures: Int, outFeatures: Int) {
         self.bias = bias
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
+        switch weight {
+        case .f32(let w), .f16(let w):
+            self.weight = w
+            scales = nil
+            int8 = nil
+        case .int8(let values, let scales):
+            self.weight = values
+            self.scales = scales
+            int8 = Int8Weights(values: values, scales: scales, bias: bias)
+        }
     }
 
-    /// Reads `weight` and `bias` under `scope`.
+    /// Reads `weight` (in the precision the source holds it) and `bias` under `scope`.
     public init(_ scope: WeightScope, inFeatures: Int, outFeatures: Int, bias hasBias: Bool = true) {
-        self.inFeatures = inFeatures
-        self.outFeatures = outFeatures
-        weight = scope.tensor("weight", shape: [outFeatures, inFeatures])
-        bias = hasBias ? scope.tensor("bias", shape: [outFeatures]) : nil
+        var weight = scope.linearWeight("weight", shape: [outFeatures, inFeatures])
+        let bias = hasBias ? scope.tensor("bias", shape: [outFeatures]) : nil
+        if case .int8 = weight, let problem = Self.int8Problem(bias: bias, inFeatures: inFeatures) {
+            scope.reject("weight", reason: problem)
+            weight = .f32(Tensor(zeros: [0]))
+        }
+        self.init(weight: weight, bias: bias, inFeatures: inFeatures, outFeatures: outFeatures)
     }
 
-    /// out[rows, outFeatures] = inp[rows, inFeatures] · W^T (+ b unless `bias` is false,
-    /// for a caller that folds the bias into its next sweep)
-    public func callAsFunction(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int, bias withBias: Bool = true) {
-        Linear.forward(out: out, inp: inp, weight: weight.floatPointer, bias: withBias ? bias?.floatPointer : nil,
-                       rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+    /// Why the int8 kernels cannot take this layer, if they cannot.
+    private static func int8Problem(bias: Tensor?, inFeatures: Int) -> String? {
+        if inFeatures > Int(TK_MAX_K) { return "int8 weights need at most \(TK_MAX_K) input features, not \(inFeatures)" }
+        if let bias, bias.count > 0, let i = bias.withFloats({ $0.firstIndex { !$0.isFinite } }) {
+            return "int8 weights need a finite bias; element \(i) is \(bias.scalar(at: i))"
+        }
+        return nil
     }
 
-    /// x[rows, outFeatures] += inp · W^T + b, accumulated by the GEMM itself
-    /// (the residual add fused into the product).
+    /// The kernel this layer's products run on: "f32", "f16" or the int8 path's name.
+    public var kernel: String { int8.map { "int8-" + $0.path } ?? (weight.dtype == .f16 ? "f16" : "f32") }
+
+    /// out[rows, outFeatures] = inp[rows, inFeatures] · W^T + b
+    public func callAsFunction(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int) {
+        if let int8 { return int8.apply(out: out, inp: inp, rows: rows, accumulate: false) }
+        withFloatWeight { w in
+            Linear.forward(out: out, inp: inp, weight: w, bias: bias?.floatPointer,
+                           rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+        }
+    }
+
+    /// x[rows, outFeatures] += inp · W^T + b: in f32 accumulated by the GEMM itself
+    /// (the residual add fused into the product), in int8 added row block by row block.
     public func accumulate(into x: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int) {
+        if let int8 { return int8.apply(out: x, inp: inp, rows: rows, accumulate: true) }
         if let bias {
             Residual.forward(x: x, row: bias.floatPointer, rows: rows, cols: outFeatures)
         }
-        GEMM.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures,
-                   a: inp, lda: inFeatures, b: weight.floatPointer, ldb: inFeatures,
-                   beta: 1, c: x, ldc: outFeatures)
+        withFloatWeight { w in
+            GEMM.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures,
+                       a: inp, lda: inFeatures, b: w, ldb: inFeatures,
+                       beta: 1, c: x, ldc: outFeatures)
+        }
+    }
+
+    /// The weight as f32 for the duration of `body`: itself, or f16 widened into scratch.
+    private func withFloatWeight(_ body: (UnsafePointer<Float>) -> Void) {
+        guard weight.dtype == .f16 else { return body(weight.floatPointer) }
+        let count = weight.count
+        let widened = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { widened.deallocate() }
+        let half = weight.bytes.baseAddress!.assumingMemoryBound(to: UInt16.self)
+        Parallel.chunks(count) { range in
+            let status = tk_f16_to_f32(tk_best_path(), half + range.lowerBound, widened + range.lowerBound, range.count)
+            precondition(status == TK_OK, "tk_f16_to_f32 failed with status \(status.rawValue)")
+        }
+        body(widened)
     }
 }

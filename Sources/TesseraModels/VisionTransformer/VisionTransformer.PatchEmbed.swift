@@ -16,7 +16,7 @@ extension VisionTransformer {
             let proj = scope.scope("proj")
             let p = config.patchSize, c = config.inChans, d = config.embedDim
             let weight = proj.tensor("weight", shape: [d, c, p, p])
-            self.proj = LinearLayer(weight: weight.count == 0 ? weight : weight.reshaped([d, c * p * p]),
+            self.proj = LinearLayer(weight: .f32(weight.count == 0 ? weight : weight.reshaped([d, c * p * p])),
                                     bias: proj.tensor("bias", shape: [d]), inFeatures: c * p * p, outFeatures: d)
         }
 

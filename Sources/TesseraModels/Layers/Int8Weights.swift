@@ -1,0 +1,111 @@
+import CTesseraKernels
+import TesseraCore
+
+/// A Linear layer's int8 weights, packed once at load for this CPU's fastest kernel
+/// path, and their product with f32 activations: each input row is quantised to
+/// int8 with its own scale (tk_quantize_rows), the products are summed exactly in
+/// int32, and y = ((acc * xscale) * wscale) + bias is rounded in f32 step by step
+/// (tessera_kernels.h), so the result does not depend on the path or the threads.
+final class Int8Weights: @unchecked Sendable {  // immutable once packed
+    private let packed: OpaquePointer
+    let inFeatures: Int
+    let outFeatures: Int
+
+    /// Rows quantised and multiplied at a time by one thread, so that its scratch (int8
+    /// rows, and f32 outputs when accumulating) stays small and in cache; 48 to 400
+    /// rows timed the same on an int8 ViT-S.
+    static let blockRows = 96
+
+    /// Packs values [n, k] (int8) with scales [n] (finite, >= 0) and bias [n] (finite),
+    /// k <= TK_MAX_K: the caller has checked all three.
+    init(values: Tensor, scales: Tensor, bias: Tensor?) {
+        precondition(values.dtype == .i8 && values.rank == 2 && scales.dtype == .f32 && scales.shape == [values.shape[0]],
+                     "int8 weights [n, k] with f32 scales [n]")
+        outFeatures = values.shape[0]
+        inFeatures = values.shape[1]
+        var out: OpaquePointer?
+        let status = tk_weights_pack(tk_best_path(), values.bytes.baseAddress!.assumingMemoryBound(to: Int8.self),
+                                     inFeatures, outFeatures, inFeatures, scales.floatPointer, bias?.floatPointer, &out)
+        guard status == TK_OK, let out else {
+            preconditionFailure("packing int8 weights [\(outFeatures), \(inFeatures)] failed with status \(status.rawValue)")
+        }
+        packed = out
+    }
+
+    deinit { tk_weights_free(packed) }
+
+    /// The kernel path the weights are packed for ("avx512vnni", "neon-dotprod", ...).
+    var path: String { String(cString: tk_path_name(tk_weights_path(packed))) }
+
+    /// out[rows, n] = inp[rows, k] · W^T + b, or out += that when `accumulate`.
+    /// Threads take blocks of rows (quantising their own), or, when there are too
+    /// few rows to share, ranges of columns over rows quantised once.
+    func apply(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int, accumulate: Bool) {
+        guard rows > 0 else { return }
+        if rows >= 2 * Self.blockRows * Parallel.threadCount || Parallel.threadCount == 1 || Parallel.isInsideWorker {
+            Parallel.chunks(rows) { range in
+                let scratch = Scratch(rows: min(Self.blockRows, range.count), k: inFeatures, n: accumulate ? outFeatures : 0)
+                defer { scratch.free() }
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: Self.blockRows) {
+                    let m = min(Self.blockRows, range.upperBound - start)
+                    quantise(inp + start * inFeatures, rows: m, into: scratch)
+                    multiply(scratch, rows: m, columns: 0..<outFeatures,
+                             out: out + start * outFeatures, accumulate: accumulate)
+                }
+            }
+            return
+        }
+        let scratch = Scratch(rows: rows, k: inFeatures, n: accumulate ? outFeatures : 0)
+        defer { scratch.free() }
+        quantise(inp, rows: rows, into: scratch)
+        let block = tk_weights_column_block(packed)
+        Parallel.chunks((outFeatures + block - 1) / block) { blocks in
+            multiply(scratch, rows: rows, columns: (blocks.lowerBound * block)..<min(outFeatures, blocks.upperBound * block),
+                     out: out, accumulate: accumulate)
+        }
+    }
+
+    private func quantise(_ x: UnsafePointer<Float>, rows: Int, into s: Scratch) {
+        // Only a non-finite row is reported, and its outputs come out NaN, as they would in f32.
+        let status = tk_quantize_rows(tk_weights_path(packed), x, inFeatures, rows, inFeatures,
+                                      s.q, s.ldq, s.scale, s.sum, nil)
+        precondition(status == TK_OK || status == TK_ERR_NONFINITE, "tk_quantize_rows failed with status \(status.rawValue)")
+    }
+
+    /// Rows 0..<rows of `s` times the weights' `columns`, into out [rows, n] (row 0 of the
+    /// block at `out`), or added to it through the block's f32 scratch.
+    private func multiply(_ s: Scratch, rows: Int, columns: Range<Int>, out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let n = outFeatures, y = accumulate ? s.y : out
+        let status = tk_gemm(packed, s.q, s.ldq, s.scale, s.sum, 0, rows, columns.lowerBound, columns.upperBound, y, n)
+        precondition(status == TK_OK, "tk_gemm failed with status \(status.rawValue)")
+        guard accumulate else { return }
+        for r in 0..<rows {
+            let o = out + r * n, p = y + r * n
+            for c in columns { o[c] += p[c] }
+        }
+    }
+
+    /// Quantised rows (stride ldq bytes), their scales and sums, and f32 outputs [rows, n].
+    private struct Scratch {
+        let ldq: Int
+        let q: UnsafeMutablePointer<Int8>
+        let scale: UnsafeMutablePointer<Float>
+        let sum: UnsafeMutablePointer<Int32>
+        let y: UnsafeMutablePointer<Float>
+
+        init(rows: Int, k: Int, n: Int) {
+            ldq = tk_padded_k(k)
+            q = .allocate(capacity: rows * ldq)
+            scale = .allocate(capacity: rows)
+            sum = .allocate(capacity: rows)
+            y = .allocate(capacity: rows * n)
+        }
+
+        func free() {
+            q.deallocate()
+            scale.deallocate()
+            sum.deallocate()
+            y.deallocate()
+        }
+    }
+}
