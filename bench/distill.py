@@ -450,8 +450,9 @@ def count_tiles(data):
                for s in os.listdir(data) if os.path.isdir(os.path.join(data, s)))
 
 
-def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, skip_torch=None):
-    """One configuration: Tessera, then PyTorch on Tessera's slide order; returns both results."""
+def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, skip_torch=None, order_from=None):
+    """One configuration, both engines on the same slide order (Tessera's: seeded, the same in every
+    run). PyTorch runs second, or first when `order_from` (an earlier Tessera run) gives the order."""
     a = b.args
     data, cache = b.data[data_key], b.caches[data_key]
     init = b.path("init", f"{arch}.safetensors")
@@ -459,16 +460,18 @@ def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, 
         os.makedirs(os.path.dirname(init), exist_ok=True)
         child("init", b.path("logs", f"init-{arch}"), arch=arch, slide_depth=a.slide_depth, slide_heads=16,
               teacher_width=1536, slide_width=768, seed=0, out=init)
-    load_before = os.getloadavg()[0]
-    t = b.distill(label, data, cache, ["--init", init, "--student", arch, "--slide-depth", str(a.slide_depth),
-                                       "--steps", str(steps), "--micro-batch", str(micro_batch)], limit_s=limit_s)
-    names = [m["slides"][0] for m in t["metrics"]]
-    slides = sorted(s for s in os.listdir(data) if os.path.isdir(os.path.join(data, s)))
-    names += [slides[i % len(slides)] for i in range(len(names), steps)]  # Tessera stopped early: the rest in order
-    order = [(os.path.join(data, s), b.cache_file(cache, s)) for s in names]
-    if skip_torch:
-        p = {"skipped": skip_torch}
-    else:
+
+    def tessera():
+        return b.distill(label, data, cache, ["--init", init, "--student", arch, "--slide-depth", str(a.slide_depth),
+                                              "--steps", str(steps), "--micro-batch", str(micro_batch)], limit_s=limit_s)
+
+    def pytorch(run):
+        if skip_torch:
+            return {"skipped": skip_torch, "steps": []}
+        names = [m["slides"][0] for m in run["metrics"]]
+        slides = sorted(s for s in os.listdir(data) if os.path.isdir(os.path.join(data, s)))
+        names += [slides[i % len(slides)] for i in range(len(names), steps)]  # Tessera stopped early: the rest in order
+        order = [(os.path.join(data, s), b.cache_file(cache, s)) for s in names]
         r = child("torch", b.path("logs", f"{label}-torch"), limit_s=limit_s, threads=b.threads, arch=arch,
                   slide_depth=a.slide_depth, slide_heads=16, teacher_width=1536, slide_width=768, init=init,
                   order=order, total_steps=steps, cap_mb=cap_mb)
@@ -477,9 +480,17 @@ def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, 
             p = {"stopped": limit_s, "steps": [x for x in r["lines"] if "step" in x]}
         p["peak_rss_mb_wait4"], p["peak_anon_mb"], p["peak_file_mb"] = r["peak_rss_mb"], r["peak_anon_mb"], r["peak_file_mb"]
         p["wall_s"] = r["wall_s"]
-    p.setdefault("steps", [])
-    load_after = os.getloadavg()[0]
-    return {"tessera": t, "torch": p, "load": (load_before, load_after)}
+        p.setdefault("steps", [])
+        return p
+
+    load_before = os.getloadavg()[0]
+    if order_from:
+        p = pytorch(order_from)
+        t = tessera()
+    else:
+        t = tessera()
+        p = pytorch(t)
+    return {"tessera": t, "torch": p, "load": (load_before, os.getloadavg()[0]), "torch_first": bool(order_from)}
 
 
 def report_pair(label, res, micro_batch, cap_mb=None):
@@ -489,7 +500,8 @@ def report_pair(label, res, micro_batch, cap_mb=None):
     t_med, p_med = median(later(ts)), median(later(ps))
     p_cpu = median(later([s["cpu_s"] for s in p["steps"]]))
     t_cpu = median(t["step_cpu_s"]) if t["step_cpu_s"] else float("nan")
-    print(f"\n{label}  (load average {res['load'][0]:.1f} -> {res['load'][1]:.1f})")
+    first = "pytorch ran first" if res.get("torch_first") else "tessera ran first"
+    print(f"\n{label}  ({first}; load average {res['load'][0]:.1f} -> {res['load'][1]:.1f})")
     print(f"  tessera: {' '.join(t['cmd'][1:])}")
     tstate = "" if t["rc"] == 0 else (f"  [stopped after {t['wall_s']:.0f} s]" if t["stopped"] else f"  [rc {t['rc']}]")
     print(f"  tessera step s: {', '.join(fmt(x) for x in ts) or '-'}{tstate}; CPU s/step (steps 2+): "
@@ -518,15 +530,44 @@ def report_pair(label, res, micro_batch, cap_mb=None):
 
 
 def run_a(b):
+    """(a) in --rounds rounds, alternately Tessera then PyTorch and PyTorch then Tessera, so that a
+    change of the machine's load does not favour one engine; the ratio of the pooled medians."""
     a = b.args
-    res = compare(b, "a-vit_small", "a", "vit_small_patch16_224", a.micro_batch_a, a.steps_a, a.limit_s)
-    t_med, p_med, t_cpu, p_cpu = report_pair(f"(a) ViT-S/16 student + {a.slide_depth}-layer slide student, slides of 32 tiles, "
-                                             f"{a.steps_a} steps, --micro-batch {a.micro_batch_a}", res, a.micro_batch_a)
+    t_steps, p_steps, t_cpus, p_cpus, results = [], [], [], [], []
+    for r in range(a.rounds):
+        res = compare(b, f"a-vit_small-{r + 1}", "a", "vit_small_patch16_224", a.micro_batch_a, a.steps_a, a.limit_s,
+                      order_from=results[-1]["tessera"] if r % 2 else None)
+        results.append(res)
+        report_pair(f"(a) round {r + 1}/{a.rounds}: ViT-S/16 student + {a.slide_depth}-layer slide student, slides of 32 "
+                    f"tiles, {a.steps_a} steps, --micro-batch {a.micro_batch_a}", res, a.micro_batch_a)
+        later = lambda xs: xs[1:] if len(xs) > 1 else xs  # noqa: E731  (step 1 carries first-touch costs)
+        t_steps += later(res["tessera"]["step_s"])
+        p_steps += later([s["seconds"] for s in res["torch"]["steps"]])
+        t_cpus += res["tessera"]["step_cpu_s"]
+        p_cpus += later([s["cpu_s"] for s in res["torch"]["steps"]])
+    t_med, p_med = median(t_steps), median(p_steps)
     ratio = t_med / p_med if p_med else float("nan")
-    print(f"  => seconds per step (median, steps 2+): tessera {fmt(t_med)}, pytorch {fmt(p_med)}: {fmt(ratio)}x pytorch's time "
-          f"(goal <= 1.0: {'met' if ratio <= 1.0 else 'missed'}); CPU s per step {fmt(t_cpu)} vs {fmt(p_cpu)}")
-    b.rows.append(("(a) ViT-S, 32 tiles", t_med, p_med, ratio, res["tessera"]["peak_rss_mb"],
-                   res["torch"].get("peak_rss_mb_wait4"), "goal <= 1.0x time"))
+    cpu_ratio = median(t_cpus) / median(p_cpus) if p_cpus and t_cpus else float("nan")
+    print(f"  => seconds per step, median of steps 2+ over {a.rounds} round(s): tessera {fmt(t_med)}, pytorch {fmt(p_med)}: "
+          f"{fmt(ratio)}x pytorch's time (goal <= 1.0: {'met' if ratio <= 1.0 else 'missed'}); CPU s per step "
+          f"{fmt(median(t_cpus))} vs {fmt(median(p_cpus))}: {fmt(cpu_ratio)}x")
+    if a.memory_budget_a:
+        # The same recipe when pass 1 may keep its activations (no second forward pass): what
+        # gradient caching costs when the memory is there.
+        label = f"a-vit_small-budget{a.memory_budget_a}"
+        extra = ["--init", b.path("init", "vit_small_patch16_224.safetensors"), "--student", "vit_small_patch16_224",
+                 "--slide-depth", str(a.slide_depth), "--steps", str(a.steps_a), "--micro-batch", str(a.micro_batch_a),
+                 "--memory-budget", str(a.memory_budget_a)]
+        k = b.distill(label, b.data["a"], b.caches["a"], extra, limit_s=a.limit_s)
+        k_med = median(k["step_s"][1:] or k["step_s"])
+        print(f"  tessera with --memory-budget {a.memory_budget_a} (activations kept, no second forward): step s "
+              f"{', '.join(fmt(x) for x in k['step_s'])}, CPU s/step (steps 2+) {', '.join(fmt(x) for x in k['step_cpu_s'])}; "
+              f"peak RSS {k['peak_rss_mb']:.0f} MB; {fmt(k_med / p_med if p_med else None)}x pytorch's pooled median "
+              f"(load average {os.getloadavg()[0]:.1f})")
+        b.rows.append((f"(a) same, --memory-budget {a.memory_budget_a}", k_med, p_med, k_med / p_med if p_med else None,
+                       k["peak_rss_mb"], None, "not the recipe's default"))
+    b.rows.insert(len(b.rows) - (1 if a.memory_budget_a else 0), ("(a) ViT-S, 32 tiles", t_med, p_med, ratio, max(r["tessera"]["peak_rss_mb"] for r in results),
+                   max(r["torch"].get("peak_rss_mb_wait4", 0) for r in results), f"goal <= 1.0x time; CPU s {fmt(cpu_ratio)}x"))
 
 
 def run_b(b):
@@ -605,36 +646,43 @@ def summary(b):
 
 def learning_check(b):
     """A few hundred steps of `tessera distill` with the fixture-size teacher and a small student;
-    prints the held-out slide cosine curve from RUN/metrics.jsonl."""
+    prints the held-out slide cosine curve from RUN/metrics.jsonl, from the untrained student on."""
     a = b.args
     train = _tiles.make_dataset(b.path("learning", "train"), a.lc_slides, a.lc_tiles, 1, ROOT)
-    val = _tiles.make_dataset(b.path("learning", "val"), 2, a.lc_tiles, 2, ROOT, prefix="heldout")
+    val = _tiles.make_dataset(b.path("learning", "val"), a.lc_heldout, a.lc_tiles, 2, ROOT, prefix="heldout")
     fixtures = os.path.join(ROOT, "fixtures")
     b.teacher, b.teacher_slide = os.path.join(fixtures, "tile_teacher"), os.path.join(fixtures, "slide_encoder")
-    extra = ["--val-data", val, "--init", os.path.join(fixtures, "distill", "student_init.safetensors"),
-             "--student-config", os.path.join(fixtures, "tile_student", "config.json"), "--slide-depth", "1",
-             "--slide-heads", "4", "--steps", str(a.lc_steps), "--validate-every", str(a.lc_validate_every)]
+    common = ["--val-data", val, "--init", os.path.join(fixtures, "distill", "student_init.safetensors"),
+              "--student-config", os.path.join(fixtures, "tile_student", "config.json"), "--slide-depth", "1",
+              "--slide-heads", "4"]
     cache = b.fresh("learning", "cache")
-    r = b.distill("learning", train, cache, extra)
+    # The untrained student's validation: one step whose learning rate is 0 (the warm-up's first),
+    # which leaves every parameter as it was. It also fills the teacher cache the run then reads.
+    start = b.distill("learning-start", train, cache, common + ["--steps", "1", "--warmup-steps", "1", "--validate-every", "1"])
+    r = b.distill("learning", train, cache, common + ["--steps", str(a.lc_steps), "--validate-every", str(a.lc_validate_every)])
     print(f"learning check: {' '.join(r['cmd'][1:])}")
-    print(f"  {a.lc_slides} training slides and 2 held-out slides of {a.lc_tiles} tiles; {r['wall_s']:.0f} s, "
+    print(f"  {a.lc_slides} training and {a.lc_heldout} held-out slides of {a.lc_tiles} tiles; {r['wall_s']:.0f} s, "
           f"peak RSS {r['peak_rss_mb']:.0f} MB, load average {os.getloadavg()[0]:.1f}")
-    if r["rc"] != 0:
-        sys.exit(f"tessera distill failed:\n{r['stderr'][-2000:]}")
-    lines = [json.loads(x) for x in open(os.path.join(b.path("runs", "learning"), "metrics.jsonl"))]
-    val_lines = [x for x in lines if "val_slide_cosine" in x]
-    losses = [x["loss"] for x in lines if "loss" in x]
+    for run in (start, r):
+        if run["rc"] != 0:
+            sys.exit(f"tessera distill failed:\n{run['stderr'][-2000:]}")
+
+    def lines(name):
+        return [json.loads(x) for x in open(os.path.join(b.path("runs", name), "metrics.jsonl"))]
+
+    untrained = [dict(x, step=0) for x in lines("learning-start") if "val_slide_cosine" in x]
+    val_lines = untrained + [x for x in lines("learning") if "val_slide_cosine" in x]
+    losses = [x["loss"] for x in lines("learning") if "loss" in x]
     window = max(1, a.lc_validate_every)
-    print(f"  {'step':>5} {'held-out slide cosine':>22} {'val L_slide':>12} {'val L_hidden':>13} {'train loss (mean of last steps)':>32}")
+    print(f"  {'step':>5} {'held-out slide cosine':>22} {'val L_slide':>12} {'val L_hidden':>13} {'train loss (mean since last)':>29}")
     for v in val_lines:
         recent = losses[max(0, v["step"] - window):v["step"]]
-        print(f"  {v['step']:>5} {v['val_slide_cosine']:>22.4f} {v['val_loss_slide']:>12.5f} {v['val_loss_hidden']:>13.5f} "
-              f"{sum(recent) / len(recent):>32.5f}")
-    if val_lines:
-        first, best, last = val_lines[0]["val_slide_cosine"], max(v["val_slide_cosine"] for v in val_lines), val_lines[-1]["val_slide_cosine"]
-        print(f"  held-out slide cosine: first validation {first:.4f} (step {val_lines[0]['step']}), best {best:.4f}, "
-              f"last {last:.4f}; train loss {losses[0]:.4f} at step 1 -> {sum(losses[-window:]) / len(losses[-window:]):.4f} "
-              f"over the last {window} steps")
+        mean = f"{sum(recent) / len(recent):.5f}" if recent else "(untrained)"
+        print(f"  {v['step']:>5} {v['val_slide_cosine']:>22.4f} {v['val_loss_slide']:>12.5f} {v['val_loss_hidden']:>13.5f} {mean:>29}")
+    first, best, last = val_lines[0]["val_slide_cosine"], max(v["val_slide_cosine"] for v in val_lines), val_lines[-1]["val_slide_cosine"]
+    print(f"  held-out slide cosine: untrained {first:.4f}, best {best:.4f}, last {last:.4f} "
+          f"({'rose' if last - first >= 0.3 else 'did not rise'} by {last - first:+.4f}); train loss {losses[0]:.4f} at step 1 "
+          f"-> {sum(losses[-window:]) / len(losses[-window:]):.4f} over the last {window} steps")
 
 
 def main():
@@ -649,15 +697,19 @@ def main():
     p.add_argument("--slides-a", type=int, default=2, help="slides of 32 tiles for (a)")
     p.add_argument("--steps-a", type=int, default=3)
     p.add_argument("--micro-batch-a", type=int, default=8)
+    p.add_argument("--rounds", type=int, default=2, help="rounds of (a), alternating which engine runs first")
+    p.add_argument("--memory-budget-a", type=int, default=4096,
+                   help="also run (a)'s Tessera with this --memory-budget (MB; 0: do not)")
     p.add_argument("--tiles-b", default="32,128,512")
     p.add_argument("--steps-b", type=int, default=1)
     p.add_argument("--micro-batch-b", type=int, default=16)
     p.add_argument("--tiles-c", type=int, default=128, help="tiles of the one slide of (c)")
     p.add_argument("--torch-memory-gb", type=float, default=20, help="cap on PyTorch's memory growth (less when less is free)")
-    p.add_argument("--limit-s", type=float, default=1800, help="stop a run (and report what it measured) after this many seconds")
+    p.add_argument("--limit-s", type=float, default=3600, help="stop a run (and report what it measured) after this many seconds")
     p.add_argument("--learning-check", action="store_true")
-    p.add_argument("--lc-slides", type=int, default=8)
-    p.add_argument("--lc-tiles", type=int, default=16)
+    p.add_argument("--lc-slides", type=int, default=32, help="training slides of the learning check")
+    p.add_argument("--lc-heldout", type=int, default=4, help="held-out slides of the learning check")
+    p.add_argument("--lc-tiles", type=int, default=8, help="tiles per slide of the learning check")
     p.add_argument("--lc-steps", type=int, default=300)
     p.add_argument("--lc-validate-every", type=int, default=20)
     p.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
