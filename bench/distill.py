@@ -274,19 +274,22 @@ def count_steps(metrics):
 def run_measured(cmd, log, limit_s=None, metrics=None, env=None):
     """Runs `cmd` to its end (or SIGTERM after `limit_s`), its output in LOG.out / LOG.err; wall and
     CPU seconds, peak RSS (its own, from wait4; and the sampled peaks of its anonymous and file-backed
-    parts), and the CPU seconds at each new line of `metrics`."""
+    parts), its (wall, CPU) seconds every 0.2 s, and when each new line of `metrics` appeared."""
     with open(log + ".out", "w") as out, open(log + ".err", "w") as err:
         start = time.perf_counter()
         process = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
-        marks, seen, stopped, anon, files = [], 0, False, 0, 0
+        marks, samples, seen, stopped, anon, files = [], [], 0, False, 0, 0
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
             anon, files = (max(x, y) for x, y in zip((anon, files), proc_rss_mb(process.pid)))
+            cpu = proc_cpu_s(process.pid)
+            if cpu is not None:
+                samples.append((time.perf_counter() - start, cpu))
             if metrics and count_steps(metrics) > seen:
                 seen = count_steps(metrics)
-                marks.append((seen, proc_cpu_s(process.pid), time.perf_counter() - start))
+                marks.append((seen, cpu, time.perf_counter() - start))
             if limit_s and not stopped and time.perf_counter() - start > limit_s:
                 process.send_signal(signal.SIGTERM)
                 stopped = True
@@ -294,6 +297,7 @@ def run_measured(cmd, log, limit_s=None, metrics=None, env=None):
         process.returncode = os.waitstatus_to_exitcode(status)
     return {"rc": process.returncode, "wall_s": time.perf_counter() - start, "cpu_s": usage.ru_utime + usage.ru_stime,
             "peak_rss_mb": usage.ru_maxrss / 1024, "peak_anon_mb": anon, "peak_file_mb": files, "stopped": stopped, "marks": marks,
+            "samples": samples,
             "stdout": open(log + ".out").read(), "stderr": open(log + ".err").read()}
 
 
@@ -339,9 +343,13 @@ class Bench:
         except OSError:
             r["metrics"] = []
         r["step_s"] = [m["tiles"] / m["tiles_per_s"] for m in r["metrics"]]
-        # CPU of step k (k >= 2): the process CPU between the metrics lines of steps k-1 and k.
-        cpu = {n: c for n, c, _ in r["marks"] if c is not None}
-        r["step_cpu_s"] = [cpu[k] - cpu[k - 1] for k in range(2, len(r["metrics"]) + 1) if k in cpu and k - 1 in cpu]
+        # CPU of each step: the process CPU from the step's start (its metrics line's time less
+        # its seconds) to its metrics line, both read from the 0.2 s samples.
+        ends = {n: (c, w) for n, c, w in r["marks"] if c is not None}
+        r["step_cpu_s"] = []
+        for k, seconds in enumerate(r["step_s"], start=1):
+            before = [c for w, c in r["samples"] if k in ends and w <= ends[k][1] - seconds]
+            r["step_cpu_s"].append(ends[k][0] - before[-1] if before else float("nan"))
         if r["rc"] != 0 and not r["stopped"]:
             print(f"  tessera distill {name} failed (rc {r['rc']}): {r['stderr'].strip().splitlines()[-1:]}")
         return r
@@ -499,12 +507,12 @@ def report_pair(label, res, micro_batch, cap_mb=None):
     later = lambda xs: xs[1:] if len(xs) > 1 else xs  # noqa: E731  (step 1 carries first-touch costs)
     t_med, p_med = median(later(ts)), median(later(ps))
     p_cpu = median(later([s["cpu_s"] for s in p["steps"]]))
-    t_cpu = median(t["step_cpu_s"]) if t["step_cpu_s"] else float("nan")
+    t_cpu = median(later(t["step_cpu_s"]))
     first = "pytorch ran first" if res.get("torch_first") else "tessera ran first"
     print(f"\n{label}  ({first}; load average {res['load'][0]:.1f} -> {res['load'][1]:.1f})")
     print(f"  tessera: {' '.join(t['cmd'][1:])}")
     tstate = "" if t["rc"] == 0 else (f"  [stopped after {t['wall_s']:.0f} s]" if t["stopped"] else f"  [rc {t['rc']}]")
-    print(f"  tessera step s: {', '.join(fmt(x) for x in ts) or '-'}{tstate}; CPU s/step (steps 2+): "
+    print(f"  tessera step s: {', '.join(fmt(x) for x in ts) or '-'}{tstate}; CPU s/step: "
           f"{', '.join(fmt(x) for x in t['step_cpu_s']) or '-'}; peak RSS {t['peak_rss_mb']:.0f} MB (whole process, wait4; "
           f"sampled peaks: anonymous {t['peak_anon_mb']:.0f} MB, mapped files {t['peak_file_mb']:.0f} MB)")
     if "skipped" in p:
@@ -543,7 +551,7 @@ def run_a(b):
         later = lambda xs: xs[1:] if len(xs) > 1 else xs  # noqa: E731  (step 1 carries first-touch costs)
         t_steps += later(res["tessera"]["step_s"])
         p_steps += later([s["seconds"] for s in res["torch"]["steps"]])
-        t_cpus += res["tessera"]["step_cpu_s"]
+        t_cpus += later(res["tessera"]["step_cpu_s"])
         p_cpus += later([s["cpu_s"] for s in res["torch"]["steps"]])
     t_med, p_med = median(t_steps), median(p_steps)
     ratio = t_med / p_med if p_med else float("nan")
@@ -561,7 +569,7 @@ def run_a(b):
         k = b.distill(label, b.data["a"], b.caches["a"], extra, limit_s=a.limit_s)
         k_med = median(k["step_s"][1:] or k["step_s"])
         print(f"  tessera with --memory-budget {a.memory_budget_a} (activations kept, no second forward): step s "
-              f"{', '.join(fmt(x) for x in k['step_s'])}, CPU s/step (steps 2+) {', '.join(fmt(x) for x in k['step_cpu_s'])}; "
+              f"{', '.join(fmt(x) for x in k['step_s'])}, CPU s/step {', '.join(fmt(x) for x in k['step_cpu_s'])}; "
               f"peak RSS {k['peak_rss_mb']:.0f} MB; {fmt(k_med / p_med if p_med else None)}x pytorch's pooled median "
               f"(load average {os.getloadavg()[0]:.1f})")
         b.rows.append((f"(a) same, --memory-budget {a.memory_budget_a}", k_med, p_med, k_med / p_med if p_med else None,
@@ -583,7 +591,7 @@ def run_b(b):
         skip = None if fits else f"it already ran out of memory at fewer tiles"
         res = compare(b, f"b-vit_base-{n}", key, "vit_base_patch16_224", a.micro_batch_b, a.steps_b, a.limit_s,
                       cap_mb=cap_mb, skip_torch=skip)
-        t_med, p_med, _, _ = report_pair(f"(b) ViT-B/16 student, slides of {n} tiles, {a.steps_b} step(s), "
+        t_med, p_med, t_cpu, p_cpu = report_pair(f"(b) ViT-B/16 student, slides of {n} tiles, {a.steps_b} step(s), "
                                          f"--micro-batch {a.micro_batch_b}", res, a.micro_batch_b, cap_mb)
         t, p = res["tessera"], res["torch"]
         if p.get("oom") or "died" in p:
@@ -595,7 +603,9 @@ def run_b(b):
         elif torch_slope and "skipped" not in p:
             print(f"  pytorch would need about {(p.get('baseline_mb') or 0) + torch_slope * n:.0f} MB "
                   f"(the per-tile slope measured at fewer tiles)")
-        note = "goal <= 3 GB" if n == 512 else ""
+        notes = ["goal <= 3 GB"] if n == 512 else []
+        if p["steps"]:
+            notes.append(f"CPU s {fmt(t_cpu, 0)} vs {fmt(p_cpu, 0)}")
         if n == 512:
             rss = t["peak_rss_mb"]
             print(f"  => tessera peak RSS at 512 tiles: {rss:.0f} MB (goal <= 3072 MB: {'met' if rss <= 3072 else 'missed'})"
@@ -603,8 +613,9 @@ def run_b(b):
         ptime = p_med if p["steps"] else None
         prss = None if "skipped" in p else p.get("peak_rss_mb_wait4")
         if p.get("oom"):
-            note = (note + "; " if note else "") + f"pytorch out of memory at the {cap_mb / 1024:.0f} GB cap"
-        b.rows.append((f"(b) ViT-B, {n} tiles", t_med, ptime, t_med / ptime if ptime else None, t["peak_rss_mb"], prss, note))
+            notes.append(f"pytorch out of memory at the {cap_mb / 1024:.0f} GB cap")
+        b.rows.append((f"(b) ViT-B, {n} tiles", t_med, ptime, t_med / ptime if ptime else None, t["peak_rss_mb"], prss,
+                       "; ".join(notes)))
 
 
 def run_c(b):
