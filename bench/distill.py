@@ -274,19 +274,22 @@ def count_steps(metrics):
 def run_measured(cmd, log, limit_s=None, metrics=None, env=None):
     """Runs `cmd` to its end (or SIGTERM after `limit_s`), its output in LOG.out / LOG.err; wall and
     CPU seconds, peak RSS (its own, from wait4; and the sampled peaks of its anonymous and file-backed
-    parts), and the CPU seconds at each new line of `metrics`."""
+    parts), its (wall, CPU) seconds every 0.2 s, and when each new line of `metrics` appeared."""
     with open(log + ".out", "w") as out, open(log + ".err", "w") as err:
         start = time.perf_counter()
         process = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
-        marks, seen, stopped, anon, files = [], 0, False, 0, 0
+        marks, samples, seen, stopped, anon, files = [], [], 0, False, 0, 0
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
             anon, files = (max(x, y) for x, y in zip((anon, files), proc_rss_mb(process.pid)))
+            cpu = proc_cpu_s(process.pid)
+            if cpu is not None:
+                samples.append((time.perf_counter() - start, cpu))
             if metrics and count_steps(metrics) > seen:
                 seen = count_steps(metrics)
-                marks.append((seen, proc_cpu_s(process.pid), time.perf_counter() - start))
+                marks.append((seen, cpu, time.perf_counter() - start))
             if limit_s and not stopped and time.perf_counter() - start > limit_s:
                 process.send_signal(signal.SIGTERM)
                 stopped = True
@@ -294,6 +297,7 @@ def run_measured(cmd, log, limit_s=None, metrics=None, env=None):
         process.returncode = os.waitstatus_to_exitcode(status)
     return {"rc": process.returncode, "wall_s": time.perf_counter() - start, "cpu_s": usage.ru_utime + usage.ru_stime,
             "peak_rss_mb": usage.ru_maxrss / 1024, "peak_anon_mb": anon, "peak_file_mb": files, "stopped": stopped, "marks": marks,
+            "samples": samples,
             "stdout": open(log + ".out").read(), "stderr": open(log + ".err").read()}
 
 
@@ -339,9 +343,13 @@ class Bench:
         except OSError:
             r["metrics"] = []
         r["step_s"] = [m["tiles"] / m["tiles_per_s"] for m in r["metrics"]]
-        # CPU of step k (k >= 2): the process CPU between the metrics lines of steps k-1 and k.
-        cpu = {n: c for n, c, _ in r["marks"] if c is not None}
-        r["step_cpu_s"] = [cpu[k] - cpu[k - 1] for k in range(2, len(r["metrics"]) + 1) if k in cpu and k - 1 in cpu]
+        # CPU of each step: the process CPU from the step's start (its metrics line's time less
+        # its seconds) to its metrics line, both read from the 0.2 s samples.
+        ends = {n: (c, w) for n, c, w in r["marks"] if c is not None}
+        r["step_cpu_s"] = []
+        for k, seconds in enumerate(r["step_s"], start=1):
+            before = [c for w, c in r["samples"] if k in ends and w <= ends[k][1] - seconds]
+            r["step_cpu_s"].append(ends[k][0] - before[-1] if before else float("nan"))
         if r["rc"] != 0 and not r["stopped"]:
             print(f"  tessera distill {name} failed (rc {r['rc']}): {r['stderr'].strip().splitlines()[-1:]}")
         return r
@@ -450,8 +458,9 @@ def count_tiles(data):
                for s in os.listdir(data) if os.path.isdir(os.path.join(data, s)))
 
 
-def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, skip_torch=None):
-    """One configuration: Tessera, then PyTorch on Tessera's slide order; returns both results."""
+def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, skip_torch=None, order_from=None):
+    """One configuration, both engines on the same slide order (Tessera's: seeded, the same in every
+    run). PyTorch runs second, or first when `order_from` (an earlier Tessera run) gives the order."""
     a = b.args
     data, cache = b.data[data_key], b.caches[data_key]
     init = b.path("init", f"{arch}.safetensors")
@@ -459,16 +468,18 @@ def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, 
         os.makedirs(os.path.dirname(init), exist_ok=True)
         child("init", b.path("logs", f"init-{arch}"), arch=arch, slide_depth=a.slide_depth, slide_heads=16,
               teacher_width=1536, slide_width=768, seed=0, out=init)
-    load_before = os.getloadavg()[0]
-    t = b.distill(label, data, cache, ["--init", init, "--student", arch, "--slide-depth", str(a.slide_depth),
-                                       "--steps", str(steps), "--micro-batch", str(micro_batch)], limit_s=limit_s)
-    names = [m["slides"][0] for m in t["metrics"]]
-    slides = sorted(s for s in os.listdir(data) if os.path.isdir(os.path.join(data, s)))
-    names += [slides[i % len(slides)] for i in range(len(names), steps)]  # Tessera stopped early: the rest in order
-    order = [(os.path.join(data, s), b.cache_file(cache, s)) for s in names]
-    if skip_torch:
-        p = {"skipped": skip_torch}
-    else:
+
+    def tessera():
+        return b.distill(label, data, cache, ["--init", init, "--student", arch, "--slide-depth", str(a.slide_depth),
+                                              "--steps", str(steps), "--micro-batch", str(micro_batch)], limit_s=limit_s)
+
+    def pytorch(run):
+        if skip_torch:
+            return {"skipped": skip_torch, "steps": []}
+        names = [m["slides"][0] for m in run["metrics"]]
+        slides = sorted(s for s in os.listdir(data) if os.path.isdir(os.path.join(data, s)))
+        names += [slides[i % len(slides)] for i in range(len(names), steps)]  # Tessera stopped early: the rest in order
+        order = [(os.path.join(data, s), b.cache_file(cache, s)) for s in names]
         r = child("torch", b.path("logs", f"{label}-torch"), limit_s=limit_s, threads=b.threads, arch=arch,
                   slide_depth=a.slide_depth, slide_heads=16, teacher_width=1536, slide_width=768, init=init,
                   order=order, total_steps=steps, cap_mb=cap_mb)
@@ -477,9 +488,17 @@ def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, 
             p = {"stopped": limit_s, "steps": [x for x in r["lines"] if "step" in x]}
         p["peak_rss_mb_wait4"], p["peak_anon_mb"], p["peak_file_mb"] = r["peak_rss_mb"], r["peak_anon_mb"], r["peak_file_mb"]
         p["wall_s"] = r["wall_s"]
-    p.setdefault("steps", [])
-    load_after = os.getloadavg()[0]
-    return {"tessera": t, "torch": p, "load": (load_before, load_after)}
+        p.setdefault("steps", [])
+        return p
+
+    load_before = os.getloadavg()[0]
+    if order_from:
+        p = pytorch(order_from)
+        t = tessera()
+    else:
+        t = tessera()
+        p = pytorch(t)
+    return {"tessera": t, "torch": p, "load": (load_before, os.getloadavg()[0]), "torch_first": bool(order_from)}
 
 
 def report_pair(label, res, micro_batch, cap_mb=None):
@@ -488,11 +507,12 @@ def report_pair(label, res, micro_batch, cap_mb=None):
     later = lambda xs: xs[1:] if len(xs) > 1 else xs  # noqa: E731  (step 1 carries first-touch costs)
     t_med, p_med = median(later(ts)), median(later(ps))
     p_cpu = median(later([s["cpu_s"] for s in p["steps"]]))
-    t_cpu = median(t["step_cpu_s"]) if t["step_cpu_s"] else float("nan")
-    print(f"\n{label}  (load average {res['load'][0]:.1f} -> {res['load'][1]:.1f})")
+    t_cpu = median(later(t["step_cpu_s"]))
+    first = "pytorch ran first" if res.get("torch_first") else "tessera ran first"
+    print(f"\n{label}  ({first}; load average {res['load'][0]:.1f} -> {res['load'][1]:.1f})")
     print(f"  tessera: {' '.join(t['cmd'][1:])}")
     tstate = "" if t["rc"] == 0 else (f"  [stopped after {t['wall_s']:.0f} s]" if t["stopped"] else f"  [rc {t['rc']}]")
-    print(f"  tessera step s: {', '.join(fmt(x) for x in ts) or '-'}{tstate}; CPU s/step (steps 2+): "
+    print(f"  tessera step s: {', '.join(fmt(x) for x in ts) or '-'}{tstate}; CPU s/step: "
           f"{', '.join(fmt(x) for x in t['step_cpu_s']) or '-'}; peak RSS {t['peak_rss_mb']:.0f} MB (whole process, wait4; "
           f"sampled peaks: anonymous {t['peak_anon_mb']:.0f} MB, mapped files {t['peak_file_mb']:.0f} MB)")
     if "skipped" in p:
@@ -518,15 +538,44 @@ def report_pair(label, res, micro_batch, cap_mb=None):
 
 
 def run_a(b):
+    """(a) in --rounds rounds, alternately Tessera then PyTorch and PyTorch then Tessera, so that a
+    change of the machine's load does not favour one engine; the ratio of the pooled medians."""
     a = b.args
-    res = compare(b, "a-vit_small", "a", "vit_small_patch16_224", a.micro_batch_a, a.steps_a, a.limit_s)
-    t_med, p_med, t_cpu, p_cpu = report_pair(f"(a) ViT-S/16 student + {a.slide_depth}-layer slide student, slides of 32 tiles, "
-                                             f"{a.steps_a} steps, --micro-batch {a.micro_batch_a}", res, a.micro_batch_a)
+    t_steps, p_steps, t_cpus, p_cpus, results = [], [], [], [], []
+    for r in range(a.rounds):
+        res = compare(b, f"a-vit_small-{r + 1}", "a", "vit_small_patch16_224", a.micro_batch_a, a.steps_a, a.limit_s,
+                      order_from=results[-1]["tessera"] if r % 2 else None)
+        results.append(res)
+        report_pair(f"(a) round {r + 1}/{a.rounds}: ViT-S/16 student + {a.slide_depth}-layer slide student, slides of 32 "
+                    f"tiles, {a.steps_a} steps, --micro-batch {a.micro_batch_a}", res, a.micro_batch_a)
+        later = lambda xs: xs[1:] if len(xs) > 1 else xs  # noqa: E731  (step 1 carries first-touch costs)
+        t_steps += later(res["tessera"]["step_s"])
+        p_steps += later([s["seconds"] for s in res["torch"]["steps"]])
+        t_cpus += later(res["tessera"]["step_cpu_s"])
+        p_cpus += later([s["cpu_s"] for s in res["torch"]["steps"]])
+    t_med, p_med = median(t_steps), median(p_steps)
     ratio = t_med / p_med if p_med else float("nan")
-    print(f"  => seconds per step (median, steps 2+): tessera {fmt(t_med)}, pytorch {fmt(p_med)}: {fmt(ratio)}x pytorch's time "
-          f"(goal <= 1.0: {'met' if ratio <= 1.0 else 'missed'}); CPU s per step {fmt(t_cpu)} vs {fmt(p_cpu)}")
-    b.rows.append(("(a) ViT-S, 32 tiles", t_med, p_med, ratio, res["tessera"]["peak_rss_mb"],
-                   res["torch"].get("peak_rss_mb_wait4"), "goal <= 1.0x time"))
+    cpu_ratio = median(t_cpus) / median(p_cpus) if p_cpus and t_cpus else float("nan")
+    print(f"  => seconds per step, median of steps 2+ over {a.rounds} round(s): tessera {fmt(t_med)}, pytorch {fmt(p_med)}: "
+          f"{fmt(ratio)}x pytorch's time (goal <= 1.0: {'met' if ratio <= 1.0 else 'missed'}); CPU s per step "
+          f"{fmt(median(t_cpus))} vs {fmt(median(p_cpus))}: {fmt(cpu_ratio)}x")
+    if a.memory_budget_a:
+        # The same recipe when pass 1 may keep its activations (no second forward pass): what
+        # gradient caching costs when the memory is there.
+        label = f"a-vit_small-budget{a.memory_budget_a}"
+        extra = ["--init", b.path("init", "vit_small_patch16_224.safetensors"), "--student", "vit_small_patch16_224",
+                 "--slide-depth", str(a.slide_depth), "--steps", str(a.steps_a), "--micro-batch", str(a.micro_batch_a),
+                 "--memory-budget", str(a.memory_budget_a)]
+        k = b.distill(label, b.data["a"], b.caches["a"], extra, limit_s=a.limit_s)
+        k_med = median(k["step_s"][1:] or k["step_s"])
+        print(f"  tessera with --memory-budget {a.memory_budget_a} (activations kept, no second forward): step s "
+              f"{', '.join(fmt(x) for x in k['step_s'])}, CPU s/step {', '.join(fmt(x) for x in k['step_cpu_s'])}; "
+              f"peak RSS {k['peak_rss_mb']:.0f} MB; {fmt(k_med / p_med if p_med else None)}x pytorch's pooled median "
+              f"(load average {os.getloadavg()[0]:.1f})")
+        b.rows.append((f"(a) same, --memory-budget {a.memory_budget_a}", k_med, p_med, k_med / p_med if p_med else None,
+                       k["peak_rss_mb"], None, "not the recipe's default"))
+    b.rows.insert(len(b.rows) - (1 if a.memory_budget_a else 0), ("(a) ViT-S, 32 tiles", t_med, p_med, ratio, max(r["tessera"]["peak_rss_mb"] for r in results),
+                   max(r["torch"].get("peak_rss_mb_wait4", 0) for r in results), f"goal <= 1.0x time; CPU s {fmt(cpu_ratio)}x"))
 
 
 def run_b(b):
@@ -542,7 +591,7 @@ def run_b(b):
         skip = None if fits else f"it already ran out of memory at fewer tiles"
         res = compare(b, f"b-vit_base-{n}", key, "vit_base_patch16_224", a.micro_batch_b, a.steps_b, a.limit_s,
                       cap_mb=cap_mb, skip_torch=skip)
-        t_med, p_med, _, _ = report_pair(f"(b) ViT-B/16 student, slides of {n} tiles, {a.steps_b} step(s), "
+        t_med, p_med, t_cpu, p_cpu = report_pair(f"(b) ViT-B/16 student, slides of {n} tiles, {a.steps_b} step(s), "
                                          f"--micro-batch {a.micro_batch_b}", res, a.micro_batch_b, cap_mb)
         t, p = res["tessera"], res["torch"]
         if p.get("oom") or "died" in p:
@@ -554,7 +603,9 @@ def run_b(b):
         elif torch_slope and "skipped" not in p:
             print(f"  pytorch would need about {(p.get('baseline_mb') or 0) + torch_slope * n:.0f} MB "
                   f"(the per-tile slope measured at fewer tiles)")
-        note = "goal <= 3 GB" if n == 512 else ""
+        notes = ["goal <= 3 GB"] if n == 512 else []
+        if p["steps"]:
+            notes.append(f"CPU s {fmt(t_cpu, 0)} vs {fmt(p_cpu, 0)}")
         if n == 512:
             rss = t["peak_rss_mb"]
             print(f"  => tessera peak RSS at 512 tiles: {rss:.0f} MB (goal <= 3072 MB: {'met' if rss <= 3072 else 'missed'})"
@@ -562,8 +613,9 @@ def run_b(b):
         ptime = p_med if p["steps"] else None
         prss = None if "skipped" in p else p.get("peak_rss_mb_wait4")
         if p.get("oom"):
-            note = (note + "; " if note else "") + f"pytorch out of memory at the {cap_mb / 1024:.0f} GB cap"
-        b.rows.append((f"(b) ViT-B, {n} tiles", t_med, ptime, t_med / ptime if ptime else None, t["peak_rss_mb"], prss, note))
+            notes.append(f"pytorch out of memory at the {cap_mb / 1024:.0f} GB cap")
+        b.rows.append((f"(b) ViT-B, {n} tiles", t_med, ptime, t_med / ptime if ptime else None, t["peak_rss_mb"], prss,
+                       "; ".join(notes)))
 
 
 def run_c(b):
@@ -605,36 +657,43 @@ def summary(b):
 
 def learning_check(b):
     """A few hundred steps of `tessera distill` with the fixture-size teacher and a small student;
-    prints the held-out slide cosine curve from RUN/metrics.jsonl."""
+    prints the held-out slide cosine curve from RUN/metrics.jsonl, from the untrained student on."""
     a = b.args
     train = _tiles.make_dataset(b.path("learning", "train"), a.lc_slides, a.lc_tiles, 1, ROOT)
-    val = _tiles.make_dataset(b.path("learning", "val"), 2, a.lc_tiles, 2, ROOT, prefix="heldout")
+    val = _tiles.make_dataset(b.path("learning", "val"), a.lc_heldout, a.lc_tiles, 2, ROOT, prefix="heldout")
     fixtures = os.path.join(ROOT, "fixtures")
     b.teacher, b.teacher_slide = os.path.join(fixtures, "tile_teacher"), os.path.join(fixtures, "slide_encoder")
-    extra = ["--val-data", val, "--init", os.path.join(fixtures, "distill", "student_init.safetensors"),
-             "--student-config", os.path.join(fixtures, "tile_student", "config.json"), "--slide-depth", "1",
-             "--slide-heads", "4", "--steps", str(a.lc_steps), "--validate-every", str(a.lc_validate_every)]
+    common = ["--val-data", val, "--init", os.path.join(fixtures, "distill", "student_init.safetensors"),
+              "--student-config", os.path.join(fixtures, "tile_student", "config.json"), "--slide-depth", "1",
+              "--slide-heads", "4"]
     cache = b.fresh("learning", "cache")
-    r = b.distill("learning", train, cache, extra)
+    # The untrained student's validation: one step whose learning rate is 0 (the warm-up's first),
+    # which leaves every parameter as it was. It also fills the teacher cache the run then reads.
+    start = b.distill("learning-start", train, cache, common + ["--steps", "1", "--warmup-steps", "1", "--validate-every", "1"])
+    r = b.distill("learning", train, cache, common + ["--steps", str(a.lc_steps), "--validate-every", str(a.lc_validate_every)])
     print(f"learning check: {' '.join(r['cmd'][1:])}")
-    print(f"  {a.lc_slides} training slides and 2 held-out slides of {a.lc_tiles} tiles; {r['wall_s']:.0f} s, "
+    print(f"  {a.lc_slides} training and {a.lc_heldout} held-out slides of {a.lc_tiles} tiles; {r['wall_s']:.0f} s, "
           f"peak RSS {r['peak_rss_mb']:.0f} MB, load average {os.getloadavg()[0]:.1f}")
-    if r["rc"] != 0:
-        sys.exit(f"tessera distill failed:\n{r['stderr'][-2000:]}")
-    lines = [json.loads(x) for x in open(os.path.join(b.path("runs", "learning"), "metrics.jsonl"))]
-    val_lines = [x for x in lines if "val_slide_cosine" in x]
-    losses = [x["loss"] for x in lines if "loss" in x]
+    for run in (start, r):
+        if run["rc"] != 0:
+            sys.exit(f"tessera distill failed:\n{run['stderr'][-2000:]}")
+
+    def lines(name):
+        return [json.loads(x) for x in open(os.path.join(b.path("runs", name), "metrics.jsonl"))]
+
+    untrained = [dict(x, step=0) for x in lines("learning-start") if "val_slide_cosine" in x]
+    val_lines = untrained + [x for x in lines("learning") if "val_slide_cosine" in x]
+    losses = [x["loss"] for x in lines("learning") if "loss" in x]
     window = max(1, a.lc_validate_every)
-    print(f"  {'step':>5} {'held-out slide cosine':>22} {'val L_slide':>12} {'val L_hidden':>13} {'train loss (mean of last steps)':>32}")
+    print(f"  {'step':>5} {'held-out slide cosine':>22} {'val L_slide':>12} {'val L_hidden':>13} {'train loss (mean since last)':>29}")
     for v in val_lines:
         recent = losses[max(0, v["step"] - window):v["step"]]
-        print(f"  {v['step']:>5} {v['val_slide_cosine']:>22.4f} {v['val_loss_slide']:>12.5f} {v['val_loss_hidden']:>13.5f} "
-              f"{sum(recent) / len(recent):>32.5f}")
-    if val_lines:
-        first, best, last = val_lines[0]["val_slide_cosine"], max(v["val_slide_cosine"] for v in val_lines), val_lines[-1]["val_slide_cosine"]
-        print(f"  held-out slide cosine: first validation {first:.4f} (step {val_lines[0]['step']}), best {best:.4f}, "
-              f"last {last:.4f}; train loss {losses[0]:.4f} at step 1 -> {sum(losses[-window:]) / len(losses[-window:]):.4f} "
-              f"over the last {window} steps")
+        mean = f"{sum(recent) / len(recent):.5f}" if recent else "(untrained)"
+        print(f"  {v['step']:>5} {v['val_slide_cosine']:>22.4f} {v['val_loss_slide']:>12.5f} {v['val_loss_hidden']:>13.5f} {mean:>29}")
+    first, best, last = val_lines[0]["val_slide_cosine"], max(v["val_slide_cosine"] for v in val_lines), val_lines[-1]["val_slide_cosine"]
+    print(f"  held-out slide cosine: untrained {first:.4f}, best {best:.4f}, last {last:.4f} "
+          f"({'rose' if last - first >= 0.3 else 'did not rise'} by {last - first:+.4f}); train loss {losses[0]:.4f} at step 1 "
+          f"-> {sum(losses[-window:]) / len(losses[-window:]):.4f} over the last {window} steps")
 
 
 def main():
@@ -649,15 +708,19 @@ def main():
     p.add_argument("--slides-a", type=int, default=2, help="slides of 32 tiles for (a)")
     p.add_argument("--steps-a", type=int, default=3)
     p.add_argument("--micro-batch-a", type=int, default=8)
+    p.add_argument("--rounds", type=int, default=2, help="rounds of (a), alternating which engine runs first")
+    p.add_argument("--memory-budget-a", type=int, default=4096,
+                   help="also run (a)'s Tessera with this --memory-budget (MB; 0: do not)")
     p.add_argument("--tiles-b", default="32,128,512")
     p.add_argument("--steps-b", type=int, default=1)
     p.add_argument("--micro-batch-b", type=int, default=16)
     p.add_argument("--tiles-c", type=int, default=128, help="tiles of the one slide of (c)")
     p.add_argument("--torch-memory-gb", type=float, default=20, help="cap on PyTorch's memory growth (less when less is free)")
-    p.add_argument("--limit-s", type=float, default=1800, help="stop a run (and report what it measured) after this many seconds")
+    p.add_argument("--limit-s", type=float, default=3600, help="stop a run (and report what it measured) after this many seconds")
     p.add_argument("--learning-check", action="store_true")
-    p.add_argument("--lc-slides", type=int, default=8)
-    p.add_argument("--lc-tiles", type=int, default=16)
+    p.add_argument("--lc-slides", type=int, default=32, help="training slides of the learning check")
+    p.add_argument("--lc-heldout", type=int, default=4, help="held-out slides of the learning check")
+    p.add_argument("--lc-tiles", type=int, default=8, help="tiles per slide of the learning check")
     p.add_argument("--lc-steps", type=int, default=300)
     p.add_argument("--lc-validate-every", type=int, default=20)
     p.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
