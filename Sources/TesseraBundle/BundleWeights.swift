@@ -11,6 +11,6 @@ public enum BundleWeights: String, CaseIterable, Sendable {
     /// and the teacher head, not the patch embeddings (the first layer of each encoder,
     /// whose input is pixels or tile embeddings, not normalised activations).
     public static func isMatrixWeight(name: String, shape: [Int]) -> Bool {
-        shape.count == 2 && name.hasSuffix(".weight") && !name.contains("patch_embed.")
+        shape.count == 2 && name.hasSuffix(".weight") && !name.split(separator: ".").contains("patch_embed")
     }
 }

@@ -28,7 +28,7 @@ public final class Arena: @unchecked Sendable {
 
     /// Floats the buffers taken by `layout` need (with `take`'s alignment padding),
     /// measured by running it over an arena that hands out placeholder addresses.
-    public static func count(_ layout: (Arena) throws -> Void) rethrows -> Int {
+    public static func count<E: Error>(_ layout: (Arena) throws(E) -> Void) throws(E) -> Int {
         let counter = Arena(counting: ())
         try layout(counter)
         return counter.used

@@ -2,6 +2,7 @@ import XCTest
 import TesseraBundle
 import TesseraCore
 import TesseraFormats
+import TesseraImage
 import TesseraModels
 import TesseraPipeline
 import TesseraTrain
