@@ -16,6 +16,9 @@ test: bootstrap
 	swift test $(SWIFT_CONFIG) -Xswiftc -enable-testing --disable-swift-testing
 	# The embeddable modules cross-built for aarch64 must compute what the host does.
 	scripts/cross-check $(SWIFT_CONFIG) -Xswiftc -enable-testing
+	# The int8 kernels of every aarch64 path (NEON, dotprod, i8mm) equal the portable ones exactly,
+	# each under a qemu CPU that has it, and the run-time choice picks the best path offered.
+	scripts/check-kernels-aarch64
 
 demo: build
 	@scripts/demo $(TESSERA)
