@@ -7,13 +7,22 @@ For ViT-S/16 and ViT-B/16 (timm, random weights from torch.manual_seed(0)):
   weights; activations quantised at run time, the attention products left in f32 as
   quantize_dynamic leaves them);
 - Tessera f32 and int8: `tessera benchmark --weights f32|int8` on the same weights (int8:
-  converted in memory exactly as `tessera export --weights int8` stores a bundle).
-Prints ms per tile (median wall clock over --iterations passes, and the best pass), CPU ms
-per tile (all threads), the ratios, the smallest cosine over the batch of each engine's int8
-embeddings to its own f32 ones, the machine's 2-thread sgemm rate (bench/sgemm_rate.py) and
-its CPU flags. Goal: Tessera int8 <= 0.75x ONNX Runtime int8's time per tile.
+  converted in memory exactly as `tessera export --weights int8` stores a bundle), and the
+  product itself: `tessera export --weights int8` to a bundle, timed by `tessera-edge bench`.
+The input batch is real tissue: the demo slide's tiles (fixtures/slide_folder/demo_slide)
+through the GigaPath transform. Prints ms per tile (median wall clock over --iterations
+passes, and the best pass), CPU ms per tile (all threads), the ratios, the smallest cosine
+over the batch of each engine's int8 embeddings to its own f32 ones, the machine's sgemm
+rate (bench/sgemm_rate.py) and its CPU flags. Goal: Tessera int8 <= 0.75x ONNX Runtime
+int8's time per tile.
 
-    swift build -c release && python3 bench/edge.py [--threads 2] [--batch 8] [--iterations 10]
+End to end (--e2e-tiles N, default 128): a slide folder of N tissue tiles (bench/_tiles.py)
+through `tessera-edge run` on the int8 bundle (PNG decode, transform, model, output file),
+against ONNX Runtime int8 + Pillow + numpy doing the same in batches of --batch; tiles/s.
+Memory (--rss-tiles N, ViT-S only, default 0 = skipped): the peak RSS of `tessera-edge run`
+on a slide folder of N tiles (hard links to the end-to-end tiles), goal <= bundle + 150 MB.
+
+    swift build -c release && python3 bench/edge.py [--threads 2] [--batch 8] [--iterations 10] [--rss-tiles 10000]
 """
 import argparse
 import json
@@ -55,11 +64,34 @@ def prepare(arch, batch):
                           output_names=["embedding"], dynamic_axes={"images": {0: "batch"}}, opset_version=17,
                           dynamo=False)
         quantize_dynamic(onnx_f32, onnx_int8, weight_type=QuantType.QInt8)
-    input_path = os.path.join(OUT, f"input_b{batch}.safetensors")
+    input_path = os.path.join(OUT, f"tissue_b{batch}.safetensors")
     if not os.path.exists(input_path):
-        torch.manual_seed(batch)
-        save_file({"input": torch.randn(batch, 3, 224, 224)}, input_path)
+        demo = os.path.join(ROOT, "fixtures", "slide_folder", "demo_slide")
+        tiles = sorted(os.path.join(demo, n) for n in os.listdir(demo) if n.endswith(".png"))
+        save_file({"input": torch.from_numpy(transform([tiles[i % len(tiles)] for i in range(batch)]))}, input_path)
     return folder, onnx_f32, onnx_int8, input_path
+
+
+def transform(paths):
+    """[N, 3, 224, 224] f32: torchvision's Resize(256, BICUBIC), CenterCrop(224), ToTensor,
+    Normalize(ImageNet mean, std) on Pillow images, as prov-gigapath preprocesses tiles."""
+    import numpy as np
+    from PIL import Image
+    mean = np.array([0.485, 0.456, 0.406], np.float32)[:, None, None]
+    std = np.array([0.229, 0.224, 0.225], np.float32)[:, None, None]
+    out = np.empty((len(paths), 3, 224, 224), np.float32)
+    for i, path in enumerate(paths):
+        image = Image.open(path).convert("RGB")
+        w, h = image.size
+        if min(w, h) != 256:
+            short, long = min(w, h), max(w, h)
+            size = (256, int(256 * long / short)) if w == short else (int(256 * long / short), 256)
+            image = image.resize(size, Image.BICUBIC)
+            w, h = image.size
+        left, top = int(round((w - 224) / 2.0)), int(round((h - 224) / 2.0))
+        crop = np.asarray(image.crop((left, top, left + 224, top + 224)), np.float32) / 255
+        out[i] = (crop.transpose(2, 0, 1) - mean) / std
+    return out
 
 
 def run_ort(args):
@@ -85,6 +117,104 @@ def run_ort(args):
     tiles = x.shape[0]
     print(json.dumps({"ms_per_tile": sorted(times)[len(times) // 2] * 1000 / tiles,
                       "best_ms_per_tile": min(times) * 1000 / tiles, "cpu_ms_per_tile": cpu * 1000 / tiles}))
+
+
+def run_ort_slide(args):
+    """Child process: ONNX Runtime + Pillow over a slide folder, as a Python user would write it."""
+    import numpy as np
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = args.threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(args.graph, options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    start = time.perf_counter()
+    tiles = sorted(os.path.join(args.input, n) for n in os.listdir(args.input) if n.endswith(".png"))
+    embeds = [session.run(None, {name: transform(tiles[i:i + args.batch])})[0] for i in range(0, len(tiles), args.batch)]
+    np.save(args.output, np.concatenate(embeds))
+    print(json.dumps({"tiles": len(tiles), "seconds": time.perf_counter() - start}))
+
+
+def peak_rss_run(cmd):
+    """Runs `cmd` to its end: wall seconds and its peak RSS in MB (wait4), exits when it fails."""
+    start = time.perf_counter()
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{process.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def export(args, folder, weights):
+    bundle = f"{folder}.{weights}.tsb"
+    if not os.path.exists(bundle):
+        subprocess.run([args.tessera, "export", "--tile-encoder", folder, "--weights", weights, "-o", bundle],
+                       check=True, capture_output=True)
+    return bundle
+
+
+def edge_bench(args, bundle):
+    done = subprocess.run([args.edge, "bench", bundle, "--batch", str(args.batch), "--iterations", str(args.iterations),
+                           "--threads", str(args.threads)], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"tessera-edge bench failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def slide_folder(tiles):
+    """A slide folder of `tiles` tissue tiles (bench/_tiles.py), made once."""
+    sys.path.insert(0, HERE)
+    import _tiles
+    folder = os.path.join(OUT, f"slide_{tiles}")
+    if not os.path.isdir(folder) or len(os.listdir(folder)) != tiles:
+        _tiles.make_slide(folder, tiles, seed=tiles, images=_tiles.sources(ROOT))
+    return folder
+
+
+def linked_slide(source, tiles):
+    """A slide folder of `tiles` hard links to the tiles of `source`, on a grid (no extra disk)."""
+    folder = os.path.join(OUT, f"linked_{tiles}")
+    if os.path.isdir(folder) and len(os.listdir(folder)) == tiles:
+        return folder
+    os.makedirs(folder, exist_ok=True)
+    names = sorted(os.listdir(source))
+    columns = 100
+    for i in range(tiles):
+        target = os.path.join(folder, f"{(i % columns) * 256}x_{(i // columns) * 256}y.png")
+        if not os.path.exists(target):
+            os.link(os.path.join(source, names[i % len(names)]), target)
+    return folder
+
+
+def end_to_end(args, bundle, onnx_int8):
+    folder = slide_folder(args.e2e_tiles)
+    out = os.path.join(OUT, "e2e")
+    t_seconds, t_rss = peak_rss_run([args.edge, "run", bundle, folder, "-o", out + ".safetensors",
+                                     "--threads", str(args.threads)])
+    cmd = [sys.executable, os.path.abspath(__file__), "--child-slide", "--graph", onnx_int8, "--input", folder,
+           "--output", out + ".npy", "--threads", str(args.threads), "--batch", str(args.batch)]
+    start = time.perf_counter()
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stdout, stderr = process.communicate()
+    if process.returncode != 0:
+        sys.exit(f"onnxruntime + Pillow failed:\n{stderr}")
+    o_seconds = json.loads(stdout.strip().splitlines()[-1])["seconds"]
+    n = args.e2e_tiles
+    print(f"  end to end, a slide folder of {n} tiles: tessera-edge run (int8) {n / t_seconds:.1f} tiles/s "
+          f"(whole process, peak RSS {t_rss:.0f} MB); ORT int8 + Pillow {n / o_seconds:.1f} tiles/s "
+          f"(after its imports and session load); time ratio {t_seconds / o_seconds:.2f}")
+    return folder
+
+
+def memory(args, bundle, folder):
+    linked = linked_slide(folder, args.rss_tiles)
+    seconds, rss = peak_rss_run([args.edge, "run", bundle, linked, "-o", os.path.join(OUT, "rss.safetensors"),
+                                 "--threads", str(args.threads)])
+    size = os.path.getsize(bundle) / 1048576
+    verdict = "met" if rss <= size + 150 else "missed"
+    print(f"  memory: tessera-edge run on {args.rss_tiles} tiles: peak RSS {rss:.0f} MB, bundle {size:.1f} MB "
+          f"(goal <= bundle + 150 MB: {verdict}); {args.rss_tiles / seconds:.1f} tiles/s")
 
 
 def ort(graph, input_path, output, args):
@@ -132,6 +262,10 @@ def cpu_flags():
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tessera", default=os.path.join(ROOT, ".build/release/tessera"))
+    p.add_argument("--edge", default=os.path.join(ROOT, ".build/release/tessera-edge"))
+    p.add_argument("--e2e-tiles", type=int, default=128, help="tiles of the end-to-end slide folder (0: skipped)")
+    p.add_argument("--rss-tiles", type=int, default=0, help="tiles of the ViT-S memory run (0: skipped)")
+    p.add_argument("--child-slide", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--iterations", type=int, default=10)
@@ -143,6 +277,8 @@ def main():
     args = p.parse_args()
     if args.child:
         return run_ort(args)
+    if args.child_slide:
+        return run_ort_slide(args)
     if not os.path.exists(args.tessera):
         sys.exit(f"{args.tessera} not found: run `swift build -c release` first")
     os.makedirs(OUT, exist_ok=True)
@@ -176,7 +312,18 @@ def main():
               f"ORT {results['ORT int8']['ms_per_tile'] / results['ORT f32']['ms_per_tile']:.2f}")
         print(f"  min cosine int8 to f32 embeddings: Tessera {min_cosine(out['ts_int8'], out['ts_f32']):.6f}, "
               f"ORT {min_cosine(out['ort_int8'], out['ort_f32']):.6f}")
-        print(f"  Tessera f32 vs ORT f32 min cosine: {min_cosine(out['ts_f32'], out['ort_f32']):.6f}\n")
+        print(f"  Tessera f32 vs ORT f32 min cosine: {min_cosine(out['ts_f32'], out['ort_f32']):.6f}")
+        bundle = export(args, folder, "int8")
+        edge = edge_bench(args, bundle)
+        print(f"  int8 bundle ({os.path.getsize(bundle) / 1048576:.1f} MB; ORT int8 graph "
+              f"{os.path.getsize(onnx_int8) / 1048576:.1f} MB) through tessera-edge bench: {edge['ms_per_tile']:.1f} ms/tile, "
+              f"kernel {edge['kernel']}, peak RSS {edge['peak_rss_mb']:.0f} MB; "
+              f"{edge['ms_per_tile'] / results['ORT int8']['ms_per_tile']:.2f}x ORT int8")
+        if args.e2e_tiles:
+            folder = end_to_end(args, bundle, onnx_int8)
+            if args.rss_tiles and arch == "vit_small_patch16_224":
+                memory(args, bundle, folder)
+        print()
 
 
 if __name__ == "__main__":

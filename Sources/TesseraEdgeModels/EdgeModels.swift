@@ -42,14 +42,17 @@ public struct EdgeModels: Sendable {
     }
 
     /// The one place where a bundle's stored tensors become model weights, named as the
-    /// model's state dict names them. For now every tensor is handed over as f32: f16 and
-    /// int8 matrix weights are dequantised here, at load.
+    /// model's state dict names them: as stored, so that each Linear computes in its weight's
+    /// precision (int8 on the CPU's int8 kernels, f16 widened per product, f32 in place).
     static func weights(_ component: BundleComponent, of reader: BundleReader) throws(BundleError) -> StateDict {
-        try reader.floatWeights(component)
+        try reader.weights(component)
     }
 
-    /// The compute path of the matrix products: the weights' precision and the GEMM backend.
-    public static var kernel: String {
+    /// The compute path of the tile encoder's Linear layers: "int8-" and the CPU's int8
+    /// kernel path, "f16", or "f32-" and the GEMM backend.
+    public var kernel: String {
+        let linear = tileEncoder.blocks.first?.mlp.fc1.kernel ?? "f32"
+        guard linear == "f32" else { return linear }
         let backend = GEMM.backend.name.split(separator: " ").first.map(String.init) ?? GEMM.backend.name
         return "f32-" + backend.lowercased()
     }

@@ -50,7 +50,7 @@ enum EdgeActions {
             ("bundle", string(bundle)),
             ("architecture", string(model.config.architecture)),
             ("bundle_weights", string(weights)),
-            ("kernel", string(EdgeModels.kernel)),
+            ("kernel", string(engine.models.kernel)),
             ("threads", String(Parallel.threadCount)),
             ("batch", String(batch)),
             ("iterations", String(iterations)),

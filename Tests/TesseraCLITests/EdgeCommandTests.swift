@@ -18,12 +18,12 @@ final class EdgeCommandTests: XCTestCase {
         super.tearDown()
     }
 
-    private func bundle() throws -> String {
+    private func bundle(weights: String = "f32") throws -> String {
         if Self.folder == nil { Self.folder = try TemporaryFolder() }
-        let path = Self.folder!.file("student.tsb")
+        let path = Self.folder!.file("student-\(weights).tsb")
         if !FileManager.default.fileExists(atPath: path) {
             let result = try TesseraProcess.run(["export", "--tile-encoder", Fixtures.path("tile_student"), "--slide-encoder",
-                                                 Fixtures.path("slide_encoder_16h"), "--weights", "f32", "-o", path])
+                                                 Fixtures.path("slide_encoder_16h"), "--weights", weights, "-o", path])
             XCTAssertEqual(result.status, 0, result.stderr)
         }
         return path
@@ -153,5 +153,17 @@ final class EdgeCommandTests: XCTestCase {
         XCTAssertEqual(json["bundle_weights"] as? String, "f32")
         XCTAssertTrue(try XCTUnwrap(json["kernel"] as? String).hasPrefix("f32-"))
         XCTAssertEqual(json["architecture"] as? String, "vit_small_patch16_224")
+    }
+
+    /// The engine computes in the bundle's precision: an int8 bundle runs the int8 kernels
+    /// (the best path this CPU has), an f16 bundle its f16 products.
+    func testBenchRunsTheBundlesPrecision() throws {
+        for (weights, kernel) in [("int8", "int8-"), ("f16", "f16")] {
+            let result = try edge(["bench", try bundle(weights: weights), "--batch", "1", "--iterations", "1"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            XCTAssertEqual(json["bundle_weights"] as? String, weights)
+            XCTAssertTrue(try XCTUnwrap(json["kernel"] as? String).hasPrefix(kernel), "\(json)")
+        }
     }
 }
