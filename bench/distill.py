@@ -252,16 +252,18 @@ def proc_cpu_s(pid):
 
 
 def proc_rss_mb(pid):
-    """(RssAnon, RssFile) of a live process in MB: memory it allocated, and mapped files (weights,
-    teacher cache) whose pages the kernel can drop."""
+    """(RssAnon, RssFile, VmHWM) of a live process in MB: memory it allocated, mapped files (weights,
+    teacher cache) whose pages the kernel can drop, and its peak resident set so far. VmHWM belongs
+    to the program's own address space: wait4's ru_maxrss starts from this (torch-loaded) script's
+    own peak, because subprocess launches through vfork."""
     values = {}
     try:
         for line in open(f"/proc/{pid}/status"):
-            if line.startswith(("RssAnon:", "RssFile:")):
+            if line.startswith(("RssAnon:", "RssFile:", "VmHWM:")):
                 values[line.split(":")[0]] = int(line.split()[1]) / 1024
     except OSError:
         pass
-    return values.get("RssAnon", 0), values.get("RssFile", 0)
+    return values.get("RssAnon", 0), values.get("RssFile", 0), values.get("VmHWM", 0)
 
 
 def count_steps(metrics):
@@ -273,17 +275,17 @@ def count_steps(metrics):
 
 def run_measured(cmd, log, limit_s=None, metrics=None, env=None):
     """Runs `cmd` to its end (or SIGTERM after `limit_s`), its output in LOG.out / LOG.err; wall and
-    CPU seconds, peak RSS (its own, from wait4; and the sampled peaks of its anonymous and file-backed
+    CPU seconds, peak RSS (its VmHWM; and the sampled peaks of its anonymous and file-backed
     parts), its (wall, CPU) seconds every 0.2 s, and when each new line of `metrics` appeared."""
     with open(log + ".out", "w") as out, open(log + ".err", "w") as err:
         start = time.perf_counter()
         process = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
-        marks, samples, seen, stopped, anon, files = [], [], 0, False, 0, 0
+        marks, samples, seen, stopped, anon, files, hwm = [], [], 0, False, 0, 0, 0
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            anon, files = (max(x, y) for x, y in zip((anon, files), proc_rss_mb(process.pid)))
+            anon, files, hwm = (max(x, y) for x, y in zip((anon, files, hwm), proc_rss_mb(process.pid)))
             cpu = proc_cpu_s(process.pid)
             if cpu is not None:
                 samples.append((time.perf_counter() - start, cpu))
@@ -296,7 +298,7 @@ def run_measured(cmd, log, limit_s=None, metrics=None, env=None):
             time.sleep(0.2)
         process.returncode = os.waitstatus_to_exitcode(status)
     return {"rc": process.returncode, "wall_s": time.perf_counter() - start, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mb": usage.ru_maxrss / 1024, "peak_anon_mb": anon, "peak_file_mb": files, "stopped": stopped, "marks": marks,
+            "peak_rss_mb": hwm, "peak_anon_mb": anon, "peak_file_mb": files, "stopped": stopped, "marks": marks,
             "samples": samples,
             "stdout": open(log + ".out").read(), "stderr": open(log + ".err").read()}
 
@@ -486,7 +488,7 @@ def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, 
         p = r["json"] or {"died": f"rc {r['rc']}: {r['stderr'].strip().splitlines()[-1:] if r['stderr'].strip() else ''}"}
         if r["stopped"]:
             p = {"stopped": limit_s, "steps": [x for x in r["lines"] if "step" in x]}
-        p["peak_rss_mb_wait4"], p["peak_anon_mb"], p["peak_file_mb"] = r["peak_rss_mb"], r["peak_anon_mb"], r["peak_file_mb"]
+        p["peak_rss_mb_sampled"], p["peak_anon_mb"], p["peak_file_mb"] = r["peak_rss_mb"], r["peak_anon_mb"], r["peak_file_mb"]
         p["wall_s"] = r["wall_s"]
         p.setdefault("steps", [])
         return p
@@ -513,7 +515,7 @@ def report_pair(label, res, micro_batch, cap_mb=None):
     print(f"  tessera: {' '.join(t['cmd'][1:])}")
     tstate = "" if t["rc"] == 0 else (f"  [stopped after {t['wall_s']:.0f} s]" if t["stopped"] else f"  [rc {t['rc']}]")
     print(f"  tessera step s: {', '.join(fmt(x) for x in ts) or '-'}{tstate}; CPU s/step: "
-          f"{', '.join(fmt(x) for x in t['step_cpu_s']) or '-'}; peak RSS {t['peak_rss_mb']:.0f} MB (whole process, wait4; "
+          f"{', '.join(fmt(x) for x in t['step_cpu_s']) or '-'}; peak RSS {t['peak_rss_mb']:.0f} MB (whole process, VmHWM sampled every 0.2 s; "
           f"sampled peaks: anonymous {t['peak_anon_mb']:.0f} MB, mapped files {t['peak_file_mb']:.0f} MB)")
     if "skipped" in p:
         print(f"  pytorch: not run ({p['skipped']})")
@@ -526,7 +528,7 @@ def report_pair(label, res, micro_batch, cap_mb=None):
         elif "stopped" in p:
             state = f"  [stopped after {p['stopped']} s]"
         print(f"  pytorch step s: {', '.join(fmt(x) for x in ps) or '-'}{state}; CPU s/step: "
-              f"{', '.join(fmt(s['cpu_s']) for s in p['steps']) or '-'}; peak RSS {p['peak_rss_mb_wait4']:.0f} MB "
+              f"{', '.join(fmt(s['cpu_s']) for s in p['steps']) or '-'}; peak RSS {p['peak_rss_mb_sampled']:.0f} MB "
               f"(anonymous {p['peak_anon_mb']:.0f} MB; before step 1, with the models: {fmt(p.get('baseline_mb'), 0)} MB)")
     both = min(len(t["metrics"]), len(p["steps"]))
     for i in range(both):
@@ -575,7 +577,7 @@ def run_a(b):
         b.rows.append((f"(a) same, --memory-budget {a.memory_budget_a}", k_med, p_med, k_med / p_med if p_med else None,
                        k["peak_rss_mb"], None, "not the recipe's default"))
     b.rows.insert(len(b.rows) - (1 if a.memory_budget_a else 0), ("(a) ViT-S, 32 tiles", t_med, p_med, ratio, max(r["tessera"]["peak_rss_mb"] for r in results),
-                   max(r["torch"].get("peak_rss_mb_wait4", 0) for r in results), f"goal <= 1.0x time; CPU s {fmt(cpu_ratio)}x"))
+                   max(r["torch"].get("peak_rss_mb_sampled", 0) for r in results), f"goal <= 1.0x time; CPU s {fmt(cpu_ratio)}x"))
 
 
 def run_b(b):
@@ -611,7 +613,7 @@ def run_b(b):
             print(f"  => tessera peak RSS at 512 tiles: {rss:.0f} MB (goal <= 3072 MB: {'met' if rss <= 3072 else 'missed'})"
                   + (" [the run was stopped before its step ended: the peak so far]" if t["stopped"] else ""))
         ptime = p_med if p["steps"] else None
-        prss = None if "skipped" in p else p.get("peak_rss_mb_wait4")
+        prss = None if "skipped" in p else p.get("peak_rss_mb_sampled")
         if p.get("oom"):
             notes.append(f"pytorch out of memory at the {cap_mb / 1024:.0f} GB cap")
         b.rows.append((f"(b) ViT-B, {n} tiles", t_med, ptime, t_med / ptime if ptime else None, t["peak_rss_mb"], prss,

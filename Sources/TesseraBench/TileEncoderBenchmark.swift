@@ -24,15 +24,6 @@ public enum TileEncoderBenchmark {
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
-    /// The most memory this process has held resident, in bytes.
-    public static func peakResidentBytes() -> Int {
-        #if os(Linux)
-        return Int(resourceUsage().ru_maxrss) * 1024  // Linux reports kilobytes
-        #else
-        return Int(resourceUsage().ru_maxrss)
-        #endif
-    }
-
     private static func resourceUsage() -> rusage {
         var usage = rusage()
         #if os(Linux)

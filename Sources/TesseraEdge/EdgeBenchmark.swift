@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TesseraCore
 import TesseraModels
 
@@ -37,18 +32,6 @@ public struct EdgeBenchmark: Sendable {
         _ = pass()
         passes = (0..<iterations).map { _ in pass() }
         self.batch = batch
-        peakResidentBytes = Self.peakResidentBytes()
-    }
-
-    /// The most memory this process has held resident, in bytes.
-    static func peakResidentBytes() -> Int {
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        return Int(usage.ru_maxrss)
-        #endif
+        peakResidentBytes = PeakMemory.residentBytes
     }
 }

@@ -49,7 +49,7 @@ for _ in 0..<steps {
     cpu.append(TileEncoderBenchmark.processCPUSeconds() - startCPU)
     lastLoss = report.loss
 }
-let peakMB = Double(TileEncoderBenchmark.peakResidentBytes()) / 1048576
+let peakMB = Double(PeakMemory.residentBytes) / 1048576
 let sorted = times.sorted()
 print("{\"impl\": \"tessera\", \"architecture\": \"\(architecture)\", \"batch\": \(batch), \"threads\": \(Parallel.threadCount), "
       + "\"recompute\": \(recompute), \"step_s\": \(times), \"step_cpu_s\": \(cpu), \"median_s\": \(sorted[sorted.count / 2]), "

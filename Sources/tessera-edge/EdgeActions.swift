@@ -22,7 +22,8 @@ enum EdgeActions {
         try engine.write(result, to: output)
         let c = engine.models.tileEncoder.config
         StandardError.write("embedded \(result.embedded) tiles (\(result.skipped) skipped) with \(c.architecture) "
-                            + "(D=\(c.embedDim)) in \(EdgeProgress.fixed(MonotonicClock.seconds - start, 2)) s -> \(output)\n")
+                            + "(D=\(c.embedDim)) in \(EdgeProgress.fixed(MonotonicClock.seconds - start, 2)) s, peak RSS "
+                            + "\(EdgeProgress.fixed(Double(PeakMemory.residentBytes) / 1_048_576, 1)) MB -> \(output)\n")
     }
 
     static func inspect(bundle: String) throws(EdgeError) {

@@ -102,7 +102,7 @@ struct BenchmarkCommand: ParsableCommand {
             "best_ms_per_tile": forward.bestSeconds * 1000 / Double(tiles),
             "cpu_ms_per_tile": forward.cpuSeconds * 1000 / Double(tiles),
             "sgemm_gflops": sgemm.gflops, "gflop_per_tile": 2 * Double(config.multiplyAdds) / 1e9,
-            "load_s": loadSeconds, "peak_rss_bytes": TileEncoderBenchmark.peakResidentBytes(), "weights_bytes": weightsBytes,
+            "load_s": loadSeconds, "peak_rss_bytes": PeakMemory.residentBytes, "weights_bytes": weightsBytes,
         ]
         let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
