@@ -110,6 +110,17 @@ struct DistillCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let resume {
+            try RunFolderCheck.checkExisting(resume, option: "--resume")
+        } else {
+            try RunFolderCheck.checkNew(output!, option: "-o")
+            let inputs = [("--teacher", teacher), ("--teacher-slide", teacherSlide), ("--data", data), ("--val-data", valData),
+                          ("--init", initWeights), ("--student-config", studentConfig), ("--student-weights", studentWeights)]
+                .compactMap { option, path in path.map { InputOutputOverlap.Input(option, $0) } }
+            // Inside a data folder, the run folder would be listed as one more slide.
+            try InputOutputOverlap.checkFolder(output!, inputs: inputs,
+                                               enclosing: inputs.filter { ["--data", "--val-data"].contains($0.option) })
+        }
         threads.apply()
         let run: DistillationRun
         if let resume {

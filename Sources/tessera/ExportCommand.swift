@@ -68,12 +68,15 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputPath.checkWritable(output)  // before the models load: a bad -o fails at once
         let created = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
             ?? Int64(Date().timeIntervalSince1970)
         let version = BundleExport.tesseraVersion
         let run = DistillationRunFolder(path: tileEncoder)
         let tilePath = run?.tileEncoder ?? tileEncoder
         let slidePath = slideEncoder ?? run?.slideEncoder
+        try InputOutputOverlap.checkFile(output, inputs: [.init("--tile-encoder", tileEncoder), .init("--tile-encoder", tilePath)]
+                                             + (slidePath.map { [.init(slideEncoder == nil ? "--tile-encoder" : "--slide-encoder", $0)] } ?? []))
         let provenance = try run?.provenance(tesseraVersion: version, createdUnixSeconds: created)
             ?? BundleProvenance(tesseraVersion: version, createdUnixSeconds: created)
         let export = BundleExport(tileEncoder: try VisionTransformer.load(path: tilePath, architecture: arch),
