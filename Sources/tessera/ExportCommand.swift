@@ -56,7 +56,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Compress tensors where it pays: zstd.")
     var compress: String?
 
-    @Option(name: .customLong("zstd-level"), help: "zstd level (1...19) with --compress zstd.")
+    @Option(name: .customLong("zstd-level"), parsing: .unconditional, help: "zstd level (1...19) with --compress zstd.")
     var zstdLevel: Int32 = 3
 
     @Option(name: .shortAndLong, help: "Output bundle (.tsb), written atomically.")
@@ -64,7 +64,7 @@ struct ExportCommand: ParsableCommand {
 
     func validate() throws {
         if let compress, compress != "zstd" { throw ValidationError("--compress must be zstd, got '\(compress)'") }
-        guard (1...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be in 1...19") }
+        guard (1...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be in 1...19, got \(zstdLevel)") }
     }
 
     func run() throws {
