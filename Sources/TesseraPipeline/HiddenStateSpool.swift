@@ -1,37 +1,44 @@
 import Foundation
 import TesseraCore
+import TesseraFormats
 import TesseraModels
 
 /// Block outputs of many tiles, [tiles, tokens, D] per block, appended batch by
 /// batch to scratch files beside the output rather than kept in memory, then
-/// handed back as memory-mapped tensors for the writer to stream out.
+/// handed back as memory-mapped tensors for the writer to stream out. The
+/// files are `ScratchFile`s: gone after SIGINT/SIGTERM, and after SIGKILL
+/// removed by the next run writing into the same folder.
 public final class HiddenStateSpool {
     private var handles: [FileHandle]
+    private var files: [ScratchFile]
     private let paths: [String]
     private let rowFloats: Int
     private var rows = 0
 
     /// `depth` scratch files in `folder`, for rows of `tokens × dim` floats.
     public init(folder: String, depth: Int, tokens: Int, dim: Int) throws {
-        let tag = UUID().uuidString
-        paths = (0..<depth).map { "\(folder)/.tessera-hidden-\(tag)-\($0)" }
+        files = try (0..<depth).map { _ in try ScratchFile(folder: folder) }
+        paths = files.map(\.path)
         rowFloats = tokens * dim
         handles = []
         for path in paths {
-            guard FileManager.default.createFile(atPath: path, contents: nil),
-                  let handle = FileHandle(forWritingAtPath: path) else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw FormatError(path: path, problem: .io(operation: "open the hidden-state spool", errno: errno))
             }
             handles.append(handle)
         }
     }
 
-    deinit { removeFiles() }
-
     /// Appends `count` rows x[count, tokens, D] of block `block`.
     public func append(block: Int, count: Int, _ x: UnsafePointer<Float>) throws {
-        try handles[block].write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: x),
-                                                  count: count * rowFloats * 4, deallocator: .none))
+        do {
+            try handles[block].write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: x),
+                                                      count: count * rowFloats * 4, deallocator: .none))
+        } catch {
+            // Foundation's error wraps the system's (ENOSPC, EIO): report that, naming the file.
+            let code = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code
+            throw FormatError(path: paths[block], problem: .io(operation: "write the hidden-state spool", errno: Int32(code ?? Int(EIO))))
+        }
         if block == 0 { rows += count }
     }
 
@@ -45,13 +52,13 @@ public final class HiddenStateSpool {
             let file = try MappedFile(path: path)
             let bytes = rows * rowFloats * 4
             guard file.bytes.count == bytes else {
-                throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path])
+                throw FormatError(path: path, problem: .byteSizeMismatch(expected: bytes, actual: file.bytes.count))
             }
             return Tensor(dtype: .f32, shape: [rows, tokens, dim], storage: Storage(file: file, range: 0..<bytes))
         }
     }
 
     private func removeFiles() {
-        for path in paths { try? FileManager.default.removeItem(atPath: path) }
+        files = []  // each unlinks its file
     }
 }

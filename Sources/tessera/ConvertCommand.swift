@@ -35,6 +35,8 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try OutputPath.checkWritable(output)  // before reading anything: a bad -o fails at once
+        // No in-place conversion: the input is mapped while the output is written.
+        try InputOutputOverlap.checkFile(output, inputs: [.init("PATH", path)])
         let checkpoint = try Checkpoint.open(path: path, key: key)
         let dict = SafeTensors.canonicalOrder(checkpoint.stateDict, dtype: dtype)
         let megabyte = 1 << 20

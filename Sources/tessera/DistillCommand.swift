@@ -43,37 +43,37 @@ struct DistillCommand: ParsableCommand {
     var studentConfig: String?
     @Option(name: .customLong("student-weights"), help: "Starting weights for the student tile encoder (timm layout).")
     var studentWeights: String?
-    @Option(name: .customLong("slide-depth"), help: "Layers of the student slide encoder.")
+    @Option(name: .customLong("slide-depth"), parsing: .unconditional, help: "Layers of the student slide encoder.")
     var slideDepth = 2
-    @Option(name: .customLong("slide-dim"), help: "Width of the student slide encoder (must be the teacher slide encoder's).")
+    @Option(name: .customLong("slide-dim"), parsing: .unconditional, help: "Width of the student slide encoder (must be the teacher slide encoder's).")
     var slideDim: Int?
-    @Option(name: .customLong("slide-heads"), help: "Heads of the student slide encoder (default: the teacher's).")
+    @Option(name: .customLong("slide-heads"), parsing: .unconditional, help: "Heads of the student slide encoder (default: the teacher's).")
     var slideHeads: Int?
-    @Option(help: "Weight of L_hidden; L_slide gets 1 - beta.")
+    @Option(parsing: .unconditional, help: "Weight of L_hidden; L_slide gets 1 - beta.")
     var beta = 0.5
-    @Option(help: "Peak learning rate (AdamW).")
+    @Option(parsing: .unconditional, help: "Peak learning rate (AdamW).")
     var lr = 1e-3
-    @Option(name: .customLong("weight-decay"), help: "AdamW weight decay (matrices only, not pos_embed / cls_token).")
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "AdamW weight decay (matrices only, not pos_embed / cls_token).")
     var weightDecay = 0.05
-    @Option(name: .customLong("warmup-steps"), help: "Linear warm-up steps before the cosine decay.")
+    @Option(name: .customLong("warmup-steps"), parsing: .unconditional, help: "Linear warm-up steps before the cosine decay.")
     var warmupSteps = 0
-    @Option(help: "Optimizer steps.")
+    @Option(parsing: .unconditional, help: "Optimizer steps.")
     var steps = 100
-    @Option(name: .customLong("micro-batch"), help: "Tiles per micro-batch of the student tile encoder (bounds memory).")
+    @Option(name: .customLong("micro-batch"), parsing: .unconditional, help: "Tiles per micro-batch of the student tile encoder (bounds memory).")
     var microBatch = 8
-    @Option(name: .customLong("slides-per-step"), help: "Slides whose gradients are accumulated per step.")
+    @Option(name: .customLong("slides-per-step"), parsing: .unconditional, help: "Slides whose gradients are accumulated per step.")
     var slidesPerStep = 1
-    @Option(name: .customLong("tiles-per-step"), help: "Tiles sampled per slide and step (default: all).")
+    @Option(name: .customLong("tiles-per-step"), parsing: .unconditional, help: "Tiles sampled per slide and step (default: all).")
     var tilesPerStep: Int?
-    @Option(help: "Clip the global gradient norm to this value.")
+    @Option(parsing: .unconditional, help: "Clip the global gradient norm to this value.")
     var clip: Double?
     @Option(help: "Seed of the data order, the tile samples and a fresh student.")
     var seed: UInt64 = 0
-    @Option(name: .customLong("checkpoint-every"), help: "Steps between checkpoints.")
+    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Steps between checkpoints.")
     var checkpointEvery = 100
-    @Option(name: .customLong("validate-every"), help: "Steps between validations (0: at the end only).")
+    @Option(name: .customLong("validate-every"), parsing: .unconditional, help: "Steps between validations (0: at the end only).")
     var validateEvery = 0
-    @Option(name: .customLong("memory-budget"), help: "MB the first pass may keep to spare the second (0: always recompute).")
+    @Option(name: .customLong("memory-budget"), parsing: .unconditional, help: "MB the first pass may keep to spare the second (0: always recompute).")
     var memoryBudget = 0
     @Option(name: .customLong("cache-precision"), help: "Teacher hidden states in the cache: f16 or f32.")
     var cachePrecision = "f16"
@@ -81,7 +81,7 @@ struct DistillCommand: ParsableCommand {
     var cache: String?
     @Flag(name: .customLong("recompute-cache"), help: "Recompute cached slides that no longer match instead of stopping.")
     var recomputeCache = false
-    @Option(name: .customLong("teacher-batch"), help: "Tiles per batch of the teacher.")
+    @Option(name: .customLong("teacher-batch"), parsing: .unconditional, help: "Tiles per batch of the teacher.")
     var teacherBatch = 8
     @Option(name: .shortAndLong, help: "Run folder (created).")
     var output: String?
@@ -100,7 +100,10 @@ struct DistillCommand: ParsableCommand {
         where value < 1 {
             throw ValidationError("\(name) must be at least 1, got \(value)")
         }
-        if let tilesPerStep, tilesPerStep < 1 { throw ValidationError("--tiles-per-step must be at least 1") }
+        for (name, value) in [("--tiles-per-step", tilesPerStep), ("--slide-dim", slideDim), ("--slide-heads", slideHeads)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
+        }
+        if let clip, !(clip > 0 && clip.isFinite) { throw ValidationError("--clip must be a positive number, got \(clip)") }
         guard (0...1).contains(beta) else { throw ValidationError("--beta must be in [0, 1], got \(beta)") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
         guard weightDecay >= 0, warmupSteps >= 0, validateEvery >= 0, memoryBudget >= 0 else {
@@ -110,6 +113,17 @@ struct DistillCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let resume {
+            try RunFolderCheck.checkExisting(resume, option: "--resume")
+        } else {
+            try RunFolderCheck.checkNew(output!, option: "-o")
+            let inputs = [("--teacher", teacher), ("--teacher-slide", teacherSlide), ("--data", data), ("--val-data", valData),
+                          ("--init", initWeights), ("--student-config", studentConfig), ("--student-weights", studentWeights)]
+                .compactMap { option, path in path.map { InputOutputOverlap.Input(option, $0) } }
+            // Inside a data folder, the run folder would be listed as one more slide.
+            try InputOutputOverlap.checkFolder(output!, inputs: inputs,
+                                               enclosing: inputs.filter { ["--data", "--val-data"].contains($0.option) })
+        }
         threads.apply()
         let run: DistillationRun
         if let resume {

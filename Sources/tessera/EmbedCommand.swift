@@ -66,9 +66,11 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         try OutputPath.checkWritable(output)  // before the model runs: a bad -o fails at once
+        let list = try TileList.resolve(tiles)
+        try InputOutputOverlap.checkFile(output, inputs: list.paths.map { .init("tile", $0) }
+                                             + [.init("--tile-encoder", tileEncoder)] + (slideEncoder.map { [.init("--slide-encoder", $0)] } ?? []))
         threads.apply()
         let started = Date()
-        let list = try TileList.resolve(tiles)
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
         let config = loaded.model.config
         let pipeline = SlideFolderPipeline(

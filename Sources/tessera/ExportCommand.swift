@@ -56,7 +56,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Compress tensors where it pays: zstd.")
     var compress: String?
 
-    @Option(name: .customLong("zstd-level"), help: "zstd level (1...19) with --compress zstd.")
+    @Option(name: .customLong("zstd-level"), parsing: .unconditional, help: "zstd level (1...19) with --compress zstd.")
     var zstdLevel: Int32 = 3
 
     @Option(name: .shortAndLong, help: "Output bundle (.tsb), written atomically.")
@@ -64,16 +64,19 @@ struct ExportCommand: ParsableCommand {
 
     func validate() throws {
         if let compress, compress != "zstd" { throw ValidationError("--compress must be zstd, got '\(compress)'") }
-        guard (1...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be in 1...19") }
+        guard (1...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be in 1...19, got \(zstdLevel)") }
     }
 
     func run() throws {
+        try OutputPath.checkWritable(output)  // before the models load: a bad -o fails at once
         let created = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
             ?? Int64(Date().timeIntervalSince1970)
         let version = BundleExport.tesseraVersion
         let run = DistillationRunFolder(path: tileEncoder)
         let tilePath = run?.tileEncoder ?? tileEncoder
         let slidePath = slideEncoder ?? run?.slideEncoder
+        try InputOutputOverlap.checkFile(output, inputs: [.init("--tile-encoder", tileEncoder), .init("--tile-encoder", tilePath)]
+                                             + (slidePath.map { [.init(slideEncoder == nil ? "--tile-encoder" : "--slide-encoder", $0)] } ?? []))
         let provenance = try run?.provenance(tesseraVersion: version, createdUnixSeconds: created)
             ?? BundleProvenance(tesseraVersion: version, createdUnixSeconds: created)
         let export = BundleExport(tileEncoder: try VisionTransformer.load(path: tilePath, architecture: arch),

@@ -31,6 +31,7 @@ struct PreprocessCommand: ParsableCommand {
 
     func run() throws {
         try OutputPath.checkWritable(output)  // before decoding: a bad -o fails at once
+        try InputOutputOverlap.checkFile(output, inputs: images.map { .init("image", $0) })
         let pipeline = TilePreprocessor.gigapath
         let names = images.map { URL(fileURLWithPath: $0).lastPathComponent }
         var seen: [String: String] = [:]

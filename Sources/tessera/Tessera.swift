@@ -11,4 +11,9 @@ struct Tessera: ParsableCommand {
         """,
         subcommands: [InspectCommand.self, ConvertCommand.self, PreprocessCommand.self, EmbedCommand.self,
                       SlideCommand.self, DistillCommand.self, CompareCommand.self, ExportCommand.self, BenchmarkCommand.self])
+
+    static func main() {
+        if let invalid = ArgumentEncoding.firstInvalid() { exit(withError: invalid) }
+        main(nil)
+    }
 }

@@ -80,4 +80,20 @@ final class InputHardeningTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains("\(option) must") && result.stderr.contains("got \(value)"), result.stderr)
         }
     }
+
+    /// The same for the numeric options of `distill` and `export`.
+    func testNegativeValuesOfDistillAndExportAreNamed() throws {
+        let distill = ["distill", "--teacher", "t", "--teacher-slide", "s", "--data", "d", "-o", folder.file("run")]
+        for (option, value) in [("--steps", "-3"), ("--micro-batch", "-1"), ("--slide-depth", "-2"), ("--slide-dim", "-64"),
+                                ("--slide-heads", "-1"), ("--tiles-per-step", "-5"), ("--lr", "-0.1"), ("--clip", "-1.0"),
+                                ("--beta", "-0.5"), ("--teacher-batch", "-8")] {
+            let result = try TesseraProcess.run(distill + [option, value])
+            XCTAssertEqual(result.status, 64, "\(option): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("\(option) must") && result.stderr.contains("got \(value)"), result.stderr)
+        }
+        let export = try TesseraProcess.run(["export", "--tile-encoder", "t", "--weights", "f32", "--compress", "zstd",
+                                             "--zstd-level", "-1", "-o", folder.file("s.tsb")])
+        XCTAssertEqual(export.status, 64, export.stderr)
+        XCTAssertTrue(export.stderr.contains("--zstd-level must be in 1...19, got -1"), export.stderr)
+    }
 }

@@ -85,6 +85,39 @@ final class PNGCasesTests: XCTestCase {
         }
     }
 
+    /// Damaged files where decoders may disagree, each with Pillow's recorded
+    /// verdict and Tessera's decision (README, PNG section): decode as Pillow
+    /// where Pillow's pixels are the image, refuse (the error's text given)
+    /// where they are not, or where the data can no longer be checked.
+    static let edgeCases: [(name: String, pillowDecodes: Bool, refusal: String?)] = [
+        ("edge_no_iend.png", true, nil),
+        ("edge_cut_iend_crc.png", true, nil),
+        ("edge_cut_idat_crc.png", true, "file is truncated"),
+        ("edge_palette_no_plte.png", true, "Missing PLTE"),
+        ("edge_unknown_critical.png", true, nil),
+        ("edge_bad_text_crc.png", false, "tEXt: CRC error"),
+        ("edge_bad_text_crc_after_idat.png", true, nil),
+    ]
+
+    func testEdgeCasesFollowTheDecisionPerCase() throws {
+        let expected = try Fixtures.load("preprocess/cases/expected.safetensors")
+        for (name, pillowDecodes, refusal) in Self.edgeCases {
+            let verdict = try XCTUnwrap(expected.metadata["pillow." + name], "\(name): no recorded Pillow verdict")
+            XCTAssertEqual(verdict == "decodes", pillowDecodes, "\(name): Pillow \(verdict)")
+            let path = Fixtures.path("preprocess/cases/" + name)
+            if let refusal {
+                XCTAssertThrowsError(try PNGDecoder().decode(path: path), name) { error in
+                    XCTAssertTrue("\(error)".hasPrefix(path) && "\(error)".contains(refusal), "\(name): \(error)")
+                }
+            } else {
+                try assertEqual(try PNGDecoder().decode(path: path), try XCTUnwrap(expected[name + ".rgb"], name), name)
+            }
+        }
+        // Why a palette image without PLTE is refused: Pillow's pixels are all black.
+        let black = try XCTUnwrap(expected["edge_palette_no_plte.png.rgb"])
+        XCTAssertTrue(black.bytes.allSatisfy { $0 == 0 })
+    }
+
     func testPixelLimitIsCheckedBeforeDecoding() throws {
         let path = Fixtures.path("preprocess/cases/noise_160x100.png")
         XCTAssertThrowsError(try PNGDecoder(maxPixels: 159 * 100).decode(path: path)) { error in

@@ -24,6 +24,10 @@ final class SlideEncoderInputTests: XCTestCase {
         XCTAssertThrowsError(try grid.place(coords: coords)) { error in
             XCTAssertTrue("\(error)".contains("tile 2"), "\(error)")
         }
+        // A cell past any integer is shown as the number it is, not as a sentinel.
+        XCTAssertThrowsError(try SlideGrid(tileSize: 1e-300).place(coords: Tensor(shape: [1, 2], floats: [40_960, 12_800]))) { error in
+            XCTAssertTrue("\(error)".contains("grid cell (4.09") && "\(error)".contains("e+304)"), "\(error)")
+        }
         // A coordinate scale brings level-1 coordinates back inside the grid.
         let level1 = Tensor(shape: [1, 2], floats: [400_000, 1_000])
         XCTAssertThrowsError(try grid.place(coords: level1, names: ["t"]).cells)

@@ -44,6 +44,14 @@ static void tessera_png_on_read(png_structp png, png_bytep out, size_t count) {
     source->offset += count;
 }
 
+/* Chunks libpng does not know, critical ones included, are skipped as Pillow
+   skips them (the image data does not depend on them). */
+static int tessera_png_skip_unknown(png_structp png, png_unknown_chunkp chunk) {
+    (void)png;
+    (void)chunk;
+    return 1;
+}
+
 /* Creates the read structures over `source`; 0 when libpng cannot allocate them. */
 static inline int tessera_png_create(tessera_png_source *source, png_structp *png, png_infop *info) {
     *png = png_create_read_struct(PNG_LIBPNG_VER_STRING, source, tessera_png_on_error, tessera_png_on_warning);
@@ -57,6 +65,10 @@ static inline int tessera_png_create(tessera_png_source *source, png_structp *pn
         return 0;
     }
     png_set_read_fn(*png, source, tessera_png_on_read);
+    /* A chunk before the image data that fails its CRC is an error even when
+       ancillary (libpng would drop it with a warning), as in Pillow. */
+    png_set_crc_action(*png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
+    png_set_read_user_chunk_fn(*png, NULL, tessera_png_skip_unknown);
     return 1;
 }
 
@@ -93,13 +105,18 @@ static inline int tessera_png_read_header(png_structp png, png_infop info, uint3
     return 1;
 }
 
-/* Decodes every row (all interlace passes) into `rows`, then reads the end chunks. */
+/*
+ * Decodes every row (all interlace passes) into `rows`. libpng checks the end of
+ * the image data (zlib's checksum, the last IDAT's CRC) on the last row. What
+ * follows it (text chunks, IEND) is not read, as Pillow does not read it: a file
+ * cut inside IEND, or with a damaged chunk after the image data, still decodes.
+ */
 static inline int tessera_png_read_pixels(png_structp png, png_infop info, png_bytepp rows) {
+    (void)info;
     if (setjmp(png_jmpbuf(png))) {
         return 0;
     }
     png_read_image(png, rows);
-    png_read_end(png, NULL);
     return 1;
 }
 

@@ -11,7 +11,7 @@ import Darwin
 /// holds a path (C string) and a flag saying it is in use. The handler unlinks
 /// the paths in use, puts back the handlers it found and raises the signal again.
 enum PendingRemovals {
-    static let slots = 32
+    static let slots = 128  // a spool of hidden states takes one per block (40 in ViT-g)
     static let pathBytes = Int(PATH_MAX)
     static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 

@@ -6,7 +6,7 @@ public enum SlideEncoderError: Error, CustomStringConvertible {
     case notASlideEncoder(file: String, reason: String)
     case badInput(String)
     case weights(WeightMismatch)
-    case coordinateOutsideGrid(tile: String, x: Double, y: Double, column: Int, row: Int, gridSize: Int)
+    case coordinateOutsideGrid(tile: String, x: Double, y: Double, column: Double, row: Double, gridSize: Int)
 
     public var description: String {
         switch self {
@@ -23,7 +23,7 @@ public enum SlideEncoderError: Error, CustomStringConvertible {
         case .weights(let mismatch):
             return mismatch.description
         case .coordinateOutsideGrid(let tile, let x, let y, let column, let row, let size):
-            return "\(tile): coordinates (\(Self.format(x)), \(Self.format(y))) fall in grid cell (\(column), \(row)), "
+            return "\(tile): coordinates (\(Self.format(x)), \(Self.format(y))) fall in grid cell (\(Self.format(column)), \(Self.format(row))), "
                 + "outside the \(size) x \(size) grid of the slide encoder (check the tile size and the coordinate scale)"
         }
     }

@@ -73,7 +73,7 @@ public struct SlideGrid: Sendable, Equatable {
             guard column >= 0, row >= 0, column < Double(size), row < Double(size) else {
                 throw SlideEncoderError.coordinateOutsideGrid(
                     tile: name(i), x: p.x, y: p.y,
-                    column: Self.int(column), row: Self.int(row), gridSize: size)
+                    column: column, row: row, gridSize: size)
             }
             let cell = Cell(column: Int(column), row: Int(row))
             if let first = seen[cell] {
@@ -85,7 +85,4 @@ public struct SlideGrid: Sendable, Equatable {
         }
         return Placement(cells: cells, duplicates: duplicates)
     }
-
-    /// A grid index for messages (-1 when it is not a representable number).
-    static func int(_ v: Double) -> Int { v.isFinite && abs(v) < 1e15 ? Int(v) : -1 }
 }
