@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 import TesseraCore
 import TesseraModels
 
@@ -43,12 +39,12 @@ public struct EdgeBenchmark: Sendable {
     /// The most memory this process has held resident, in bytes.
     static func peakResidentBytes() -> Int {
         var usage = rusage()
-        #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
-        #else
+        #if canImport(Darwin)
         getrusage(RUSAGE_SELF, &usage)
         return Int(usage.ru_maxrss)
+        #else  // glibc (the host's or the cross target's): kilobytes
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024
         #endif
     }
 }
