@@ -3,8 +3,6 @@ import TesseraModels
 
 /// Why a slide-folder run stopped; each message names the tile, folder or setting.
 public enum PipelineError: Error, CustomStringConvertible {
-    /// The tile list: a folder that cannot be listed or holds no tiles.
-    case tiles(TileList.Error)
     /// A tile that cannot be read, in a strict run.
     case tile(ImageDecodingError)
     /// The model does not take what the preprocessing makes.
@@ -18,7 +16,6 @@ public enum PipelineError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .tiles(let error): return error.description
         case .tile(let error): return error.description
         case .configuration(let text): return text
         case .noReadableTile(let n): return "none of the \(n) tiles could be read"
