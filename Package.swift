@@ -44,13 +44,15 @@ let package = Package(
         .target(name: "TesseraCore", dependencies: ["CPosix", "CBLAS", "CTesseraKernels"], swiftSettings: fast),
         .target(name: "TesseraImage", dependencies: ["CPosix", "CPNG", "TesseraCore"]),
         .target(name: "TesseraModels", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "CTesseraKernels"]),
-        .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels"]),
+        // What every output needs, embeddable: safetensors writing, JSON values and text, atomic files.
+        .target(name: "TesseraIO", dependencies: ["CPosix", "TesseraCore"]),
+        .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"]),
         .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"]),
         // The edge engine's embeddable part: bundle descriptions <-> model configurations, the models
         // built from a bundle's tensors, and the engine's errors (also in the aarch64 cross-check).
         .target(name: "TesseraEdgeModels", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle"]),
-        .target(name: "TesseraPipeline", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats"]),
-        .target(name: "TesseraEdge", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
+        .target(name: "TesseraPipeline", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"]),
+        .target(name: "TesseraEdge", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
                 exclude: ["include"]),
         .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdgeModels", "CZstd"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
@@ -60,7 +62,7 @@ let package = Package(
         .target(name: "TesseraBench", dependencies: ["TesseraCore", "TesseraModels"]),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain", "TesseraBench"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
-        .executableTarget(name: "tessera-edge", dependencies: ["TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraPipeline"]),
+        .executableTarget(name: "tessera-edge", dependencies: ["CPosix", "TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraPipeline"]),
         // The same program as scripts/build-aarch64 cross-compiles with Embedded Swift.
         .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle",
                                                            "TesseraEdgeModels"],
@@ -74,7 +76,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TesseraCore", "TesseraFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "CTesseraKernels", "TestSupport"]),
         .testTarget(name: "TesseraKernelsTests", dependencies: ["CTesseraKernels"]),
-        .testTarget(name: "TesseraFormatsTests", dependencies: ["TesseraFormats", "TestSupport"]),
+        .testTarget(name: "TesseraFormatsTests", dependencies: ["TesseraFormats", "TesseraIO", "TestSupport"]),
         .testTarget(name: "TesseraBundleTests", dependencies: ["TesseraBundle", "TesseraFormats", "TestSupport"]),
         .testTarget(name: "TesseraImageTests", dependencies: ["TesseraImage", "TestSupport"]),
         .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TesseraImage", "TesseraPipeline", "TesseraBundle",

@@ -108,7 +108,7 @@ public struct TeacherCache {
         guard let hidden = dict["hidden"], let embeds = dict["tile_embeds"], let coords = dict["coords"],
               let slideEmbed = dict["slide_embed"] else { throw Mismatch(file: file, problem: "a tensor is missing") }
         return (TeacherTargets(hidden: hidden, tileEmbeds: embeds.float32(), slideEmbed: slideEmbed.floats()),
-                SlideFolderPipeline.tileNames(in: dict) ?? [], coords)
+                dict.tileNames ?? [], coords)
     }
 
     private func validate(_ dict: StateDict, file: String, tiles: [String]) throws {
@@ -121,10 +121,10 @@ public struct TeacherCache {
         try expect("teacher_sha256", teacherSHA256)
         try expect("teacher_slide_sha256", teacherSlideSHA256)
         try expect("preprocessing", preprocessing)
-        let names = SlideFolderPipeline.tileNames(in: dict) ?? []
+        let names = dict.tileNames ?? []
         var skipped = StateDict()
         skipped.metadata["tile_names"] = dict.metadata["skipped_tiles"]
-        let listed = Set(names + (SlideFolderPipeline.tileNames(in: skipped) ?? []))
+        let listed = Set(names + (skipped.tileNames ?? []))
         guard listed == Set(tiles.map(TileList.fileName)) else {
             throw Mismatch(file: file, problem: "the slide's tiles changed (\(listed.count) cached, \(tiles.count) in the folder)")
         }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 import TesseraBundle
 import TesseraCore
 
@@ -22,11 +18,11 @@ public struct BundleInspection: Sendable {
 
     /// Whether the file at `path` starts with the bundle magic (false for folders and unreadable files).
     public static func isBundle(path: String) -> Bool {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = tessera_open(path, O_RDONLY | O_CLOEXEC, 0)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return false }
+        guard fstat(descriptor, &status) == 0, status.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG) else { return false }
         var head = [UInt8](repeating: 0, count: BundleFormat.magic.count)
         let count = head.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
         return count == head.count && head == BundleFormat.magic
@@ -43,7 +39,7 @@ public struct BundleInspection: Sendable {
             "tile encoder: \(t.architecture), image \(t.imageSize), patch \(t.patchSize), \(t.inChans) channels, "
                 + "D \(t.embedDim), depth \(t.depth), \(t.heads) heads, MLP \(t.mlp == .gelu ? "GELU" : "SwiGLU-packed") "
                 + "\(t.mlpHidden), layer scale \(t.layerScale ? "yes" : "no"), LayerNorm eps \(t.layerNormEps)",
-            "tile transform: resize \(x.resize) bicubic, centre crop \(x.crop), mean \(x.mean), std \(x.std)",
+            "tile transform: resize \(x.resize) bicubic, centre crop \(x.crop), mean \(Self.list(x.mean)), std \(Self.list(x.std))",
         ]
         if let s = m.slideEncoder {
             let branches = zip(s.segmentLengths, s.dilationRatios).map { "\($0)/\($1)" }.joined(separator: " ")
@@ -65,13 +61,18 @@ public struct BundleInspection: Sendable {
         let compressed = m.tensors.filter { $0.compression == .zstd }.count
         lines.append("tensors: \(m.tensors.count) (\(byDType); \(compressed) zstd)")
         for info in m.tensors {
-            var line = "  \(info.name) \(info.dtype.name) \(info.shape) at \(info.offset), \(info.storedLength) bytes"
+            var line = "  \(info.name) \(info.dtype.name) \(Tensor.describe(info.shape)) at \(info.offset), \(info.storedLength) bytes"
             if info.compression == .zstd { line += " (zstd of \(info.rawLength))" }
             if let scales = info.scales { line += ", scales \(scales)" }
             lines.append(line)
         }
         lines.append("checksums: the manifest and all \(m.tensors.count) tensors verified (SHA-256)")
         return lines
+    }
+
+    /// "[0.485, 0.456, 0.406]": arrays spelled out (Embedded Swift does not print them).
+    static func list(_ values: [Float]) -> String {
+        "[" + values.map { "\($0)" }.joined(separator: ", ") + "]"
     }
 
     /// "1234567 bytes (1.2 MB)"

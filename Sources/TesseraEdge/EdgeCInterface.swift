@@ -1,4 +1,6 @@
 import TesseraCore
+import TesseraEdgeModels
+import TesseraModels
 
 // The functions of include/tessera_edge.h. Each records its failure (or clears the last
 // one) in `LastError`; none lets a Swift error or a trap reach the C caller for bad input.

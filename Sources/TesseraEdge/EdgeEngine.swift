@@ -1,13 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 import TesseraBundle
 import TesseraCore
 import TesseraEdgeModels
 import TesseraImage
-import TesseraFormats
+import TesseraIO
 import TesseraModels
 import TesseraPipeline
 
@@ -45,15 +41,15 @@ public final class EdgeEngine: @unchecked Sendable {
     /// The SHA-256 of the file at `path`, read in pieces rather than mapped: a second mapping
     /// of the weights would count twice in the resident set while it is hashed.
     static func fileSHA256(_ path: String) throws(EdgeError) -> String {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .input("\(path): cannot open: \(String(cString: strerror(errno)))") }
+        let descriptor = tessera_open(path, O_RDONLY | O_CLOEXEC, 0)
+        guard descriptor >= 0 else { throw .input("\(path): cannot open: \(String(cString: strerror(tessera_errno())))") }
         defer { close(descriptor) }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw .input("\(path): cannot read: \(String(cString: strerror(errno)))") }
+            if count < 0 && tessera_errno() == EINTR { continue }
+            guard count >= 0 else { throw .input("\(path): cannot read: \(String(cString: strerror(tessera_errno())))") }
             if count == 0 { return hasher.finalize() }
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
@@ -72,19 +68,17 @@ public final class EdgeEngine: @unchecked Sendable {
     public func run(folder: String, onEvent: (SlideFolderPipeline.Event) -> Void = { _ in }) throws(EdgeError)
         -> SlideFolderPipeline.Output {
         var status = stat()
-        guard stat(folder, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+        guard stat(folder, &status) == 0, status.st_mode & mode_t(S_IFMT) == mode_t(S_IFDIR) else {
             throw .input("\(folder): not a folder of tiles")
         }
         let pipeline = SlideFolderPipeline(
             tileEmbedder: TileEmbedder(model: models.tileEncoder, preprocessor: preprocessor, batchSize: batchSize),
             slideEmbedder: slideEmbedder, architecture: manifest.tileEncoder.architecture,
             weightsName: TileList.fileName(path), weightsSHA256: sha256)
+        let tiles: TileList
+        do { tiles = try TileList.resolve([folder]) } catch { throw .input(error.description) }
         var output: SlideFolderPipeline.Output
-        do {
-            output = try pipeline.run(try TileList.resolve([folder]), onEvent: onEvent)
-        } catch {
-            throw .input("\(error)")
-        }
+        do { output = try pipeline.run(tiles, onEvent: onEvent) } catch { throw .input(error.description) }
         if manifest.outputs.contains("teacher_tile_embeds"), let head = models.teacherHead,
            let tileEmbeds = output.stateDict["tile_embeds"] {
             let rows = tileEmbeds.shape[0]
@@ -97,7 +91,7 @@ public final class EdgeEngine: @unchecked Sendable {
 
     /// Writes `output` as safetensors at `path`, atomically.
     public func write(_ output: SlideFolderPipeline.Output, to path: String) throws(EdgeError) {
-        do { try SafeTensors.write(output.stateDict, to: path) } catch { throw .output(path: path, reason: "\(error)") }
+        do { try SafeTensors.write(output.stateDict, to: path) } catch { throw .output(path: path, reason: error.description) }
     }
 
     /// Embeds `count` RGB tiles held in memory, each `width` x `height` pixels of interleaved

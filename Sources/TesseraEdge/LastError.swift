@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 
 /// The C interface's last failure message, one per thread (a C string owned by the thread's slot).
 enum LastError {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 
 /// Seconds on the monotonic clock (intervals only: benchmarks, rates, ETAs).
 public enum MonotonicClock {

@@ -27,7 +27,7 @@ public struct SlideEmbedder: Sendable {
     /// tileEmbeds [N, in_chans], coords [N, 2] (x, y); `names` (N, when known) name the
     /// tiles in errors and warnings.
     public func embed(tileEmbeds: Tensor, coords: Tensor, names: [String]? = nil,
-                      onEvent: (Event) -> Void = { _ in }) throws -> SlideEmbeddings {
+                      onEvent: (Event) -> Void = { _ in }) throws(SlideEncoderError) -> SlideEmbeddings {
         let placement = try grid.place(coords: coords, names: names)
         try Self.checkFinite(tileEmbeds, names: names)
         for duplicate in placement.duplicates.prefix(5) { onEvent(.warning(duplicate.description)) }
@@ -35,15 +35,18 @@ public struct SlideEmbedder: Sendable {
             onEvent(.warning("\(placement.duplicates.count) tiles share a grid cell with an earlier tile"))
         }
         onEvent(.layers(done: 0, total: model.config.depth))
+        // withoutActuallyEscaping rethrows untyped errors: the typed error travels in a Result.
         return try withoutActuallyEscaping(onEvent) { onEvent in
-            try model.forward(tileEmbeds: tileEmbeds, cells: placement.cells) { done, total in
-                onEvent(.layers(done: done, total: total))
+            Result { () throws(SlideEncoderError) in
+                try model.forward(tileEmbeds: tileEmbeds, cells: placement.cells) { done, total in
+                    onEvent(.layers(done: done, total: total))
+                }
             }
-        }
+        }.get()
     }
 
     /// A NaN or infinite tile embedding would make every slide output NaN: refused, naming the tile.
-    static func checkFinite(_ tileEmbeds: Tensor, names: [String]?) throws {
+    static func checkFinite(_ tileEmbeds: Tensor, names: [String]?) throws(SlideEncoderError) {
         guard tileEmbeds.rank == 2, tileEmbeds.dtype.isFloatingPoint else { return }  // the model reports shapes
         let width = tileEmbeds.shape[1]
         for i in 0..<tileEmbeds.count {

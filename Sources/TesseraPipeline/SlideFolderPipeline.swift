@@ -1,5 +1,6 @@
 import TesseraCore
-import TesseraFormats
+import TesseraImage
+import TesseraIO
 import TesseraModels
 
 /// A slide folder (or a list of tiles) to its output file: tiles → batches → `tile_embeds`
@@ -27,23 +28,10 @@ public struct SlideFolderPipeline {
         /// `done` of `total` tiles handled (embedded or skipped).
         case tiles(done: Int, total: Int)
         /// A tile that could not be read; it has no row in the output.
-        case skipped(path: String, error: any Error)
+        case skipped(path: String, error: ImageDecodingError)
         /// `done` of `total` slide-encoder layers run.
         case layers(done: Int, total: Int)
         case warning(String)
-    }
-
-    public enum Failure: Error, CustomStringConvertible {
-        case noReadableTile(count: Int)
-        case noCoordinates(tile: String)
-
-        public var description: String {
-            switch self {
-            case .noReadableTile(let n): return "none of the \(n) tiles could be read"
-            case .noCoordinates(let tile):
-                return "\(tile): no coordinates in the name (the slide encoder needs every tile named {x}x_{y}y.png)"
-            }
-        }
     }
 
     /// What a run produced: the output tensors and metadata, and the counts for a summary.
@@ -59,17 +47,17 @@ public struct SlideFolderPipeline {
     /// otherwise); `blocks.{i}` [N, tokens, D] when `hiddenStates` spools them; every slide output
     /// (`SlideEmbeddings.named`) with a slide encoder; and in `__metadata__` `tile_names` and
     /// `skipped_tiles` (JSON lists of file names), `architecture`, `weights`, `weights_sha256`.
-    public func run(_ tiles: TileList, hiddenStates spool: HiddenStateSpool? = nil,
-                    onEvent: (Event) -> Void = { _ in }) throws -> Output {
+    public func run(_ tiles: TileList, hiddenStates spool: (any HiddenStateSink)? = nil,
+                    onEvent: (Event) -> Void = { _ in }) throws(PipelineError) -> Output {
         let c = tileEmbedder.model.config
         onEvent(.tiles(done: 0, total: tiles.paths.count))
-        let result = try tileEmbedder.embed(tiles.paths, hiddenStates: spool.map { s in { try s.append(block: $0, count: $1, $2) } }) {
+        let result = try tileEmbedder.embed(tiles.paths, hiddenStates: spool) {
             switch $0 {
             case .progress(let done, let total): onEvent(.tiles(done: done, total: total))
             case .skipped(let path, let error): onEvent(.skipped(path: path, error: error))
             }
         }
-        guard !result.paths.isEmpty else { throw Failure.noReadableTile(count: tiles.paths.count) }
+        guard !result.paths.isEmpty else { throw .noReadableTile(count: tiles.paths.count) }
         var dict = StateDict()
         dict.set("tile_embeds", result.tileEmbeds)
         let names = result.paths.map(TileList.fileName)
@@ -80,11 +68,15 @@ public struct SlideFolderPipeline {
         }
         var slide: SlideEmbeddings?
         if let slideEmbedder, let coords {
-            slide = try slideEmbedder.embed(tileEmbeds: result.tileEmbeds, coords: coords, names: names) {
-                switch $0 {
-                case .layers(let done, let total): onEvent(.layers(done: done, total: total))
-                case .warning(let text): onEvent(.warning(text))
+            do {
+                slide = try slideEmbedder.embed(tileEmbeds: result.tileEmbeds, coords: coords, names: names) {
+                    switch $0 {
+                    case .layers(let done, let total): onEvent(.layers(done: done, total: total))
+                    case .warning(let text): onEvent(.warning(text))
+                    }
                 }
+            } catch {
+                throw .slide(error)
             }
             slide?.add(to: &dict, pool: slideEmbedder.pool)
         }
@@ -98,18 +90,9 @@ public struct SlideFolderPipeline {
         return Output(stateDict: dict, embedded: result.paths.count, skipped: result.skipped.count, slideEmbeddings: slide)
     }
 
-    /// The `tile_names` an output records (row order), nil when absent or not a JSON list of strings.
-    public static func tileNames(in output: StateDict) -> [String]? {
-        guard let text = output.metadata["tile_names"],
-              case .array(let items)? = try? Array(text.utf8).withUnsafeBytes({ try JSONParser.parse($0, path: "tile_names") })
-        else { return nil }
-        let strings = items.compactMap { $0.string }
-        return strings.count == items.count ? strings : nil
-    }
-
     /// coords [N, 2] from the tile names; nil (after a warning per unnamed tile) when one does not
     /// parse, an error instead when the coordinates are `required`.
-    private func coordinates(_ names: [String], required: Bool, onEvent: (Event) -> Void) throws -> Tensor? {
+    private func coordinates(_ names: [String], required: Bool, onEvent: (Event) -> Void) throws(PipelineError) -> Tensor? {
         var values: [Float] = []
         values.reserveCapacity(2 * names.count)
         var unnamed: [String] = []
@@ -121,7 +104,7 @@ public struct SlideFolderPipeline {
             values += [Float(x), Float(y)]
         }
         guard unnamed.isEmpty else {
-            if required { throw Failure.noCoordinates(tile: unnamed[0]) }
+            if required { throw .noCoordinates(tile: unnamed[0]) }
             for name in unnamed.prefix(5) { onEvent(.warning("\(name): no {x}x_{y}y coordinates in the name; coords left out")) }
             if unnamed.count > 5 { onEvent(.warning("\(unnamed.count) tiles have no coordinates in their names")) }
             return nil

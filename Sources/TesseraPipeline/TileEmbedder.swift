@@ -1,4 +1,3 @@
-import Foundation
 import TesseraCore
 import TesseraImage
 import TesseraModels
@@ -29,7 +28,7 @@ public struct TileEmbedder {
         /// `done` of `total` tiles handled (embedded or skipped).
         case progress(done: Int, total: Int)
         /// A tile that could not be read; it has no row in the result.
-        case skipped(path: String, error: Error)
+        case skipped(path: String, error: ImageDecodingError)
     }
 
     /// The embedded tiles, rows in tile order.
@@ -39,21 +38,17 @@ public struct TileEmbedder {
         /// The kept tiles' paths, in row order.
         public var paths: [String]
         /// The skipped tiles and why.
-        public var skipped: [(path: String, error: Error)]
+        public var skipped: [(path: String, error: ImageDecodingError)]
     }
 
-    public struct ConfigurationError: Error, CustomStringConvertible {
-        public let description: String
-    }
-
-    /// Runs every tile. `hiddenStates(block, rows, x)` receives each block's
-    /// output for the batch's kept tiles, x [rows, tokens, D], in tile order.
-    public func embed(_ tiles: [String], hiddenStates: ((Int, Int, UnsafePointer<Float>) throws -> Void)? = nil,
-                      onEvent: (Event) -> Void = { _ in }) throws -> Result {
+    /// Runs every tile. `hiddenStates` receives each block's output for the batch's
+    /// kept tiles, x [rows, tokens, D], in tile order.
+    public func embed(_ tiles: [String], hiddenStates: (any HiddenStateSink)? = nil,
+                      onEvent: (Event) -> Void = { _ in }) throws(PipelineError) -> Result {
         let c = model.config
         guard preprocessor.crop == c.imageSize, c.inChans == 3 else {
-            throw ConfigurationError(description: "the model takes \(c.inChans)x\(c.imageSize)x\(c.imageSize) images, "
-                                     + "the preprocessing makes 3x\(preprocessor.crop)x\(preprocessor.crop)")
+            throw .configuration("the model takes \(c.inChans)x\(c.imageSize)x\(c.imageSize) images, "
+                                 + "the preprocessing makes 3x\(preprocessor.crop)x\(preprocessor.crop)")
         }
         let d = c.embedDim, imageCount = 3 * c.imageSize * c.imageSize
         // A batch never plans for more images than there are tiles (a huge batch option on a small
@@ -64,16 +59,16 @@ public struct TileEmbedder {
         let batchEmbeds = Tensor(zeros: [batchSize, d])
         var embeds: [Float] = []
         embeds.reserveCapacity(tiles.count * d)
-        var kept: [String] = [], skipped: [(path: String, error: Error)] = []
+        var kept: [String] = [], skipped: [(path: String, error: ImageDecodingError)] = []
         let input = images.mutableFloatPointer
         let output = batchEmbeds.mutableFloatPointer
 
         for start in stride(from: 0, to: tiles.count, by: batchSize) {
             let batch = Array(tiles[start..<min(start + batchSize, tiles.count)])
-            var failures = [Error?](repeating: nil, count: batch.count)
+            var failures = [ImageDecodingError?](repeating: nil, count: batch.count)
             failures.withUnsafeMutableBufferPointer { failed in
                 Parallel.forEach(batch.count) { i in
-                    do {
+                    do throws(ImageDecodingError) {
                         let tile = preprocessor.cropped(try decoder.decode(path: batch[i]))
                         preprocessor.normalize(tile, into: input + i * imageCount)
                     } catch {
@@ -85,7 +80,7 @@ public struct TileEmbedder {
             var rows = 0
             for (i, path) in batch.enumerated() {
                 if let error = failures[i] {
-                    if strict { throw error }
+                    if strict { throw .tile(error) }
                     skipped.append((path, error))
                     onEvent(.skipped(path: path, error: error))
                     continue
@@ -95,10 +90,11 @@ public struct TileEmbedder {
                 rows += 1
             }
             if rows > 0 {
-                var spoolError: Error?
+                var spoolError: PipelineError?
                 model.forward(images: input, batch: rows, workspace: workspace, embedding: output,
                               hiddenStates: hiddenStates.map { sink in { block, x in
-                                  if spoolError == nil { do { try sink(block, rows, x) } catch { spoolError = error } }
+                                  guard spoolError == nil else { return }
+                                  do throws(PipelineError) { try sink.append(block: block, count: rows, x) } catch { spoolError = error }
                               } })
                 if let spoolError { throw spoolError }
                 embeds.append(contentsOf: UnsafeBufferPointer(start: output, count: rows * d))

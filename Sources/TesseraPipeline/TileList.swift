@@ -1,6 +1,5 @@
-import TesseraCore
-import TesseraModels
-import Foundation
+import CPosix
+import TesseraIO
 
 /// The tiles of one run, in order: a slide folder's PNGs sorted by file name,
 /// or PNG paths in the order given.
@@ -17,18 +16,16 @@ public struct TileList: Sendable {
 
     /// One folder argument lists its `*.png` files (hidden files excluded) in
     /// byte-wise name order; otherwise every argument is a tile.
-    public static func resolve(_ arguments: [String]) throws -> TileList {
-        var isFolder: ObjCBool = false
-        guard arguments.count == 1, FileManager.default.fileExists(atPath: arguments[0], isDirectory: &isFolder),
-              isFolder.boolValue else { return TileList(paths: arguments) }
+    public static func resolve(_ arguments: [String]) throws(Error) -> TileList {
+        guard arguments.count == 1, isFolder(arguments[0]) else { return TileList(paths: arguments) }
         let folder = arguments[0]
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder)
+            names = try FolderListing.names(in: folder)
         } catch {
-            throw Error(path: folder, problem: "cannot list the folder (\(error.localizedDescription))")
+            throw Error(path: folder, problem: "cannot list the folder (\(error.problem.explanation))")
         }
-        let tiles = names.filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".png") }
+        let tiles = names.filter { !$0.hasPrefix(".") && hasPNGExtension($0) }
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         guard !tiles.isEmpty else { throw Error(path: folder, problem: "no .png tiles in the folder") }
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
@@ -38,5 +35,18 @@ public struct TileList: Sendable {
     /// The file name of a tile path (what outputs, warnings and errors show).
     public static func fileName(_ path: String) -> String {
         path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
+    }
+
+    /// A folder, or a link to one.
+    static func isFolder(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & mode_t(S_IFMT) == mode_t(S_IFDIR)
+    }
+
+    /// Ends in ".png" in any mix of case, compared as ASCII bytes (no Unicode case tables needed).
+    static func hasPNGExtension(_ name: String) -> Bool {
+        let tail = Array(name.utf8.suffix(4))
+        return tail.count == 4 && tail[0] == UInt8(ascii: ".") && tail[1] | 0x20 == UInt8(ascii: "p")
+            && tail[2] | 0x20 == UInt8(ascii: "n") && tail[3] | 0x20 == UInt8(ascii: "g")
     }
 }

@@ -2,6 +2,7 @@ import TesseraBundle
 import TesseraCore
 import TesseraEdge
 import TesseraEdgeModels
+import TesseraModels
 import TesseraPipeline
 
 /// What each command does: call the engine, report on stderr, results on stdout.

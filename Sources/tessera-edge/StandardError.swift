@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 
 /// Messages and progress on stderr (stdout is left to results).
 enum StandardError {

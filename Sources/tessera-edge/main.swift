@@ -1,28 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import TesseraEdge
+import CPosix
 
-// tessera-edge: the edge engine's command. Exit status 0 done, 1 a bad bundle or input, 64 a usage error.
-do {
-    switch try EdgeCommand.parse(Array(CommandLine.arguments.dropFirst())) {
-    case .help(let command?):
-        print(EdgeHelp.commands[command]!)
-    case .help(nil):
-        print(EdgeHelp.overview)
-    case .run(let bundle, let slide, let output, let threads):
-        try EdgeActions.run(bundle: bundle, slide: slide, output: output, threads: threads)
-    case .inspect(let bundle):
-        try EdgeActions.inspect(bundle: bundle)
-    case .bench(let bundle, let batch, let iterations, let threads):
-        try EdgeActions.bench(bundle: bundle, batch: batch, iterations: iterations, threads: threads)
-    }
-} catch let error as UsageError {
-    StandardError.write("tessera-edge: \(error.message)\n\(EdgeHelp.usage)\n")
-    exit(64)
-} catch {
-    StandardError.write("tessera-edge: error: \(error)\n")
-    exit(1)
+// tessera-edge: the edge engine's command (see EdgeMain).
+//
+// Embedded Swift has no CommandLine: that build takes the C entry point itself
+// (scripts/build-aarch64 renames the entry of this file's top-level code, empty there).
+#if hasFeature(Embedded)
+@_cdecl("main")
+func entry(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    EdgeMain.run((1..<max(Int(argc), 1)).map { String(cString: argv[$0]!) })
 }
+#else
+exit(EdgeMain.run(Array(CommandLine.arguments.dropFirst())))
+#endif

@@ -46,7 +46,7 @@ struct SlideCommand: ParsableCommand {
         guard let tiles = input["tile_embeds"] else { throw CLIMessage("\(features): no tensor 'tile_embeds'") }
         guard let coords = input["coords"] else { throw CLIMessage("\(features): no tensor 'coords'") }
         // `tessera embed` records the tile file names: errors and warnings then name the file.
-        let names = SlideFolderPipeline.tileNames(in: input).flatMap { $0.count == coords.shape.first ? $0 : nil }
+        let names = input.tileNames.flatMap { $0.count == coords.shape.first ? $0 : nil }
         let embedder = slide.embedder(for: try slide.load(slideEncoder))
         var report = PipelineReport()
         let embeddings: SlideEmbeddings

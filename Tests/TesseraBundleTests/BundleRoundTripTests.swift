@@ -158,7 +158,7 @@ final class BundleFileTests: XCTestCase {
         defer { folder.cleanUp() }
         let path = folder.file("student.tsb")
         let encoded = try BundleWriter(weights: .int8).encode(BundleSamples.manifest(), tensors: try BundleSamples.tensors(), path: path)
-        try AtomicFile.write(to: path) { file in try encoded.write { try file.write($0) } }
+        try AtomicOutput.write(to: path) { sink in try encoded.write(sink) }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["student.tsb"])
         let reader = try BundleReader.open(path)
         XCTAssertEqual(reader.manifest, encoded.manifest)

@@ -1,6 +1,7 @@
 import Foundation
 import TesseraCore
-@testable import TesseraFormats
+import TesseraFormats
+@testable import TesseraIO
 import TestSupport
 import XCTest
 
@@ -115,7 +116,7 @@ final class OutputPathTests: XCTestCase {
     /// While a write runs, its temporary file is `.tessera-tmp-HOST-PID-RANDOM` beside the output.
     func testTemporaryNameCarriesHostAndProcess() throws {
         var seen: [String] = []
-        try AtomicFile.write(to: folder.file("out.bin")) { _ in seen = try listing() }
+        try AtomicOutput.write(to: folder.file("out.bin")) { _ in seen = try listing() }
         XCTAssertEqual(seen.count, 1)
         let name = try XCTUnwrap(seen.first.flatMap(TemporaryName.init(fileName:)), "\(seen)")
         XCTAssertEqual(name.host, TemporaryName.localHost)

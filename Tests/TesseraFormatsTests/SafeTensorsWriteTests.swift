@@ -99,8 +99,8 @@ final class SafeTensorsWriteTests: XCTestCase {
     func testFailedWriteLeavesNothingBehind() throws {
         struct Interrupted: Error {}
         let path = folder.file("out.safetensors")
-        XCTAssertThrowsError(try AtomicFile.write(to: path) { file in
-            try [UInt8](repeating: 1, count: 100).withUnsafeBytes { try file.write($0) }
+        XCTAssertThrowsError(try AtomicOutput.write(to: path) { sink in
+            try [UInt8](repeating: 1, count: 100).withUnsafeBytes { try sink($0) }
             throw Interrupted()
         })
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])

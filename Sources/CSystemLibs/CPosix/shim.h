@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -39,3 +40,10 @@ static inline int tessera_thread_start(void *(*body)(void *), void *argument) {
 
 /* MAP_FAILED is a cast macro ((void *)-1): Swift cannot import it either. */
 static inline void *tessera_map_failed(void) { return MAP_FAILED; }
+
+/* sa_handler is a macro over a union member whose name differs between C libraries,
+   and SIG_IGN is a cast macro: both reached through functions. */
+static inline void tessera_sigaction_set_handler(struct sigaction *action, void (*handler)(int)) {
+    action->sa_handler = handler;
+}
+static inline int tessera_sigaction_is_ignored(const struct sigaction *action) { return action->sa_handler == SIG_IGN; }

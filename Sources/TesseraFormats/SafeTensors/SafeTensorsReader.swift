@@ -1,11 +1,7 @@
 import TesseraCore
 
-/// safetensors: an 8-byte little-endian header length N, N bytes of JSON
-/// header, then the data area. https://github.com/huggingface/safetensors
-public enum SafeTensors {
-    /// Header lengths above this are refused (the Rust reference uses the same bound).
-    public static let headerLimit = 100_000_000
-
+/// The safetensors reader (the format and its writer: TesseraIO's `SafeTensors`).
+extension SafeTensors {
     /// Maps the file and returns its tensors as zero-copy views, in data order.
     /// Everything is validated before the first tensor is made.
     public static func read(path: String) throws -> StateDict {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import TesseraCore
 @testable import TesseraFormats
+@testable import TesseraIO
 
 /// What every harness does with one input: hands it to a reader as a file,
 /// touches every byte of what was accepted (so that ASan sees a read past a

@@ -1,4 +1,4 @@
-import Foundation
+import CPosix
 
 /// The name of an output's temporary file, `.tessera-tmp-HOST-PID-RANDOM`,
 /// which tells a later run whether the file is a leftover: one of ours whose
@@ -37,18 +37,18 @@ struct TemporaryName {
     /// (a folder shared over the network may hold other hosts' files, whose
     /// process ids mean nothing here) by a process id that no longer exists.
     var isStale: Bool {
-        host == Self.localHost && pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
+        host == Self.localHost && pid != getpid() && kill(pid, 0) != 0 && tessera_errno() == ESRCH
     }
 
     /// Removes the stale temporaries in `folder` ("" for the working
     /// directory): regular files of this user whose name says their writer is gone.
     static func removeStale(in folder: String) {
         let directory = folder.isEmpty ? "." : folder
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        guard let names = try? FolderListing.names(in: directory) else { return }
         for name in names where TemporaryName(fileName: name)?.isStale == true {
             let path = folder + name
             var info = stat()
-            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid() else { continue }
+            guard lstat(path, &info) == 0, info.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG), info.st_uid == geteuid() else { continue }
             unlink(path)
         }
     }
@@ -58,8 +58,11 @@ struct TemporaryName {
     static let localHost: String = {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "host" }
-        let name = String(cString: buffer).unicodeScalars.prefix(64).map {
-            CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "." ? Character($0) : "_"
+        let name = String(cString: buffer).unicodeScalars.prefix(64).map { scalar -> Character in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", ".": return Character(scalar)
+            default: return "_"
+            }
         }
         return name.isEmpty ? "host" : String(name)
     }()

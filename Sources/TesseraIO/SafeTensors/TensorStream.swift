@@ -6,7 +6,7 @@ enum TensorStream {
     /// Elements per chunk: 16 MB of F32, so buffers stay small next to any checkpoint.
     static let chunkElements = 4 << 20
 
-    static func write(_ tensor: Tensor, as target: DType, to file: AtomicFile, wrote: (Int) -> Void) throws {
+    static func write(_ tensor: Tensor, as target: DType, to file: AtomicFile, wrote: (Int) -> Void) throws(FormatError) {
         let source = tensor.bytes
         if target == tensor.dtype {
             let chunkBytes = chunkElements * 4

@@ -17,9 +17,6 @@ extension SafeTensors {
         }
     }
 
-    /// The name a tensor cannot have: the header keeps its metadata under it.
-    public static let metadataKey = "__metadata__"
-
     /// Writes `dict` in its own order, atomically (temporary file + rename),
     /// streaming tensor by tensor: converted tensors go through a bounded
     /// buffer and mapped source pages are released once written, so memory
@@ -28,28 +25,29 @@ extension SafeTensors {
     /// tensor named `__metadata__`, a header above `headerLimit`, and an output
     /// path that is not a regular file (see `OutputPath`).
     public static func write(_ dict: StateDict, to path: String, dtype: OutputDType = .keep,
-                             progress: ((_ written: Int, _ total: Int) -> Void)? = nil) throws {
+                             progress: ((_ written: Int, _ total: Int) -> Void)? = nil) throws(FormatError) {
         let tensors = dict.entries
         if dict[metadataKey] != nil { throw FormatError(path: path, tensor: metadataKey, problem: .reservedName) }
         let targets = tensors.map { dtype.dtype(for: $0.tensor.dtype) }
         let sizes = zip(tensors, targets).map { $0.tensor.count * $1.size }
-        let header = headerBytes(names: tensors.map(\.name), shapes: tensors.map(\.tensor.shape),
+        let header = headerBytes(names: tensors.map { $0.name }, shapes: tensors.map { $0.tensor.shape },
                                  dtypes: targets, sizes: sizes, metadata: dict.metadata)
         guard header.count <= headerLimit else {
             throw FormatError(path: path, problem: .headerTooLarge(length: UInt64(header.count), limit: headerLimit))
         }
         let total = sizes.reduce(0, +)
-        try AtomicFile.write(to: path) { file in
-            try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try file.write($0) }
-            try header.withUnsafeBytes { try file.write($0) }
-            var written = 0
-            for (entry, target) in zip(tensors, targets) {
-                try TensorStream.write(entry.tensor, as: target, to: file) { bytes in
-                    written += bytes
-                    progress?(written, total)
-                }
+        let file = try AtomicFile(path: path)
+        // The length, then the header. withUnsafeBytes rethrows untyped errors: the typed one travels in a Result.
+        let head = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(header.count) >> (8 * $0)) } + header
+        try head.withUnsafeBytes { bytes in Result { () throws(FormatError) in try file.write(bytes) } }.get()
+        var written = 0
+        for (entry, target) in zip(tensors, targets) {
+            try TensorStream.write(entry.tensor, as: target, to: file) { bytes in
+                written += bytes
+                progress?(written, total)
             }
         }
+        try file.commit()
     }
 
     /// The JSON header, `__metadata__` first (keys sorted), then the tensors

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 
 /// A file that lives only while this process needs it (a spool of
 /// intermediate results), cleaned up as the atomic writer's temporaries are:
@@ -15,14 +11,14 @@ public final class ScratchFile {
 
     /// Creates an empty scratch file in `folder` ("" for the working
     /// directory), first removing the stale ones of dead processes there.
-    public init(folder: String) throws {
+    public init(folder: String) throws(FormatError) {
         let prefix = folder.isEmpty || folder.hasSuffix("/") ? folder : folder + "/"
         TemporaryName.removeStale(in: prefix)
         path = prefix + TemporaryName.fresh().fileName
         pending = PendingRemovals.add(path)
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let descriptor = tessera_open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            let e = errno
+            let e = tessera_errno()
             pending.map(PendingRemovals.remove)
             throw FormatError(path: path, problem: .io(operation: "create scratch file", errno: e))
         }

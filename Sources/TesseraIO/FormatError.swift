@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 
 /// What is wrong with a checkpoint file, and where: the file, the tensor when
 /// one is concerned, and the byte offset in the file when one is known.
@@ -58,7 +54,7 @@ public struct FormatError: Error, Equatable, CustomStringConvertible {
 }
 
 extension FormatError.Problem {
-    var explanation: String {
+    public var explanation: String {
         switch self {
         case .fileTooShort(let size):
             return "file of \(size) bytes is too short to be a checkpoint"

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 import TesseraCore
 
 /// Resident pages of a memory-mapped file count towards the process's RSS.

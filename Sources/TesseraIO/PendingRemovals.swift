@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CPosix
 
 /// Temporary files to remove when the process is stopped by SIGINT, SIGTERM
 /// or SIGHUP, so that an interrupted write leaves nothing behind. The signal
@@ -33,16 +29,12 @@ enum PendingRemovals {
         _ = (paths, inUse, previous)  // allocated before any handler can run
         for signal in signals {
             var action = sigaction()
-            #if canImport(Glibc)
-            action.__sigaction_handler.sa_handler = handle
-            #else
-            action.__sigaction_u.__sa_handler = handle
-            #endif
+            tessera_sigaction_set_handler(&action, handle)
             sigemptyset(&action.sa_mask)
             action.sa_flags = SA_RESTART
             var old = sigaction()
             sigaction(signal, nil, &old)
-            guard !isIgnored(old) else { continue }
+            guard tessera_sigaction_is_ignored(&old) == 0 else { continue }
             previous[Int(signal)] = old
             sigaction(signal, &action, nil)
         }
@@ -77,14 +69,5 @@ enum PendingRemovals {
         }
         sigaction(signal, PendingRemovals.previous + Int(signal), nil)
         raise(signal)
-    }
-
-    private static func isIgnored(_ action: sigaction) -> Bool {
-        #if canImport(Glibc)
-        let handler = action.__sigaction_handler.sa_handler
-        #else
-        let handler = action.__sigaction_u.__sa_handler
-        #endif
-        return unsafeBitCast(handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
     }
 }

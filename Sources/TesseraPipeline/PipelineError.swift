@@ -1,0 +1,28 @@
+import TesseraImage
+import TesseraModels
+
+/// Why a slide-folder run stopped; each message names the tile, folder or setting.
+public enum PipelineError: Error, CustomStringConvertible {
+    /// A tile that cannot be read, in a strict run.
+    case tile(ImageDecodingError)
+    /// The model does not take what the preprocessing makes.
+    case configuration(String)
+    case noReadableTile(count: Int)
+    case noCoordinates(tile: String)
+    /// The slide encoder refused the slide (a tile outside its grid, a non-finite embedding).
+    case slide(SlideEncoderError)
+    /// The hidden states could not be kept (`HiddenStateSink`).
+    case hiddenStates(String)
+
+    public var description: String {
+        switch self {
+        case .tile(let error): return error.description
+        case .configuration(let text): return text
+        case .noReadableTile(let n): return "none of the \(n) tiles could be read"
+        case .noCoordinates(let tile):
+            return "\(tile): no coordinates in the name (the slide encoder needs every tile named {x}x_{y}y.png)"
+        case .slide(let error): return error.description
+        case .hiddenStates(let text): return text
+        }
+    }
+}
