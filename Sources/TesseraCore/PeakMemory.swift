@@ -8,12 +8,12 @@ import CPosix
 public enum PeakMemory {
     /// Bytes; 0 when the system does not say.
     public static var residentBytes: Int {
-        #if os(Linux)
-        return statusKilobytes(field: "VmHWM:") * 1024
-        #else
+        #if canImport(Darwin)
         var usage = rusage()
         getrusage(RUSAGE_SELF, &usage)
         return Int(usage.ru_maxrss)  // bytes on Darwin
+        #else  // Linux, also for the Embedded build (its target OS is "none")
+        return statusKilobytes(field: "VmHWM:") * 1024
         #endif
     }
 

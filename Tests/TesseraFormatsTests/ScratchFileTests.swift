@@ -1,5 +1,6 @@
 import Foundation
-@testable import TesseraFormats
+import TesseraFormats
+@testable import TesseraIO
 import TestSupport
 import XCTest
 
