@@ -328,8 +328,10 @@ class Bench:
         return os.path.join(self.out, *parts)
 
     def fresh(self, *parts):
+        """An empty place for a new folder: its parent made, any earlier one removed."""
         p = self.path(*parts)
         shutil.rmtree(p, ignore_errors=True)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
         return p
 
     def distill(self, name, data, cache, extra, limit_s=None):
