@@ -40,7 +40,11 @@ extension VisionTransformer.Config {
         if let v = try int(args["num_heads"], "model_args.num_heads") { config.heads = v }
         if let v = try number(args["mlp_ratio"], "model_args.mlp_ratio") { config.mlpRatio = v }
         if let v = try number(args["init_values"], "model_args.init_values") { config.layerScale = v != 0 }
-        config.mlpHidden = Int(Double(config.embedDim) * config.mlpRatio)
+        // timm's int(embed_dim * mlp_ratio), for a ratio that may be any finite number.
+        guard let hidden = Int(exactly: (Double(config.embedDim) * config.mlpRatio).rounded(.towardZero)) else {
+            throw invalid("'model_args.mlp_ratio' \(config.mlpRatio) times embed_dim \(config.embedDim) is not an MLP width")
+        }
+        config.mlpHidden = hidden
         for (key, value) in [("num_classes", args["num_classes"] ?? json["num_classes"]), ("reg_tokens", args["reg_tokens"])] {
             if let n = try int(value, key), n != 0 { throw invalid("'\(key)' is \(n): Tessera runs the plain encoder (0)") }
         }
@@ -74,8 +78,10 @@ extension VisionTransformer.Config {
             }
         }
         if let size = floats("input_size"), size != [Double(config.inChans), Double(config.imageSize), Double(config.imageSize)] {
+            // Whole numbers as integers; any other (1e300 included) as written, never trapping.
+            let shown = size.map { Int(exactly: $0).map(String.init) ?? "\($0)" }
             throw VisionTransformerError.unreadable(
-                path: path, reason: "'pretrained_cfg.input_size' is \(size.map { Int($0) }), the model takes "
+                path: path, reason: "'pretrained_cfg.input_size' is [\(shown.joined(separator: ", "))], the model takes "
                     + "[\(config.inChans), \(config.imageSize), \(config.imageSize)]")
         }
     }

@@ -50,6 +50,26 @@ extension VisionTransformer {
         /// Floats of scratch per row the MLP's gate needs: fc1's output, plus the gated half for SwiGLU.
         public var mlpScratchWidth: Int { mlpHidden + (mlp == .swiGLUPacked ? mlpGated : 0) }
 
+        /// Whether the sizes derived from the positive dimensions fit an Int, in bytes of f32:
+        /// the token count, the attention scores of one image, the largest weights, a row of
+        /// MLP scratch per token. A config.json may ask for a 2^62-pixel image; this is checked
+        /// before any of them is computed.
+        public var sizesFit: Bool {
+            func bytes(_ factors: [Int]) -> Bool {
+                var product = 4
+                for factor in factors {
+                    let (p, overflow) = product.multipliedReportingOverflow(by: factor)
+                    if overflow { return false }
+                    product = p
+                }
+                return true
+            }
+            guard bytes([gridSize, gridSize]) else { return false }
+            let tokens = self.tokens
+            return bytes([tokens, tokens, embedDim]) && bytes([inChans, patchSize, patchSize, embedDim])
+                && bytes([3, embedDim, embedDim]) && bytes([2, mlpHidden, embedDim]) && bytes([2, mlpHidden, tokens])
+        }
+
         /// Parameters of the model this config describes (no head).
         public var parameterCount: Int {
             parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) }

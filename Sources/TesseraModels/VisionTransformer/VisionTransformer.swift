@@ -32,6 +32,10 @@ public struct VisionTransformer: Sendable {
             throw VisionTransformerError.invalid("D \(config.embedDim), \(config.heads) heads, image \(config.imageSize), "
                                       + "patch \(config.patchSize), MLP \(config.mlp.rawValue) width \(config.mlpHidden)")
         }
+        guard config.sizesFit else {
+            throw VisionTransformerError.invalid("D \(config.embedDim), image \(config.imageSize), patch \(config.patchSize), "
+                                      + "\(config.inChans) channels, MLP width \(config.mlpHidden): the model's sizes overflow")
+        }
         // Every block holds tensors: a depth beyond the weights' count (a config.json asking for
         // 1,000,000,000 blocks) is refused before a single block is built.
         guard config.depth <= weights.count else {

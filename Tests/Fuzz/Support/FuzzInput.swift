@@ -21,12 +21,17 @@ enum FuzzInput {
     }()
 
     static func file(_ data: UnsafePointer<UInt8>, _ size: Int) -> MappedFile {
-        precondition(pwrite(descriptor, data, size, 0) == size && ftruncate(descriptor, off_t(size)) == 0)
         do {
-            return try MappedFile(path: "/proc/self/fd/\(descriptor)")
+            return try MappedFile(path: path(data, size))
         } catch {
             fatalError("cannot map the fuzz input: \(error)")
         }
+    }
+
+    /// The scratch file's path, the input written into it: for readers that open a path.
+    static func path(_ data: UnsafePointer<UInt8>, _ size: Int) -> String {
+        precondition(pwrite(descriptor, data, size, 0) == size && ftruncate(descriptor, off_t(size)) == 0)
+        return "/proc/self/fd/\(descriptor)"
     }
 
     /// Reads every byte of every tensor and returns their sum (so the reads stay).
