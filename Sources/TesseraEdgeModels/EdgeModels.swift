@@ -51,7 +51,7 @@ public struct EdgeModels: Sendable {
     /// The compute path of the tile encoder's Linear layers: "int8-" and the CPU's int8
     /// kernel path, "f16", or "f32-" and the GEMM backend.
     public var kernel: String {
-        let linear = tileEncoder.blocks.first?.mlp.fc1.kernel ?? "f32"
+        let linear = tileEncoder.linearKernel
         guard linear == "f32" else { return linear }
         let backend = GEMM.backend.name.split(separator: " ").first.map(String.init) ?? GEMM.backend.name
         return "f32-" + backend.lowercased()

@@ -97,7 +97,7 @@ struct BenchmarkCommand: ParsableCommand {
         let report: [String: Any] = [
             "architecture": config.architecture, "embed_dim": config.embedDim, "batch": tiles,
             "threads": Parallel.threadCount, "backend": GEMM.backend.name, "weights": weights,
-            "kernel": model.blocks.first?.mlp.fc1.kernel ?? "f32",
+            "kernel": model.linearKernel,
             "ms_per_tile": forward.seconds * 1000 / Double(tiles), "gflops": forward.gflops,
             "best_ms_per_tile": forward.bestSeconds * 1000 / Double(tiles),
             "cpu_ms_per_tile": forward.cpuSeconds * 1000 / Double(tiles),
