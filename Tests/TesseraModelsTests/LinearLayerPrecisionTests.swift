@@ -108,6 +108,11 @@ final class LinearLayerPrecisionTests: XCTestCase {
         XCTAssertEqual(infinite?.invalid.map(\.name), ["fc.weight"])
         XCTAssert(infinite?.description.contains("fc.weight: int8 weights need a finite bias; element 1 is inf") == true,
                   infinite?.description ?? "no error")
+        // Found by the bundle fuzzer: an int8 weight beside a mis-shaped or missing bias was packed
+        // with the bias's n floats read past its end.
+        XCTAssertEqual(mismatch([("fc.weight", int8), ("fc.weight.scales", scales), ("fc.bias", Tensor(shape: [2], floats: [1, 2]))])?.misshaped,
+                       [.init(name: "fc.bias", expected: [n], actual: [2])])
+        XCTAssertEqual(mismatch([("fc.weight", int8), ("fc.weight.scales", scales)])?.missing, ["fc.bias"])
         XCTAssertEqual(mismatch([("fc.weight", f32), ("fc.weight.scales", scales), ("fc.bias", bias)])?.unexpected, ["fc.weight.scales"],
                        "scales beside an f32 weight are nobody's")
     }

@@ -39,9 +39,14 @@ public struct LinearLayer: Sendable {
     public init(_ scope: WeightScope, inFeatures: Int, outFeatures: Int, bias hasBias: Bool = true) {
         var weight = scope.linearWeight("weight", shape: [outFeatures, inFeatures])
         let bias = hasBias ? scope.tensor("bias", shape: [outFeatures]) : nil
-        if case .int8 = weight, let problem = Self.int8Problem(bias: bias, inFeatures: inFeatures) {
-            scope.reject("weight", reason: problem)
-            weight = .f32(Tensor(zeros: [0]))
+        if case .int8 = weight {
+            if let bias, bias.count != outFeatures {
+                // The scope has recorded the bias as missing or mis-shaped: nothing to pack.
+                weight = .f32(Tensor(zeros: [0]))
+            } else if let problem = Self.int8Problem(bias: bias, inFeatures: inFeatures) {
+                scope.reject("weight", reason: problem)
+                weight = .f32(Tensor(zeros: [0]))
+            }
         }
         self.init(weight: weight, bias: bias, inFeatures: inFeatures, outFeatures: outFeatures)
     }
@@ -49,7 +54,7 @@ public struct LinearLayer: Sendable {
     /// Why the int8 kernels cannot take this layer, if they cannot.
     private static func int8Problem(bias: Tensor?, inFeatures: Int) -> String? {
         if inFeatures > Int(TK_MAX_K) { return "int8 weights need at most \(TK_MAX_K) input features, not \(inFeatures)" }
-        if let bias, bias.count > 0, let i = bias.withFloats({ $0.firstIndex { !$0.isFinite } }) {
+        if let bias, let i = bias.withFloats({ $0.firstIndex { !$0.isFinite } }) {
             return "int8 weights need a finite bias; element \(i) is \(bias.scalar(at: i))"
         }
         return nil
