@@ -56,11 +56,15 @@ tk_status tk_weights_pack(tk_path path, const int8_t *w, size_t ldw, size_t n, s
     const uint8_t flip = kernel->unsigned_weights ? 0x80 : 0;
     if (flip) memset(packed->data, flip, columns * kp);
     const size_t group = kernel->group ? kernel->group : kp;
+    /* Runs of `group` bytes, each a column's stretch of one group (packed per
+     * (b, h) by the int8 attention, so this loop is on the hot path too). */
     for (size_t c = 0; c < n; c++) {
-        uint8_t *panel = packed->data + c / nr * nr * kp;
-        const size_t j = c % nr;
-        for (size_t i = 0; i < k; i++) {
-            panel[i / group * nr * group + j * group + i % group] = (uint8_t)w[c * ldw + i] ^ flip;
+        uint8_t *column = packed->data + c / nr * nr * kp + c % nr * group;
+        const int8_t *row = w + c * ldw;
+        for (size_t start = 0; start < k; start += group) {
+            uint8_t *run = column + start * nr; /* group start / group, each nr * group bytes */
+            const size_t length = k - start < group ? k - start : group;
+            for (size_t i = 0; i < length; i++) run[i] = (uint8_t)row[start + i] ^ flip;
         }
     }
     memcpy(packed->scale, scale, n * sizeof(float));

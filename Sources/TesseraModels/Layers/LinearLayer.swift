@@ -60,6 +60,9 @@ public struct LinearLayer: Sendable {
         return nil
     }
 
+    /// Whether the products run on the int8 kernels.
+    var isInt8: Bool { int8 != nil }
+
     /// The kernel this layer's products run on: "f32", "f16" or the int8 path's name.
     public var kernel: String { int8.map { "int8-" + $0.path } ?? (weight.dtype == .f16 ? "f16" : "f32") }
 

@@ -1,0 +1,123 @@
+import CTesseraKernels
+import TesseraCore
+
+/// `MultiHeadAttention.forward` with both of its products in int8, for tile encoders whose
+/// Linear layers are int8. Per (image, head):
+/// - S = Q Kᵀ · headDim^-½: the keys, quantised per token, are the weights of the product,
+///   the queries, quantised per token, its activations;
+/// - P = softmax(S) in f32 up to its normalisation, which goes into P's quantisation scales;
+/// - O = P V: Vᵀ, quantised per channel over the tokens, is the weights, P's rows the activations.
+/// Sums are exact in int32 and the epilogue is the kernels' fixed f32 one, so every kernel path
+/// gives the same bits. formats/bundle.md (int8 compute) gives the accuracy this keeps.
+public enum Int8Attention {
+    /// out[batch·tokens, heads·headDim] from qkv[batch·tokens, 3·heads·headDim] (q, k, v in that
+    /// order, head h of each at columns h·headDim..<(h+1)·headDim).
+    public static func forward(out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
+                        batch: Int, tokens: Int, heads: Int, headDim: Int) {
+        let dim = heads * headDim, stride = 3 * dim
+        let scale = 1 / Float(headDim).squareRoot()
+        let path = tk_best_path()
+        Parallel.chunks(batch * heads) { range in
+            let scratch = Scratch(tokens: tokens, headDim: headDim)
+            defer { scratch.free() }
+            for bh in range {
+                let b = bh / heads, h = bh % heads
+                let q = qkv + b * tokens * stride + h * headDim, k = q + dim, v = q + 2 * dim
+                let s = scratch, o = out + b * tokens * dim + h * headDim
+                // Column by column: the value rows' lines stay in L1 while the writes run contiguous.
+                for c in 0..<headDim {
+                    let column = s.valuesT + c * tokens
+                    for t in 0..<tokens { column[t] = v[t * stride + c] }
+                }
+                // A non-finite key or value leaves no output row of the head finite in f32: here all are NaN.
+                guard quantise(path, k, ldx: stride, rows: tokens, cols: headDim, into: s.keys),
+                      quantise(path, s.valuesT, ldx: tokens, rows: headDim, cols: tokens, into: s.values) else {
+                    for t in 0..<tokens { (o + t * dim).update(repeating: .nan, count: headDim) }
+                    continue
+                }
+                // S: the keys [tokens, headDim] as weights, the queries as activations (a
+                // non-finite query makes its row NaN, through the products and softmax, as in f32).
+                let keys = pack(path, s.keys, rows: tokens, cols: headDim)
+                defer { tk_weights_free(keys) }
+                _ = quantise(path, q, ldx: stride, rows: tokens, cols: headDim, into: s.queries)
+                for t in 0..<tokens { s.queries.scale[t] *= scale }
+                gemm(keys, s.queries, rows: tokens, cols: tokens, out: s.scores, ldy: tokens)
+                // P = E / rowsum(E), E = exp(S - rowmax(S)): E's rows are quantised and their scales
+                // divided by the sums, which saves normalising P in f32.
+                for t in 0..<tokens {
+                    let row = s.scores + t * tokens
+                    let status = tk_exp(path, row, row, tokens, VectorMath.maximum(row, count: tokens))
+                    precondition(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
+                    s.sums[t] = VectorMath.sum(row, count: tokens)
+                }
+                _ = quantise(path, s.scores, ldx: tokens, rows: tokens, cols: tokens, into: s.weights)
+                for t in 0..<tokens { s.weights.scale[t] /= s.sums[t] }
+                // O: Vᵀ [headDim, tokens] as weights, P's rows as activations.
+                let values = pack(path, s.values, rows: headDim, cols: tokens)
+                defer { tk_weights_free(values) }
+                gemm(values, s.weights, rows: tokens, cols: headDim, out: o, ldy: dim)
+            }
+        }
+    }
+
+    /// Whether every row was finite (a row that was not gets scale NaN).
+    private static func quantise(_ path: tk_path, _ x: UnsafePointer<Float>, ldx: Int, rows: Int, cols: Int, into r: Rows) -> Bool {
+        let status = tk_quantize_rows(path, x, ldx, rows, cols, r.q, r.ldq, r.scale, r.sum, nil)
+        precondition(status == TK_OK || status == TK_ERR_NONFINITE, "tk_quantize_rows failed with status \(status.rawValue)")
+        return status == TK_OK
+    }
+
+    private static func pack(_ path: tk_path, _ r: Rows, rows: Int, cols: Int) -> OpaquePointer {
+        var packed: OpaquePointer?
+        let status = tk_weights_pack(path, r.q, r.ldq, rows, cols, r.scale, nil, &packed)
+        guard status == TK_OK, let packed else { preconditionFailure("tk_weights_pack failed with status \(status.rawValue)") }
+        return packed
+    }
+
+    private static func gemm(_ w: OpaquePointer, _ x: Rows, rows: Int, cols: Int, out: UnsafeMutablePointer<Float>, ldy: Int) {
+        let status = tk_gemm(w, x.q, x.ldq, x.scale, x.sum, 0, rows, 0, cols, out, ldy)
+        precondition(status == TK_OK, "tk_gemm failed with status \(status.rawValue)")
+    }
+
+    /// Quantised rows: int8 values (stride ldq bytes), their scales and sums.
+    private struct Rows {
+        let ldq: Int
+        let q: UnsafeMutablePointer<Int8>
+        let scale: UnsafeMutablePointer<Float>
+        let sum: UnsafeMutablePointer<Int32>
+
+        init(rows: Int, cols: Int) {
+            ldq = tk_padded_k(cols)
+            q = .allocate(capacity: rows * ldq)
+            scale = .allocate(capacity: rows)
+            sum = .allocate(capacity: rows)
+        }
+
+        func free() {
+            q.deallocate()
+            scale.deallocate()
+            sum.deallocate()
+        }
+    }
+
+    /// One thread's buffers for one (image, head).
+    private struct Scratch {
+        let keys, queries, values, weights: Rows
+        let scores, sums, valuesT: UnsafeMutablePointer<Float>
+
+        init(tokens: Int, headDim: Int) {
+            keys = Rows(rows: tokens, cols: headDim)
+            queries = Rows(rows: tokens, cols: headDim)
+            values = Rows(rows: headDim, cols: tokens)
+            weights = Rows(rows: tokens, cols: tokens)
+            scores = .allocate(capacity: tokens * tokens)
+            sums = .allocate(capacity: tokens)
+            valuesT = .allocate(capacity: headDim * tokens)
+        }
+
+        func free() {
+            for r in [keys, queries, values, weights] { r.free() }
+            for buffer in [scores, sums, valuesT] { buffer.deallocate() }
+        }
+    }
+}
