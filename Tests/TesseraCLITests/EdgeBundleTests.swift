@@ -265,6 +265,39 @@ final class EdgeBundleTests: XCTestCase {
         }
     }
 
+    /// A run whose teacher_head.safetensors is not a head of its student is refused, naming the
+    /// file and what is wrong, before anything is written.
+    func testExportRefusesABrokenTeacherHead() throws {
+        let run = try distillation()
+        let file = try SafeTensors.read(path: run + "/teacher_head.safetensors")
+        let cases: [(String, (inout StateDict) -> Void, String)] = [
+            ("head-no-eps", { $0.metadata = [:] }, "no norm_eps (a positive number) in the metadata"),
+            ("head-bias-shape", { $0.set("norm.bias", Tensor(zeros: [95])) }, "norm.bias: expected shape [96], found [95]"),
+            ("head-width", { head in
+                head.set("adaptor.weight", Tensor(zeros: [96, 32]))
+            }, "the teacher head takes hidden states of width 32, the tile encoder makes 64"),
+        ]
+        let output = try path("refused-head.tsb")
+        for (name, change, message) in cases {
+            let copy = try path(name)
+            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+            for item in ["run.json", "student", "slide_student"] {
+                try FileManager.default.createSymbolicLink(atPath: copy + "/" + item, withDestinationPath: run + "/" + item)
+            }
+            var head = file
+            change(&head)
+            try SafeTensors.write(head, to: copy + "/teacher_head.safetensors")
+            let result = try TesseraProcess.run(["export", "--tile-encoder", copy, "--weights", "f32", "-o", output])
+            XCTAssertEqual(result.status, 1, "\(name): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(name): \(result.stderr)")
+            if name != "head-width" { XCTAssertTrue(result.stderr.contains(copy + "/teacher_head.safetensors"), result.stderr) }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+            let without = try TesseraProcess.run(["export", "--tile-encoder", copy, "--no-teacher-head", "--weights", "f32", "-o", output])
+            XCTAssertEqual(without.status, 0, "\(name) without its head: \(without.stderr)")
+            try FileManager.default.removeItem(atPath: output)
+        }
+    }
+
     /// `tessera inspect` and `tessera-edge inspect` show the same verified manifest; a flipped
     /// byte in a tensor makes both fail naming it.
     func testInspectVerifiesEveryChecksum() throws {
