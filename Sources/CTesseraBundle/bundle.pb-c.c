@@ -1038,7 +1038,7 @@ const ProtobufCMessageDescriptor tessera__bundle__slide_encoder__descriptor =
   (ProtobufCMessageInit) tessera__bundle__slide_encoder__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor tessera__bundle__teacher_head__field_descriptors[2] =
+static const ProtobufCFieldDescriptor tessera__bundle__teacher_head__field_descriptors[4] =
 {
   {
     "in_features",
@@ -1064,15 +1064,41 @@ static const ProtobufCFieldDescriptor tessera__bundle__teacher_head__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "input",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Tessera__Bundle__TeacherHead, input),
+    &tessera__bundle__teacher_head_input__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "layer_norm_eps",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Tessera__Bundle__TeacherHead, layer_norm_eps),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned tessera__bundle__teacher_head__field_indices_by_name[] = {
   0,   /* field[0] = in_features */
+  2,   /* field[2] = input */
+  3,   /* field[3] = layer_norm_eps */
   1,   /* field[1] = out_features */
 };
 static const ProtobufCIntRange tessera__bundle__teacher_head__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor tessera__bundle__teacher_head__descriptor =
 {
@@ -1082,7 +1108,7 @@ const ProtobufCMessageDescriptor tessera__bundle__teacher_head__descriptor =
   "Tessera__Bundle__TeacherHead",
   "tessera.bundle",
   sizeof(Tessera__Bundle__TeacherHead),
-  2,
+  4,
   tessera__bundle__teacher_head__field_descriptors,
   tessera__bundle__teacher_head__field_indices_by_name,
   1,  tessera__bundle__teacher_head__number_ranges,
@@ -1380,5 +1406,35 @@ const ProtobufCEnumDescriptor tessera__bundle__pooling__descriptor =
   tessera__bundle__pooling__enum_values_by_name,
   1,
   tessera__bundle__pooling__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue tessera__bundle__teacher_head_input__enum_values_by_number[3] =
+{
+  { "TEACHER_HEAD_INPUT_UNSPECIFIED", "TESSERA__BUNDLE__TEACHER_HEAD_INPUT__TEACHER_HEAD_INPUT_UNSPECIFIED", 0 },
+  { "TEACHER_HEAD_INPUT_TILE_EMBEDDING", "TESSERA__BUNDLE__TEACHER_HEAD_INPUT__TEACHER_HEAD_INPUT_TILE_EMBEDDING", 1 },
+  { "TEACHER_HEAD_INPUT_LAST_HIDDEN_CLS", "TESSERA__BUNDLE__TEACHER_HEAD_INPUT__TEACHER_HEAD_INPUT_LAST_HIDDEN_CLS", 2 },
+};
+static const ProtobufCIntRange tessera__bundle__teacher_head_input__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex tessera__bundle__teacher_head_input__enum_values_by_name[3] =
+{
+  { "TEACHER_HEAD_INPUT_LAST_HIDDEN_CLS", 2 },
+  { "TEACHER_HEAD_INPUT_TILE_EMBEDDING", 1 },
+  { "TEACHER_HEAD_INPUT_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor tessera__bundle__teacher_head_input__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "tessera.bundle.TeacherHeadInput",
+  "TeacherHeadInput",
+  "Tessera__Bundle__TeacherHeadInput",
+  "tessera.bundle",
+  3,
+  tessera__bundle__teacher_head_input__enum_values_by_number,
+  3,
+  tessera__bundle__teacher_head_input__enum_values_by_name,
+  1,
+  tessera__bundle__teacher_head_input__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

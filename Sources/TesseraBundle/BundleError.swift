@@ -18,7 +18,7 @@ public struct BundleError: Error, Equatable, CustomStringConvertible {
         case cannotOpen(reason: String)
         case fileTooShort(size: Int)
         case badMagic
-        case unsupportedVersion(UInt32, supported: UInt32)
+        case unsupportedVersion(UInt32, supported: ClosedRange<UInt32>)
         case reservedNotZero
         case manifestLength(UInt64, limit: Int)
         case manifestPastEnd(length: Int, available: Int)
@@ -27,6 +27,7 @@ public struct BundleError: Error, Equatable, CustomStringConvertible {
         case manifestUndecodable
         case manifestNotCanonical(reencodedLength: Int, firstDifference: Int)
         case missingField(String)
+        case fieldOfNewerVersion(field: String, version: UInt32, bundleVersion: UInt32)
         case outOfRange(field: String, value: String, expected: String)
         case unknownEnumValue(field: String, value: Int)
         case invalidText(field: String, rule: String)
@@ -87,7 +88,7 @@ extension BundleError.Problem {
         case .badMagic:
             return "not a Tessera bundle (the first 8 bytes are not \\x89TSB\\r\\n\\x1a\\n)"
         case .unsupportedVersion(let version, let supported):
-            return "format version \(version) is not supported (this reader knows version \(supported))"
+            return "format version \(version) is not supported (this reader knows versions \(supported.lowerBound) to \(supported.upperBound))"
         case .reservedNotZero:
             return "reserved header bytes 12..<16 and 56..<64 must be zero"
         case .manifestLength(let length, let limit):
@@ -102,6 +103,9 @@ extension BundleError.Problem {
             return "manifest is not in canonical protobuf encoding (re-encoded it has \(length) bytes, differing at manifest byte \(first))"
         case .missingField(let field):
             return "required field '\(field)' is missing"
+        case .fieldOfNewerVersion(let field, let version, let bundleVersion):
+            return "'\(field)' is a format version \(version) field, but the bundle declares version \(bundleVersion) "
+                + "(a version \(bundleVersion) reader would ignore it and compute something else)"
         case .outOfRange(let field, let value, let expected):
             return "'\(field)' is \(value), expected \(expected)"
         case .unknownEnumValue(let field, let value):

@@ -2,8 +2,9 @@
 public enum BundleFormat {
     /// `\x89TSB\r\n\x1a\n`: a high-bit byte, CR LF and ^Z catch transfers that mangle bytes or line ends.
     public static let magic: [UInt8] = [0x89, 0x54, 0x53, 0x42, 0x0D, 0x0A, 0x1A, 0x0A]
-    /// The one version this code reads and writes.
-    public static let version: UInt32 = 1
+    /// The versions this code reads; it writes the lowest that holds a bundle
+    /// (`BundleManifest.formatVersion`). formats/bundle.md, "Versions", says what each adds.
+    public static let versions: ClosedRange<UInt32> = 1...2
     /// Bytes of the fixed header; the manifest follows it.
     public static let headerSize = 64
     /// Every tensor starts at a multiple of this (cache lines, SIMD loads, mapping in place).

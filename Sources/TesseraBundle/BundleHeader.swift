@@ -2,10 +2,12 @@ import TesseraCore
 
 /// The fixed 64-byte header: magic, version, the manifest's length and SHA-256.
 struct BundleHeader {
+    let version: UInt32
     let manifestLength: Int
     let manifestSHA256: [UInt8]
 
-    init(manifestLength: Int, manifestSHA256: [UInt8]) {
+    init(version: UInt32, manifestLength: Int, manifestSHA256: [UInt8]) {
+        self.version = version
         self.manifestLength = manifestLength
         self.manifestSHA256 = manifestSHA256
     }
@@ -19,8 +21,8 @@ struct BundleHeader {
         guard file.count >= BundleFormat.headerSize else { throw fail(0, .fileTooShort(size: file.count)) }
         guard file.prefix(8).elementsEqual(BundleFormat.magic) else { throw fail(0, .badMagic) }
         let version = UInt32(littleEndian: file.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        guard version == BundleFormat.version else {
-            throw fail(8, .unsupportedVersion(version, supported: BundleFormat.version))
+        guard BundleFormat.versions.contains(version) else {
+            throw fail(8, .unsupportedVersion(version, supported: BundleFormat.versions))
         }
         guard file[12..<16].allSatisfy({ $0 == 0 }), file[56..<64].allSatisfy({ $0 == 0 }) else {
             throw fail(12, .reservedNotZero)
@@ -33,6 +35,7 @@ struct BundleHeader {
         guard length <= UInt64(available) else {
             throw fail(16, .manifestPastEnd(length: Int(length), available: available))
         }
+        self.version = version
         manifestLength = Int(length)
         manifestSHA256 = Array(file[24..<56])
         let actual = SHA256.digest(UnsafeRawBufferPointer(rebasing: file[manifestRange]))
@@ -47,7 +50,7 @@ struct BundleHeader {
     /// The header's 64 bytes.
     var bytes: [UInt8] {
         var bytes = BundleFormat.magic
-        withUnsafeBytes(of: BundleFormat.version.littleEndian) { bytes += $0 }
+        withUnsafeBytes(of: version.littleEndian) { bytes += $0 }
         bytes += [0, 0, 0, 0]
         withUnsafeBytes(of: UInt64(manifestLength).littleEndian) { bytes += $0 }
         bytes += manifestSHA256

@@ -59,8 +59,7 @@ extension BundleManifest {
         }
 
         if let head = teacherHead {
-            for (name, shape) in [(BundleTeacherHead.weightName, [head.outFeatures, head.inFeatures]),
-                                  (BundleTeacherHead.biasName, [head.outFeatures])] {
+            for (name, shape) in head.tensorShapes {
                 guard let j = index[name] else { throw fail(name, .missingTensor(referencedBy: "teacher_head")) }
                 guard tensors[j].shape == shape else { throw fail(name, .wrongShape(expected: shape, actual: tensors[j].shape)) }
             }

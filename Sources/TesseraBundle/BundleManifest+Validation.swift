@@ -48,8 +48,10 @@ extension BundleManifest {
                         "slide_encoder has \(slide.segmentLengths.count) segment lengths and \(slide.dilationRatios.count) dilation ratios")
         }
         if let head = teacherHead {
+            // Both inputs, the tile embedding and the last hidden class token, are embed_dim wide.
             try require(head.inFeatures == tile.embedDim,
                         "teacher_head.in_features \(head.inFeatures) differs from tile_encoder.embed_dim \(tile.embedDim)")
+            if let eps = head.layerNormEps { try finite([eps], "teacher_head.layer_norm_eps", positive: true) }
         }
     }
 

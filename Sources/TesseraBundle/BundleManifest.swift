@@ -23,6 +23,9 @@ public struct BundleManifest: Equatable, Sendable {
         self.tensors = tensors
     }
 
+    /// The lowest format version that holds this manifest: what the writer writes.
+    public var formatVersion: UInt32 { teacherHead?.formatVersion ?? 1 }
+
     /// The outputs a bundle may name, and what each needs.
     static let knownOutputs = ["tile_embeds", "slide_embed", "teacher_tile_embeds"]
 }

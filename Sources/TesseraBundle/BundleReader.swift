@@ -5,6 +5,8 @@ import TesseraCore
 /// their SHA-256 the first time the tensor is read, before it is handed out.
 public final class BundleReader {
     public let path: String
+    /// The format version in the header.
+    public let version: UInt32
     public let manifest: BundleManifest
     private let file: MappedFile
     private let index: [String: Int]
@@ -25,9 +27,10 @@ public final class BundleReader {
     public init(file: MappedFile, path: String, limits: BundleLimits = .standard) throws(BundleError) {
         let header = try BundleHeader(file: file.bytes, path: path, limits: limits)
         let manifest = try ManifestDecoder.decode(UnsafeRawBufferPointer(rebasing: file.bytes[header.manifestRange]),
-                                                  fileSize: file.bytes.count, path: path, limits: limits)
+                                                  version: header.version, fileSize: file.bytes.count, path: path, limits: limits)
         try BundleLayout.check(manifest.tensors, manifestLength: header.manifestLength, file: file.bytes, path: path)
         self.path = path
+        version = header.version
         self.manifest = manifest
         self.file = file
         var index: [String: Int] = [:]

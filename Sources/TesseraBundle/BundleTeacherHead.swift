@@ -1,14 +1,29 @@
-/// A Linear from the student's tile embedding into the teacher's embedding
-/// space: tensors `teacher_head.weight` [outFeatures, inFeatures] and `teacher_head.bias` [outFeatures].
+/// A map from the student into the teacher's embedding space: a Linear
+/// `teacher_head.weight` [outFeatures, inFeatures], `teacher_head.bias` [outFeatures] on
+/// `input`, then, when `layerNormEps` is given, a LayerNorm over the outFeatures
+/// (`teacher_head.norm.weight`, `teacher_head.norm.bias` [outFeatures]).
 public struct BundleTeacherHead: Equatable, Sendable {
     public var inFeatures: Int
     public var outFeatures: Int
+    public var input: BundleTeacherHeadInput
+    /// The LayerNorm's eps; nil: no LayerNorm.
+    public var layerNormEps: Float?
 
-    public init(inFeatures: Int, outFeatures: Int) {
+    public init(inFeatures: Int, outFeatures: Int, input: BundleTeacherHeadInput = .tileEmbedding, layerNormEps: Float? = nil) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
+        self.input = input
+        self.layerNormEps = layerNormEps
     }
 
-    static let weightName = BundleComponent.teacherHead.prefix + "weight"
-    static let biasName = BundleComponent.teacherHead.prefix + "bias"
+    /// The lowest format version that holds this head: version 1's head is a Linear on the tile embedding.
+    var formatVersion: UInt32 { input == .tileEmbedding && layerNormEps == nil ? 1 : 2 }
+
+    /// Each tensor the head needs, with its shape.
+    var tensorShapes: [(name: String, shape: [Int])] {
+        let prefix = BundleComponent.teacherHead.prefix
+        var shapes: [(name: String, shape: [Int])] = [(prefix + "weight", [outFeatures, inFeatures]), (prefix + "bias", [outFeatures])]
+        if layerNormEps != nil { shapes += [(prefix + "norm.weight", [outFeatures]), (prefix + "norm.bias", [outFeatures])] }
+        return shapes
+    }
 }

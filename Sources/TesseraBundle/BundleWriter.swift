@@ -51,13 +51,14 @@ public struct BundleWriter: Sendable {
         guard encoded.count <= limit else {
             throw BundleError(path: path, problem: .manifestLength(UInt64(encoded.count), limit: limit))
         }
-        let header = BundleHeader(manifestLength: encoded.count, manifestSHA256: encoded.withUnsafeBytes { SHA256.digest($0) })
+        let header = BundleHeader(version: laidOut.formatVersion, manifestLength: encoded.count,
+                                  manifestSHA256: encoded.withUnsafeBytes { SHA256.digest($0) })
         let head = Tensor(zeros: [start], dtype: .u8)
         head.storage.mutableBytes.copyBytes(from: header.bytes + encoded)
         let fileSize = laidOut.tensors.last.map { $0.offset + $0.storedLength } ?? start
         _ = try ManifestDecoder.decode(UnsafeRawBufferPointer(rebasing: head.bytes[header.manifestRange]),
-                                       fileSize: fileSize, path: path, limits: .standard)
-        return EncodedBundle(manifest: laidOut, head: head, sections: sections)
+                                       version: header.version, fileSize: fileSize, path: path, limits: .standard)
+        return EncodedBundle(version: header.version, manifest: laidOut, head: head, sections: sections)
     }
 
     /// One component's tensors (named without its prefix) converted and quantised as

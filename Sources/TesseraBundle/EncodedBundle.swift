@@ -3,6 +3,8 @@ import TesseraCore
 /// A bundle ready to be written: header, manifest, and every tensor's stored
 /// bytes (views of the source where nothing had to change), in file order.
 public struct EncodedBundle: @unchecked Sendable {
+    /// The format version in the header: the lowest that holds the manifest.
+    public let version: UInt32
     /// The manifest as written, offsets and checksums included.
     public let manifest: BundleManifest
     /// Header, manifest and the zero padding before the first tensor.

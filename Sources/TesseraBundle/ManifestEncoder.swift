@@ -12,13 +12,7 @@ enum ManifestEncoder {
             m.tile_encoder = c.value(tileEncoder(manifest.tileEncoder, c))
             m.tile_transform = c.value(tileTransform(manifest.tileTransform, c))
             m.slide_encoder = manifest.slideEncoder.map { c.value(slideEncoder($0, c)) }
-            m.teacher_head = manifest.teacherHead.map { head in
-                var h = Tessera__Bundle__TeacherHead()
-                tessera__bundle__teacher_head__init(&h)
-                h.in_features = UInt32(head.inFeatures)
-                h.out_features = UInt32(head.outFeatures)
-                return c.value(h)
-            }
+            m.teacher_head = manifest.teacherHead.map { c.value(teacherHead($0, version: manifest.formatVersion)) }
             m.n_outputs = manifest.outputs.count
             m.outputs = c.array(manifest.outputs.map { Optional(c.string($0)) })
             m.provenance = c.value(provenance(manifest.provenance, c))
@@ -76,6 +70,19 @@ enum ManifestEncoder {
         s.grid_size = UInt32(slide.gridSize)
         s.pooling = Tessera__Bundle__Pooling(rawValue: slide.pooling.rawValue)
         return s
+    }
+
+    /// In version 1, which has neither, `input` and `layer_norm_eps` are left out.
+    private static func teacherHead(_ head: BundleTeacherHead, version: UInt32) -> Tessera__Bundle__TeacherHead {
+        var h = Tessera__Bundle__TeacherHead()
+        tessera__bundle__teacher_head__init(&h)
+        h.in_features = UInt32(head.inFeatures)
+        h.out_features = UInt32(head.outFeatures)
+        if version >= 2 {
+            h.input = Tessera__Bundle__TeacherHeadInput(rawValue: head.input.rawValue)
+            h.layer_norm_eps = head.layerNormEps ?? 0
+        }
+        return h
     }
 
     private static func provenance(_ provenance: BundleProvenance, _ c: CAllocations) -> Tessera__Bundle__Provenance {

@@ -9,6 +9,8 @@ struct ManifestFields {
     let path: String
     /// Tensors' bytes must end within it.
     let fileSize: Int
+    /// The header's format version: fields of later versions must be absent.
+    let version: UInt32
 
     func manifest(_ m: Tessera__Bundle__Manifest) throws(BundleError) -> BundleManifest {
         guard let tile = m.tile_encoder else { throw fail(.missingField("tile_encoder")) }
@@ -23,10 +25,7 @@ struct ManifestFields {
         return BundleManifest(
             tileEncoder: try tileEncoder(tile.pointee), tileTransform: try tileTransform(transform.pointee),
             slideEncoder: try m.slide_encoder.map { (s) throws(BundleError) in try slideEncoder(s.pointee) },
-            teacherHead: try m.teacher_head.map { (h) throws(BundleError) in
-                BundleTeacherHead(inFeatures: try size(h.pointee.in_features, "teacher_head.in_features"),
-                                  outFeatures: try size(h.pointee.out_features, "teacher_head.out_features"))
-            },
+            teacherHead: try m.teacher_head.map { (h) throws(BundleError) in try teacherHead(h.pointee) },
             outputs: outputs, provenance: try self.provenance(provenance.pointee), tensors: tensors)
     }
 
@@ -74,6 +73,23 @@ struct ManifestFields {
             tileSize: try size(s.tile_size, "slide_encoder.tile_size"),
             gridSize: try size(s.grid_size, "slide_encoder.grid_size"),
             pooling: try enumeration(s.pooling.rawValue, "slide_encoder.pooling"))
+    }
+
+    /// Version 1's head is a Linear on the tile embedding; version 2 says what it reads
+    /// (required) and whether a LayerNorm follows (`layer_norm_eps` present, checked > 0 later).
+    private func teacherHead(_ h: Tessera__Bundle__TeacherHead) throws(BundleError) -> BundleTeacherHead {
+        let inFeatures = try size(h.in_features, "teacher_head.in_features")
+        let outFeatures = try size(h.out_features, "teacher_head.out_features")
+        guard version >= 2 else {
+            for (field, present) in [("teacher_head.input", h.input.rawValue != 0), ("teacher_head.layer_norm_eps", h.layer_norm_eps != 0)]
+            where present {
+                throw fail(.fieldOfNewerVersion(field: field, version: 2, bundleVersion: version))
+            }
+            return BundleTeacherHead(inFeatures: inFeatures, outFeatures: outFeatures)
+        }
+        return BundleTeacherHead(inFeatures: inFeatures, outFeatures: outFeatures,
+                                 input: try enumeration(h.input.rawValue, "teacher_head.input"),
+                                 layerNormEps: h.layer_norm_eps == 0 ? nil : h.layer_norm_eps)
     }
 
     private func provenance(_ p: Tessera__Bundle__Provenance) throws(BundleError) -> BundleProvenance {

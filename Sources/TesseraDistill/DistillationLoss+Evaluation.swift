@@ -8,7 +8,8 @@ extension DistillationLoss {
         /// cos(s_s, s_t)
         public var slideCosine: Double
         /// The smallest over the tiles of cos(teacher_norm(A(h_s[CLS])), e_t): how well the
-        /// teacher-space head stands in for the teacher's tile embeddings.
+        /// teacher-space head (what `tessera export` bundles from a run) stands in for the
+        /// teacher's tile embeddings.
         public var headCosine: Double
     }
 
@@ -21,6 +22,8 @@ extension DistillationLoss {
         let tileEmbeds = Tensor(zeros: [n, ds])
         var hidden = 0.0, head = 1.0
         let teacherEmbeds = targets.tileEmbeds.floats()
+        let teacherHead = TeacherSpaceHead(linear: student.adaptor, norm: teacherNorm)
+        let headRows = Tensor(zeros: [min(microBatch, n), dt])
         for start in stride(from: 0, to: n, by: microBatch) {
             let rows = start..<min(start + microBatch, n), tokenRows = rows.count * tokens
             let images = pool.images(slide, rows, preprocessor)
@@ -29,10 +32,10 @@ extension DistillationLoss {
                                         embedding: tileEmbeds.mutableFloatPointer + start * ds) { block, x in
                 guard block == c.depth - 1 else { return }
                 student.adaptor(out: projected, inp: x, rows: tokenRows)
+                teacherHead(out: headRows.mutableFloatPointer, classTokensOf: x, batch: rows.count, tokens: tokens)
             }
-            var cls = [Float](repeating: 0, count: dt)
             for (i, tile) in rows.enumerated() {
-                teacherNorm(out: &cls, inp: projected + i * tokens * dt, rows: 1)
+                let cls = Array(UnsafeBufferPointer(start: headRows.floatPointer + i * dt, count: dt))
                 head = min(head, Self.cosine(cls, Array(teacherEmbeds[(tile * dt)..<((tile + 1) * dt)])))
             }
             hidden += Self.squaredError(projected, targets.hidden, from: start * tokens * dt, count: tokenRows * dt, scale: 0)

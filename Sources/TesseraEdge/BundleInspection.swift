@@ -6,6 +6,8 @@ import TesseraCore
 /// every tensor's SHA-256 have been checked, and the manifest in lines of text.
 public struct BundleInspection: Sendable {
     public let path: String
+    /// The header's format version.
+    public let version: UInt32
     public let manifest: BundleManifest
 
     /// Opens the bundle at `path` and verifies every stored byte.
@@ -13,6 +15,7 @@ public struct BundleInspection: Sendable {
         let reader = try BundleReader.open(path)
         try reader.verifyAll()
         self.path = path
+        version = reader.version
         manifest = reader.manifest
     }
 
@@ -35,7 +38,7 @@ public struct BundleInspection: Sendable {
     public var lines: [String] {
         let m = manifest, t = m.tileEncoder, x = m.tileTransform
         var lines = [
-            "\(path): Tessera bundle, format version \(BundleFormat.version), \(Self.size(fileSize))",
+            "\(path): Tessera bundle, format version \(version), \(Self.size(fileSize))",
             "tile encoder: \(t.architecture), image \(t.imageSize), patch \(t.patchSize), \(t.inChans) channels, "
                 + "D \(t.embedDim), depth \(t.depth), \(t.heads) heads, MLP \(t.mlp == .gelu ? "GELU" : "SwiGLU-packed") "
                 + "\(t.mlpHidden), layer scale \(t.layerScale ? "yes" : "no"), LayerNorm eps \(t.layerNormEps)",
@@ -49,7 +52,7 @@ public struct BundleInspection: Sendable {
         } else {
             lines.append("slide encoder: none")
         }
-        lines.append(m.teacherHead.map { "teacher head: Linear \($0.inFeatures) -> \($0.outFeatures)" } ?? "teacher head: none")
+        lines.append(m.teacherHead.map(Self.describe) ?? "teacher head: none")
         lines.append("outputs: " + m.outputs.joined(separator: ", "))
         let p = m.provenance
         lines.append("provenance: tessera \(p.tesseraVersion), created \(p.createdUnixSeconds) (unix seconds)")
@@ -68,6 +71,13 @@ public struct BundleInspection: Sendable {
         }
         lines.append("checksums: the manifest and all \(m.tensors.count) tensors verified (SHA-256)")
         return lines
+    }
+
+    /// "teacher head: Linear 64 -> 96, LayerNorm eps 1e-06, on the last hidden class token"
+    static func describe(_ head: BundleTeacherHead) -> String {
+        "teacher head: Linear \(head.inFeatures) -> \(head.outFeatures), "
+            + (head.layerNormEps.map { "LayerNorm eps \($0), " } ?? "no LayerNorm, ")
+            + (head.input == .tileEmbedding ? "on the tile embedding" : "on the last hidden class token (before the final norm)")
     }
 
     /// "[0.485, 0.456, 0.406]": arrays spelled out (Embedded Swift does not print them).

@@ -77,10 +77,16 @@ public final class EdgeEngine: @unchecked Sendable {
             weightsName: TileList.fileName(path), weightsSHA256: sha256)
         let tiles: TileList
         do { tiles = try TileList.resolve([folder]) } catch { throw .input(error.description) }
+        let head = manifest.outputs.contains("teacher_tile_embeds") ? models.teacherHead : nil
+        // A head on the last hidden class token runs batch by batch inside the tile encoder's pass.
+        let hiddenHead = head.flatMap { head in
+            manifest.teacherHead?.input == .lastHiddenCLS ? ClassTokenHead(head, tileEncoder: models.tileEncoder.config) : nil
+        }
         var output: SlideFolderPipeline.Output
-        do { output = try pipeline.run(tiles, onEvent: onEvent) } catch { throw .input(error.description) }
-        if manifest.outputs.contains("teacher_tile_embeds"), let head = models.teacherHead,
-           let tileEmbeds = output.stateDict["tile_embeds"] {
+        do { output = try pipeline.run(tiles, hiddenStates: hiddenHead, onEvent: onEvent) } catch { throw .input(error.description) }
+        if let hiddenHead {
+            output.stateDict.set("teacher_tile_embeds", hiddenHead.output)
+        } else if let head, let tileEmbeds = output.stateDict["tile_embeds"] {
             let rows = tileEmbeds.shape[0]
             let projected = Tensor(zeros: [rows, head.outFeatures])
             head(out: projected.mutableFloatPointer, inp: tileEmbeds.floatPointer, rows: rows)

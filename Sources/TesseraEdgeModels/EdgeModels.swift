@@ -8,8 +8,9 @@ import TesseraModels
 public struct EdgeModels: Sendable {
     public let tileEncoder: VisionTransformer
     public let slideEncoder: SlideEncoder?
-    /// `teacher_head`: Linear(tile encoder's D -> the teacher's D) on the tile embeddings.
-    public let teacherHead: LinearLayer?
+    /// `teacher_head`: Linear(tile encoder's D -> the teacher's D), with a LayerNorm when it has one,
+    /// on what the manifest's `teacherHead.input` says.
+    public let teacherHead: TeacherSpaceHead?
 
     public init(_ reader: BundleReader) throws(EdgeError) {
         let m = reader.manifest
@@ -24,9 +25,10 @@ public struct EdgeModels: Sendable {
         teacherHead = try m.teacherHead.map { (head) throws(EdgeError) in
             try Self.build(.teacherHead, "teacher head", of: reader) { (weights) throws(WeightMismatch) in
                 let scope = WeightScope(weights)
-                let linear = LinearLayer(scope, inFeatures: head.inFeatures, outFeatures: head.outFeatures)
+                let built = TeacherSpaceHead(scope, inFeatures: head.inFeatures, outFeatures: head.outFeatures,
+                                             normEps: head.layerNormEps)
                 try scope.finish(model: reader.path + " (teacher head)")
-                return linear
+                return built
             }
         }
     }

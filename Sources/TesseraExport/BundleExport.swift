@@ -6,7 +6,7 @@ import TesseraFormats
 import TesseraModels
 
 /// A bundle made from loaded models (formats/bundle.md): the tile encoder with its tile
-/// transform, optionally a slide encoder, and the provenance. The manifest describes the
+/// transform, optionally a slide encoder and a run's teacher-space head, and the provenance. The manifest describes the
 /// models completely, so the engine needs nothing else; the tensors are laid out in the
 /// models' own parameter order, so the same model gives the same bundle whichever file it
 /// was loaded from.
@@ -17,17 +17,21 @@ public struct BundleExport {
     public var slideEncoder: SlideEncoder.Loaded?
     /// What `slide_embed` is.
     public var pool: SlidePool
+    /// Makes `teacher_tile_embeds`.
+    public var teacherHead: RunTeacherHead?
     public var provenance: BundleProvenance
 
     /// The version of Tessera that writes bundles (their `provenance.tessera_version`).
     public static let tesseraVersion = "0.1.0"
 
     public init(tileEncoder: VisionTransformer.Loaded, preprocessor: TilePreprocessor = .gigapath,
-                slideEncoder: SlideEncoder.Loaded? = nil, pool: SlidePool = .mean, provenance: BundleProvenance) {
+                slideEncoder: SlideEncoder.Loaded? = nil, pool: SlidePool = .mean, teacherHead: RunTeacherHead? = nil,
+                provenance: BundleProvenance) {
         self.tileEncoder = tileEncoder
         self.preprocessor = preprocessor
         self.slideEncoder = slideEncoder
         self.pool = pool
+        self.teacherHead = teacherHead
         self.provenance = provenance
     }
 
@@ -43,8 +47,13 @@ public struct BundleExport {
             guard let described = BundleSlideEncoder(config, pool: pool) else { throw .tileSize(config.tileSize) }
             slide = described
         }
+        let head = teacherHead?.head
+        if let head, head.inFeatures != tile.embedDim {
+            throw .mismatch("the teacher head takes hidden states of width \(head.inFeatures), the tile encoder makes \(tile.embedDim)")
+        }
         return BundleManifest(tileEncoder: BundleTileEncoder(tile), tileTransform: BundleTileTransform(preprocessor),
-                              slideEncoder: slide, outputs: ["tile_embeds"] + (slide == nil ? [] : ["slide_embed"]),
+                              slideEncoder: slide, teacherHead: head,
+                              outputs: ["tile_embeds"] + (slide == nil ? [] : ["slide_embed"]) + (head == nil ? [] : ["teacher_tile_embeds"]),
                               provenance: provenance)
     }
 
@@ -56,6 +65,9 @@ public struct BundleExport {
         }
         add(.tileEncoder, tileEncoder.model.config.parameterShapes, tileEncoder.weights)
         if let slideEncoder { add(.slideEncoder, slideEncoder.model.config.parameterShapes, slideEncoder.weights) }
+        if let teacherHead {
+            for (name, tensor) in teacherHead.weights.entries { tensors.set(BundleComponent.teacherHead.prefix + name, tensor) }
+        }
         return tensors
     }
 

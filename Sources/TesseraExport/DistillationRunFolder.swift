@@ -6,7 +6,7 @@ import TesseraFormats
 
 /// A distillation run's folder (`tessera distill -o RUN`) as export reads it: the student
 /// tile encoder (`student/`, a timm folder), the student slide encoder (`slide_student/`),
-/// and the run's provenance: the teacher's SHA-256 from the teacher cache (what the run
+/// the teacher-space head (`teacher_head.safetensors`, when the run wrote one), and the run's provenance: the teacher's SHA-256 from the teacher cache (what the run
 /// really used), a run id, and the final metrics of `metrics.jsonl`.
 public struct DistillationRunFolder {
     public let path: String
@@ -22,6 +22,11 @@ public struct DistillationRunFolder {
 
     public var tileEncoder: String { path + "/student" }
     public var slideEncoder: String { path + "/slide_student" }
+    /// The teacher-space head's file; nil when the run has none.
+    public var teacherHead: String? {
+        let file = path + "/teacher_head.safetensors"
+        return FileManager.default.fileExists(atPath: file) ? file : nil
+    }
 
     /// The provenance of a bundle made from this run.
     public func provenance(tesseraVersion: String, createdUnixSeconds: Int64) throws -> BundleProvenance {

@@ -19,7 +19,8 @@ struct DistillCommand: ParsableCommand {
         step; RUN/checkpoint.safetensors is written every --checkpoint-every steps and at the end; \
         --resume RUN continues a run bit-identically. At the end RUN holds student/ (a timm folder), \
         slide_student/ (slide_encoder.safetensors + config.json), adaptor.safetensors and \
-        teacher_head.safetensors (the student's CLS into the teacher's embedding space).
+        teacher_head.safetensors (the student's CLS into the teacher's embedding space; \
+        `tessera export --tile-encoder RUN` bundles it, and tessera-edge then writes teacher_tile_embeds).
 
         Examples:
           tessera distill --teacher hf/prov-gigapath --teacher-slide slide_encoder.pth --data slides/ \\

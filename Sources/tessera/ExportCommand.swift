@@ -11,12 +11,13 @@ extension BundleWeights: ExpressibleByArgument {}
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a student bundle (.tsb) for tessera-edge: tile encoder, slide encoder, everything to run them.",
+        abstract: "Write a student bundle (.tsb) for tessera-edge: tile encoder, slide encoder, teacher-space head, everything to run them.",
         discussion: """
         --tile-encoder is a Hugging Face timm folder, a weights file, or a distillation run folder \
         (`tessera distill -o RUN`): then the student tile encoder (RUN/student), the student slide \
-        encoder (RUN/slide_student, unless --slide-encoder is given) and the provenance are taken \
-        from the run: the teacher's SHA-256 as the teacher cache records it, the run's id (its \
+        encoder (RUN/slide_student, unless --slide-encoder is given), the teacher-space head \
+        (RUN/teacher_head.safetensors, unless --no-teacher-head is given) and the provenance are \
+        taken from the run: the teacher's SHA-256 as the teacher cache records it, the run's id (its \
         folder name and a digest of run.json) and its final metrics (metrics.jsonl).
 
         The bundle's manifest carries the tile encoder's configuration, the tile transform (Resize \
@@ -28,12 +29,16 @@ struct ExportCommand: ParsableCommand {
         The creation time is SOURCE_DATE_EPOCH when set (reproducible bundles), else now. The \
         bundle is written atomically; `tessera inspect OUT.tsb` shows and verifies it.
 
-        A run's teacher-space head (RUN/teacher_head.safetensors) is not exported: it is the \
-        teacher's final LayerNorm over a Linear of the student's last hidden class token, which a \
-        bundle's teacher_head (a Linear on the tile embedding) cannot hold.
+        A run's teacher-space head is the run's adaptor (a Linear from the student's width to the \
+        teacher's) followed by the teacher's final LayerNorm, on the class token of the student's \
+        last block output: with it the engine also writes teacher_tile_embeds [N, D_teacher], which \
+        stand in for the teacher's tile embeddings. Its Linear weight is stored as --weights says, \
+        its LayerNorm in f32. Such a bundle has format version 2 (tessera-edge builds that read only \
+        version 1 refuse it); without a head the bundle is version 1.
 
         Examples:
           tessera export --tile-encoder run1 --weights int8 -o student.tsb
+          tessera export --tile-encoder run1 --no-teacher-head --weights f16 -o student-v1.tsb
           tessera export --tile-encoder fixtures/tile_student --slide-encoder slide_student/ --weights f16 --compress zstd -o s.tsb
           tessera export --tile-encoder fixtures/tile_teacher --slide-encoder fixtures/slide_encoder --weights f32 -o teacher.tsb
         """)
@@ -49,6 +54,9 @@ struct ExportCommand: ParsableCommand {
 
     @Option(help: "Which embedding becomes slide_embed: mean (global_pool_embed) or cls (encoder_out_embed).")
     var pool: SlidePool = .mean
+
+    @Flag(name: .customLong("no-teacher-head"), help: "Leave a run's teacher-space head (and teacher_tile_embeds) out.")
+    var noTeacherHead = false
 
     @Option(help: "Storage of the matrix weights: f32, f16 or int8.")
     var weights: BundleWeights
@@ -75,13 +83,15 @@ struct ExportCommand: ParsableCommand {
         let run = DistillationRunFolder(path: tileEncoder)
         let tilePath = run?.tileEncoder ?? tileEncoder
         let slidePath = slideEncoder ?? run?.slideEncoder
+        let headPath = noTeacherHead ? nil : run?.teacherHead
         try InputOutputOverlap.checkFile(output, inputs: [.init("--tile-encoder", tileEncoder), .init("--tile-encoder", tilePath)]
-                                             + (slidePath.map { [.init(slideEncoder == nil ? "--tile-encoder" : "--slide-encoder", $0)] } ?? []))
+                                             + (slidePath.map { [.init(slideEncoder == nil ? "--tile-encoder" : "--slide-encoder", $0)] } ?? [])
+                                             + (headPath.map { [.init("--tile-encoder", $0)] } ?? []))
         let provenance = try run?.provenance(tesseraVersion: version, createdUnixSeconds: created)
             ?? BundleProvenance(tesseraVersion: version, createdUnixSeconds: created)
         let export = BundleExport(tileEncoder: try VisionTransformer.load(path: tilePath, architecture: arch),
                                   slideEncoder: try slidePath.map { try SlideEncoder.loaded(path: $0) },
-                                  pool: pool, provenance: provenance)
+                                  pool: pool, teacherHead: try headPath.map { try RunTeacherHead(path: $0) }, provenance: provenance)
         let bundle = try export.write(to: output, weights: weights, zstdLevel: compress == nil ? nil : zstdLevel)
         for line in Self.summary(bundle, path: output) { FileHandle.standardError.write(text: line + "\n") }
     }
@@ -95,13 +105,19 @@ struct ExportCommand: ParsableCommand {
         if let s = m.slideEncoder {
             lines.append("slide encoder: D \(s.embedDim), depth \(s.depth), \(s.heads) heads, slide_embed = \(s.pooling == .mean ? "mean" : "cls")")
         }
+        if let h = m.teacherHead {
+            lines.append("teacher head: Linear \(h.inFeatures) -> \(h.outFeatures)" + (h.layerNormEps == nil ? "" : " + LayerNorm")
+                         + (h.input == .lastHiddenCLS ? " on the last hidden class token" : " on the tile embedding")
+                         + " -> teacher_tile_embeds")
+        }
         let p = m.provenance
         if !p.distillationRunID.isEmpty {
             lines.append("provenance: run \(p.distillationRunID), teacher sha256 "
                          + (p.teacherWeightsSHA256.isEmpty ? "unknown" : SHA256.hex(p.teacherWeightsSHA256))
                          + ", \(p.metrics.count) final metrics")
         }
-        lines.append("wrote \(m.tensors.count) tensors (\(dtypes), \(compressed) zstd), \(bundle.byteCount) bytes -> \(path)")
+        lines.append("wrote \(m.tensors.count) tensors (\(dtypes), \(compressed) zstd), \(bundle.byteCount) bytes, "
+                     + "format version \(bundle.version) -> \(path)")
         return lines
     }
 }

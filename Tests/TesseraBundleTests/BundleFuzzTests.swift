@@ -18,8 +18,10 @@ final class BundleFuzzTests: XCTestCase {
         manifest.tileEncoder.embedDim = 4
         let written = try BundleWriter(weights: .int8, zstdLevel: 3).encode(manifest, tensors: small, path: "seed.tsb")
         XCTAssertTrue(written.manifest.tensors.contains { $0.compression == .zstd }, "a seed has a zstd tensor")
-        let python = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("hostile_bundles/valid.tsb")))
-        return [BundleSamples.bytes(written), Array(python)]
+        let python = try ["valid", "valid_v2"].map {
+            Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("hostile_bundles/\($0).tsb"))))
+        }
+        return [BundleSamples.bytes(written)] + python
     }
 
     private func mutate(_ input: [UInt8], _ rng: inout Xorshift) -> [UInt8] {

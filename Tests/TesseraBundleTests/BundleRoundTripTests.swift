@@ -121,6 +121,44 @@ final class BundleRoundTripTests: XCTestCase {
         for weights in BundleWeights.allCases { XCTAssertLessThanOrEqual(sizes["\(weights)+zstd"]!, sizes["\(weights)"]!) }
     }
 
+    /// The writer writes the lowest version that holds the bundle: 1 without a head or with a
+    /// version 1 head (a Linear on the tile embedding), 2 for a head on the last hidden class
+    /// token or with a LayerNorm; each reads back as written, and version 1 manifests hold no
+    /// version 2 field.
+    func testWriterWritesTheLowestVersion() throws {
+        var tensors = try BundleSamples.tensors(slide: false)
+        tensors.set("teacher_head.norm.weight", Tensor(shape: [96], floats: (0..<96).map { 1 + Float($0) / 96 }))
+        tensors.set("teacher_head.norm.bias", Tensor(shape: [96], floats: (0..<96).map { Float($0) / 192 }))
+        let heads: [(BundleTeacherHead?, UInt32)] = [
+            (nil, 1),
+            (BundleTeacherHead(inFeatures: 64, outFeatures: 96), 1),
+            (BundleTeacherHead(inFeatures: 64, outFeatures: 96, input: .lastHiddenCLS), 2),
+            (BundleTeacherHead(inFeatures: 64, outFeatures: 96, input: .tileEmbedding, layerNormEps: 1e-6), 2),
+            (BundleTeacherHead(inFeatures: 64, outFeatures: 96, input: .lastHiddenCLS, layerNormEps: 1e-5), 2),
+        ]
+        for (head, version) in heads {
+            let label = "\(String(describing: head))"
+            var manifest = BundleSamples.manifest(slide: false, head: head != nil)
+            manifest.teacherHead = head
+            var dict = StateDict()
+            for (name, tensor) in tensors.entries where head != nil || !name.hasPrefix("teacher_head.") {
+                if name.hasPrefix("teacher_head.norm."), head?.layerNormEps == nil { continue }
+                dict.set(name, tensor)
+            }
+            let encoded = try BundleWriter(weights: .int8).encode(manifest, tensors: dict, path: "sample.tsb")
+            XCTAssertEqual(encoded.version, version, label)
+            let reader = try BundleSamples.reopen(BundleSamples.bytes(encoded), at: folder.file("sample.tsb"))
+            XCTAssertEqual(reader.version, version, label)
+            XCTAssertEqual(reader.manifest, encoded.manifest, label)
+            XCTAssertEqual(reader.manifest.teacherHead, head, label)
+            try reader.verifyAll()
+            if head?.layerNormEps != nil {
+                XCTAssertEqual(reader.manifest.tensors.first { $0.name == "teacher_head.weight" }?.dtype, .int8, label)
+                XCTAssertEqual(reader.manifest.tensors.first { $0.name == "teacher_head.norm.weight" }?.dtype, .f32, label)
+            }
+        }
+    }
+
     func testWriterRefusesWhatTheReaderWould() throws {
         let manifest = BundleSamples.manifest(slide: false, head: false)
         func problem(_ tensors: StateDict, _ manifest: BundleManifest = BundleSamples.manifest(slide: false, head: false),
@@ -148,6 +186,12 @@ final class BundleRoundTripTests: XCTestCase {
         var heads = manifest
         heads.tileEncoder.heads = 3
         XCTAssertEqual(problem(large, heads), .inconsistent("tile_encoder.num_heads 3 does not divide tile_encoder.embed_dim 64"))
+        let head = try BundleSamples.tensors(slide: false)
+        var normed = BundleSamples.manifest(slide: false)
+        normed.teacherHead?.layerNormEps = 1e-5
+        XCTAssertEqual(problem(head, normed), .missingTensor(referencedBy: "teacher_head"))
+        normed.teacherHead?.layerNormEps = .nan
+        XCTAssertEqual(problem(head, normed), .badNumber(field: "teacher_head.layer_norm_eps", expected: "finite and > 0"))
     }
 }
 

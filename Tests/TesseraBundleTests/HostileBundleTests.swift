@@ -5,8 +5,8 @@ import TestSupport
 import XCTest
 
 /// fixtures/hostile_bundles (written by fixtures/make_hostile_bundles.py, an
-/// independent Python writer of the format): the valid bundle reads back
-/// exactly; every other case is refused with the error its name says.
+/// independent Python writer of the format): the valid bundles (format versions
+/// 1 and 2) read back exactly; every other case is refused with the error its name says.
 final class HostileBundleTests: XCTestCase {
     private func path(_ name: String) -> String { Fixtures.path("hostile_bundles/\(name).tsb") }
 
@@ -25,7 +25,7 @@ final class HostileBundleTests: XCTestCase {
     /// Each case's problem, and the tensor the error names (nil: none).
     private static let expected: [String: (BundleError.Problem, String?)] = [
         "bad_magic": (.badMagic, nil),
-        "future_version": (.unsupportedVersion(2, supported: 1), nil),
+        "future_version": (.unsupportedVersion(3, supported: 1...2), nil),
         "truncated_header": (.fileTooShort(size: 40), nil),
         "reserved_not_zero": (.reservedNotZero, nil),
         "manifest_length_2_40": (.manifestLength(1 << 40, limit: 16 << 20), nil),
@@ -65,11 +65,18 @@ final class HostileBundleTests: XCTestCase {
         "zstd_content_size_wrong": (.zstdContentSize(declared: 64, expected: 32), "tile_encoder.norm.bias"),
         "zstd_two_frames": (.zstdTrailingData(frameLength: 17, storedLength: 34), "tile_encoder.norm.bias"),
         "scale_nan": (.badScale(row: 0), qkv + ".scales"),
+        "head_input_unknown": (.unknownEnumValue(field: "teacher_head.input", value: 7), nil),
+        "head_input_missing_v2": (.missingField("teacher_head.input"), nil),
+        "head_norm_eps_negative": (.badNumber(field: "teacher_head.layer_norm_eps", expected: "finite and > 0"), nil),
+        "head_norm_missing": (.missingTensor(referencedBy: "teacher_head"), "teacher_head.norm.bias"),
+        "head_norm_wrong_shape": (.wrongShape(expected: [12], actual: [8]), "teacher_head.norm.weight"),
+        "v1_head_with_input": (.fieldOfNewerVersion(field: "teacher_head.input", version: 2, bundleVersion: 1), nil),
+        "v1_head_with_norm_eps": (.fieldOfNewerVersion(field: "teacher_head.layer_norm_eps", version: 2, bundleVersion: 1), nil),
     ]
 
     func testEveryCaseIsRefusedWithItsError() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Fixtures.path("hostile_bundles"))
-        let cases = Set(files.map { String($0.dropLast(".tsb".count)) }).subtracting(["valid", "manifest_checksum", "tensor_checksum"])
+        let cases = Set(files.map { String($0.dropLast(".tsb".count)) }).subtracting(["valid", "valid_v2", "manifest_checksum", "tensor_checksum"])
         XCTAssertEqual(cases, Set(Self.expected.keys), "every fixture has an expected error and every expectation a fixture")
         XCTAssertGreaterThanOrEqual(cases.count, 20)
         for (name, (problem, tensor)) in Self.expected.sorted(by: { $0.key < $1.key }) {
@@ -119,6 +126,7 @@ final class HostileBundleTests: XCTestCase {
     /// valid.tsb as the Python writer describes it: manifest and every value.
     func testValidBundleReadsBackExactly() throws {
         let reader = try BundleReader.open(path("valid"))
+        XCTAssertEqual(reader.version, 1)
         let m = reader.manifest
         XCTAssertEqual(m.tileEncoder, BundleTileEncoder(architecture: "vit_test_patch16_32", imageSize: 32, patchSize: 16,
                                                         inChans: 3, embedDim: 8, depth: 1, heads: 2, mlpHidden: 32,
@@ -164,5 +172,20 @@ final class HostileBundleTests: XCTestCase {
 
         let weights = try reader.floatWeights(.tileEncoder)
         XCTAssertEqual(weights.names, ["cls_token", "blocks.0.attn.qkv.weight", "blocks.0.mlp.fc1.weight", "norm.bias"])
+    }
+
+    /// valid_v2.tsb: valid.tsb with a version 2 head (on the last hidden class token, with a LayerNorm).
+    func testValidVersion2BundleReadsBackExactly() throws {
+        let reader = try BundleReader.open(path("valid_v2"))
+        try reader.verifyAll()
+        XCTAssertEqual(reader.version, 2)
+        XCTAssertEqual(reader.manifest.teacherHead,
+                       BundleTeacherHead(inFeatures: 8, outFeatures: 12, input: .lastHiddenCLS, layerNormEps: 1e-5))
+        XCTAssertEqual(reader.manifest.formatVersion, 2)
+        let head = try reader.floatWeights(.teacherHead)
+        XCTAssertEqual(head.names, ["weight", "bias", "norm.weight", "norm.bias"])
+        for (name, k) in [("norm.weight", 8), ("norm.bias", 9)] {
+            XCTAssertEqual(head[name]?.floats(), (0..<12).map { Float((($0 * 7 + k * 3) % 17) - 8) / 16 }, name)
+        }
     }
 }

@@ -7,7 +7,7 @@ import XCTest
 
 /// `tessera export` then `tessera-edge run`: f32 bundles reproduce `tessera embed --slide-encoder`
 /// on the demo slide; f16 and int8 bundles are measured against f32; a run folder's provenance
-/// reaches the manifest; a teacher-space head is applied; both inspect commands verify bundles.
+/// and teacher-space head reach the bundle; a head is applied; both inspect commands verify bundles.
 final class EdgeBundleTests: XCTestCase {
     /// The class's temporary folder: a distillation run, bundles and outputs, each made once.
     nonisolated(unsafe) private static var folder: TemporaryFolder?
@@ -50,10 +50,11 @@ final class EdgeBundleTests: XCTestCase {
         }
     }
 
-    private func export(_ name: String, tile: String, slide: String?, weights: String, zstd: Bool = false) throws -> String {
+    private func export(_ name: String, tile: String, slide: String?, weights: String, zstd: Bool = false,
+                        _ options: [String] = []) throws -> String {
         try made(name + ".tsb", environment: ["SOURCE_DATE_EPOCH": "1700000000"]) {
             ["export", "--tile-encoder", tile, "--weights", weights, "-o", $0] + (slide.map { ["--slide-encoder", $0] } ?? [])
-                + (zstd ? ["--compress", "zstd"] : [])
+                + (zstd ? ["--compress", "zstd"] : []) + options
         }
     }
 
@@ -128,7 +129,7 @@ final class EdgeBundleTests: XCTestCase {
         XCTAssertEqual(m.tileEncoder.embedDim, 64)
         XCTAssertEqual(m.slideEncoder.map { [$0.inChans, $0.embedDim, $0.depth, $0.heads] }, [64, 64, 1, 4])
         XCTAssertEqual(m.slideEncoder?.pooling, .mean)
-        XCTAssertEqual(m.outputs, ["tile_embeds", "slide_embed"])
+        XCTAssertEqual(m.outputs, ["tile_embeds", "slide_embed", "teacher_tile_embeds"])
         let p = m.provenance
         XCTAssertEqual(SHA256.hex(p.teacherWeightsSHA256), try SHA256.hex(ofFile: Fixtures.path("tile_teacher/model.safetensors")))
         let digest = SHA256.hex(Array(try XCTUnwrap(FileManager.default.contents(atPath: run + "/run.json"))).withUnsafeBytes { SHA256.digest($0) })
@@ -145,6 +146,74 @@ final class EdgeBundleTests: XCTestCase {
         let reader = try BundleReader.open(bundle)
         for name in student.names {
             XCTAssertTrue(try reader.tensor("tile_encoder." + name).tensor.isBitIdentical(to: student[name]!), name)
+        }
+    }
+
+    /// A run's bundle carries its teacher-space head (format version 2): teacher_tile_embeds are
+    /// the teacher's norm over the adaptor of the student's last hidden class token, computed here
+    /// in double precision from `tessera embed --hidden-states` of the run's student and
+    /// RUN/teacher_head.safetensors. tile_embeds are those of the bundle without its head (version 1)
+    /// and of `tessera embed`.
+    func testRunBundleComputesTheTeacherHead() throws {
+        let run = try distillation()
+        let bundle = try export("run-f32", tile: run, slide: nil, weights: "f32")
+        let reader = try BundleReader.open(bundle)
+        let file = try SafeTensors.read(path: run + "/teacher_head.safetensors")
+        let eps = try XCTUnwrap(Float(try XCTUnwrap(file.metadata["norm_eps"])))
+        XCTAssertEqual(reader.version, 2)
+        XCTAssertEqual(reader.manifest.teacherHead,
+                       BundleTeacherHead(inFeatures: 64, outFeatures: 96, input: .lastHiddenCLS, layerNormEps: eps))
+        let output = try edge(bundle)
+
+        let student = try SafeTensors.read(path: made("run-student-hidden.safetensors") {
+            ["embed", self.slide, "--tile-encoder", run + "/student", "--hidden-states", "-o", $0, "--threads", "2"]
+        })
+        let last = try XCTUnwrap(student["blocks.1"]), (n, tokens, d) = (last.shape[0], last.shape[1], last.shape[2])
+        let (w, b) = (file["adaptor.weight"]!.floats(), file["adaptor.bias"]!.floats())
+        let (gamma, beta) = (file["norm.weight"]!.floats(), file["norm.bias"]!.floats())
+        let h = last.floats(), dt = b.count
+        var expected: [Float] = []
+        for tile in 0..<n {
+            let cls = h[(tile * tokens * d)..<(tile * tokens * d + d)].map(Double.init)
+            let y = (0..<dt).map { o in (0..<d).reduce(Double(b[o])) { $0 + cls[cls.startIndex + $1] * Double(w[o * d + $1]) } }
+            let mean = y.reduce(0, +) / Double(dt)
+            let variance = y.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(dt)
+            expected += (0..<dt).map { Float((y[$0] - mean) / (variance + Double(eps)).squareRoot() * Double(gamma[$0]) + Double(beta[$0])) }
+        }
+        let head = try XCTUnwrap(output["teacher_tile_embeds"])
+        XCTAssertEqual(head.shape, [n, dt])
+        let error = relativeError(head.floats(), expected)
+        print("edge teacher_tile_embeds (f32 run bundle) against double precision: relative error \(error)")
+        XCTAssertLessThanOrEqual(error, 1e-5)
+
+        let withoutHead = try export("run-f32-no-head", tile: run, slide: nil, weights: "f32", ["--no-teacher-head"])
+        let v1 = try BundleReader.open(withoutHead)
+        XCTAssertEqual(v1.version, 1)
+        XCTAssertNil(v1.manifest.teacherHead)
+        XCTAssertEqual(v1.manifest.outputs, ["tile_embeds", "slide_embed"])
+        let plain = try edge(withoutHead)
+        XCTAssertNil(plain["teacher_tile_embeds"])
+        XCTAssertTrue(try XCTUnwrap(output["tile_embeds"]).isBitIdentical(to: try XCTUnwrap(plain["tile_embeds"])))
+        XCTAssertLessThanOrEqual(relativeError(output["tile_embeds"]!.floats(), student["tile_embeds"]!.floats()), 1e-5)
+        XCTAssertTrue(try TesseraProcess.run(["inspect", bundle]).stdout.contains(
+            "teacher head: Linear 64 -> 96, LayerNorm eps \(eps), on the last hidden class token (before the final norm)"))
+    }
+
+    /// f16 and int8 bundles of a run: the head's Linear weight stored as asked, its norm f32, and
+    /// teacher_tile_embeds close to the f32 bundle's.
+    func testQuantisedRunBundlesKeepTheTeacherHead() throws {
+        let run = try distillation()
+        let exact = try edge(try export("run-f32", tile: run, slide: nil, weights: "f32"))["teacher_tile_embeds"]!
+        // Measured here: smallest row cosines 1 - 1.2e-8 (f16) and 1 - 2.3e-5 (int8); floors with margin.
+        for (weights, dtype, floor) in [("f16", BundleDType.f16, 0.99999), ("int8", BundleDType.int8, 0.999)] {
+            let bundle = try export("run-" + weights, tile: run, slide: nil, weights: weights)
+            let tensors = try BundleReader.open(bundle).manifest.tensors
+            XCTAssertEqual(tensors.first { $0.name == "teacher_head.weight" }?.dtype, dtype, weights)
+            XCTAssertEqual(tensors.first { $0.name == "teacher_head.norm.weight" }?.dtype, .f32, weights)
+            let head = try XCTUnwrap(try edge(bundle)["teacher_tile_embeds"])
+            let cosine = EdgeOutputs.minimumRowCosine(head, exact)
+            print("edge \(weights) run bundle: teacher_tile_embeds min cosine to f32 \(cosine)")
+            XCTAssertGreaterThan(cosine, floor, weights)
         }
     }
 
@@ -193,6 +262,39 @@ final class EdgeBundleTests: XCTestCase {
             XCTAssertEqual(result.status, 1, result.stderr)
             XCTAssertTrue(result.stderr.contains(message), result.stderr)
             XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+        }
+    }
+
+    /// A run whose teacher_head.safetensors is not a head of its student is refused, naming the
+    /// file and what is wrong, before anything is written.
+    func testExportRefusesABrokenTeacherHead() throws {
+        let run = try distillation()
+        let file = try SafeTensors.read(path: run + "/teacher_head.safetensors")
+        let cases: [(String, (inout StateDict) -> Void, String)] = [
+            ("head-no-eps", { $0.metadata = [:] }, "no norm_eps (a positive number) in the metadata"),
+            ("head-bias-shape", { $0.set("norm.bias", Tensor(zeros: [95])) }, "norm.bias: expected shape [96], found [95]"),
+            ("head-width", { head in
+                head.set("adaptor.weight", Tensor(zeros: [96, 32]))
+            }, "the teacher head takes hidden states of width 32, the tile encoder makes 64"),
+        ]
+        let output = try path("refused-head.tsb")
+        for (name, change, message) in cases {
+            let copy = try path(name)
+            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+            for item in ["run.json", "student", "slide_student"] {
+                try FileManager.default.createSymbolicLink(atPath: copy + "/" + item, withDestinationPath: run + "/" + item)
+            }
+            var head = file
+            change(&head)
+            try SafeTensors.write(head, to: copy + "/teacher_head.safetensors")
+            let result = try TesseraProcess.run(["export", "--tile-encoder", copy, "--weights", "f32", "-o", output])
+            XCTAssertEqual(result.status, 1, "\(name): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(name): \(result.stderr)")
+            if name != "head-width" { XCTAssertTrue(result.stderr.contains(copy + "/teacher_head.safetensors"), result.stderr) }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+            let without = try TesseraProcess.run(["export", "--tile-encoder", copy, "--no-teacher-head", "--weights", "f32", "-o", output])
+            XCTAssertEqual(without.status, 0, "\(name) without its head: \(without.stderr)")
+            try FileManager.default.removeItem(atPath: output)
         }
     }
 

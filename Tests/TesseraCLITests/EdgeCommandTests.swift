@@ -39,7 +39,7 @@ final class EdgeCommandTests: XCTestCase {
         let folder = try TemporaryFolder()
         defer { folder.cleanUp() }
         let names = try FileManager.default.contentsOfDirectory(atPath: Fixtures.path("hostile_bundles"))
-            .filter { $0.hasSuffix(".tsb") && $0 != "valid.tsb" }.sorted()
+            .filter { $0.hasSuffix(".tsb") && !$0.hasPrefix("valid") }.sorted()
         XCTAssertGreaterThanOrEqual(names.count, 40)
         for name in names {
             let path = Fixtures.path("hostile_bundles/" + name)

@@ -58,6 +58,18 @@ typedef enum _Tessera__Bundle__Pooling {
   TESSERA__BUNDLE__POOLING__POOLING_CLS = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(TESSERA__BUNDLE__POOLING)
 } Tessera__Bundle__Pooling;
+typedef enum _Tessera__Bundle__TeacherHeadInput {
+  TESSERA__BUNDLE__TEACHER_HEAD_INPUT__TEACHER_HEAD_INPUT_UNSPECIFIED = 0,
+  /*
+   * the tile encoder's output, after its final norm
+   */
+  TESSERA__BUNDLE__TEACHER_HEAD_INPUT__TEACHER_HEAD_INPUT_TILE_EMBEDDING = 1,
+  /*
+   * the class token of the last block's output, before the final norm
+   */
+  TESSERA__BUNDLE__TEACHER_HEAD_INPUT__TEACHER_HEAD_INPUT_LAST_HIDDEN_CLS = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(TESSERA__BUNDLE__TEACHER_HEAD_INPUT)
+} Tessera__Bundle__TeacherHeadInput;
 
 /* --- messages --- */
 
@@ -205,10 +217,18 @@ struct  Tessera__Bundle__TeacherHead
   ProtobufCMessage base;
   uint32_t in_features;
   uint32_t out_features;
+  /*
+   * version 2, required (version 1: absent, the tile embedding)
+   */
+  Tessera__Bundle__TeacherHeadInput input;
+  /*
+   * version 2: present (> 0) iff a LayerNorm follows the Linear
+   */
+  float layer_norm_eps;
 };
 #define TESSERA__BUNDLE__TEACHER_HEAD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&tessera__bundle__teacher_head__descriptor) \
-    , 0, 0 }
+    , 0, 0, TESSERA__BUNDLE__TEACHER_HEAD_INPUT__TEACHER_HEAD_INPUT_UNSPECIFIED, 0 }
 
 
 struct  Tessera__Bundle__Provenance
@@ -429,6 +449,7 @@ extern const ProtobufCEnumDescriptor    tessera__bundle__compression__descriptor
 extern const ProtobufCEnumDescriptor    tessera__bundle__mlp_kind__descriptor;
 extern const ProtobufCEnumDescriptor    tessera__bundle__interpolation__descriptor;
 extern const ProtobufCEnumDescriptor    tessera__bundle__pooling__descriptor;
+extern const ProtobufCEnumDescriptor    tessera__bundle__teacher_head_input__descriptor;
 extern const ProtobufCMessageDescriptor tessera__bundle__manifest__descriptor;
 extern const ProtobufCMessageDescriptor tessera__bundle__tensor__descriptor;
 extern const ProtobufCMessageDescriptor tessera__bundle__tile_encoder__descriptor;

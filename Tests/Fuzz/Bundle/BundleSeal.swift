@@ -14,10 +14,11 @@ enum BundleSeal {
         let headerSize = BundleFormat.headerSize
         guard bytes.count >= headerSize else { return }
         let declared = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self)) }
+        let version = bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) }
         guard declared <= UInt64(bytes.count - headerSize) else { return }
         let manifest = headerSize..<(headerSize + Int(declared))
         let decoded = bytes.withUnsafeBytes { raw in
-            try? ManifestDecoder.decode(UnsafeRawBufferPointer(rebasing: raw[manifest]), fileSize: raw.count,
+            try? ManifestDecoder.decode(UnsafeRawBufferPointer(rebasing: raw[manifest]), version: version, fileSize: raw.count,
                                         path: "fuzz.tsb", limits: limits)
         }
         for tensor in decoded?.tensors ?? [] where tensor.sha256.count == 32 {
