@@ -7,6 +7,11 @@ import PackageDescription
 /// untrusted files (TesseraFormats), the models and the CLI keep them.
 let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
+/// The modules that run once per slide or tile (reading a bundle, files, the pipeline's
+/// bookkeeping, messages) are built for size in release builds, as scripts/build-aarch64
+/// builds them for the edge; the ones that compute per tile keep their speed.
+let small: [SwiftSetting] = [.unsafeFlags(["-Osize"], .when(configuration: .release))]
+
 /// The C kernels are optimised in every configuration (debug tests run them on
 /// full-size shapes), and no multiply-add may be fused: every path must round
 /// exactly as the scalar one does.
@@ -45,15 +50,17 @@ let package = Package(
         .target(name: "TesseraImage", dependencies: ["CPosix", "CPNG", "TesseraCore"]),
         .target(name: "TesseraModels", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "CTesseraKernels"]),
         // What every output needs, embeddable: safetensors writing, JSON values and text, atomic files.
-        .target(name: "TesseraIO", dependencies: ["CPosix", "TesseraCore"]),
+        .target(name: "TesseraIO", dependencies: ["CPosix", "TesseraCore"], swiftSettings: small),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"]),
-        .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"]),
+        .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"], swiftSettings: small),
         // The edge engine's embeddable part: bundle descriptions <-> model configurations, the models
         // built from a bundle's tensors, and the engine's errors (also in the aarch64 cross-check).
-        .target(name: "TesseraEdgeModels", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle"]),
-        .target(name: "TesseraPipeline", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"]),
+        .target(name: "TesseraEdgeModels", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle"],
+                swiftSettings: small),
+        .target(name: "TesseraPipeline", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"],
+                swiftSettings: small),
         .target(name: "TesseraEdge", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
-                exclude: ["include"]),
+                exclude: ["include"], swiftSettings: small),
         .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdgeModels", "CZstd"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
@@ -62,7 +69,8 @@ let package = Package(
         .target(name: "TesseraBench", dependencies: ["TesseraCore", "TesseraModels"]),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain", "TesseraBench"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
-        .executableTarget(name: "tessera-edge", dependencies: ["CPosix", "TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraPipeline"]),
+        .executableTarget(name: "tessera-edge", dependencies: ["CPosix", "TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraPipeline"],
+                          swiftSettings: small),
         // The same program as scripts/build-aarch64 cross-compiles with Embedded Swift.
         .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle",
                                                            "TesseraEdgeModels"],

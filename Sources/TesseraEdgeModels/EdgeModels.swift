@@ -51,11 +51,12 @@ public struct EdgeModels: Sendable {
     }
 
     /// The compute path of the tile encoder's Linear layers: "int8-" and the CPU's int8
-    /// kernel path, "f16", or "f32-" and the GEMM backend.
+    /// kernel path, "f16", or "f32-" and the GEMM backend's first word (lower case as
+    /// GEMMBackend.name spells it: `lowercased()` would link Unicode's case tables into an edge binary).
     public var kernel: String {
         let linear = tileEncoder.linearKernel
         guard linear == "f32" else { return linear }
         let backend = GEMM.backend.name.split(separator: " ").first.map(String.init) ?? GEMM.backend.name
-        return "f32-" + backend.lowercased()
+        return "f32-" + backend
     }
 }
