@@ -30,8 +30,8 @@ public enum Int8Attention {
                     for t in 0..<tokens { column[t] = v[t * stride + c] }
                 }
                 // A non-finite key or value leaves no output row of the head finite in f32: here all are NaN.
-                guard quantise(path, k, ldx: stride, rows: tokens, cols: headDim, into: s.keys),
-                      quantise(path, s.valuesT, ldx: tokens, rows: headDim, cols: tokens, into: s.values) else {
+                guard s.keys.quantise(path, k, ldx: stride, rows: tokens, cols: headDim),
+                      s.values.quantise(path, s.valuesT, ldx: tokens, rows: headDim, cols: tokens) else {
                     for t in 0..<tokens { (o + t * dim).update(repeating: .nan, count: headDim) }
                     continue
                 }
@@ -39,9 +39,9 @@ public enum Int8Attention {
                 // non-finite query makes its row NaN, through the products and softmax, as in f32).
                 let keys = pack(path, s.keys, rows: tokens, cols: headDim)
                 defer { tk_weights_free(keys) }
-                _ = quantise(path, q, ldx: stride, rows: tokens, cols: headDim, into: s.queries)
+                s.queries.quantise(path, q, ldx: stride, rows: tokens, cols: headDim)
                 for t in 0..<tokens { s.queries.scale[t] *= scale }
-                gemm(keys, s.queries, rows: tokens, cols: tokens, out: s.scores, ldy: tokens)
+                s.queries.multiply(keys, rows: tokens, columns: 0..<tokens, y: s.scores, ldy: tokens)
                 // P = E / rowsum(E), E = exp(S - rowmax(S)): E's rows are quantised and their scales
                 // divided by the sums, which saves normalising P in f32.
                 for t in 0..<tokens {
@@ -50,66 +50,33 @@ public enum Int8Attention {
                     precondition(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
                     s.sums[t] = VectorMath.sum(row, count: tokens)
                 }
-                _ = quantise(path, s.scores, ldx: tokens, rows: tokens, cols: tokens, into: s.weights)
+                s.weights.quantise(path, s.scores, ldx: tokens, rows: tokens, cols: tokens)
                 for t in 0..<tokens { s.weights.scale[t] /= s.sums[t] }
                 // O: Vᵀ [headDim, tokens] as weights, P's rows as activations.
                 let values = pack(path, s.values, rows: headDim, cols: tokens)
                 defer { tk_weights_free(values) }
-                gemm(values, s.weights, rows: tokens, cols: headDim, out: o, ldy: dim)
+                s.weights.multiply(values, rows: tokens, columns: 0..<headDim, y: o, ldy: dim)
             }
         }
     }
 
-    /// Whether every row was finite (a row that was not gets scale NaN).
-    private static func quantise(_ path: tk_path, _ x: UnsafePointer<Float>, ldx: Int, rows: Int, cols: Int, into r: Rows) -> Bool {
-        let status = tk_quantize_rows(path, x, ldx, rows, cols, r.q, r.ldq, r.scale, r.sum, nil)
-        precondition(status == TK_OK || status == TK_ERR_NONFINITE, "tk_quantize_rows failed with status \(status.rawValue)")
-        return status == TK_OK
-    }
-
-    private static func pack(_ path: tk_path, _ r: Rows, rows: Int, cols: Int) -> OpaquePointer {
+    private static func pack(_ path: tk_path, _ r: QuantisedRows, rows: Int, cols: Int) -> OpaquePointer {
         var packed: OpaquePointer?
         let status = tk_weights_pack(path, r.q, r.ldq, rows, cols, r.scale, nil, &packed)
         guard status == TK_OK, let packed else { preconditionFailure("tk_weights_pack failed with status \(status.rawValue)") }
         return packed
     }
 
-    private static func gemm(_ w: OpaquePointer, _ x: Rows, rows: Int, cols: Int, out: UnsafeMutablePointer<Float>, ldy: Int) {
-        let status = tk_gemm(w, x.q, x.ldq, x.scale, x.sum, 0, rows, 0, cols, out, ldy)
-        precondition(status == TK_OK, "tk_gemm failed with status \(status.rawValue)")
-    }
-
-    /// Quantised rows: int8 values (stride ldq bytes), their scales and sums.
-    private struct Rows {
-        let ldq: Int
-        let q: UnsafeMutablePointer<Int8>
-        let scale: UnsafeMutablePointer<Float>
-        let sum: UnsafeMutablePointer<Int32>
-
-        init(rows: Int, cols: Int) {
-            ldq = tk_padded_k(cols)
-            q = .allocate(capacity: rows * ldq)
-            scale = .allocate(capacity: rows)
-            sum = .allocate(capacity: rows)
-        }
-
-        func free() {
-            q.deallocate()
-            scale.deallocate()
-            sum.deallocate()
-        }
-    }
-
     /// One thread's buffers for one (image, head).
     private struct Scratch {
-        let keys, queries, values, weights: Rows
+        let keys, queries, values, weights: QuantisedRows
         let scores, sums, valuesT: UnsafeMutablePointer<Float>
 
         init(tokens: Int, headDim: Int) {
-            keys = Rows(rows: tokens, cols: headDim)
-            queries = Rows(rows: tokens, cols: headDim)
-            values = Rows(rows: headDim, cols: tokens)
-            weights = Rows(rows: tokens, cols: tokens)
+            keys = QuantisedRows(rows: tokens, cols: headDim)
+            queries = QuantisedRows(rows: tokens, cols: headDim)
+            values = QuantisedRows(rows: headDim, cols: tokens)
+            weights = QuantisedRows(rows: tokens, cols: tokens)
             scores = .allocate(capacity: tokens * tokens)
             sums = .allocate(capacity: tokens)
             valuesT = .allocate(capacity: headDim * tokens)

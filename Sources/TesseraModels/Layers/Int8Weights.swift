@@ -68,17 +68,14 @@ final class Int8Weights: @unchecked Sendable {  // immutable once packed
 
     private func quantise(_ x: UnsafePointer<Float>, rows: Int, into s: Scratch) {
         // Only a non-finite row is reported, and its outputs come out NaN, as they would in f32.
-        let status = tk_quantize_rows(tk_weights_path(packed), x, inFeatures, rows, inFeatures,
-                                      s.q, s.ldq, s.scale, s.sum, nil)
-        precondition(status == TK_OK || status == TK_ERR_NONFINITE, "tk_quantize_rows failed with status \(status.rawValue)")
+        s.rows.quantise(tk_weights_path(packed), x, ldx: inFeatures, rows: rows, cols: inFeatures)
     }
 
     /// Rows 0..<rows of `s` times the weights' `columns`, into out [rows, n] (row 0 of the
     /// block at `out`), or added to it through the block's f32 scratch.
     private func multiply(_ s: Scratch, rows: Int, columns: Range<Int>, out: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let n = outFeatures, y = accumulate ? s.y : out
-        let status = tk_gemm(packed, s.q, s.ldq, s.scale, s.sum, 0, rows, columns.lowerBound, columns.upperBound, y, n)
-        precondition(status == TK_OK, "tk_gemm failed with status \(status.rawValue)")
+        s.rows.multiply(packed, rows: rows, columns: columns, y: y, ldy: n)
         guard accumulate else { return }
         for r in 0..<rows {
             let o = out + r * n, p = y + r * n
@@ -86,26 +83,18 @@ final class Int8Weights: @unchecked Sendable {  // immutable once packed
         }
     }
 
-    /// Quantised rows (stride ldq bytes), their scales and sums, and f32 outputs [rows, n].
+    /// Quantised rows and f32 outputs [rows, n].
     private struct Scratch {
-        let ldq: Int
-        let q: UnsafeMutablePointer<Int8>
-        let scale: UnsafeMutablePointer<Float>
-        let sum: UnsafeMutablePointer<Int32>
+        let rows: QuantisedRows
         let y: UnsafeMutablePointer<Float>
 
         init(rows: Int, k: Int, n: Int) {
-            ldq = tk_padded_k(k)
-            q = .allocate(capacity: rows * ldq)
-            scale = .allocate(capacity: rows)
-            sum = .allocate(capacity: rows)
+            self.rows = QuantisedRows(rows: rows, cols: k)
             y = .allocate(capacity: rows * n)
         }
 
         func free() {
-            q.deallocate()
-            scale.deallocate()
-            sum.deallocate()
+            rows.free()
             y.deallocate()
         }
     }
