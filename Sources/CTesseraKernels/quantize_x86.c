@@ -9,23 +9,46 @@
 
 #define NEAREST_EVEN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 
+/* Lanes [0, count) of 16, for a row's last partial vector. */
+static inline __mmask16 first_lanes(size_t count)
+{
+    return count >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << count) - 1);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static inline void quantize16(const float *from, __mmask16 valid, __m512 by, int8_t *to, __m512i *total)
+{
+    const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(valid, from), by);
+    __m512i n = _mm512_cvt_roundps_epi32(v, NEAREST_EVEN);
+    n = _mm512_min_epi32(_mm512_max_epi32(n, _mm512_set1_epi32(-127)), _mm512_set1_epi32(127));
+    *total = _mm512_add_epi32(*total, n);
+    _mm_storeu_si128((__m128i *)to, _mm512_cvtepi32_epi8(n));
+}
+
+/* Whole vectors unmasked and two running maxima: the attention's short rows
+ * (64 and 197 floats) are mostly loop overhead otherwise. */
 __attribute__((target("avx512f,avx512bw,avx512vl")))
 size_t tk_quantize_avx512(const float *x, size_t ldx, size_t m, size_t k,
                           int8_t *q, size_t ldq, float *scale, int32_t *sum)
 {
-    const size_t kp = tk_padded_k(k);
+    const size_t kp = tk_padded_k(k), whole = k / 16 * 16;
     const __m512 largest = _mm512_set1_ps(FLT_MAX);
-    const __m512i low = _mm512_set1_epi32(-127), high = _mm512_set1_epi32(127);
     size_t first_bad = m;
     for (size_t r = 0; r < m; r++) {
         const float *xr = x + r * ldx;
         int8_t *qr = q + r * ldq;
-        __m512 most = _mm512_setzero_ps();
+        __m512 most = _mm512_setzero_ps(), most2 = _mm512_setzero_ps();
         __mmask16 bad = 0;
-        for (size_t i = 0; i < k; i += 16) {
-            const __mmask16 valid = k - i >= 16 ? 0xffff : (__mmask16)((1u << (k - i)) - 1);
-            const __m512 a = _mm512_abs_ps(_mm512_maskz_loadu_ps(valid, xr + i));
-            bad |= _mm512_cmp_ps_mask(a, largest, _CMP_NLE_UQ); /* infinities and NaNs */
+        size_t i = 0;
+        for (; i + 32 <= whole; i += 32) {
+            const __m512 a = _mm512_abs_ps(_mm512_loadu_ps(xr + i)), b = _mm512_abs_ps(_mm512_loadu_ps(xr + i + 16));
+            bad |= _mm512_cmp_ps_mask(a, largest, _CMP_NLE_UQ) | _mm512_cmp_ps_mask(b, largest, _CMP_NLE_UQ);
+            most = _mm512_max_ps(most, a);
+            most2 = _mm512_max_ps(most2, b);
+        }
+        for (; i < k; i += 16) { /* infinities and NaNs are bad */
+            const __m512 a = _mm512_abs_ps(_mm512_maskz_loadu_ps(first_lanes(k - i), xr + i));
+            bad |= _mm512_cmp_ps_mask(a, largest, _CMP_NLE_UQ);
             most = _mm512_max_ps(most, a);
         }
         if (bad) {
@@ -34,17 +57,11 @@ size_t tk_quantize_avx512(const float *x, size_t ldx, size_t m, size_t k,
             continue;
         }
         float inverse;
-        tk_row_scale(_mm512_reduce_max_ps(most), &scale[r], &inverse);
+        tk_row_scale(_mm512_reduce_max_ps(_mm512_max_ps(most, most2)), &scale[r], &inverse);
         const __m512 by = _mm512_set1_ps(inverse);
         __m512i total = _mm512_setzero_si512();
-        for (size_t i = 0; i < kp; i += 16) { /* the padding loads as 0 and stores zeros */
-            const __mmask16 valid = i >= k ? 0 : k - i >= 16 ? 0xffff : (__mmask16)((1u << (k - i)) - 1);
-            const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(valid, xr + i), by);
-            __m512i n = _mm512_cvt_roundps_epi32(v, NEAREST_EVEN);
-            n = _mm512_min_epi32(_mm512_max_epi32(n, low), high);
-            total = _mm512_add_epi32(total, n);
-            _mm_storeu_si128((__m128i *)(qr + i), _mm512_cvtepi32_epi8(n));
-        }
+        for (i = 0; i < whole; i += 16) quantize16(xr + i, 0xffff, by, qr + i, &total);
+        if (whole < k) quantize16(xr + whole, first_lanes(k - whole), by, qr + whole, &total); /* and the padding's zeros */
         sum[r] = _mm512_reduce_add_epi32(total);
     }
     return first_bad;
