@@ -103,23 +103,12 @@ TK_ELEMENTWISE(avx2, __attribute__((target("avx2"))), 8, 4)
 TK_ELEMENTWISE(avx512, __attribute__((target("avx512f"))), 16, 8)
 #endif
 
-/* The variant for `path`: 0 portable (SSE2 or NEON), 1 AVX2, 2 AVX-512. */
-static int width(tk_path path)
-{
-    switch (path) {
-    case TK_PATH_AVX512VNNI: return 2;
-    case TK_PATH_AVX2:
-    case TK_PATH_AVXVNNI: return 1;
-    default: return 0;
-    }
-}
-
 tk_status tk_gelu(tk_path path, const float *x, float *y, size_t n)
 {
     if (!tk_path_supported(path)) return TK_ERR_PATH;
     if (n == 0) return TK_OK;
     if (x == NULL || y == NULL) return TK_ERR_ARGUMENT;
-    switch (width(path)) {
+    switch (tk_float_variant(path)) {
 #if defined(__x86_64__)
     case 2: gelu_avx512(x, y, n, 0); break;
     case 1: gelu_avx2(x, y, n, 0); break;
@@ -134,7 +123,7 @@ tk_status tk_exp(tk_path path, const float *x, float *y, size_t n, float shift)
     if (!tk_path_supported(path)) return TK_ERR_PATH;
     if (n == 0) return TK_OK;
     if (x == NULL || y == NULL) return TK_ERR_ARGUMENT;
-    switch (width(path)) {
+    switch (tk_float_variant(path)) {
 #if defined(__x86_64__)
     case 2: exp_avx512(x, y, n, shift); break;
     case 1: exp_avx2(x, y, n, shift); break;

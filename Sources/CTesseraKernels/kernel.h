@@ -85,6 +85,18 @@ static inline void tk_row_scale(float absmax, float *scale, float *inverse)
     *inverse = 127.0f / absmax;
 }
 
+/* Which compilation of a float kernel (elementwise.c, layer_norm.c) serves
+ * `path`: 0 portable (SSE2 or NEON), 1 AVX2, 2 AVX-512. */
+static inline int tk_float_variant(tk_path path)
+{
+    switch (path) {
+    case TK_PATH_AVX512VNNI: return 2;
+    case TK_PATH_AVX2:
+    case TK_PATH_AVXVNNI: return 1;
+    default: return 0;
+    }
+}
+
 /* What quantisers store for a row holding a non-finite value. */
 void tk_quantize_bad_row(int8_t *q, size_t kp, float *scale, int32_t *sum);
 

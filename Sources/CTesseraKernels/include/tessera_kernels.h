@@ -141,6 +141,17 @@ tk_status tk_gelu(tk_path path, const float *x, float *y, size_t n);
  */
 tk_status tk_exp(tk_path path, const float *x, float *y, size_t n, float shift);
 
+/*
+ * LayerNorm over rows of `cols` floats (torch.nn.LayerNorm, biased variance):
+ *   mean = sum(x) / cols, rstd = 1 / sqrt(sum((x - mean)^2) / cols + eps),
+ *   y[c] = (x[c] - mean) * rstd * weight[c] + bias[c]   (rounded in that order),
+ * storing mean[r] and rstd[r] when those pointers are not NULL. The sums add
+ * element i into lane i % 32 and then reduce the lanes by a fixed tree, so
+ * every path gives the same bits. y may alias x (rows are contiguous).
+ */
+tk_status tk_layer_norm(tk_path path, const float *x, float *y, size_t rows, size_t cols,
+                        const float *weight, const float *bias, float eps, float *mean, float *rstd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,23 +1,22 @@
+import CTesseraKernels
+
 /// LayerNorm over the last dimension: y = (x - mean) / sqrt(var + eps) * weight + bias,
 /// with the biased variance, as `torch.nn.LayerNorm`.
 public enum LayerNorm {
     /// out[rows, cols] = layernorm(inp[rows, cols]); mean[rows] and rstd[rows]
     /// (1 / sqrt(var + eps)) are stored when given, for the backward pass.
-    /// `out` may alias `inp`.
+    /// `out` may alias `inp`. Computed by CTesseraKernels' `tk_layer_norm` at the CPU's
+    /// full vector width, its sums in a fixed order of 32 lanes (the same bits on every path).
     public static func forward(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>? = nil,
                                rstd: UnsafeMutablePointer<Float>? = nil, inp: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                rows: Int, cols: Int, eps: Float) {
+        let path = tk_best_path()
         Parallel.chunks(rows) { range in
-            for r in range {
-                let x = inp + r * cols, y = out + r * cols
-                let m = VectorMath.sum(x, count: cols) / Float(cols)
-                let sq = VectorMath.sum(x, count: cols, minus: m, squared: true)
-                let s = 1 / (sq / Float(cols) + eps).squareRoot()
-                for c in 0..<cols { y[c] = (x[c] - m) * s * weight[c] + bias[c] }
-                mean?[r] = m
-                rstd?[r] = s
-            }
+            let first = range.lowerBound
+            let status = tk_layer_norm(path, inp + first * cols, out + first * cols, range.count, cols,
+                                       weight, bias, eps, mean.map { $0 + first }, rstd.map { $0 + first })
+            precondition(status == TK_OK, "tk_layer_norm failed with status \(status.rawValue)")
         }
     }
 }
