@@ -70,6 +70,11 @@ static inline __attribute__((always_inline)) float gelu(float x)
  * such rows. Either way each element gets the same operations, so the same bits. */
 #define TK_BLOCK 256
 #define TK_PRAGMA(text) _Pragma(#text)
+#if defined(__clang__)
+#define TK_INTERLEAVE(count) TK_PRAGMA(clang loop interleave_count(count))
+#else /* GCC (the kernel cross-check builds with it too) decides by itself */
+#define TK_INTERLEAVE(count)
+#endif
 /* The steps of a block, `padded` (a multiple of the step) floats of `in` into
  * `out`; one copy per kernel and target, shared by whole and padded blocks. */
 #define TK_LOOP(suffix, attributes, interleave, step, name, formula)                         \
@@ -77,7 +82,7 @@ static inline __attribute__((always_inline)) float gelu(float x)
     name##_steps_##suffix(const float *in, float *out, size_t padded, float shift)           \
     {                                                                                        \
         (void)shift;                                                                         \
-        TK_PRAGMA(clang loop interleave_count(interleave))                                   \
+        TK_INTERLEAVE(interleave)                                   \
         for (size_t i = 0; i < padded; i++) out[i] = formula;                                \
     }                                                                                        \
     attributes static void name##_##suffix(const float *x, float *y, size_t n, float shift)  \

@@ -2,10 +2,10 @@
  * weights' kernel. */
 #include "kernel.h"
 
-tk_status tk_gemm(const tk_weights *weights, const int8_t *q, size_t ldq,
-                  const float *xscale, const int32_t *xsum,
-                  size_t row_begin, size_t row_end, size_t col_begin, size_t col_end,
-                  float *y, size_t ldy)
+static tk_status product(const tk_weights *weights, const int8_t *q, size_t ldq,
+                         const float *xscale, const int32_t *xsum,
+                         size_t row_begin, size_t row_end, size_t col_begin, size_t col_end,
+                         float *y, size_t ldy, int add)
 {
     if (weights == NULL || q == NULL || xscale == NULL || xsum == NULL || y == NULL) return TK_ERR_ARGUMENT;
     if (row_begin > row_end || col_begin > col_end || col_end > weights->n) return TK_ERR_ARGUMENT;
@@ -19,7 +19,23 @@ tk_status tk_gemm(const tk_weights *weights, const int8_t *q, size_t ldq,
         const size_t first = p * nr;
         const unsigned lo = (unsigned)(col_begin > first ? col_begin - first : 0);
         const unsigned hi = (unsigned)(col_end < first + nr ? col_end - first : nr);
-        kernel->panel(weights, &rows, row_begin, row_end, p, lo, hi, y + first, ldy);
+        kernel->panel(weights, &rows, row_begin, row_end, p, lo, hi, y + first, ldy, add);
     }
     return TK_OK;
+}
+
+tk_status tk_gemm(const tk_weights *weights, const int8_t *q, size_t ldq,
+                  const float *xscale, const int32_t *xsum,
+                  size_t row_begin, size_t row_end, size_t col_begin, size_t col_end,
+                  float *y, size_t ldy)
+{
+    return product(weights, q, ldq, xscale, xsum, row_begin, row_end, col_begin, col_end, y, ldy, 0);
+}
+
+tk_status tk_gemm_add(const tk_weights *weights, const int8_t *q, size_t ldq,
+                      const float *xscale, const int32_t *xsum,
+                      size_t row_begin, size_t row_end, size_t col_begin, size_t col_end,
+                      float *y, size_t ldy)
+{
+    return product(weights, q, ldq, xscale, xsum, row_begin, row_end, col_begin, col_end, y, ldy, 1);
 }

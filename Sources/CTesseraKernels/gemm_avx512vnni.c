@@ -27,7 +27,7 @@ static inline int32_t four_bytes(const int8_t *p)
 TARGET static inline __attribute__((always_inline)) void
 block(const uint8_t *panel, size_t groups, const int8_t *xq, size_t ldq, const int mr,
       const float *xscale, const int32_t *xsum, const __m512 ws[NV], const __m512 bias[NV],
-      const __mmask16 mask[NV], float *y, size_t ldy)
+      const __mmask16 mask[NV], float *y, size_t ldy, int add)
 {
     __m512i acc[MR][NV];
     for (int r = 0; r < MR; r++) {
@@ -49,6 +49,7 @@ block(const uint8_t *panel, size_t groups, const int8_t *xq, size_t ldq, const i
             f = _mm512_mul_ps(f, xs);
             f = _mm512_mul_ps(f, ws[v]);
             f = _mm512_add_ps(f, bias[v]);
+            if (add) f = _mm512_add_ps(_mm512_maskz_loadu_ps(mask[v], y + r * ldy + 16 * v), f);
             _mm512_mask_storeu_ps(y + r * ldy + 16 * v, mask[v], f);
         }
     }
@@ -63,7 +64,7 @@ static __mmask16 lanes(unsigned first, unsigned lo, unsigned hi)
 }
 
 TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
-                                size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy)
+                                size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy, int add)
 {
     const size_t kp = w->kp, first = panel * 16 * NV, groups = kp / 4, ldq = x->ldq;
     const uint8_t *data = w->data + first * kp;
@@ -76,16 +77,16 @@ TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, size_t r
     }
     size_t r = row_begin;
     for (; r + MR <= row_end; r += MR) {
-        block(data, groups, x->q + r * ldq, ldq, MR, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy);
+        block(data, groups, x->q + r * ldq, ldq, MR, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add);
     }
     /* Each remainder gets its own unrolled copy. */
     const int8_t *xq = x->q + r * ldq;
     switch (row_end - r) {
-    case 5: block(data, groups, xq, ldq, 5, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy); break;
-    case 4: block(data, groups, xq, ldq, 4, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy); break;
-    case 3: block(data, groups, xq, ldq, 3, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy); break;
-    case 2: block(data, groups, xq, ldq, 2, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy); break;
-    case 1: block(data, groups, xq, ldq, 1, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy); break;
+    case 5: block(data, groups, xq, ldq, 5, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add); break;
+    case 4: block(data, groups, xq, ldq, 4, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add); break;
+    case 3: block(data, groups, xq, ldq, 3, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add); break;
+    case 2: block(data, groups, xq, ldq, 2, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add); break;
+    case 1: block(data, groups, xq, ldq, 1, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add); break;
     default: break;
     }
 }

@@ -14,7 +14,7 @@
 
 static inline __attribute__((always_inline)) void
 block(const int8_t *panel, size_t kp, const int8_t *xq, size_t ldq, const int mr, const float *xscale,
-      const float *wscale, const float *bias, unsigned lo, unsigned hi, float *y, size_t ldy)
+      const float *wscale, const float *bias, unsigned lo, unsigned hi, float *y, size_t ldy, int add)
 {
     int32x4_t acc[MR][NR];
     for (int r = 0; r < MR; r++) {
@@ -34,26 +34,26 @@ block(const int8_t *panel, size_t kp, const int8_t *xq, size_t ldq, const int mr
     }
     for (int r = 0; r < mr; r++) {
         const int32x4_t sums = vpaddq_s32(vpaddq_s32(acc[r][0], acc[r][1]), vpaddq_s32(acc[r][2], acc[r][3]));
-        tk_neon_store4(sums, vdupq_n_f32(xscale[r]), wscale, bias, y + r * ldy, 0, lo, hi);
+        tk_neon_store4(sums, vdupq_n_f32(xscale[r]), wscale, bias, y + r * ldy, 0, lo, hi, add);
     }
 }
 
 static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
-                   size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy)
+                   size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy, int add)
 {
     const size_t kp = w->kp, first = panel * NR, ldq = x->ldq;
     const int8_t *data = (const int8_t *)w->data + first * kp;
     const float *ws = w->scale + first, *bias = w->bias + first;
     size_t r = row_begin;
     for (; r + MR <= row_end; r += MR) {
-        block(data, kp, x->q + r * ldq, ldq, MR, x->scale + r, ws, bias, lo, hi, y + r * ldy, ldy);
+        block(data, kp, x->q + r * ldq, ldq, MR, x->scale + r, ws, bias, lo, hi, y + r * ldy, ldy, add);
     }
     /* Each remainder gets its own unrolled copy. */
     const int8_t *xq = x->q + r * ldq;
     switch (row_end - r) {
-    case 3: block(data, kp, xq, ldq, 3, x->scale + r, ws, bias, lo, hi, y + r * ldy, ldy); break;
-    case 2: block(data, kp, xq, ldq, 2, x->scale + r, ws, bias, lo, hi, y + r * ldy, ldy); break;
-    case 1: block(data, kp, xq, ldq, 1, x->scale + r, ws, bias, lo, hi, y + r * ldy, ldy); break;
+    case 3: block(data, kp, xq, ldq, 3, x->scale + r, ws, bias, lo, hi, y + r * ldy, ldy, add); break;
+    case 2: block(data, kp, xq, ldq, 2, x->scale + r, ws, bias, lo, hi, y + r * ldy, ldy, add); break;
+    case 1: block(data, kp, xq, ldq, 1, x->scale + r, ws, bias, lo, hi, y + r * ldy, ldy, add); break;
     default: break;
     }
 }

@@ -16,7 +16,7 @@
 
 TARGET static inline __attribute__((always_inline)) void
 block(const int8_t *panel, size_t kp, const int8_t *xq, size_t ldq, const int mr, const float *xscale,
-      const float *wscale, const float *bias, unsigned lo, unsigned hi, float *y, size_t ldy)
+      const float *wscale, const float *bias, unsigned lo, unsigned hi, float *y, size_t ldy, int add)
 {
     const int pairs = (mr + 1) / 2;
     const int8_t *row[MR];
@@ -41,33 +41,33 @@ block(const int8_t *panel, size_t kp, const int8_t *xq, size_t ldq, const int mr
         const int32x4_t left = vreinterpretq_s32_s64(r % 2 == 0 ? vzip1q_s64(t0, t1) : vzip2q_s64(t0, t1));
         const int32x4_t right = vreinterpretq_s32_s64(r % 2 == 0 ? vzip1q_s64(t2, t3) : vzip2q_s64(t2, t3));
         const float32x4_t xs = vdupq_n_f32(xscale[r]);
-        tk_neon_store4(left, xs, wscale, bias, y + r * ldy, 0, lo, hi);
-        tk_neon_store4(right, xs, wscale + 4, bias + 4, y + r * ldy + 4, 4, lo, hi);
+        tk_neon_store4(left, xs, wscale, bias, y + r * ldy, 0, lo, hi, add);
+        tk_neon_store4(right, xs, wscale + 4, bias + 4, y + r * ldy + 4, 4, lo, hi, add);
     }
 }
 
 TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
-                               size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy)
+                               size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy, int add)
 {
     const size_t kp = w->kp, first = panel * NR, ldq = x->ldq;
     const int8_t *data = (const int8_t *)w->data + first * kp;
     const float *ws = w->scale + first, *bias = w->bias + first;
     size_t r = row_begin;
     for (; r + MR <= row_end; r += MR) {
-        block(data, kp, x->q + r * ldq, ldq, MR, x->scale + r, ws, bias, lo, hi, y + r * ldy, ldy);
+        block(data, kp, x->q + r * ldq, ldq, MR, x->scale + r, ws, bias, lo, hi, y + r * ldy, ldy, add);
     }
     /* Each remainder gets its own unrolled copy. */
     const int8_t *xq = x->q + r * ldq;
     const float *xs = x->scale + r;
     float *yr = y + r * ldy;
     switch (row_end - r) {
-    case 7: block(data, kp, xq, ldq, 7, xs, ws, bias, lo, hi, yr, ldy); break;
-    case 6: block(data, kp, xq, ldq, 6, xs, ws, bias, lo, hi, yr, ldy); break;
-    case 5: block(data, kp, xq, ldq, 5, xs, ws, bias, lo, hi, yr, ldy); break;
-    case 4: block(data, kp, xq, ldq, 4, xs, ws, bias, lo, hi, yr, ldy); break;
-    case 3: block(data, kp, xq, ldq, 3, xs, ws, bias, lo, hi, yr, ldy); break;
-    case 2: block(data, kp, xq, ldq, 2, xs, ws, bias, lo, hi, yr, ldy); break;
-    case 1: block(data, kp, xq, ldq, 1, xs, ws, bias, lo, hi, yr, ldy); break;
+    case 7: block(data, kp, xq, ldq, 7, xs, ws, bias, lo, hi, yr, ldy, add); break;
+    case 6: block(data, kp, xq, ldq, 6, xs, ws, bias, lo, hi, yr, ldy, add); break;
+    case 5: block(data, kp, xq, ldq, 5, xs, ws, bias, lo, hi, yr, ldy, add); break;
+    case 4: block(data, kp, xq, ldq, 4, xs, ws, bias, lo, hi, yr, ldy, add); break;
+    case 3: block(data, kp, xq, ldq, 3, xs, ws, bias, lo, hi, yr, ldy, add); break;
+    case 2: block(data, kp, xq, ldq, 2, xs, ws, bias, lo, hi, yr, ldy, add); break;
+    case 1: block(data, kp, xq, ldq, 1, xs, ws, bias, lo, hi, yr, ldy, add); break;
     default: break;
     }
 }

@@ -3,7 +3,7 @@
 #include "kernel.h"
 
 static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
-                     size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy)
+                     size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy, int add)
 {
     const size_t kp = w->kp, first = panel * w->kernel->nr;
     for (size_t r = row_begin; r < row_end; r++) {
@@ -12,7 +12,8 @@ static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begi
             const int8_t *wc = (const int8_t *)w->data + (first + j) * kp;
             int32_t acc = 0;
             for (size_t i = 0; i < kp; i++) acc += xr[i] * wc[i];
-            y[r * ldy + j] = tk_dequantize(acc, x->scale[r], w->scale[first + j], w->bias[first + j]);
+            const float v = tk_dequantize(acc, x->scale[r], w->scale[first + j], w->bias[first + j]);
+            y[r * ldy + j] = add ? y[r * ldy + j] + v : v;
         }
     }
 }

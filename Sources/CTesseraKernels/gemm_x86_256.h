@@ -28,7 +28,7 @@ static inline int32_t four_bytes(const int8_t *p)
 TILE_TARGET static inline __attribute__((always_inline)) void
 block(const uint8_t *panel, size_t groups, const int8_t *xq, size_t ldq, const int mr,
       const float *xscale, const int32_t *xsum, const __m256 ws[NV], const __m256 bias[NV],
-      const __m256i mask[NV], int whole, float *y, size_t ldy)
+      const __m256i mask[NV], int whole, float *y, size_t ldy, int add)
 {
     __m256i acc[TILE_MR][NV];
     for (int r = 0; r < TILE_MR; r++) {
@@ -70,6 +70,10 @@ block(const uint8_t *panel, size_t groups, const int8_t *xq, size_t ldq, const i
             f = _mm256_mul_ps(f, xs);
             f = _mm256_mul_ps(f, ws[v]);
             f = _mm256_add_ps(f, bias[v]);
+            if (add) {
+                const __m256 old = whole ? _mm256_loadu_ps(y + r * ldy + 8 * v) : _mm256_maskload_ps(y + r * ldy + 8 * v, mask[v]);
+                f = _mm256_add_ps(old, f);
+            }
             if (whole) {
                 _mm256_storeu_ps(y + r * ldy + 8 * v, f);
             } else {
@@ -80,7 +84,7 @@ block(const uint8_t *panel, size_t groups, const int8_t *xq, size_t ldq, const i
 }
 
 TILE_TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
-                            size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy)
+                            size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy, int add)
 {
     const size_t kp = w->kp, first = panel * 8 * NV, groups = kp / 4, ldq = x->ldq;
     const uint8_t *data = w->data + first * kp;
@@ -98,7 +102,7 @@ TILE_TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, siz
     size_t r = row_begin;
     for (; r + TILE_MR <= row_end; r += TILE_MR) {
         block(data, groups, x->q + r * ldq, ldq, TILE_MR, x->scale + r, x->sum + r, ws, bias, mask, whole,
-              y + r * ldy, ldy);
+              y + r * ldy, ldy, add);
     }
     /* Each remainder gets its own unrolled copy. */
     const int8_t *xq = x->q + r * ldq;
@@ -107,12 +111,12 @@ TILE_TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, siz
     float *yr = y + r * ldy;
     switch (row_end - r) {
 #if TILE_MR > 5
-    case 5: block(data, groups, xq, ldq, 5, xs, xsum, ws, bias, mask, whole, yr, ldy); break;
-    case 4: block(data, groups, xq, ldq, 4, xs, xsum, ws, bias, mask, whole, yr, ldy); break;
+    case 5: block(data, groups, xq, ldq, 5, xs, xsum, ws, bias, mask, whole, yr, ldy, add); break;
+    case 4: block(data, groups, xq, ldq, 4, xs, xsum, ws, bias, mask, whole, yr, ldy, add); break;
 #endif
-    case 3: block(data, groups, xq, ldq, 3, xs, xsum, ws, bias, mask, whole, yr, ldy); break;
-    case 2: block(data, groups, xq, ldq, 2, xs, xsum, ws, bias, mask, whole, yr, ldy); break;
-    case 1: block(data, groups, xq, ldq, 1, xs, xsum, ws, bias, mask, whole, yr, ldy); break;
+    case 3: block(data, groups, xq, ldq, 3, xs, xsum, ws, bias, mask, whole, yr, ldy, add); break;
+    case 2: block(data, groups, xq, ldq, 2, xs, xsum, ws, bias, mask, whole, yr, ldy, add); break;
+    case 1: block(data, groups, xq, ldq, 1, xs, xsum, ws, bias, mask, whole, yr, ldy, add); break;
     default: break;
     }
 }

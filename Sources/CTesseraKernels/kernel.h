@@ -36,11 +36,12 @@ struct tk_weights {
 
 /*
  * Computes rows [row_begin, row_end) of panel `panel`, storing only its
- * columns [lo, hi) (relative to the panel); y points at the panel's column 0
+ * columns [lo, hi) (relative to the panel), or adding them to what y holds
+ * (y + result, one more rounding) when `add`; y points at the panel's column 0
  * of row 0.
  */
 typedef void tk_panel_fn(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
-                         size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy);
+                         size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy, int add);
 
 /* Quantises m rows, as tk_quantize_rows documents; returns the first row with
  * a non-finite value, or m when there is none. */

@@ -72,6 +72,24 @@ static float reference(const int8_t *xq, float xs, const int8_t *wr, float ws, f
     return y + b;
 }
 
+/* tk_gemm_add on a block in the middle of y: inside it y + the product y0
+ * (as tk_gemm wrote it), one rounding; outside it y untouched. */
+static void check_add(const tk_weights *packed, const char *name, const int8_t *q0, size_t ldq, const float *s0,
+                      const int32_t *sum0, const float *y0, float *y, size_t m, size_t n, size_t k, size_t ldy)
+{
+    const size_t r0 = m / 4, r1 = m - m / 3, c0 = n / 5, c1 = n - n / 3;
+    for (size_t i = 0; i < m * ldy; i++) y[i] = -7.0f + (float)(i % 5);
+    tk_gemm_add(packed, q0, ldq, s0, sum0, r0, r1, c0, c1, y, ldy);
+    for (size_t r = 0; r < m; r++) {
+        for (size_t c = 0; c < ldy; c++) {
+            const float before = -7.0f + (float)((r * ldy + c) % 5);
+            const int inside = r >= r0 && r < r1 && c >= c0 && c < c1;
+            const float want = inside ? before + y0[r * ldy + c] : before;
+            if (memcmp(&want, &y[r * ldy + c], sizeof want) != 0) fail(name, "add", m, n, k, r * ldy + c);
+        }
+    }
+}
+
 static void check_shape(size_t m, size_t n, size_t k, int with_bias)
 {
     const size_t kp = tk_padded_k(k), ldx = k + 3, ldq = kp + 16, ldy = n + 5;
@@ -110,6 +128,7 @@ static void check_shape(size_t m, size_t n, size_t k, int with_bias)
             if (memcmp(&want, &y0[r * ldy + c], sizeof want) != 0) fail("scalar", "vs reference", m, n, k, r * n + c);
         }
     }
+    check_add(packed0, "scalar", q0, ldq, s0, sum0, y0, y, m, n, k, ldy);
 
     for (int p = 0; p < TK_PATH_COUNT; p++) {
         if (p == TK_PATH_SCALAR || !tk_path_supported((tk_path)p)) continue;
@@ -141,6 +160,7 @@ static void check_shape(size_t m, size_t n, size_t k, int with_bias)
                 if (memcmp(&want, &y[r * ldy + c], sizeof want) != 0) fail(name, "sub-range", m, n, k, r * ldy + c);
             }
         }
+        check_add(packed, name, q0, ldq, s0, sum0, y0, y, m, n, k, ldy);
         tk_weights_free(packed);
     }
 #if defined(__x86_64__)

@@ -118,6 +118,14 @@ tk_status tk_gemm(const tk_weights *weights, const int8_t *q, size_t ldq,
                   size_t row_begin, size_t row_end, size_t col_begin, size_t col_end,
                   float *y, size_t ldy);
 
+/* As tk_gemm, but adds the block of the product to what y holds:
+ * y[r, c] = y[r, c] + Y[r, c], one more rounding after the three (a residual
+ * add fused into the product's last step). */
+tk_status tk_gemm_add(const tk_weights *weights, const int8_t *q, size_t ldq,
+                      const float *xscale, const int32_t *xsum,
+                      size_t row_begin, size_t row_end, size_t col_begin, size_t col_end,
+                      float *y, size_t ldy);
+
 /* Widens n IEEE binary16 values to float32 (exact; a signalling NaN comes out
  * quiet, its payload kept), with the path's conversion instructions (F16C on
  * the x86 paths, fcvtl on the arm ones) or portable code for "scalar". */

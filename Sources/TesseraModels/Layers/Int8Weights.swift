@@ -11,9 +11,8 @@ final class Int8Weights: @unchecked Sendable {  // immutable once packed
     let inFeatures: Int
     let outFeatures: Int
 
-    /// Rows quantised and multiplied at a time by one thread, so that its scratch (int8
-    /// rows, and f32 outputs when accumulating) stays small and in cache; 48 to 400
-    /// rows timed the same on an int8 ViT-S.
+    /// Rows quantised and multiplied at a time by one thread, so that its scratch of int8
+    /// rows stays small and in cache; 48 to 400 rows timed the same on an int8 ViT-S.
     static let blockRows = 96
 
     /// Packs values [n, k] (int8) with scales [n] (finite, >= 0) and bias [n] (finite),
@@ -38,14 +37,15 @@ final class Int8Weights: @unchecked Sendable {  // immutable once packed
     /// The kernel path the weights are packed for ("avx512vnni", "neon-dotprod", ...).
     var path: String { String(cString: tk_path_name(tk_weights_path(packed))) }
 
-    /// out[rows, n] = inp[rows, k] · W^T + b, or out += that when `accumulate`.
+    /// out[rows, n] = inp[rows, k] · W^T + b, or out += that when `accumulate` (added by the
+    /// product's epilogue, the same bits as adding afterwards).
     /// Threads take blocks of rows (quantising their own), or, when there are too
     /// few rows to share, ranges of columns over rows quantised once.
     func apply(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int, accumulate: Bool) {
         guard rows > 0 else { return }
         if rows >= 2 * Self.blockRows * Parallel.threadCount || Parallel.threadCount == 1 || Parallel.isInsideWorker {
             Parallel.chunks(rows) { range in
-                let scratch = Scratch(rows: min(Self.blockRows, range.count), k: inFeatures, n: accumulate ? outFeatures : 0)
+                let scratch = QuantisedRows(rows: min(Self.blockRows, range.count), cols: inFeatures)
                 defer { scratch.free() }
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: Self.blockRows) {
                     let m = min(Self.blockRows, range.upperBound - start)
@@ -56,7 +56,7 @@ final class Int8Weights: @unchecked Sendable {  // immutable once packed
             }
             return
         }
-        let scratch = Scratch(rows: rows, k: inFeatures, n: accumulate ? outFeatures : 0)
+        let scratch = QuantisedRows(rows: rows, cols: inFeatures)
         defer { scratch.free() }
         quantise(inp, rows: rows, into: scratch)
         let block = tk_weights_column_block(packed)
@@ -66,36 +66,14 @@ final class Int8Weights: @unchecked Sendable {  // immutable once packed
         }
     }
 
-    private func quantise(_ x: UnsafePointer<Float>, rows: Int, into s: Scratch) {
+    private func quantise(_ x: UnsafePointer<Float>, rows: Int, into s: QuantisedRows) {
         // Only a non-finite row is reported, and its outputs come out NaN, as they would in f32.
-        s.rows.quantise(tk_weights_path(packed), x, ldx: inFeatures, rows: rows, cols: inFeatures)
+        s.quantise(tk_weights_path(packed), x, ldx: inFeatures, rows: rows, cols: inFeatures)
     }
 
-    /// Rows 0..<rows of `s` times the weights' `columns`, into out [rows, n] (row 0 of the
-    /// block at `out`), or added to it through the block's f32 scratch.
-    private func multiply(_ s: Scratch, rows: Int, columns: Range<Int>, out: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let n = outFeatures, y = accumulate ? s.y : out
-        s.rows.multiply(packed, rows: rows, columns: columns, y: y, ldy: n)
-        guard accumulate else { return }
-        for r in 0..<rows {
-            let o = out + r * n, p = y + r * n
-            for c in columns { o[c] += p[c] }
-        }
-    }
-
-    /// Quantised rows and f32 outputs [rows, n].
-    private struct Scratch {
-        let rows: QuantisedRows
-        let y: UnsafeMutablePointer<Float>
-
-        init(rows: Int, k: Int, n: Int) {
-            self.rows = QuantisedRows(rows: rows, cols: k)
-            y = .allocate(capacity: rows * n)
-        }
-
-        func free() {
-            rows.free()
-            y.deallocate()
-        }
+    /// Rows 0..<rows of `s` times the weights' `columns`, into (or added to) out [rows, n],
+    /// row 0 of the block at `out`.
+    private func multiply(_ s: QuantisedRows, rows: Int, columns: Range<Int>, out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        s.multiply(packed, rows: rows, columns: columns, y: out, ldy: outFeatures, add: accumulate)
     }
 }

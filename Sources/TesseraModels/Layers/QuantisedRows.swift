@@ -32,9 +32,12 @@ struct QuantisedRows {
         return status == TK_OK
     }
 
-    /// y rows [0, rows) x columns `columns` = these rows times `weights` (tk_gemm).
-    func multiply(_ weights: OpaquePointer, rows: Int, columns: Range<Int>, y: UnsafeMutablePointer<Float>, ldy: Int) {
-        let status = tk_gemm(weights, q, ldq, scale, sum, 0, rows, columns.lowerBound, columns.upperBound, y, ldy)
+    /// y rows [0, rows) x columns `columns` = these rows times `weights` (tk_gemm), or
+    /// += them when `add` (tk_gemm_add: the residual add in the product's last step).
+    func multiply(_ weights: OpaquePointer, rows: Int, columns: Range<Int>, y: UnsafeMutablePointer<Float>, ldy: Int,
+                  add: Bool = false) {
+        let product = add ? tk_gemm_add : tk_gemm
+        let status = product(weights, q, ldq, scale, sum, 0, rows, columns.lowerBound, columns.upperBound, y, ldy)
         precondition(status == TK_OK, "tk_gemm failed with status \(status.rawValue)")
     }
 }
