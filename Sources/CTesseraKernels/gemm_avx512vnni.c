@@ -25,7 +25,7 @@ static inline int32_t four_bytes(const int8_t *p)
 }
 
 TARGET static inline __attribute__((always_inline)) void
-block(const uint8_t *panel, size_t groups, const int8_t *xq, size_t ldq, const int mr,
+block(const uint8_t *panel, size_t groups, const int8_t *xq, size_t ldq, const int mr, const int nv,
       const float *xscale, const int32_t *xsum, const __m512 ws[NV], const __m512 bias[NV],
       const __mmask16 mask[NV], float *y, size_t ldy, int add)
 {
@@ -35,16 +35,16 @@ block(const uint8_t *panel, size_t groups, const int8_t *xq, size_t ldq, const i
     }
     for (size_t g = 0; g < groups; g++) {
         __m512i wv[NV];
-        for (int v = 0; v < NV; v++) wv[v] = _mm512_load_si512(panel + g * 64 * NV + v * 64);
+        for (int v = 0; v < nv; v++) wv[v] = _mm512_load_si512(panel + g * 64 * NV + v * 64);
         for (int r = 0; r < mr; r++) {
             const __m512i xv = _mm512_set1_epi32(four_bytes(xq + r * ldq + 4 * g));
-            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], wv[v], xv);
+            for (int v = 0; v < nv; v++) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], wv[v], xv);
         }
     }
     for (int r = 0; r < mr; r++) {
         const __m512i offset = _mm512_set1_epi32(128 * xsum[r]);
         const __m512 xs = _mm512_set1_ps(xscale[r]);
-        for (int v = 0; v < NV; v++) {
+        for (int v = 0; v < nv; v++) {
             __m512 f = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][v], offset));
             f = _mm512_mul_ps(f, xs);
             f = _mm512_mul_ps(f, ws[v]);
@@ -52,6 +52,31 @@ block(const uint8_t *panel, size_t groups, const int8_t *xq, size_t ldq, const i
             if (add) f = _mm512_add_ps(_mm512_maskz_loadu_ps(mask[v], y + r * ldy + 16 * v), f);
             _mm512_mask_storeu_ps(y + r * ldy + 16 * v, mask[v], f);
         }
+    }
+}
+
+/* Rows [row_begin, row_end) of a panel, with the first nv of its vectors. */
+TARGET static inline __attribute__((always_inline)) void
+panel_rows(const uint8_t *data, size_t groups, const tk_rows *x, size_t row_begin, size_t row_end, const int nv,
+           const __m512 ws[NV], const __m512 bias[NV], const __mmask16 mask[NV], float *y, size_t ldy, int add)
+{
+    const size_t ldq = x->ldq;
+    size_t r = row_begin;
+    for (; r + MR <= row_end; r += MR) {
+        block(data, groups, x->q + r * ldq, ldq, MR, nv, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add);
+    }
+    /* Each remainder gets its own unrolled copy. */
+    const int8_t *xq = x->q + r * ldq;
+    const float *xs = x->scale + r;
+    const int32_t *xsum = x->sum + r;
+    float *yr = y + r * ldy;
+    switch (row_end - r) {
+    case 5: block(data, groups, xq, ldq, 5, nv, xs, xsum, ws, bias, mask, yr, ldy, add); break;
+    case 4: block(data, groups, xq, ldq, 4, nv, xs, xsum, ws, bias, mask, yr, ldy, add); break;
+    case 3: block(data, groups, xq, ldq, 3, nv, xs, xsum, ws, bias, mask, yr, ldy, add); break;
+    case 2: block(data, groups, xq, ldq, 2, nv, xs, xsum, ws, bias, mask, yr, ldy, add); break;
+    case 1: block(data, groups, xq, ldq, 1, nv, xs, xsum, ws, bias, mask, yr, ldy, add); break;
+    default: break;
     }
 }
 
@@ -66,7 +91,7 @@ static __mmask16 lanes(unsigned first, unsigned lo, unsigned hi)
 TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
                                 size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy, int add)
 {
-    const size_t kp = w->kp, first = panel * 16 * NV, groups = kp / 4, ldq = x->ldq;
+    const size_t kp = w->kp, first = panel * 16 * NV, groups = kp / 4;
     const uint8_t *data = w->data + first * kp;
     __m512 ws[NV], bias[NV];
     __mmask16 mask[NV];
@@ -75,19 +100,13 @@ TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, size_t r
         bias[v] = _mm512_load_ps(w->bias + first + 16 * v);
         mask[v] = lanes(16 * (unsigned)v, lo, hi);
     }
-    size_t r = row_begin;
-    for (; r + MR <= row_end; r += MR) {
-        block(data, groups, x->q + r * ldq, ldq, MR, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add);
-    }
-    /* Each remainder gets its own unrolled copy. */
-    const int8_t *xq = x->q + r * ldq;
-    switch (row_end - r) {
-    case 5: block(data, groups, xq, ldq, 5, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add); break;
-    case 4: block(data, groups, xq, ldq, 4, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add); break;
-    case 3: block(data, groups, xq, ldq, 3, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add); break;
-    case 2: block(data, groups, xq, ldq, 2, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add); break;
-    case 1: block(data, groups, xq, ldq, 1, x->scale + r, x->sum + r, ws, bias, mask, y + r * ldy, ldy, add); break;
-    default: break;
+    /* A panel's columns past `hi` need no products: the attention's last panel of
+     * 197 keys has 5 columns, one vector of the four. */
+    switch ((hi + 15) / 16) {
+    case 1: panel_rows(data, groups, x, row_begin, row_end, 1, ws, bias, mask, y, ldy, add); break;
+    case 2: panel_rows(data, groups, x, row_begin, row_end, 2, ws, bias, mask, y, ldy, add); break;
+    case 3: panel_rows(data, groups, x, row_begin, row_end, 3, ws, bias, mask, y, ldy, add); break;
+    default: panel_rows(data, groups, x, row_begin, row_end, NV, ws, bias, mask, y, ldy, add); break;
     }
 }
 
