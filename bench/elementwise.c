@@ -1,8 +1,9 @@
 /*
- * Times CTesseraKernels' element-wise kernels on every path this CPU supports,
- * one thread, in nanoseconds per float (CPU time of the calling thread): on a
- * long array (65,536 floats, in and out in L2) and on rows of 197 floats (the
- * ViT tile encoder's tokens, as its softmax calls tk_exp: one call per row).
+ * Times CTesseraKernels' element-wise kernels (tk_gelu, tk_exp,
+ * tk_gelu_derivative, tk_sigmoid) on every path this CPU supports, one thread,
+ * in nanoseconds per float (CPU time of the calling thread): on a long array
+ * (65,536 floats, in and out in L2) and on rows of 197 floats (the ViT tile
+ * encoder's tokens, as its softmax calls tk_exp: one call per row).
  * Built and run by bench/elementwise.sh [SECONDS [PATH...]] (PATH: only those
  * paths, e.g. avx512vnni). Prints one line per kernel and path: best and
  * median ns per float for each shape.
@@ -36,10 +37,6 @@ static tk_status exp_kernel(tk_path path, const float *x, float *y, size_t n)
     return tk_exp(path, x, y, n, 0.5f);
 }
 
-static tk_status gelu_kernel(tk_path path, const float *x, float *y, size_t n)
-{
-    return tk_gelu(path, x, y, n);
-}
 
 enum { LONG = 65536, ROW = 197, ROWS = 333 };
 
@@ -98,7 +95,7 @@ int main(int argc, char **argv)
     /* [-6, 6]: GELU's and the sigmoid's interesting range; exp sees x - 0.5. */
     for (size_t i = 0; i < LONG; i++) x[i] = 12.0f * ((float)rand() / (float)RAND_MAX - 0.5f);
     const struct { const char *name; kernel_fn *kernel; } kernels[] = {
-        {"gelu", gelu_kernel}, {"exp", exp_kernel},
+        {"gelu", tk_gelu}, {"exp", exp_kernel}, {"gelu_derivative", tk_gelu_derivative}, {"sigmoid", tk_sigmoid},
     };
     printf("%-16s %-11s %12s %12s %12s %12s\n", "kernel", "path", "long best", "long median", "197 best", "197 median");
     for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs bench/elementwise.c: ns per float of the element-wise kernels
-# (tk_gelu, tk_exp, ...) on every kernel path this CPU supports, on a long array
-# and on rows of 197. Prints the CPU first. Run by hand:
+# (tk_gelu, tk_exp, tk_gelu_derivative, tk_sigmoid) on every kernel path this CPU
+# supports, on a long array and on rows of 197. Prints the CPU first. Run by hand:
 #   bench/elementwise.sh [SECONDS_PER_MEASUREMENT [PATH...]]   (default 0.5, every path)
 set -euo pipefail
 cd "$(dirname "$0")/.."

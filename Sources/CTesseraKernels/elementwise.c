@@ -1,18 +1,18 @@
-/* tk_gelu and tk_exp: element-wise float kernels, one definition each compiled
- * for each vector width.
+/* Element-wise float kernels (exp, GELU and its derivative, the sigmoid), one
+ * definition of each formula compiled for each vector width.
  *
  * Every operation is a lane-wise IEEE float operation in a fixed order, none
  * fused (the target builds with -ffp-contract=off), so the compiler's
  * vectorised loops for SSE2 / NEON, AVX2 and AVX-512 give the same bits as
- * scalar code, and as TesseraCore's Swift lanes of the same formulas
- * (VectorMath.exp, VectorMath.erfc). */
+ * scalar code. */
 #include "kernel.h"
 
 #include <string.h>
 
 /* e^v: v = n ln2 + r with n rounded by the 1.5 * 2^23 trick, |r| <= ln2 / 2
- * (ln2 split in two so that n ln2 is exact), e^r by its Taylor series to r^7,
- * times 2^n built in the exponent bits; v clamped to [-87.3, 88.7]. */
+ * (ln2 split in two so that n ln2 is exact), e^r by its Taylor series to r^7
+ * (truncation below 2^-27 relative), times 2^n built in the exponent bits; v
+ * clamped to [-87.3, 88.7], so the result is never a subnormal, zero or infinity. */
 static inline __attribute__((always_inline)) float vexp(float v)
 {
     float x = v < -87.3f ? -87.3f : v;
@@ -37,10 +37,11 @@ static inline __attribute__((always_inline)) float vexp(float v)
     return p * scale;
 }
 
-/* x/2 * (2 - erfc(z)) for x >= 0, x/2 * erfc(z) below, z = |x| / sqrt 2, with
- * erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), P Chebyshev-fitted (Numerical
- * Recipes, 6.2): relative error below 1.2e-7, in the negative tail too. */
-static inline __attribute__((always_inline)) float gelu(float x)
+/* The standard normal CDF, (1 + erf(x / sqrt 2)) / 2: 1 - e/2 for x >= 0 and
+ * e/2 below, e = erfc(z), z = |x| / sqrt 2, with erfc(z) = t exp(-z^2 + P(t)),
+ * t = 1 / (1 + z/2), P Chebyshev-fitted (Numerical Recipes, 6.2): relative
+ * error below 1.2e-7, in the negative tail too. */
+static inline __attribute__((always_inline)) float cdf(float x)
 {
     const float z = (x < 0 ? -x : x) * 0.70710678118654752f;
     const float t = 1.0f / (1.0f + 0.5f * z);
@@ -54,9 +55,26 @@ static inline __attribute__((always_inline)) float gelu(float x)
     p = p * t + 0.37409196f;
     p = p * t + 1.00002368f;
     p = p * t - 1.26551223f;
-    const float e = t * vexp(p - z * z);
-    const float half = 0.5f * x;
-    return x >= 0 ? half * (2.0f - e) : half * e;
+    const float half = 0.5f * (t * vexp(p - z * z));
+    return x >= 0 ? 1.0f - half : half;
+}
+
+/* The exact GELU, x * cdf(x). */
+static inline __attribute__((always_inline)) float gelu(float x)
+{
+    return x * cdf(x);
+}
+
+/* GELU's derivative, cdf(x) + x exp(-x^2 / 2) / sqrt(2 pi). */
+static inline __attribute__((always_inline)) float gelu_derivative(float x)
+{
+    return cdf(x) + x * vexp(-(0.5f * x) * x) * 0.39894228040143268f;
+}
+
+/* 1 / (1 + e^-x). */
+static inline __attribute__((always_inline)) float sigmoid(float x)
+{
+    return 1.0f / (1.0f + vexp(-x));
 }
 
 /* Each kernel's loop, compiled once per target; the compiler vectorises it to
@@ -93,9 +111,11 @@ static inline __attribute__((always_inline)) float gelu(float x)
         }                                                                                    \
     }
 /* `lanes` floats to a vector; TK_BLOCK must be a multiple of lanes * interleave. */
-#define TK_ELEMENTWISE(suffix, attributes, lanes, interleave)                                \
-    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), gelu, gelu(in[i]))       \
-    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), exp, vexp(in[i] - shift))
+#define TK_ELEMENTWISE(suffix, attributes, lanes, interleave)                                              \
+    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), exp, vexp(in[i] - shift))              \
+    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), gelu, gelu(in[i]))                     \
+    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), gelu_derivative, gelu_derivative(in[i])) \
+    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), sigmoid, sigmoid(in[i]))
 
 TK_ELEMENTWISE(portable, , 4, 4)
 #if defined(__x86_64__)
@@ -103,43 +123,50 @@ TK_ELEMENTWISE(avx2, __attribute__((target("avx2"))), 8, 4)
 TK_ELEMENTWISE(avx512, __attribute__((target("avx512f"))), 16, 8)
 #endif
 
-/* The variant for `path`: 0 portable (SSE2 or NEON), 1 AVX2, 2 AVX-512. */
-static int width(tk_path path)
-{
-    switch (path) {
-    case TK_PATH_AVX512VNNI: return 2;
-    case TK_PATH_AVX2:
-    case TK_PATH_AVXVNNI: return 1;
-    default: return 0;
-    }
-}
+typedef void variant_fn(const float *x, float *y, size_t n, float shift);
 
-tk_status tk_gelu(tk_path path, const float *x, float *y, size_t n)
+/* A kernel's variants for `path`, by width: portable (SSE2 or NEON), AVX2, AVX-512. */
+#if defined(__x86_64__)
+#define TK_VARIANTS(name) {name##_portable, name##_avx2, name##_avx512}
+#else
+#define TK_VARIANTS(name) {name##_portable, name##_portable, name##_portable}
+#endif
+
+/* Checks the arguments and runs the variant of `variants` for `path`. */
+static tk_status run(variant_fn *const variants[3], tk_path path, const float *x, float *y, size_t n, float shift)
 {
     if (!tk_path_supported(path)) return TK_ERR_PATH;
     if (n == 0) return TK_OK;
     if (x == NULL || y == NULL) return TK_ERR_ARGUMENT;
-    switch (width(path)) {
-#if defined(__x86_64__)
-    case 2: gelu_avx512(x, y, n, 0); break;
-    case 1: gelu_avx2(x, y, n, 0); break;
-#endif
-    default: gelu_portable(x, y, n, 0); break;
+    switch (path) {
+    case TK_PATH_AVX512VNNI: variants[2](x, y, n, shift); break;
+    case TK_PATH_AVX2:
+    case TK_PATH_AVXVNNI: variants[1](x, y, n, shift); break;
+    default: variants[0](x, y, n, shift); break;
     }
     return TK_OK;
 }
 
 tk_status tk_exp(tk_path path, const float *x, float *y, size_t n, float shift)
 {
-    if (!tk_path_supported(path)) return TK_ERR_PATH;
-    if (n == 0) return TK_OK;
-    if (x == NULL || y == NULL) return TK_ERR_ARGUMENT;
-    switch (width(path)) {
-#if defined(__x86_64__)
-    case 2: exp_avx512(x, y, n, shift); break;
-    case 1: exp_avx2(x, y, n, shift); break;
-#endif
-    default: exp_portable(x, y, n, shift); break;
-    }
-    return TK_OK;
+    static variant_fn *const variants[3] = TK_VARIANTS(exp);
+    return run(variants, path, x, y, n, shift);
+}
+
+tk_status tk_gelu(tk_path path, const float *x, float *y, size_t n)
+{
+    static variant_fn *const variants[3] = TK_VARIANTS(gelu);
+    return run(variants, path, x, y, n, 0);
+}
+
+tk_status tk_gelu_derivative(tk_path path, const float *x, float *y, size_t n)
+{
+    static variant_fn *const variants[3] = TK_VARIANTS(gelu_derivative);
+    return run(variants, path, x, y, n, 0);
+}
+
+tk_status tk_sigmoid(tk_path path, const float *x, float *y, size_t n)
+{
+    static variant_fn *const variants[3] = TK_VARIANTS(sigmoid);
+    return run(variants, path, x, y, n, 0);
 }
