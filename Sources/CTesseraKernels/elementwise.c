@@ -1,34 +1,38 @@
 /* Element-wise float kernels (exp, GELU and its derivative, the sigmoid), one
  * definition of each formula compiled for each vector width.
  *
- * Every operation is a lane-wise IEEE float operation in a fixed order, none
- * fused (the target builds with -ffp-contract=off), so the compiler's
+ * Every step is one correctly rounded IEEE float operation in a fixed order:
+ * the multiply-adds that are meant to be fused are written as fmaf(), and no
+ * other is fused (the target builds with -ffp-contract=off). So the compiler's
  * vectorised loops for SSE2 / NEON, AVX2 and AVX-512 give the same bits as
- * scalar code. */
+ * scalar code: fmaf() becomes vfmadd on the AVX paths and fmla on NEON (on
+ * x86 CPUs without AVX2 it stays a call to libm's fmaf, slow but exact). */
 #include "kernel.h"
 
+#include <math.h>
 #include <string.h>
 
 /* e^v: v = n ln2 + r with n rounded by the 1.5 * 2^23 trick, |r| <= ln2 / 2
- * (ln2 split in two so that n ln2 is exact), e^r by its Taylor series to r^7
- * (truncation below 2^-27 relative), times 2^n built in the exponent bits; v
- * clamped to [-87.3, 88.7], so the result is never a subnormal, zero or infinity. */
+ * (ln2 split in two, each product's rounding left to its fused subtraction),
+ * e^r by its Taylor series to r^7 (truncation below 2^-27 relative), times 2^n
+ * built in the exponent bits; v clamped to [-87.3, 88.7], so the result is never
+ * a subnormal, zero or infinity. */
 static inline __attribute__((always_inline)) float vexp(float v)
 {
     float x = v < -87.3f ? -87.3f : v;
     x = x > 88.7f ? 88.7f : x;
     const float magic = 12582912.0f;
-    const float t = x * 1.44269504088896341f + magic;
+    const float t = fmaf(x, 1.44269504088896341f, magic);
     const float n = t - magic;
-    const float r = x - n * 0.693145751953125f - n * 1.428606765330187e-6f;
+    const float r = fmaf(-n, 1.428606765330187e-6f, fmaf(-n, 0.693145751953125f, x));
     float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    p = fmaf(p, r, 1.0f / 720.0f);
+    p = fmaf(p, r, 1.0f / 120.0f);
+    p = fmaf(p, r, 1.0f / 24.0f);
+    p = fmaf(p, r, 1.0f / 6.0f);
+    p = fmaf(p, r, 0.5f);
+    p = fmaf(p, r, 1.0f);
+    p = fmaf(p, r, 1.0f);
     int32_t bits;
     memcpy(&bits, &t, sizeof bits);
     const int32_t exponent = (int32_t)((uint32_t)(bits - 0x4B400000 + 127) << 23);
@@ -40,22 +44,25 @@ static inline __attribute__((always_inline)) float vexp(float v)
 /* The standard normal CDF, (1 + erf(x / sqrt 2)) / 2: 1 - e/2 for x >= 0 and
  * e/2 below, e = erfc(z), z = |x| / sqrt 2, with erfc(z) = t exp(-z^2 + P(t)),
  * t = 1 / (1 + z/2), P Chebyshev-fitted (Numerical Recipes, 6.2): relative
- * error below 1.2e-7, in the negative tail too. */
+ * error below 1.2e-7, in the negative tail too. t/2 = 1 / (2 + z) is computed
+ * first, exactly half of t (an add instead of a multiply-add, and e/2 without a
+ * multiply: the FMA units are the bottleneck). */
 static inline __attribute__((always_inline)) float cdf(float x)
 {
     const float z = (x < 0 ? -x : x) * 0.70710678118654752f;
-    const float t = 1.0f / (1.0f + 0.5f * z);
+    const float half_t = 1.0f / (2.0f + z);
+    const float t = half_t + half_t;
     float p = 0.17087277f;
-    p = p * t - 0.82215223f;
-    p = p * t + 1.48851587f;
-    p = p * t - 1.13520398f;
-    p = p * t + 0.27886807f;
-    p = p * t - 0.18628806f;
-    p = p * t + 0.09678418f;
-    p = p * t + 0.37409196f;
-    p = p * t + 1.00002368f;
-    p = p * t - 1.26551223f;
-    const float half = 0.5f * (t * vexp(p - z * z));
+    p = fmaf(p, t, -0.82215223f);
+    p = fmaf(p, t, 1.48851587f);
+    p = fmaf(p, t, -1.13520398f);
+    p = fmaf(p, t, 0.27886807f);
+    p = fmaf(p, t, -0.18628806f);
+    p = fmaf(p, t, 0.09678418f);
+    p = fmaf(p, t, 0.37409196f);
+    p = fmaf(p, t, 1.00002368f);
+    p = fmaf(p, t, -1.26551223f);
+    const float half = half_t * vexp(fmaf(-z, z, p));
     return x >= 0 ? 1.0f - half : half;
 }
 
@@ -68,7 +75,7 @@ static inline __attribute__((always_inline)) float gelu(float x)
 /* GELU's derivative, cdf(x) + x exp(-x^2 / 2) / sqrt(2 pi). */
 static inline __attribute__((always_inline)) float gelu_derivative(float x)
 {
-    return cdf(x) + x * vexp(-(0.5f * x) * x) * 0.39894228040143268f;
+    return fmaf(x, vexp(-(0.5f * x) * x) * 0.39894228040143268f, cdf(x));
 }
 
 /* 1 / (1 + e^-x). */
@@ -117,10 +124,11 @@ static inline __attribute__((always_inline)) float sigmoid(float x)
     TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), gelu_derivative, gelu_derivative(in[i])) \
     TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), sigmoid, sigmoid(in[i]))
 
+/* The AVX paths all have FMA (tk_detect_paths checks it), which AVX2 alone does not imply. */
 TK_ELEMENTWISE(portable, , 4, 4)
 #if defined(__x86_64__)
-TK_ELEMENTWISE(avx2, __attribute__((target("avx2"))), 8, 4)
-TK_ELEMENTWISE(avx512, __attribute__((target("avx512f"))), 16, 8)
+TK_ELEMENTWISE(avx2, __attribute__((target("avx2,fma"))), 8, 4)
+TK_ELEMENTWISE(avx512, __attribute__((target("avx512f,fma"))), 16, 8)
 #endif
 
 typedef void variant_fn(const float *x, float *y, size_t n, float shift);

@@ -51,7 +51,7 @@ final class ElementwiseTests: XCTestCase {
     }
 
     /// Against x/2 erfc(-x / sqrt 2) = x/2 (1 + erf(x / sqrt 2)) in double, in place, relative to the value: the
-    /// tail down to x = -7 too (-z^2 rounded in f32 costs a few 1e-6 there, and more beyond,
+    /// tail down to x = -7 too (z = x / sqrt 2 rounded in f32 costs a few 1e-6 there, and more beyond,
     /// where GELU is below 1e-11).
     func testMatchesErfInPlace() {
         var x = (0..<19_001).map { Float(-7 + Double($0) / 1000) }
