@@ -15,12 +15,13 @@
 /* e^v: v = n ln2 + r with n rounded by the 1.5 * 2^23 trick, |r| <= ln2 / 2
  * (ln2 split in two, each product's rounding left to its fused subtraction),
  * e^r by its Taylor series to r^7 (truncation below 2^-27 relative), times 2^n
- * built in the exponent bits; v clamped to [-87.3, 88.7], so the result is never
- * a subnormal, zero or infinity. */
+ * built in the exponent bits; v clamped to [-87.3, 88.37], so the result is
+ * never a subnormal, zero or infinity (above 127.5 ln2 = 88.376, n would be 128,
+ * and 2^128 is no float). */
 static inline __attribute__((always_inline)) float vexp(float v)
 {
     float x = v < -87.3f ? -87.3f : v;
-    x = x > 88.7f ? 88.7f : x;
+    x = x > 88.37f ? 88.37f : x;
     const float magic = 12582912.0f;
     const float t = fmaf(x, 1.44269504088896341f, magic);
     const float n = t - magic;

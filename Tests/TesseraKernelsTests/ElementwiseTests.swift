@@ -50,6 +50,16 @@ final class ElementwiseTests: XCTestCase {
         for i in x.indices { XCTAssertEqual(Double(x[i]), want[i], accuracy: 3e-7 * want[i], "exp at \(i)") }
     }
 
+    /// Beyond the clamps: never infinity, zero or a subnormal, and the NaN stays NaN.
+    func testExpClampsTheExtremes() {
+        let x: [Float] = [88.3, 88.37, 88.4, 88.7, 89, 1e30, .infinity, -87.3, -88, -1e30, -.infinity, .nan]
+        var y = [Float](repeating: 0, count: x.count)
+        XCTAssertEqual(tk_exp(TK_PATH_SCALAR, x, &y, x.count, 0), TK_OK)
+        for (v, e) in zip(x, y) where !v.isNaN { XCTAssert(e.isNormal, "exp(\(v)) = \(e)") }
+        XCTAssertEqual(Double(y[1]), Foundation.exp(Double(Float(88.37))), accuracy: 3e-7 * Foundation.exp(88.37))
+        XCTAssert(y.last!.isNaN)
+    }
+
     /// Against x/2 erfc(-x / sqrt 2) = x/2 (1 + erf(x / sqrt 2)) in double, in place, relative to the value: the
     /// tail down to x = -7 too (z = x / sqrt 2 rounded in f32 costs a few 1e-6 there, and more beyond,
     /// where GELU is below 1e-11).

@@ -136,7 +136,7 @@ tk_status tk_f16_to_f32(tk_path path, const uint16_t *src, float *dst, size_t n)
 /*
  * y[i] = e^(x[i] - shift): n = round((x - shift) log2 e), e^r for the rest
  * r (|r| <= ln2 / 2) by its Taylor series to r^7, times 2^n (within 2 ulp of
- * expf over the normal range; x - shift is clamped to [-87.3, 88.7], so the
+ * expf over the normal range; x - shift is clamped to [-87.3, 88.37], so the
  * result is never a subnormal, zero or infinity).
  */
 tk_status tk_exp(tk_path path, const float *x, float *y, size_t n, float shift);
