@@ -96,6 +96,13 @@ static inline __attribute__((always_inline)) float sigmoid(float x)
  * such rows. Either way each element gets the same operations, so the same bits. */
 #define TK_BLOCK 256
 #define TK_PRAGMA(text) _Pragma(#text)
+/* GCC (the aarch64 builds' compiler) knows no interleave count, and -Wall
+ * rejects the clang pragma there. */
+#if defined(__clang__)
+#define TK_INTERLEAVE(count) TK_PRAGMA(clang loop interleave_count(count))
+#else
+#define TK_INTERLEAVE(count)
+#endif
 /* The steps of a block, `padded` (a multiple of the step) floats of `in` into
  * `out`; one copy per kernel and target, shared by whole and padded blocks. */
 #define TK_LOOP(suffix, attributes, interleave, step, name, formula)                         \
@@ -103,7 +110,7 @@ static inline __attribute__((always_inline)) float sigmoid(float x)
     name##_steps_##suffix(const float *in, float *out, size_t padded, float shift)           \
     {                                                                                        \
         (void)shift;                                                                         \
-        TK_PRAGMA(clang loop interleave_count(interleave))                                   \
+        TK_INTERLEAVE(interleave)                                                            \
         for (size_t i = 0; i < padded; i++) out[i] = formula;                                \
     }                                                                                        \
     attributes static void name##_##suffix(const float *x, float *y, size_t n, float shift)  \
