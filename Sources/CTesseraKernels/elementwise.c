@@ -1,34 +1,39 @@
-/* tk_gelu and tk_exp: element-wise float kernels, one definition each compiled
- * for each vector width.
+/* Element-wise float kernels (exp, GELU and its derivative, the sigmoid), one
+ * definition of each formula compiled for each vector width.
  *
- * Every operation is a lane-wise IEEE float operation in a fixed order, none
- * fused (the target builds with -ffp-contract=off), so the compiler's
+ * Every step is one correctly rounded IEEE float operation in a fixed order:
+ * the multiply-adds that are meant to be fused are written as fmaf(), and no
+ * other is fused (the target builds with -ffp-contract=off). So the compiler's
  * vectorised loops for SSE2 / NEON, AVX2 and AVX-512 give the same bits as
- * scalar code, and as TesseraCore's Swift lanes of the same formulas
- * (VectorMath.exp, VectorMath.erfc). */
+ * scalar code: fmaf() becomes vfmadd on the AVX paths and fmla on NEON (on
+ * x86 CPUs without AVX2 it stays a call to libm's fmaf, slow but exact). */
 #include "kernel.h"
 
+#include <math.h>
 #include <string.h>
 
 /* e^v: v = n ln2 + r with n rounded by the 1.5 * 2^23 trick, |r| <= ln2 / 2
- * (ln2 split in two so that n ln2 is exact), e^r by its Taylor series to r^7,
- * times 2^n built in the exponent bits; v clamped to [-87.3, 88.7]. */
+ * (ln2 split in two, each product's rounding left to its fused subtraction),
+ * e^r by its Taylor series to r^7 (truncation below 2^-27 relative), times 2^n
+ * built in the exponent bits; v clamped to [-87.3, 88.37], so the result is
+ * never a subnormal, zero or infinity (above 127.5 ln2 = 88.376, n would be 128,
+ * and 2^128 is no float). */
 static inline __attribute__((always_inline)) float vexp(float v)
 {
     float x = v < -87.3f ? -87.3f : v;
-    x = x > 88.7f ? 88.7f : x;
+    x = x > 88.37f ? 88.37f : x;
     const float magic = 12582912.0f;
-    const float t = x * 1.44269504088896341f + magic;
+    const float t = fmaf(x, 1.44269504088896341f, magic);
     const float n = t - magic;
-    const float r = x - n * 0.693145751953125f - n * 1.428606765330187e-6f;
+    const float r = fmaf(-n, 1.428606765330187e-6f, fmaf(-n, 0.693145751953125f, x));
     float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    p = fmaf(p, r, 1.0f / 720.0f);
+    p = fmaf(p, r, 1.0f / 120.0f);
+    p = fmaf(p, r, 1.0f / 24.0f);
+    p = fmaf(p, r, 1.0f / 6.0f);
+    p = fmaf(p, r, 0.5f);
+    p = fmaf(p, r, 1.0f);
+    p = fmaf(p, r, 1.0f);
     int32_t bits;
     memcpy(&bits, &t, sizeof bits);
     const int32_t exponent = (int32_t)((uint32_t)(bits - 0x4B400000 + 127) << 23);
@@ -37,26 +42,47 @@ static inline __attribute__((always_inline)) float vexp(float v)
     return p * scale;
 }
 
-/* x/2 * (2 - erfc(z)) for x >= 0, x/2 * erfc(z) below, z = |x| / sqrt 2, with
- * erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), P Chebyshev-fitted (Numerical
- * Recipes, 6.2): relative error below 1.2e-7, in the negative tail too. */
-static inline __attribute__((always_inline)) float gelu(float x)
+/* The standard normal CDF, (1 + erf(x / sqrt 2)) / 2: 1 - e/2 for x >= 0 and
+ * e/2 below, e = erfc(z), z = |x| / sqrt 2, with erfc(z) = t exp(-z^2 + P(t)),
+ * t = 1 / (1 + z/2), P Chebyshev-fitted (Numerical Recipes, 6.2): relative
+ * error below 1.2e-7, in the negative tail too. t/2 = 1 / (2 + z) is computed
+ * first, exactly half of t (an add instead of a multiply-add, and e/2 without a
+ * multiply: the FMA units are the bottleneck). */
+static inline __attribute__((always_inline)) float cdf(float x)
 {
     const float z = (x < 0 ? -x : x) * 0.70710678118654752f;
-    const float t = 1.0f / (1.0f + 0.5f * z);
+    const float half_t = 1.0f / (2.0f + z);
+    const float t = half_t + half_t;
     float p = 0.17087277f;
-    p = p * t - 0.82215223f;
-    p = p * t + 1.48851587f;
-    p = p * t - 1.13520398f;
-    p = p * t + 0.27886807f;
-    p = p * t - 0.18628806f;
-    p = p * t + 0.09678418f;
-    p = p * t + 0.37409196f;
-    p = p * t + 1.00002368f;
-    p = p * t - 1.26551223f;
-    const float e = t * vexp(p - z * z);
-    const float half = 0.5f * x;
-    return x >= 0 ? half * (2.0f - e) : half * e;
+    p = fmaf(p, t, -0.82215223f);
+    p = fmaf(p, t, 1.48851587f);
+    p = fmaf(p, t, -1.13520398f);
+    p = fmaf(p, t, 0.27886807f);
+    p = fmaf(p, t, -0.18628806f);
+    p = fmaf(p, t, 0.09678418f);
+    p = fmaf(p, t, 0.37409196f);
+    p = fmaf(p, t, 1.00002368f);
+    p = fmaf(p, t, -1.26551223f);
+    const float half = half_t * vexp(fmaf(-z, z, p));
+    return x >= 0 ? 1.0f - half : half;
+}
+
+/* The exact GELU, x * cdf(x). */
+static inline __attribute__((always_inline)) float gelu(float x)
+{
+    return x * cdf(x);
+}
+
+/* GELU's derivative, cdf(x) + x exp(-x^2 / 2) / sqrt(2 pi). */
+static inline __attribute__((always_inline)) float gelu_derivative(float x)
+{
+    return fmaf(x, vexp(-(0.5f * x) * x) * 0.39894228040143268f, cdf(x));
+}
+
+/* 1 / (1 + e^-x). */
+static inline __attribute__((always_inline)) float sigmoid(float x)
+{
+    return 1.0f / (1.0f + vexp(-x));
 }
 
 /* Each kernel's loop, compiled once per target; the compiler vectorises it to
@@ -70,9 +96,11 @@ static inline __attribute__((always_inline)) float gelu(float x)
  * such rows. Either way each element gets the same operations, so the same bits. */
 #define TK_BLOCK 256
 #define TK_PRAGMA(text) _Pragma(#text)
+/* GCC (the aarch64 builds' compiler) knows no interleave count, and -Wall
+ * rejects the clang pragma there. */
 #if defined(__clang__)
 #define TK_INTERLEAVE(count) TK_PRAGMA(clang loop interleave_count(count))
-#else /* GCC (the kernel cross-check builds with it too) decides by itself */
+#else
 #define TK_INTERLEAVE(count)
 #endif
 /* The steps of a block, `padded` (a multiple of the step) floats of `in` into
@@ -82,7 +110,7 @@ static inline __attribute__((always_inline)) float gelu(float x)
     name##_steps_##suffix(const float *in, float *out, size_t padded, float shift)           \
     {                                                                                        \
         (void)shift;                                                                         \
-        TK_INTERLEAVE(interleave)                                   \
+        TK_INTERLEAVE(interleave)                                                            \
         for (size_t i = 0; i < padded; i++) out[i] = formula;                                \
     }                                                                                        \
     attributes static void name##_##suffix(const float *x, float *y, size_t n, float shift)  \
@@ -98,42 +126,58 @@ static inline __attribute__((always_inline)) float gelu(float x)
         }                                                                                    \
     }
 /* `lanes` floats to a vector; TK_BLOCK must be a multiple of lanes * interleave. */
-#define TK_ELEMENTWISE(suffix, attributes, lanes, interleave)                                \
-    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), gelu, gelu(in[i]))       \
-    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), exp, vexp(in[i] - shift))
+#define TK_ELEMENTWISE(suffix, attributes, lanes, interleave)                                              \
+    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), exp, vexp(in[i] - shift))              \
+    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), gelu, gelu(in[i]))                     \
+    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), gelu_derivative, gelu_derivative(in[i])) \
+    TK_LOOP(suffix, attributes, interleave, (lanes) * (interleave), sigmoid, sigmoid(in[i]))
 
+/* The AVX paths all have FMA (tk_detect_paths checks it), which AVX2 alone does not imply. */
 TK_ELEMENTWISE(portable, , 4, 4)
 #if defined(__x86_64__)
-TK_ELEMENTWISE(avx2, __attribute__((target("avx2"))), 8, 4)
-TK_ELEMENTWISE(avx512, __attribute__((target("avx512f"))), 16, 8)
+TK_ELEMENTWISE(avx2, __attribute__((target("avx2,fma"))), 8, 4)
+TK_ELEMENTWISE(avx512, __attribute__((target("avx512f,fma"))), 16, 8)
 #endif
 
-tk_status tk_gelu(tk_path path, const float *x, float *y, size_t n)
+typedef void variant_fn(const float *x, float *y, size_t n, float shift);
+
+/* A kernel's variants, by tk_float_variant: portable (SSE2 or NEON), AVX2, AVX-512. */
+#if defined(__x86_64__)
+#define TK_VARIANTS(name) {name##_portable, name##_avx2, name##_avx512}
+#else
+#define TK_VARIANTS(name) {name##_portable, name##_portable, name##_portable}
+#endif
+
+/* Checks the arguments and runs the variant of `variants` for `path`. */
+static tk_status run(variant_fn *const variants[3], tk_path path, const float *x, float *y, size_t n, float shift)
 {
     if (!tk_path_supported(path)) return TK_ERR_PATH;
     if (n == 0) return TK_OK;
     if (x == NULL || y == NULL) return TK_ERR_ARGUMENT;
-    switch (tk_float_variant(path)) {
-#if defined(__x86_64__)
-    case 2: gelu_avx512(x, y, n, 0); break;
-    case 1: gelu_avx2(x, y, n, 0); break;
-#endif
-    default: gelu_portable(x, y, n, 0); break;
-    }
+    variants[tk_float_variant(path)](x, y, n, shift);
     return TK_OK;
 }
 
 tk_status tk_exp(tk_path path, const float *x, float *y, size_t n, float shift)
 {
-    if (!tk_path_supported(path)) return TK_ERR_PATH;
-    if (n == 0) return TK_OK;
-    if (x == NULL || y == NULL) return TK_ERR_ARGUMENT;
-    switch (tk_float_variant(path)) {
-#if defined(__x86_64__)
-    case 2: exp_avx512(x, y, n, shift); break;
-    case 1: exp_avx2(x, y, n, shift); break;
-#endif
-    default: exp_portable(x, y, n, shift); break;
-    }
-    return TK_OK;
+    static variant_fn *const variants[3] = TK_VARIANTS(exp);
+    return run(variants, path, x, y, n, shift);
+}
+
+tk_status tk_gelu(tk_path path, const float *x, float *y, size_t n)
+{
+    static variant_fn *const variants[3] = TK_VARIANTS(gelu);
+    return run(variants, path, x, y, n, 0);
+}
+
+tk_status tk_gelu_derivative(tk_path path, const float *x, float *y, size_t n)
+{
+    static variant_fn *const variants[3] = TK_VARIANTS(gelu_derivative);
+    return run(variants, path, x, y, n, 0);
+}
+
+tk_status tk_sigmoid(tk_path path, const float *x, float *y, size_t n)
+{
+    static variant_fn *const variants[3] = TK_VARIANTS(sigmoid);
+    return run(variants, path, x, y, n, 0);
 }

@@ -132,22 +132,39 @@ tk_status tk_gemm_add(const tk_weights *weights, const int8_t *q, size_t ldq,
 tk_status tk_f16_to_f32(tk_path path, const uint16_t *src, float *dst, size_t n);
 
 /*
- * The exact GELU, y[i] = x[i]/2 * (1 + erf(x[i] / sqrt 2)) (PyTorch's
- * approximate='none'), with erf from erfc(z) = t exp(-z^2 + P(t)),
- * t = 1 / (1 + z/2) (relative error below 1.2e-7, the negative tail included).
- * Lane-wise float operations in one fixed order, none fused: every path gives
- * the same bits. y may alias x.
+ * The element-wise float kernels below compute each formula with lane-wise
+ * float operations in one fixed order, each correctly rounded (the fused
+ * multiply-adds of their polynomials and range reductions included): every
+ * path gives the same bits. On x86's "scalar" path (CPUs without AVX2) the
+ * fused steps are calls to libm's fmaf: the same bits, 20 to 25 times as slow
+ * as before they were fused. y may alias x. They return TK_ERR_PATH for a path
+ * this CPU lacks and TK_ERR_ARGUMENT for a NULL x or y when n > 0.
  */
-tk_status tk_gelu(tk_path path, const float *x, float *y, size_t n);
 
 /*
  * y[i] = e^(x[i] - shift): n = round((x - shift) log2 e), e^r for the rest
  * r (|r| <= ln2 / 2) by its Taylor series to r^7, times 2^n (within 2 ulp of
- * expf over the normal range; x - shift is clamped to [-87.3, 88.7], so the
- * result is never a subnormal, zero or infinity). Every path gives the same
- * bits. y may alias x.
+ * expf over the normal range; x - shift is clamped to [-87.3, 88.37], so the
+ * result is never a subnormal, zero or infinity).
  */
 tk_status tk_exp(tk_path path, const float *x, float *y, size_t n, float shift);
+
+/*
+ * The exact GELU, y[i] = x[i] * cdf(x[i]) (PyTorch's approximate='none'), with
+ * the standard normal CDF cdf(x) = (1 + erf(x / sqrt 2)) / 2 from
+ * erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2) (relative error below 1.2e-7,
+ * the negative tail included), and exp as tk_exp computes it.
+ */
+tk_status tk_gelu(tk_path path, const float *x, float *y, size_t n);
+
+/*
+ * GELU's derivative, y[i] = cdf(x) + x exp(-x^2 / 2) / sqrt(2 pi) at x = x[i],
+ * with cdf and exp as in tk_gelu.
+ */
+tk_status tk_gelu_derivative(tk_path path, const float *x, float *y, size_t n);
+
+/* The logistic sigmoid, y[i] = 1 / (1 + e^-x[i]), with exp as tk_exp computes it. */
+tk_status tk_sigmoid(tk_path path, const float *x, float *y, size_t n);
 
 /*
  * LayerNorm over rows of `cols` floats (torch.nn.LayerNorm, biased variance):

@@ -1,4 +1,5 @@
 import CPosix
+import CTesseraKernels
 
 /// LongNet dilated attention, exactly as prov-gigapath's torchscale
 /// `DilatedAttention` computes it (docs/models.md §3.6), in O(tokens * dim) memory.
@@ -299,40 +300,15 @@ public enum DilatedAttention {
         }
     }
 
-    /// x[count] = exp(x - m) in place, with m = max(x, and 0 when zeroLogits > 0);
-    /// returns m and the sum of exp(x - m) plus zeroLogits * exp(-m).
+    /// x[count] = exp(x - m) in place (CTesseraKernels' `tk_exp`), with m = max(x, and 0 when
+    /// zeroLogits > 0); returns m and the sum of exp(x - m) plus zeroLogits * exp(-m).
     @inline(__always)
     static func exponentiate(_ x: UnsafeMutablePointer<Float>, count: Int, zeroLogits: Int) -> (Float, Float) {
-        typealias Lanes = VectorMath.Lanes
-        let width = Lanes.scalarCount
-        let raw = UnsafeMutableRawPointer(x)
-        let vectorEnd = count / width * width
-        var maxLanes = Lanes(repeating: -.infinity)
-        var i = 0
-        while i < vectorEnd {
-            let lanes = raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
-            maxLanes.replace(with: lanes, where: lanes .> maxLanes)  // `pointwiseMax` would not vectorise
-            i += width
-        }
-        var maxValue = maxLanes.max()
-        for j in vectorEnd..<count { maxValue = max(maxValue, x[j]) }
+        var maxValue = VectorMath.maximum(x, count: count)
         if zeroLogits > 0 { maxValue = max(maxValue, 0) }
-
-        var sumLanes = Lanes(repeating: 0)
-        let shift = Lanes(repeating: maxValue)
-        i = 0
-        while i < vectorEnd {
-            let e = VectorMath.exp(raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) - shift)
-            raw.storeBytes(of: e, toByteOffset: i * 4, as: Lanes.self)
-            sumLanes += e
-            i += width
-        }
-        var sum = sumLanes.sum()
-        for j in vectorEnd..<count {
-            let e = expf(x[j] - maxValue)
-            x[j] = e
-            sum += e
-        }
+        let status = tk_exp(tk_best_path(), x, x, count, maxValue)
+        precondition(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
+        var sum = VectorMath.sum(x, count: count)
         if zeroLogits > 0 { sum += Float(zeroLogits) * expf(-maxValue) }
         return (maxValue, sum)
     }

@@ -12,7 +12,7 @@ public enum Softmax {
         for r in 0..<rows {
             let row = x + r * cols
             let maxValue = VectorMath.maximum(row, count: cols)
-            // VectorMath.exp's formula at the CPU's full vector width (CTesseraKernels): the same bits.
+            // CTesseraKernels' exp at the CPU's full vector width: the same bits on every path.
             let status = tk_exp(path, row, row, cols, maxValue)
             precondition(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
             let sum = VectorMath.sum(row, count: cols)
