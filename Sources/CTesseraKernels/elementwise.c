@@ -7,40 +7,9 @@
  * vectorised loops for SSE2 / NEON, AVX2 and AVX-512 give the same bits as
  * scalar code: fmaf() becomes vfmadd on the AVX paths and fmla on NEON (on
  * x86 CPUs without AVX2 it stays a call to libm's fmaf, slow but exact). */
-#include "kernel.h"
+#include "float_math.h"
 
-#include <math.h>
 #include <string.h>
-
-/* e^v: v = n ln2 + r with n rounded by the 1.5 * 2^23 trick, |r| <= ln2 / 2
- * (ln2 split in two, each product's rounding left to its fused subtraction),
- * e^r by its Taylor series to r^7 (truncation below 2^-27 relative), times 2^n
- * built in the exponent bits; v clamped to [-87.3, 88.37], so the result is
- * never a subnormal, zero or infinity (above 127.5 ln2 = 88.376, n would be 128,
- * and 2^128 is no float). */
-static inline __attribute__((always_inline)) float vexp(float v)
-{
-    float x = v < -87.3f ? -87.3f : v;
-    x = x > 88.37f ? 88.37f : x;
-    const float magic = 12582912.0f;
-    const float t = fmaf(x, 1.44269504088896341f, magic);
-    const float n = t - magic;
-    const float r = fmaf(-n, 1.428606765330187e-6f, fmaf(-n, 0.693145751953125f, x));
-    float p = 1.0f / 5040.0f;
-    p = fmaf(p, r, 1.0f / 720.0f);
-    p = fmaf(p, r, 1.0f / 120.0f);
-    p = fmaf(p, r, 1.0f / 24.0f);
-    p = fmaf(p, r, 1.0f / 6.0f);
-    p = fmaf(p, r, 0.5f);
-    p = fmaf(p, r, 1.0f);
-    p = fmaf(p, r, 1.0f);
-    int32_t bits;
-    memcpy(&bits, &t, sizeof bits);
-    const int32_t exponent = (int32_t)((uint32_t)(bits - 0x4B400000 + 127) << 23);
-    float scale;
-    memcpy(&scale, &exponent, sizeof scale);
-    return p * scale;
-}
 
 /* The standard normal CDF, (1 + erf(x / sqrt 2)) / 2: 1 - e/2 for x >= 0 and
  * e/2 below, e = erfc(z), z = |x| / sqrt 2, with erfc(z) = t exp(-z^2 + P(t)),

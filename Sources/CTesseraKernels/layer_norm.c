@@ -1,12 +1,8 @@
 /* tk_layer_norm: one definition compiled for each vector width, like
- * elementwise.c. The row sums run in 32 lanes (element i into lane i % 32)
- * reduced by a fixed tree, so every width adds in the same order and gives
- * the same bits (-ffp-contract=off keeps every multiply and add separate). */
-#include "kernel.h"
-
-#include <math.h>
-
-#define TK_LANES 32
+ * elementwise.c. The row sums run in TK_LANES lanes (float_math.h), so every
+ * width adds in the same order and gives the same bits (-ffp-contract=off
+ * keeps every multiply and add separate). */
+#include "float_math.h"
 
 /* sum over i of (x[i] - shift)^2 when squared, else of x[i] - shift. */
 static inline __attribute__((always_inline)) float lane_sum(const float *x, size_t n, float shift, int squared)
@@ -23,10 +19,7 @@ static inline __attribute__((always_inline)) float lane_sum(const float *x, size
         const float d = x[i + l] - shift;
         acc[l] += squared ? d * d : d;
     }
-    for (size_t width = TK_LANES / 2; width >= 1; width /= 2) {
-        for (size_t l = 0; l < width; l++) acc[l] += acc[l + width];
-    }
-    return acc[0];
+    return tk_lanes_total(acc);
 }
 
 #define TK_LAYER_NORM(suffix, attributes)                                                      \

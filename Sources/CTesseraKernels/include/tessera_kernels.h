@@ -85,6 +85,20 @@ tk_status tk_quantize_rows(tk_path path, const float *x, size_t ldx, size_t m, s
                            int8_t *q, size_t ldq, float *scale, int32_t *sum,
                            size_t *first_bad_row);
 
+/*
+ * The int8 attention's probabilities: for each of m rows of s (n floats, row
+ * stride lds), E = exp(s - max(s)) with tk_exp's formula, quantised exactly as
+ * tk_quantize_rows would quantise E (whose largest value is exactly 1, so
+ * q = roundeven(127 E) and the scale is 1/127), then scale[r] divided by the
+ * sum of E's row (added in a fixed order: the same bits on every path), so
+ * that scale[r] * q[r, :] approximates softmax(s[r, :]). The exponentials are
+ * never stored; s is only read. A row holding a NaN or +infinity comes out as
+ * tk_quantize_rows's bad rows do (zeros, sum 0, scale NaN), and the call then
+ * returns TK_ERR_NONFINITE with the first such row in *first_bad_row.
+ */
+tk_status tk_softmax_quantize_rows(tk_path path, const float *s, size_t lds, size_t m, size_t n,
+                                   int8_t *q, size_t ldq, float *scale, int32_t *sum, size_t *first_bad_row);
+
 /* Int8 weights packed for one path. Opaque; immutable once packed, so one
  * packing may serve many threads at once. */
 typedef struct tk_weights tk_weights;

@@ -5,7 +5,8 @@ import TesseraCore
 /// Linear layers are int8. Per (image, head):
 /// - S = Q Kᵀ · headDim^-½: the keys, quantised per token, are the weights of the product,
 ///   the queries, quantised per token, its activations;
-/// - P = softmax(S) in f32 up to its normalisation, which goes into P's quantisation scales;
+/// - P = softmax(S): E = exp(S - rowmax) quantised per row straight from S (tk_softmax_quantize_rows),
+///   the normalisation folded into P's quantisation scales;
 /// - O = P V: Vᵀ, quantised per channel over the tokens, is the weights, P's rows the activations.
 /// Sums are exact in int32 and the epilogue is the kernels' fixed f32 one, so every kernel path
 /// gives the same bits. formats/bundle.md (int8 compute) gives the accuracy this keeps.
@@ -42,16 +43,12 @@ public enum Int8Attention {
                 s.queries.quantise(path, q, ldx: stride, rows: tokens, cols: headDim)
                 for t in 0..<tokens { s.queries.scale[t] *= scale }
                 s.queries.multiply(keys, rows: tokens, columns: 0..<tokens, y: s.scores, ldy: tokens)
-                // P = E / rowsum(E), E = exp(S - rowmax(S)): E's rows are quantised and their scales
-                // divided by the sums, which saves normalising P in f32.
-                for t in 0..<tokens {
-                    let row = s.scores + t * tokens
-                    let status = tk_exp(path, row, row, tokens, VectorMath.maximum(row, count: tokens))
-                    precondition(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
-                    s.sums[t] = VectorMath.sum(row, count: tokens)
-                }
-                s.weights.quantise(path, s.scores, ldx: tokens, rows: tokens, cols: tokens)
-                for t in 0..<tokens { s.weights.scale[t] /= s.sums[t] }
+                // P = E / rowsum(E), E = exp(S - rowmax(S)): E's rows quantised, their scales divided
+                // by the sums (which saves normalising P in f32), in one pass that stores no E.
+                let status = tk_softmax_quantize_rows(path, s.scores, tokens, tokens, tokens, s.weights.q, s.weights.ldq,
+                                                      s.weights.scale, s.weights.sum, nil)
+                precondition(status == TK_OK || status == TK_ERR_NONFINITE,
+                             "tk_softmax_quantize_rows failed with status \(status.rawValue)")
                 // O: Vᵀ [headDim, tokens] as weights, P's rows as activations.
                 let values = pack(path, s.values, rows: headDim, cols: tokens)
                 defer { tk_weights_free(values) }
@@ -70,7 +67,7 @@ public enum Int8Attention {
     /// One thread's buffers for one (image, head).
     private struct Scratch {
         let keys, queries, values, weights: QuantisedRows
-        let scores, sums, valuesT: UnsafeMutablePointer<Float>
+        let scores, valuesT: UnsafeMutablePointer<Float>
 
         init(tokens: Int, headDim: Int) {
             keys = QuantisedRows(rows: tokens, cols: headDim)
@@ -78,13 +75,12 @@ public enum Int8Attention {
             values = QuantisedRows(rows: headDim, cols: tokens)
             weights = QuantisedRows(rows: tokens, cols: tokens)
             scores = .allocate(capacity: tokens * tokens)
-            sums = .allocate(capacity: tokens)
             valuesT = .allocate(capacity: headDim * tokens)
         }
 
         func free() {
             for r in [keys, queries, values, weights] { r.free() }
-            for buffer in [scores, sums, valuesT] { buffer.deallocate() }
+            for buffer in [scores, valuesT] { buffer.deallocate() }
         }
     }
 }
