@@ -30,29 +30,32 @@ extension VisionTransformer {
             let rows = batch * tokens, d = norm1.dim
             norm1(out: b.h1, mean: b.mean1, rstd: b.rstd1, inp: x, rows: rows)
             attn.forward(out: b.a, qkv: b.qkv, probs: b.probs, x: b.h1, batch: batch, tokens: tokens)
+            if b.mean2 == nil && mlp.fc1.isInt8 { return branchesInRowBlocks(x, rows: rows, buffers: b) }
             addBranch(to: x, layer: attn.proj, input: b.a, scale: ls1, product: b.p, rows: rows)
             b.mid?.update(from: x, count: rows * d)
-            if b.mean2 == nil && mlp.fc1.isInt8 { return mlpInRowBlocks(x, rows: rows, buffers: b) }
             norm2(out: b.h2, mean: b.mean2, rstd: b.rstd2, inp: x, rows: rows)
             mlp.forward(gate: b.g, preactivation: b.f, x: b.h2, rows: rows)
             addBranch(to: x, layer: mlp.fc2, input: b.g, scale: ls2, product: b.q, rows: rows)
         }
 
-        /// Rows the int8 inference path takes through the block's second half at a time.
-        static let mlpBlockRows = 48
+        /// Rows the int8 inference path takes through the block's residual branches at a time.
+        static let blockRows = 48
 
-        /// The second half of `forward` for inference with an int8 fc1: each thread takes its
-        /// rows `mlpBlockRows` at a time through norm2, the MLP and fc2's residual add, so that
-        /// fc1's output [block, F] stays in cache from the GEMM through the gate to fc2's
-        /// quantisation instead of going to memory and back three times (ViT-B: 19 MB per
-        /// batch of 8). Every row gets the same operations as in the whole-matrix order, so
-        /// the same bits. A thread's blocks reuse its own share of the f and g scratch.
-        private func mlpInRowBlocks(_ x: UnsafeMutablePointer<Float>, rows: Int, buffers b: BlockBuffers) {
+        /// `forward` after the attention, for inference with an int8 fc1: each thread takes its
+        /// rows `blockRows` at a time through proj's residual add, norm2, the MLP and fc2's
+        /// residual add, so that the rows of x stay in cache from one add to the next and fc1's
+        /// output [block, F] from the GEMM through the gate to fc2's quantisation, instead of
+        /// going to memory and back (ViT-B: 19 MB per batch of 8 for fc1's output alone).
+        /// Every row gets the same operations as in the whole-matrix order, so the same bits.
+        /// A block's attention rows are read before norm2 overwrites them (they share a buffer);
+        /// a thread's blocks reuse its own share of the f and g scratch.
+        private func branchesInRowBlocks(_ x: UnsafeMutablePointer<Float>, rows: Int, buffers b: BlockBuffers) {
             let d = norm2.dim, width = mlp.fc1.outFeatures, gated = mlp.fc2.inFeatures
             Parallel.chunks(rows) { range in
                 let f = b.f + range.lowerBound * width, g = b.g == b.f ? f : b.g + range.lowerBound * gated
-                for start in stride(from: range.lowerBound, to: range.upperBound, by: Self.mlpBlockRows) {
-                    let m = min(Self.mlpBlockRows, range.upperBound - start), xs = x + start * d, h = b.h2 + start * d
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: Self.blockRows) {
+                    let m = min(Self.blockRows, range.upperBound - start), xs = x + start * d, h = b.h2 + start * d
+                    addBranch(to: xs, layer: attn.proj, input: b.a + start * d, scale: ls1, product: b.p + start * d, rows: m)
                     norm2(out: h, inp: xs, rows: m)
                     mlp.forward(gate: g, preactivation: f, x: h, rows: m)
                     addBranch(to: xs, layer: mlp.fc2, input: g, scale: ls2, product: b.q + start * d, rows: m)
