@@ -65,7 +65,9 @@ extension VisionTransformer {
 
         /// x += scale ⊙ layer(input). Without a scale the GEMM accumulates straight
         /// into x; with one, layer(input) is written to `product` first (LayerScale's
-        /// backward needs it).
+        /// backward needs it). Not inlined: its four call sites would each carry a copy of
+        /// every precision's path (the aarch64 engine's size is a goal).
+        @inline(never)
         private func addBranch(to x: UnsafeMutablePointer<Float>, layer: LinearLayer, input: UnsafePointer<Float>,
                                scale: LayerScale?, product: UnsafeMutablePointer<Float>, rows: Int) {
             guard let scale else {

@@ -16,6 +16,8 @@ extension VisionTransformer {
 
         /// f = fc1(x) [rows, F] and the gate g [rows, fc2.inFeatures] from x [rows, D];
         /// g may alias f for GELU (the backward pass then has no f: inference only).
+        /// Not inlined, for the aarch64 engine's size: a block calls it from two places.
+        @inline(never)
         public func forward(gate g: UnsafeMutablePointer<Float>, preactivation f: UnsafeMutablePointer<Float>,
                             x: UnsafePointer<Float>, rows: Int) {
             fc1(out: f, inp: x, rows: rows)
