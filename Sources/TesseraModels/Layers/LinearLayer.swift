@@ -52,7 +52,7 @@ public struct LinearLayer: Sendable {
     }
 
     /// Why the int8 kernels cannot take this layer, if they cannot.
-    private static func int8Problem(bias: Tensor?, inFeatures: Int) -> String? {
+    static func int8Problem(bias: Tensor?, inFeatures: Int) -> String? {
         if inFeatures > Int(TK_MAX_K) { return "int8 weights need at most \(TK_MAX_K) input features, not \(inFeatures)" }
         if let bias, let i = bias.withFloats({ $0.firstIndex { !$0.isFinite } }) {
             return "int8 weights need a finite bias; element \(i) is \(bias.scalar(at: i))"

@@ -20,6 +20,26 @@ extension VisionTransformer {
                                     bias: proj.tensor("bias", shape: [d]), inFeatures: c * p * p, outFeatures: d)
         }
 
+        private init(proj: LinearLayer, like other: PatchEmbed) {
+            self.proj = proj
+            patchSize = other.patchSize
+            inChans = other.inChans
+            imageSize = other.imageSize
+        }
+
+        /// This embedding on the int8 kernels, for a tile encoder whose Linear layers are int8:
+        /// the f32 weights quantised per output channel by the bundle writer's rule
+        /// (`Int8Quantisation`), each patch row per row at run time like any Linear's input.
+        /// formats/bundle.md gives what this costs in accuracy. Unchanged when the weights are
+        /// not f32 or the int8 kernels cannot take them.
+        func quantised() -> PatchEmbed {
+            guard proj.weight.dtype == .f32, proj.weight.count == proj.outFeatures * proj.inFeatures,
+                  LinearLayer.int8Problem(bias: proj.bias, inFeatures: proj.inFeatures) == nil else { return self }
+            let (values, scales) = Int8Quantisation.quantise(proj.weight)
+            return PatchEmbed(proj: LinearLayer(weight: .int8(values: values, scales: scales), bias: proj.bias,
+                                                inFeatures: proj.inFeatures, outFeatures: proj.outFeatures), like: self)
+        }
+
         public var patchCount: Int { (imageSize / patchSize) * (imageSize / patchSize) }
         /// Width of an im2col row: C·p·p.
         public var patchLength: Int { inChans * patchSize * patchSize }

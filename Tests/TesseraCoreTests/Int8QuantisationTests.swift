@@ -1,4 +1,3 @@
-@testable import TesseraBundle
 import TesseraCore
 import TestSupport
 import XCTest

@@ -1,11 +1,11 @@
-import TesseraCore
-
 /// Symmetric per-output-channel int8 (formats/bundle.md, "Dtypes and
 /// quantisation"): for W [rows, cols], scale[r] = max |W[r, :]| / 127 and
 /// q = W / scale[r] rounded to nearest even, so |W - q * scale[r]| <= scale[r] / 2.
-enum Int8Quantisation {
+/// The bundle writer's rule, and the one int8 tile encoders apply at load to the patch
+/// embedding the bundle keeps in f32.
+public enum Int8Quantisation {
     /// `weights` (f32 [rows, cols]) as int8 values [rows, cols] and f32 scales [rows].
-    static func quantise(_ weights: Tensor) -> (values: Tensor, scales: Tensor) {
+    public static func quantise(_ weights: Tensor) -> (values: Tensor, scales: Tensor) {
         precondition(weights.rank == 2 && weights.dtype == .f32, "int8 quantisation takes an f32 matrix, not \(weights.dtype)")
         let (rows, cols) = (weights.shape[0], weights.shape[1])
         let values = Tensor(zeros: [rows, cols], dtype: .i8)
@@ -30,7 +30,7 @@ enum Int8Quantisation {
     }
 
     /// W[r, c] = q[r, c] * scales[r], as an owned f32 tensor.
-    static func dequantise(_ values: Tensor, scales: Tensor) -> Tensor {
+    public static func dequantise(_ values: Tensor, scales: Tensor) -> Tensor {
         let (rows, cols) = (values.shape[0], values.shape[1])
         let out = Tensor(zeros: values.shape)
         let q = values.bytes.assumingMemoryBound(to: Int8.self)
