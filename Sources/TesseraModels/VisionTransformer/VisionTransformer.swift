@@ -56,7 +56,7 @@ public struct VisionTransformer: Sendable {
         let blockScope = root.scope("blocks")
         blocks = (0..<config.depth).map { Block(blockScope.scope($0), config: config) }
         // An int8 tile encoder (every block's Linear layers int8) runs its patch embedding int8 too.
-        let int8 = !blocks.isEmpty && blocks.allSatisfy { [$0.attn.qkv, $0.attn.proj, $0.mlp.fc1, $0.mlp.fc2].allSatisfy(\.isInt8) }
+        let int8 = !blocks.isEmpty && blocks.allSatisfy { [$0.attn.qkv, $0.attn.proj, $0.mlp.fc1, $0.mlp.fc2].allSatisfy { $0.isInt8 } }
         patchEmbed = int8 ? embed.quantised() : embed
         norm = LayerNormLayer(root.scope("norm"), dim: d, eps: config.layerNormEps)
     }
