@@ -8,27 +8,10 @@
  * paths, e.g. avx512vnni). Prints one line per kernel and path: best and
  * median ns per float for each shape.
  */
-#include "tessera_kernels.h"
+#include "kernel_bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-/* The thread's CPU time: on a shared machine, time given to other processes
- * does not count (their cache traffic still does). */
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef tk_status kernel_fn(tk_path path, const float *x, float *y, size_t n);
 
@@ -36,7 +19,6 @@ static tk_status exp_kernel(tk_path path, const float *x, float *y, size_t n)
 {
     return tk_exp(path, x, y, n, 0.5f);
 }
-
 
 enum { LONG = 65536, ROW = 197, ROWS = 333 };
 
@@ -74,17 +56,6 @@ static void measure(const job *j, double budget, double *best, double *median)
     qsort(times, (size_t)n, sizeof times[0], by_value);
     *best = times[0];
     *median = times[n / 2];
-}
-
-/* Whether the command line asks for this path (no names: every path). */
-static int wanted(tk_path path, int argc, char **argv)
-{
-    if (!tk_path_supported(path)) return 0;
-    if (argc <= 2) return 1;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], tk_path_name(path)) == 0) return 1;
-    }
-    return 0;
 }
 
 int main(int argc, char **argv)

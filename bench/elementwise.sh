@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 out=$(mktemp -d "${TMPDIR:-/tmp}/tessera-bench.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 cc=${CC:-$(command -v clang || command -v cc)}
-"$cc" -O3 -ffp-contract=off -ISources/CTesseraKernels/include Sources/CTesseraKernels/*.c bench/elementwise.c \
+"$cc" -O3 -ffp-contract=off -ISources/CTesseraKernels/include -Ibench Sources/CTesseraKernels/*.c bench/elementwise.c \
     -lm -o "$out/elementwise"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -8,28 +8,11 @@
  * best and median milliseconds of the GEMM, its GOP/s (2mnk / best time),
  * the quantisation time of the activations, and the sgemm figures.
  */
-#include "tessera_kernels.h"
+#include "kernel_bench.h"
 
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-/* The thread's CPU time: on a shared machine, time given to other processes
- * does not count (their cache traffic still does). */
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef void (*work_fn)(void *);
 
@@ -86,17 +69,6 @@ static void *must(void *p)
         exit(2);
     }
     return p;
-}
-
-/* Whether the command line asks for this path (no names: every path). */
-static int wanted(tk_path path, int argc, char **argv)
-{
-    if (!tk_path_supported(path)) return 0;
-    if (argc <= 2) return 1;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], tk_path_name(path)) == 0) return 1;
-    }
-    return 0;
 }
 
 int main(int argc, char **argv)

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 out=$(mktemp -d "${TMPDIR:-/tmp}/tessera-bench.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 cc=${CC:-$(command -v clang || command -v cc)}
-"$cc" -O3 -ffp-contract=off -ISources/CTesseraKernels/include Sources/CTesseraKernels/*.c bench/int8_gemm.c \
+"$cc" -O3 -ffp-contract=off -ISources/CTesseraKernels/include -Ibench Sources/CTesseraKernels/*.c bench/int8_gemm.c \
     -lopenblas -lm -o "$out/int8_gemm"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 grep -m1 -E '^(flags|Features)' /proc/cpuinfo
