@@ -110,43 +110,32 @@ TK_ELEMENTWISE(avx512, __attribute__((target("avx512f,fma"))), 16, 8)
 
 typedef void variant_fn(const float *x, float *y, size_t n, float shift);
 
-/* A kernel's variants, by tk_float_variant: portable (SSE2 or NEON), AVX2, AVX-512. */
-#if defined(__x86_64__)
-#define TK_VARIANTS(name) {name##_portable, name##_avx2, name##_avx512}
-#else
-#define TK_VARIANTS(name) {name##_portable, name##_portable, name##_portable}
-#endif
-
-/* Checks the arguments and runs the variant of `variants` for `path`. */
-static tk_status run(variant_fn *const variants[3], tk_path path, const float *x, float *y, size_t n, float shift)
+/* Checks the arguments and runs `kernel`, the variant for `path`. */
+static tk_status run(variant_fn *kernel, tk_path path, const float *x, float *y, size_t n, float shift)
 {
     if (!tk_path_supported(path)) return TK_ERR_PATH;
     if (n == 0) return TK_OK;
     if (x == NULL || y == NULL) return TK_ERR_ARGUMENT;
-    variants[tk_float_variant(path)](x, y, n, shift);
+    kernel(x, y, n, shift);
     return TK_OK;
 }
 
 tk_status tk_exp(tk_path path, const float *x, float *y, size_t n, float shift)
 {
-    static variant_fn *const variants[3] = TK_VARIANTS(exp);
-    return run(variants, path, x, y, n, shift);
+    return run(TK_FOR_PATH(exp, path), path, x, y, n, shift);
 }
 
 tk_status tk_gelu(tk_path path, const float *x, float *y, size_t n)
 {
-    static variant_fn *const variants[3] = TK_VARIANTS(gelu);
-    return run(variants, path, x, y, n, 0);
+    return run(TK_FOR_PATH(gelu, path), path, x, y, n, 0);
 }
 
 tk_status tk_gelu_derivative(tk_path path, const float *x, float *y, size_t n)
 {
-    static variant_fn *const variants[3] = TK_VARIANTS(gelu_derivative);
-    return run(variants, path, x, y, n, 0);
+    return run(TK_FOR_PATH(gelu_derivative, path), path, x, y, n, 0);
 }
 
 tk_status tk_sigmoid(tk_path path, const float *x, float *y, size_t n)
 {
-    static variant_fn *const variants[3] = TK_VARIANTS(sigmoid);
-    return run(variants, path, x, y, n, 0);
+    return run(TK_FOR_PATH(sigmoid, path), path, x, y, n, 0);
 }

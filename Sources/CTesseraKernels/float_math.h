@@ -42,6 +42,18 @@ static inline __attribute__((always_inline)) float vexp(float v)
     return p * scale;
 }
 
+/* A float kernel `name` is compiled as name##_portable (SSE2 or NEON), and on
+ * x86-64 also name##_avx2 and name##_avx512; TK_FOR_PATH picks the one that
+ * serves `path`. */
+#if defined(__x86_64__)
+#define TK_FOR_PATH(name, path)                                         \
+    ((path) == TK_PATH_AVX512VNNI                       ? name##_avx512 \
+     : (path) == TK_PATH_AVX2 || (path) == TK_PATH_AVXVNNI ? name##_avx2   \
+                                                         : name##_portable)
+#else
+#define TK_FOR_PATH(name, path) name##_portable
+#endif
+
 /* Sums in a fixed order whatever the vector width: element i of a row goes
  * into lane i % TK_LANES, and the lanes are then added by a fixed tree. */
 #define TK_LANES 32

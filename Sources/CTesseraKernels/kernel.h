@@ -86,20 +86,17 @@ static inline void tk_row_scale(float absmax, float *scale, float *inverse)
     *inverse = 127.0f / absmax;
 }
 
-/* Which compilation of a float kernel (elementwise.c, layer_norm.c) serves
- * `path`: 0 portable (SSE2 or NEON), 1 AVX2, 2 AVX-512. */
-static inline int tk_float_variant(tk_path path)
-{
-    switch (path) {
-    case TK_PATH_AVX512VNNI: return 2;
-    case TK_PATH_AVX2:
-    case TK_PATH_AVXVNNI: return 1;
-    default: return 0;
-    }
-}
-
 /* What quantisers store for a row holding a non-finite value. */
 void tk_quantize_bad_row(int8_t *q, size_t kp, float *scale, int32_t *sum);
+
+/* A quantiser's status from the first of its m rows that was bad (m: none),
+ * stored in *first_bad_row when there was one and the pointer is not NULL. */
+static inline tk_status tk_rows_status(size_t bad, size_t m, size_t *first_bad_row)
+{
+    if (bad == m) return TK_OK;
+    if (first_bad_row != NULL) *first_bad_row = bad;
+    return TK_ERR_NONFINITE;
+}
 
 /* Each path's kernel is defined beside its panel function, whose registers
  * decide the panel width and group. */

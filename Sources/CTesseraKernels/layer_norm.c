@@ -50,12 +50,6 @@ tk_status tk_layer_norm(tk_path path, const float *x, float *y, size_t rows, siz
     if (!tk_path_supported(path)) return TK_ERR_PATH;
     if (rows == 0) return TK_OK;
     if (x == NULL || y == NULL || weight == NULL || bias == NULL || cols == 0) return TK_ERR_ARGUMENT;
-    switch (tk_float_variant(path)) {
-#if defined(__x86_64__)
-    case 2: layer_norm_avx512(x, y, rows, cols, weight, bias, eps, mean, rstd); break;
-    case 1: layer_norm_avx2(x, y, rows, cols, weight, bias, eps, mean, rstd); break;
-#endif
-    default: layer_norm_portable(x, y, rows, cols, weight, bias, eps, mean, rstd); break;
-    }
+    TK_FOR_PATH(layer_norm, path)(x, y, rows, cols, weight, bias, eps, mean, rstd);
     return TK_OK;
 }

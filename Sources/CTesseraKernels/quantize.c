@@ -12,10 +12,7 @@ tk_status tk_quantize_rows(tk_path path, const float *x, size_t ldx, size_t m, s
     if (x == NULL || q == NULL || scale == NULL || sum == NULL) return TK_ERR_ARGUMENT;
     if (k == 0 || k > TK_MAX_K || ldx < k || ldq < tk_padded_k(k)) return TK_ERR_ARGUMENT;
     if (m == 0) return TK_OK;
-    const size_t bad = tk_kernel_for(path)->quantize(x, ldx, m, k, q, ldq, scale, sum);
-    if (bad == m) return TK_OK;
-    if (first_bad_row != NULL) *first_bad_row = bad;
-    return TK_ERR_NONFINITE;
+    return tk_rows_status(tk_kernel_for(path)->quantize(x, ldx, m, k, q, ldq, scale, sum), m, first_bad_row);
 }
 
 void tk_quantize_bad_row(int8_t *q, size_t kp, float *scale, int32_t *sum)

@@ -48,11 +48,11 @@ lanes(const float *x, size_t count, float most, float acc[TK_LANES], int8_t *out
             float acc[TK_LANES] = {0}, tail[TK_LANES];                                            \
             size_t start = 0;                                                                     \
             for (; start + TK_LANES <= n; start += TK_LANES) {                                    \
-                lanes(row + start, TK_LANES, most, acc, qr + start);                                \
+                lanes(row + start, TK_LANES, most, acc, qr + start);                              \
             }                                                                                     \
             if (start < n) {                                                                      \
                 memcpy(tail, row + start, (n - start) * sizeof *tail);                            \
-                lanes(tail, n - start, most, acc, qr + start);                                      \
+                lanes(tail, n - start, most, acc, qr + start);                                    \
             }                                                                                     \
             const float e_sum = tk_lanes_total(acc);                                              \
             if (isnan(e_sum)) {                                                                   \
@@ -82,15 +82,5 @@ tk_status tk_softmax_quantize_rows(tk_path path, const float *s, size_t lds, siz
     if (s == NULL || q == NULL || scale == NULL || sum == NULL) return TK_ERR_ARGUMENT;
     if (n == 0 || n > TK_MAX_K || lds < n || ldq < tk_padded_k(n)) return TK_ERR_ARGUMENT;
     if (m == 0) return TK_OK;
-    size_t bad;
-    switch (tk_float_variant(path)) {
-#if defined(__x86_64__)
-    case 2: bad = softmax_quantize_avx512(s, lds, m, n, q, ldq, scale, sum); break;
-    case 1: bad = softmax_quantize_avx2(s, lds, m, n, q, ldq, scale, sum); break;
-#endif
-    default: bad = softmax_quantize_portable(s, lds, m, n, q, ldq, scale, sum); break;
-    }
-    if (bad == m) return TK_OK;
-    if (first_bad_row != NULL) *first_bad_row = bad;
-    return TK_ERR_NONFINITE;
+    return tk_rows_status(TK_FOR_PATH(softmax_quantize, path)(s, lds, m, n, q, ldq, scale, sum), m, first_bad_row);
 }
