@@ -45,31 +45,7 @@ block(const int8_t *panel, size_t kp, const int8_t *xq, size_t ldq, const int mr
     }
 }
 
-TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begin, size_t row_end,
-                                  size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy, int add)
-{
-    const size_t kp = w->kp, first = panel * NR, ldq = x->ldq;
-    const int8_t *data = (const int8_t *)w->data + first * kp;
-    const float *ws = w->scale + first, *bias = w->bias + first;
-    size_t r = row_begin;
-    for (; r + MR <= row_end; r += MR) {
-        block(data, kp, x->q + r * ldq, ldq, MR, x->scale + r, ws, bias, lo, hi, y + r * ldy, ldy, add);
-    }
-    /* Each remainder gets its own unrolled copy. */
-    const int8_t *xq = x->q + r * ldq;
-    const float *xs = x->scale + r;
-    float *yr = y + r * ldy;
-    switch (row_end - r) {
-    case 7: block(data, kp, xq, ldq, 7, xs, ws, bias, lo, hi, yr, ldy, add); break;
-    case 6: block(data, kp, xq, ldq, 6, xs, ws, bias, lo, hi, yr, ldy, add); break;
-    case 5: block(data, kp, xq, ldq, 5, xs, ws, bias, lo, hi, yr, ldy, add); break;
-    case 4: block(data, kp, xq, ldq, 4, xs, ws, bias, lo, hi, yr, ldy, add); break;
-    case 3: block(data, kp, xq, ldq, 3, xs, ws, bias, lo, hi, yr, ldy, add); break;
-    case 2: block(data, kp, xq, ldq, 2, xs, ws, bias, lo, hi, yr, ldy, add); break;
-    case 1: block(data, kp, xq, ldq, 1, xs, ws, bias, lo, hi, yr, ldy, add); break;
-    default: break;
-    }
-}
+#include "neon_panel.h"
 
 const tk_kernel tk_kernel_neon_dotprod = {NR, 4, 0, compute_panel, tk_quantize_neon, tk_f16_neon};
 #endif
