@@ -1,28 +1,16 @@
 import TesseraCore
-import TesseraImage
 import TesseraModels
 import TesseraTrain
 
-/// The buffers one slide's distillation reuses across its micro-batches: the normalised images
-/// and the training activations of each micro-batch size (a slide has at most two: the full
-/// micro-batch and the remainder), the adaptor's output and the hidden-state gradient.
+/// The buffers one slide's distillation reuses across its micro-batches: the training
+/// activations of each micro-batch size (a slide has at most two: the full micro-batch and the
+/// remainder), the adaptor's output and the hidden-state gradient.
 struct ActivationPool {
     let config: VisionTransformer.Config
-    private var imageTensors: [Int: Tensor] = [:]
     private var trainingActivations: [Int: VisionTransformer.TrainingActivations] = [:]
     private var scratchTensor = Tensor(zeros: [0]), gradientTensor = Tensor(zeros: [0])
 
     init(config: VisionTransformer.Config) { self.config = config }
-
-    /// The tiles at `rows`, normalised into images [rows, 3, H, W].
-    mutating func images(_ slide: SlideTiles, _ rows: Range<Int>, _ preprocessor: TilePreprocessor) -> Tensor {
-        let c = config, count = 3 * c.imageSize * c.imageSize
-        let images = imageTensors[rows.count] ?? Tensor(zeros: [rows.count, 3, c.imageSize, c.imageSize])
-        imageTensors[rows.count] = images
-        let out = images.mutableFloatPointer
-        Parallel.forEach(rows.count) { i in preprocessor.normalize(slide.crops[rows.lowerBound + i], into: out + i * count) }
-        return images
-    }
 
     mutating func training(batch: Int) -> VisionTransformer.TrainingActivations {
         if let act = trainingActivations[batch] { return act }

@@ -1,5 +1,6 @@
 import TesseraCore
 import TesseraModels
+import TesseraPipeline
 
 extension DistillationLoss {
     /// How close the student is to the teacher on one slide, without gradients.
@@ -16,32 +17,26 @@ extension DistillationLoss {
     public func evaluate(student: Student, slide: SlideTiles, targets: TeacherTargets,
                          teacherNorm: LayerNormLayer) throws -> Evaluation {
         let c = student.tileEncoder.config, n = slide.count, tokens = c.tokens
-        let ds = c.embedDim, dt = student.adaptor.outFeatures
-        let workspace = student.tileEncoder.makeWorkspace(batch: min(microBatch, n))
-        var pool = ActivationPool(config: c)
-        let tileEmbeds = Tensor(zeros: [n, ds])
+        let dt = student.adaptor.outFeatures
         var hidden = 0.0, head = 1.0
         let teacherEmbeds = targets.tileEmbeds.floats()
         let teacherHead = TeacherSpaceHead(linear: student.adaptor, norm: teacherNorm)
-        let headRows = Tensor(zeros: [min(microBatch, n), dt])
-        for start in stride(from: 0, to: n, by: microBatch) {
-            let rows = start..<min(start + microBatch, n), tokenRows = rows.count * tokens
-            let images = pool.images(slide, rows, preprocessor)
-            let projected = pool.scratch(tokenRows * dt)
-            student.tileEncoder.forward(images: images.floatPointer, batch: rows.count, workspace: workspace,
-                                        embedding: tileEmbeds.mutableFloatPointer + start * ds) { block, x in
-                guard block == c.depth - 1 else { return }
-                student.adaptor(out: projected, inp: x, rows: tokenRows)
-                teacherHead(out: headRows.mutableFloatPointer, classTokensOf: x, batch: rows.count, tokens: tokens)
-            }
+        let projected = Tensor(zeros: [min(microBatch, n) * tokens, dt]), headRows = Tensor(zeros: [min(microBatch, n), dt])
+        let lastBlock = BlockOutputConsumer(block: c.depth - 1) { rows, x in
+            let tokenRows = rows.count * tokens
+            student.adaptor(out: projected.mutableFloatPointer, inp: x, rows: tokenRows)
+            teacherHead(out: headRows.mutableFloatPointer, classTokensOf: x, batch: rows.count, tokens: tokens)
             for (i, tile) in rows.enumerated() {
                 let cls = Array(UnsafeBufferPointer(start: headRows.floatPointer + i * dt, count: dt))
                 head = min(head, Self.cosine(cls, Array(teacherEmbeds[(tile * dt)..<((tile + 1) * dt)])))
             }
-            hidden += Self.squaredError(projected, targets.hidden, from: start * tokens * dt, count: tokenRows * dt, scale: 0)
+            hidden += Self.squaredError(projected.mutableFloatPointer, targets.hidden, from: rows.lowerBound * tokens * dt,
+                                        count: tokenRows * dt, scale: 0)
         }
-        let cells = try student.slideEncoder.grid().place(coords: slide.coords, names: slide.names).cells
-        let slideEmbed = try student.slideEncoder.forward(tileEmbeds: tileEmbeds, cells: cells).globalPoolEmbed
+        let run = TileEmbedder(model: student.tileEncoder, preprocessor: preprocessor, batchSize: microBatch, strict: true)
+        let tileEmbeds = try run.embed(slide, consumers: [lastBlock]).tileEmbeds
+        let slideEmbed = try SlideEmbedder(model: student.slideEncoder)
+            .embed(tileEmbeds: tileEmbeds, coords: slide.coords, names: slide.names).globalPoolEmbed
         let slideLoss = zip(slideEmbed, targets.slideEmbed).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
         return Evaluation(hidden: hidden / Double(n * tokens * dt), slide: slideLoss / Double(slideEmbed.count),
                           slideCosine: Self.cosine(slideEmbed, targets.slideEmbed), headCosine: head)

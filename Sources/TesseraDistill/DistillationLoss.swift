@@ -1,6 +1,7 @@
 import TesseraCore
 import TesseraImage
 import TesseraModels
+import TesseraPipeline
 import TesseraTrain
 
 /// The distillation loss of one slide and its gradient, by gradient caching (docs/models.md §5):
@@ -54,30 +55,30 @@ public struct DistillationLoss: Sendable {
                                    + "for \(n) tiles, a student of \(tokens) tokens, adaptor to \(dt), slide width \(slideConfig.embedDim)")
         }
         let grads = try student.gradients()
+        let reader = TileBatches(preprocessor: preprocessor, batchSize: microBatch, strict: true)
         let batches = stride(from: 0, to: n, by: microBatch).map { $0..<min($0 + microBatch, n) }
         let keep = batches.count * VisionTransformer.TrainingActivations.floatCount(
             config: c, batch: min(microBatch, n), recompute: false) * MemoryLayout<Float>.size <= memoryBudget
         var activations = ActivationPool(config: c)
 
-        // 1. e_s for every tile.
-        let tileEmbeds = Tensor(zeros: [n, ds])
+        // 1. e_s for every tile (the pipeline's inference run, or the training forward keeping every micro-batch).
+        let tileEmbeds: Tensor
         var kept: [VisionTransformer.TrainingActivations] = []
-        let workspace = keep ? nil : student.tileEncoder.makeWorkspace(batch: min(microBatch, n))
-        for rows in batches {
-            let images = activations.images(slide, rows, preprocessor)
-            if keep {
-                let act = VisionTransformer.TrainingActivations(config: c, batch: rows.count)
-                let (_, embedding) = try student.tileEncoder.forward(images, activations: act)
-                (tileEmbeds.mutableFloatPointer + rows.lowerBound * ds).update(from: embedding, count: rows.count * ds)
+        if keep {
+            tileEmbeds = Tensor(zeros: [n, ds])
+            _ = try reader.forEach(slide) { (batch) throws(PipelineError) in
+                let act = VisionTransformer.TrainingActivations(config: c, batch: batch.tiles.count)
+                let (_, embedding) = student.tileEncoder.forward(images: batch.images, activations: act)
+                (tileEmbeds.mutableFloatPointer + batch.rows.lowerBound * ds).update(from: embedding, count: batch.rows.count * ds)
                 kept.append(act)
-            } else {
-                student.tileEncoder.forward(images: images.floatPointer, batch: rows.count, workspace: workspace!,
-                                            embedding: tileEmbeds.mutableFloatPointer + rows.lowerBound * ds)
             }
+        } else {
+            tileEmbeds = try TileEmbedder(model: student.tileEncoder, preprocessor: preprocessor, batchSize: microBatch, strict: true)
+                .embed(slide).tileEmbeds
         }
 
         // 2. The slide loss through the student slide encoder: its gradients and dL/de_s.
-        let cells = try student.slideEncoder.grid().place(coords: slide.coords, names: slide.names).cells
+        let cells = try SlideEmbedder(model: student.slideEncoder).cells(tileEmbeds: tileEmbeds, coords: slide.coords, names: slide.names)
         let slideActivations = SlideEncoder.TrainingActivations(config: slideConfig, tiles: n)
         let slideEmbed = try student.slideEncoder.forward(training: tileEmbeds, cells: cells,
                                                           activations: slideActivations).globalPoolEmbed
@@ -93,18 +94,12 @@ public struct DistillationLoss: Sendable {
         student.slideEncoder.backward(activations: slideActivations, globalPoolGradient: dSlide, gradients: grads.slide,
                                       tileEmbeds: tileEmbeds, tileGradient: dTileEmbeds.mutableFloatPointer)
 
-        // 3. Per micro-batch: L_hidden's share through the adaptor, plus dL/de_s, back through the tile encoder.
+        // 3. Per micro-batch: L_hidden's share through the adaptor, plus dL/de_s, back through the tile encoder
+        //    (its activations kept from step 1, or recomputed by the training forward).
         let adaptor = student.adaptor, gAdaptor = grads.adaptor
         let scale = beta * 2 / Float(n * tokens * dt)
         var hiddenLoss = 0.0
-        for (b, rows) in batches.enumerated() {
-            let act: VisionTransformer.TrainingActivations
-            if keep {
-                act = kept[b]
-            } else {
-                act = activations.training(batch: rows.count)
-                try student.tileEncoder.forward(activations.images(slide, rows, preprocessor), activations: act)
-            }
+        func backward(_ rows: Range<Int>, _ act: VisionTransformer.TrainingActivations) {
             let lastHidden = act.saved.states[c.depth], tokenRows = rows.count * tokens
             let projected = activations.scratch(tokenRows * dt), dHidden = activations.hiddenGradient(tokenRows * ds)
             adaptor(out: projected, inp: lastHidden, rows: tokenRows)
@@ -117,6 +112,15 @@ public struct DistillationLoss: Sendable {
             student.tileEncoder.backward(activations: act, hiddenGradients: [c.depth - 1: dHidden],
                                          embeddingGradient: dTileEmbeds.floatPointer + rows.lowerBound * ds,
                                          gradients: grads.tile)
+        }
+        if keep {
+            for (rows, act) in zip(batches, kept) { backward(rows, act) }
+        } else {
+            _ = try reader.forEach(slide) { (batch) throws(PipelineError) in
+                let act = activations.training(batch: batch.tiles.count)
+                student.tileEncoder.forward(images: batch.images, activations: act)
+                backward(batch.rows, act)
+            }
         }
         hiddenLoss /= Double(n * tokens * dt)
         let loss = Double(beta) * hiddenLoss + Double(1 - beta) * slideLoss

@@ -6,11 +6,13 @@ import TesseraPipeline
 /// One slide's tiles as the student sees them (N tiles): the 8-bit crops after the tile
 /// transform's resize and crop ([224, 224, 3] each, 150 KB: a slide of 512 tiles holds 77 MB,
 /// where its f32 images would hold 308 MB), their file names and coordinates, in row order.
-public struct SlideTiles: Sendable {
-    public var crops: [RGBImage]
-    public var names: [String]
+/// A tile source whose images are already cropped: the teacher and the student read it through
+/// the pipeline's tile-encoder run like any other.
+public final class SlideTiles: TileSource, @unchecked Sendable {
+    public let crops: [RGBImage]
+    public let names: [String]
     /// [N, 2] level-0 pixel (x, y).
-    public var coords: Tensor
+    public let coords: Tensor
 
     public init(crops: [RGBImage], names: [String], coords: Tensor) {
         precondition(crops.count == names.count && coords.shape == [names.count, 2])
@@ -20,6 +22,15 @@ public struct SlideTiles: Sendable {
     }
 
     public var count: Int { crops.count }
+    public var yieldsCrops: Bool { true }
+    public func name(of tile: Int) -> String { names[tile] }
+    public func location(of tile: Int) -> String { names[tile] }
+    public func position(of tile: Int) -> (x: Int, y: Int)? {
+        let x = coords.scalar(at: 2 * tile), y = coords.scalar(at: 2 * tile + 1)
+        guard let x = Int(exactly: x.rounded(.down)), let y = Int(exactly: y.rounded(.down)) else { return nil }
+        return (x, y)
+    }
+    public func image(of tile: Int) throws(ImageDecodingError) -> RGBImage { crops[tile] }
 
     /// The tiles at `rows`, in that order.
     public func subset(_ rows: [Int]) -> SlideTiles {
@@ -34,21 +45,22 @@ extension SlideTiles {
     /// read, or whose name carries no `{x}x_{y}y` coordinates, is reported through `skip` and left out.
     public static func read(_ tiles: [String], decoder: PNGDecoder = PNGDecoder(), preprocessor: TilePreprocessor = .gigapath,
                             skip: (String, any Error) -> Void) -> SlideTiles {
+        let source = TileList(paths: tiles, decoder: decoder)
         var crops = [RGBImage?](repeating: nil, count: tiles.count)
         var failures = [(any Error)?](repeating: nil, count: tiles.count)
         crops.withUnsafeMutableBufferPointer { out in
             failures.withUnsafeMutableBufferPointer { failed in
                 Parallel.forEach(tiles.count) { i in
-                    do { out[i] = preprocessor.cropped(try decoder.decode(path: tiles[i])) } catch { failed[i] = error }
+                    do { out[i] = preprocessor.cropped(try source.image(of: i)) } catch { failed[i] = error }
                 }
             }
         }
         var kept: [RGBImage] = [], names: [String] = [], xy: [Float] = []
         for (i, path) in tiles.enumerated() {
-            let name = TileList.fileName(path)
+            let name = source.name(of: i)
             if let error = failures[i] {
                 skip(path, error)
-            } else if let (x, y) = SlideGrid.coordinates(ofTileNamed: name) {
+            } else if let (x, y) = source.position(of: i) {
                 kept.append(crops[i]!)
                 names.append(name)
                 xy += [Float(x), Float(y)]

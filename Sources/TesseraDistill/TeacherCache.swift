@@ -79,7 +79,9 @@ public struct TeacherCache {
                 done += tiles.count
                 continue
             }
-            let (targets, outputs) = try teacher.targets(read, hiddenType: hiddenType) { onEvent(.tiles(done: done + $0, total: total)) }
+            let (targets, outputs) = try teacher.targets(read, hiddenType: hiddenType,
+                                                         progress: { onEvent(.tiles(done: done + $0, total: total)) },
+                                                         onWarning: { onEvent(.warning("\(slide.folder): \($0)")) })
             done += tiles.count
             var dict = StateDict()
             dict.set("hidden", targets.hidden)

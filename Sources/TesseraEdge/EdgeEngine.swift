@@ -65,13 +65,13 @@ public final class EdgeEngine: @unchecked Sendable {
     /// The tiles of the slide folder `folder` (its `.png` files in name order) through the
     /// pipeline: `tile_embeds`, `coords`, the slide outputs, `teacher_tile_embeds` when the
     /// bundle has a head, and the metadata. Unreadable tiles are reported and skipped.
-    public func run(folder: String, onEvent: (SlideFolderPipeline.Event) -> Void = { _ in }) throws(EdgeError)
-        -> SlideFolderPipeline.Output {
+    public func run(folder: String, onEvent: (SlidePipeline.Event) -> Void = { _ in }) throws(EdgeError)
+        -> SlidePipeline.Output {
         var status = stat()
         guard stat(folder, &status) == 0, status.st_mode & mode_t(S_IFMT) == mode_t(S_IFDIR) else {
             throw .input("\(folder): not a folder of tiles")
         }
-        let pipeline = SlideFolderPipeline(
+        let pipeline = SlidePipeline(
             tileEmbedder: TileEmbedder(model: models.tileEncoder, preprocessor: preprocessor, batchSize: batchSize),
             slideEmbedder: slideEmbedder, architecture: manifest.tileEncoder.architecture,
             weightsName: TileList.fileName(path), weightsSHA256: sha256)
@@ -82,8 +82,12 @@ public final class EdgeEngine: @unchecked Sendable {
         let hiddenHead = head.flatMap { head in
             manifest.teacherHead?.input == .lastHiddenCLS ? ClassTokenHead(head, tileEncoder: models.tileEncoder.config) : nil
         }
-        var output: SlideFolderPipeline.Output
-        do { output = try pipeline.run(tiles, hiddenStates: hiddenHead, onEvent: onEvent) } catch { throw .input(error.description) }
+        var output: SlidePipeline.Output
+        do {
+            output = try pipeline.run(tiles, consumers: hiddenHead.map { [$0] } ?? [], onEvent: onEvent)
+        } catch {
+            throw .input(error.description)
+        }
         if let hiddenHead {
             output.stateDict.set("teacher_tile_embeds", hiddenHead.output)
         } else if let head, let tileEmbeds = output.stateDict["tile_embeds"] {
@@ -96,7 +100,7 @@ public final class EdgeEngine: @unchecked Sendable {
     }
 
     /// Writes `output` as safetensors at `path`, atomically.
-    public func write(_ output: SlideFolderPipeline.Output, to path: String) throws(EdgeError) {
+    public func write(_ output: SlidePipeline.Output, to path: String) throws(EdgeError) {
         do { try SafeTensors.write(output.stateDict, to: path) } catch { throw .output(path: path, reason: error.description) }
     }
 
@@ -108,20 +112,12 @@ public final class EdgeEngine: @unchecked Sendable {
         guard count >= 0, width > 0, height > 0, width <= 1 << 16, height <= 1 << 16 else {
             throw .input("\(count) tiles of \(width) x \(height) pixels: expected a positive size of at most 65536")
         }
-        let c = models.tileEncoder.config, tileBytes = width * height * 3, imageFloats = 3 * c.imageSize * c.imageSize
-        let batch = max(1, min(batchSize, count))
-        let workspace = models.tileEncoder.makeWorkspace(batch: batch)
-        let images = Tensor(zeros: [batch, 3, c.imageSize, c.imageSize])
-        let input = images.mutableFloatPointer
-        for start in stride(from: 0, to: count, by: batch) {
-            let rows = min(batch, count - start)
-            Parallel.forEach(rows) { i in
-                let tile = RGBImage(width: width, height: height,
-                                    pixels: Array(UnsafeBufferPointer(start: rgb + (start + i) * tileBytes, count: tileBytes)))
-                preprocessor.normalize(preprocessor.cropped(tile), into: input + i * imageFloats)
-            }
-            models.tileEncoder.forward(images: input, batch: rows, workspace: workspace,
-                                       embedding: embeddings + start * c.embedDim)
+        let tiles = RGBTileBuffer(rgb: rgb, count: count, width: width, height: height)
+        let embedder = TileEmbedder(model: models.tileEncoder, preprocessor: preprocessor, batchSize: batchSize, strict: true)
+        do {
+            try embedder.embed(tiles).tileEmbeds.withFloats { embeddings.update(from: $0.baseAddress!, count: $0.count) }
+        } catch {
+            throw .input(error.description)
         }
     }
 }

@@ -3,8 +3,9 @@ import TesseraModels
 
 /// Runs a slide encoder on one slide's tile embeddings: places the tiles on the model's
 /// position grid (from their level-0 pixel coordinates), runs the forward pass and returns
-/// every slide-level output. Used by `tessera slide`, `tessera embed --slide-encoder` and the
-/// slide-folder pipeline alike.
+/// every slide-level output. Used by `tessera slide`, `tessera embed --slide-encoder`, the
+/// slide pipeline and the distillation's teacher and student alike: `cells` is the one
+/// placement policy.
 public struct SlideEmbedder: Sendable {
     public let model: SlideEncoder
     public let grid: SlideGrid
@@ -28,21 +29,30 @@ public struct SlideEmbedder: Sendable {
     /// tiles in errors and warnings.
     public func embed(tileEmbeds: Tensor, coords: Tensor, names: [String]? = nil,
                       onEvent: (Event) -> Void = { _ in }) throws(SlideEncoderError) -> SlideEmbeddings {
-        let placement = try grid.place(coords: coords, names: names)
-        try Self.checkFinite(tileEmbeds, names: names)
-        for duplicate in placement.duplicates.prefix(5) { onEvent(.warning(duplicate.description)) }
-        if placement.duplicates.count > 5 {
-            onEvent(.warning("\(placement.duplicates.count) tiles share a grid cell with an earlier tile"))
-        }
+        let cells = try self.cells(tileEmbeds: tileEmbeds, coords: coords, names: names) { onEvent(.warning($0)) }
         onEvent(.layers(done: 0, total: model.config.depth))
         // withoutActuallyEscaping rethrows untyped errors: the typed error travels in a Result.
         return try withoutActuallyEscaping(onEvent) { onEvent in
             Result { () throws(SlideEncoderError) in
-                try model.forward(tileEmbeds: tileEmbeds, cells: placement.cells) { done, total in
+                try model.forward(tileEmbeds: tileEmbeds, cells: cells) { done, total in
                     onEvent(.layers(done: done, total: total))
                 }
             }
         }.get()
+    }
+
+    /// The grid cell of every tile (tileEmbeds [N, in_chans], coords [N, 2]): a tile off the grid
+    /// or a non-finite embedding is an error naming the tile; tiles that share a cell are a
+    /// warning (the first five by name, then a count).
+    public func cells(tileEmbeds: Tensor, coords: Tensor, names: [String]? = nil,
+                      onWarning: (String) -> Void = { _ in }) throws(SlideEncoderError) -> [SlideGrid.Cell] {
+        let placement = try grid.place(coords: coords, names: names)
+        try Self.checkFinite(tileEmbeds, names: names)
+        for duplicate in placement.duplicates.prefix(5) { onWarning(duplicate.description) }
+        if placement.duplicates.count > 5 {
+            onWarning("\(placement.duplicates.count) tiles share a grid cell with an earlier tile")
+        }
+        return placement.cells
     }
 
     /// A NaN or infinite tile embedding would make every slide output NaN: refused, naming the tile.

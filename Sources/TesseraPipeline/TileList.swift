@@ -1,10 +1,13 @@
 import CPosix
+import TesseraImage
 import TesseraIO
+import TesseraModels
 
-/// The tiles of one run, in order: a slide folder's PNGs sorted by file name,
-/// or PNG paths in the order given.
-public struct TileList: Sendable {
+/// The tiles of one run as PNG files, in order: a slide folder's PNGs sorted by file name,
+/// or PNG paths in the order given. Positions come from `{x}x_{y}y.png` names.
+public final class TileList: TileSource, Sendable {
     public let paths: [String]
+    public let decoder: PNGDecoder
 
     public struct Error: Swift.Error, CustomStringConvertible {
         public let path: String
@@ -12,7 +15,17 @@ public struct TileList: Sendable {
         public var description: String { "\(path): \(problem)" }
     }
 
-    public init(paths: [String]) { self.paths = paths }
+    public init(paths: [String], decoder: PNGDecoder = PNGDecoder()) {
+        self.paths = paths
+        self.decoder = decoder
+    }
+
+    public var count: Int { paths.count }
+    public var yieldsCrops: Bool { false }
+    public func name(of tile: Int) -> String { Self.fileName(paths[tile]) }
+    public func location(of tile: Int) -> String { paths[tile] }
+    public func position(of tile: Int) -> (x: Int, y: Int)? { SlideGrid.coordinates(ofTileNamed: name(of: tile)) }
+    public func image(of tile: Int) throws(ImageDecodingError) -> RGBImage { try decoder.decode(path: paths[tile]) }
 
     /// One folder argument lists its `*.png` files (hidden files excluded) in
     /// byte-wise name order; otherwise every argument is a tile.

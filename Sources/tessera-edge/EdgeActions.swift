@@ -12,7 +12,7 @@ enum EdgeActions {
         let start = MonotonicClock.seconds
         let engine = try EdgeEngine(path: bundle)
         var progress = EdgeProgress()
-        let result: SlideFolderPipeline.Output
+        let result: SlidePipeline.Output
         do {
             result = try engine.run(folder: slide) { progress.show($0) }
             progress.finish()

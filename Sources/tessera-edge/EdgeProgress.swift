@@ -10,12 +10,12 @@ struct EdgeProgress {
     private var lastDraw = -Double.infinity
     private var lastEvent = MonotonicClock.seconds
 
-    mutating func show(_ event: SlideFolderPipeline.Event) {
+    mutating func show(_ event: SlidePipeline.Event) {
         defer { lastEvent = MonotonicClock.seconds }
         switch event {
         case .tiles(let done, let total): update("embed", "tiles", done, total)
         case .layers(let done, let total): update("slide encoder", "layers", done, total)
-        case .skipped(let path, let error): line("skipped \(path): \(error)")
+        case .skipped(let location, let error): line("skipped \(location): \(error)")
         case .warning(let text): line("warning: \(text)")
         }
     }

@@ -73,7 +73,7 @@ struct EmbedCommand: ParsableCommand {
         let started = Date()
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
         let config = loaded.model.config
-        let pipeline = SlideFolderPipeline(
+        let pipeline = SlidePipeline(
             tileEmbedder: TileEmbedder(model: loaded.model, batchSize: batch, strict: strict),
             slideEmbedder: try slideEncoder.map { try slide.embedder(for: slide.load($0)) },
             architecture: config.architecture, weightsName: TileList.fileName(loaded.weightsPath),
@@ -81,7 +81,7 @@ struct EmbedCommand: ParsableCommand {
         let spool = hiddenStates ? try HiddenStateSpool(folder: URL(fileURLWithPath: output).deletingLastPathComponent().path,
                                                         depth: config.depth, tokens: config.tokens, dim: config.embedDim) : nil
         var report = PipelineReport()
-        let result: SlideFolderPipeline.Output
+        let result: SlidePipeline.Output
         do {
             defer { report.finish() }  // also when the run fails: the error starts on a line of its own
             result = try pipeline.run(list, hiddenStates: spool) { report.show($0) }

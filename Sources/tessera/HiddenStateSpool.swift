@@ -30,8 +30,9 @@ final class HiddenStateSpool: HiddenStateSink {
         }
     }
 
-    /// Appends `count` rows x[count, tokens, D] of block `block`.
-    func append(block: Int, count: Int, _ x: UnsafePointer<Float>) throws(PipelineError) {
+    /// Appends the rows x[rows.count, tokens, D] of block `block` (rows arrive in order).
+    func consume(block: Int, rows batch: Range<Int>, _ x: UnsafePointer<Float>) throws(PipelineError) {
+        let count = batch.count
         do {
             try handles[block].write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: x),
                                                       count: count * rowFloats * 4, deallocator: .none))

@@ -6,11 +6,11 @@ import TesseraPipeline
 struct PipelineReport {
     private var progress: ProgressLine?
 
-    mutating func show(_ event: SlideFolderPipeline.Event) {
+    mutating func show(_ event: SlidePipeline.Event) {
         switch event {
         case .tiles(let done, let total): update("embed", "tiles", done, total)
         case .layers(let done, let total): update("slide encoder", "layers", done, total)
-        case .skipped(let path, let error): line("skipped \(path): \(error)")
+        case .skipped(let location, let error): line("skipped \(location): \(error)")
         case .warning(let text): line("warning: \(text)")
         }
     }

@@ -82,7 +82,7 @@ final class QuantisedModelTests: XCTestCase {
             let slide = try SlideEncoder(weights: stored(slideDict, .slideEncoder, weights), config: slideConfig)
             XCTAssert(slide.encoder.layers[0].ffn.fc1.kernel.hasPrefix(weights == .int8 ? "int8-" : weights.rawValue))
             XCTAssertEqual(slide.patchEmbed.proj.kernel, "f32", "the patch embedding stays f32")
-            let pipeline = SlideFolderPipeline(tileEmbedder: TileEmbedder(model: tile), slideEmbedder: SlideEmbedder(model: slide),
+            let pipeline = SlidePipeline(tileEmbedder: TileEmbedder(model: tile), slideEmbedder: SlideEmbedder(model: slide),
                                                architecture: tileConfig.architecture, weightsName: "", weightsSHA256: "")
             return try pipeline.run(TileList.resolve([Self.slide])).slideEmbeddings!.named(pool: .mean)
         }

@@ -123,7 +123,15 @@ public struct VisionTransformer: Sendable {
         guard images.dtype == .f32, images.shape == [saved.batch, c.inChans, c.imageSize, c.imageSize] else {
             throw VisionTransformerError.badInput("images of shape \(Tensor.describe(images.shape)), expected [\(saved.batch), \(c.inChans), \(c.imageSize), \(c.imageSize)] (f32)")
         }
-        embed(images.floatPointer, batch: saved.batch, into: saved.states[0], patches: saved.cols)
+        return forward(images: images.floatPointer, saving: saved)
+    }
+
+    /// The training forward pass over raw images [saved.batch, C, H, W].
+    @discardableResult
+    public func forward(images: UnsafePointer<Float>, saving saved: Activations)
+        -> (lastHidden: UnsafePointer<Float>, embedding: UnsafePointer<Float>) {
+        let c = config
+        embed(images, batch: saved.batch, into: saved.states[0], patches: saved.cols)
         for i in 0..<c.depth { forward(block: i, saving: saved) }
         let last = saved.states[c.depth]
         classEmbedding(of: last, batch: saved.batch, into: saved.embedding, mean: saved.clsMean, rstd: saved.clsRstd)

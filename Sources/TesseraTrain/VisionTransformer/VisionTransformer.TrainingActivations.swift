@@ -43,6 +43,13 @@ extension VisionTransformer {
         try forward(images, saving: activations.saved)
     }
 
+    /// The training forward pass over raw images [activations.batch, C, H, W].
+    @discardableResult
+    public func forward(images: UnsafePointer<Float>, activations: TrainingActivations)
+        -> (lastHidden: UnsafePointer<Float>, embedding: UnsafePointer<Float>) {
+        forward(images: images, saving: activations.saved)
+    }
+
     /// A model whose weights are the live buffers of `parameters` (views, not copies), so
     /// that optimizer steps on the parameters are what the next forward pass computes with.
     public init(training parameters: ParameterSet, config: Config) throws {

@@ -3,11 +3,12 @@ import TesseraImage
 import TesseraIO
 import TesseraModels
 
-/// A slide folder (or a list of tiles) to its output file: tiles → batches → `tile_embeds`
-/// (bad tiles reported and skipped) → coordinates from the tile names → the slide encoder,
-/// when there is one → the named tensors `tessera embed` writes. The CLI and the edge
-/// engine both run this; they only parse options, call and report.
-public struct SlideFolderPipeline {
+/// One slide's tiles (any `TileSource`: a slide folder, a list of PNGs) to its output file:
+/// tiles → the tile-encoder run → `tile_embeds` (bad tiles reported and skipped) → the tiles'
+/// level-0 positions → the slide encoder, when there is one → the named tensors `tessera
+/// embed` writes. The CLI and the edge engine both run this; they only parse options, call
+/// and report.
+public struct SlidePipeline {
     public var tileEmbedder: TileEmbedder
     public var slideEmbedder: SlideEmbedder?
     /// What identifies the tile encoder in the output's metadata.
@@ -27,8 +28,8 @@ public struct SlideFolderPipeline {
     public enum Event {
         /// `done` of `total` tiles handled (embedded or skipped).
         case tiles(done: Int, total: Int)
-        /// A tile that could not be read; it has no row in the output.
-        case skipped(path: String, error: ImageDecodingError)
+        /// A tile that could not be read (at `location`); it has no row in the output.
+        case skipped(location: String, error: ImageDecodingError)
         /// `done` of `total` slide-encoder layers run.
         case layers(done: Int, total: Int)
         case warning(String)
@@ -42,26 +43,29 @@ public struct SlideFolderPipeline {
         public var slideEmbeddings: SlideEmbeddings?
     }
 
-    /// The output holds `tile_embeds` f32 [N, D] (rows in tile order); `coords` f32 [N, 2] (x, y
-    /// from `{x}x_{y}y.png`; left out, with a warning naming the tile, when a kept tile is named
-    /// otherwise); `blocks.{i}` [N, tokens, D] when `hiddenStates` spools them; every slide output
+    /// The output holds `tile_embeds` f32 [N, D] (rows in tile order); `coords` f32 [N, 2] (the
+    /// tiles' level-0 x, y; left out, with a warning naming the tile, when a kept tile has no
+    /// position); `blocks.{i}` [N, tokens, D] when `hiddenStates` spools them; every slide output
     /// (`SlideEmbeddings.named`) with a slide encoder; and in `__metadata__` `tile_names` and
-    /// `skipped_tiles` (JSON lists of file names), `architecture`, `weights`, `weights_sha256`.
-    public func run(_ tiles: TileList, hiddenStates spool: (any HiddenStateSink)? = nil,
+    /// `skipped_tiles` (JSON lists of tile names), `architecture`, `weights`, `weights_sha256`.
+    /// `consumers` see every batch's block outputs as well.
+    public func run(_ tiles: any TileSource, hiddenStates spool: (any HiddenStateSink)? = nil,
+                    consumers: [any TileBatchConsumer] = [],
                     onEvent: (Event) -> Void = { _ in }) throws(PipelineError) -> Output {
         let c = tileEmbedder.model.config
-        onEvent(.tiles(done: 0, total: tiles.paths.count))
-        let result = try tileEmbedder.embed(tiles.paths, hiddenStates: spool) {
+        onEvent(.tiles(done: 0, total: tiles.count))
+        let result = try tileEmbedder.embed(tiles, consumers: (spool.map { [$0] } ?? []) + consumers) {
             switch $0 {
             case .progress(let done, let total): onEvent(.tiles(done: done, total: total))
-            case .skipped(let path, let error): onEvent(.skipped(path: path, error: error))
+            case .skipped(let location, let error): onEvent(.skipped(location: location, error: error))
             }
         }
-        guard !result.paths.isEmpty else { throw .noReadableTile(count: tiles.paths.count) }
+        let kept = result.summary.kept
+        guard !kept.isEmpty else { throw .noReadableTile(count: tiles.count) }
         var dict = StateDict()
         dict.set("tile_embeds", result.tileEmbeds)
-        let names = result.paths.map(TileList.fileName)
-        let coords = try coordinates(names, required: slideEmbedder != nil, onEvent: onEvent)
+        let names = kept.map { tiles.name(of: $0) }
+        let coords = try coordinates(kept, of: tiles, required: slideEmbedder != nil, onEvent: onEvent)
         if let coords { dict.set("coords", coords) }
         for (i, state) in try (spool?.tensors(tokens: c.tokens, dim: c.embedDim) ?? []).enumerated() {
             dict.set("blocks.\(i)", state)
@@ -82,23 +86,24 @@ public struct SlideFolderPipeline {
         }
         dict.metadata = [
             "tile_names": JSONValue.array(names.map { .string($0) }).serialized(),
-            "skipped_tiles": JSONValue.array(result.skipped.map { .string(TileList.fileName($0.path)) }).serialized(),
+            "skipped_tiles": JSONValue.array(result.summary.skipped.map { .string(tiles.name(of: $0.tile)) }).serialized(),
             "architecture": architecture,
             "weights": weightsName,
             "weights_sha256": weightsSHA256,
         ]
-        return Output(stateDict: dict, embedded: result.paths.count, skipped: result.skipped.count, slideEmbeddings: slide)
+        return Output(stateDict: dict, embedded: kept.count, skipped: result.summary.skipped.count, slideEmbeddings: slide)
     }
 
-    /// coords [N, 2] from the tile names; nil (after a warning per unnamed tile) when one does not
-    /// parse, an error instead when the coordinates are `required`.
-    private func coordinates(_ names: [String], required: Bool, onEvent: (Event) -> Void) throws(PipelineError) -> Tensor? {
+    /// coords [N, 2] of the `kept` tiles; nil (after a warning per tile without a position) when
+    /// one has none, an error instead when the coordinates are `required`.
+    private func coordinates(_ kept: [Int], of tiles: any TileSource, required: Bool,
+                             onEvent: (Event) -> Void) throws(PipelineError) -> Tensor? {
         var values: [Float] = []
-        values.reserveCapacity(2 * names.count)
+        values.reserveCapacity(2 * kept.count)
         var unnamed: [String] = []
-        for name in names {
-            guard let (x, y) = SlideGrid.coordinates(ofTileNamed: name) else {
-                unnamed.append(name)
+        for tile in kept {
+            guard let (x, y) = tiles.position(of: tile) else {
+                unnamed.append(tiles.name(of: tile))
                 continue
             }
             values += [Float(x), Float(y)]
@@ -109,6 +114,6 @@ public struct SlideFolderPipeline {
             if unnamed.count > 5 { onEvent(.warning("\(unnamed.count) tiles have no coordinates in their names")) }
             return nil
         }
-        return Tensor(shape: [names.count, 2], floats: values)
+        return Tensor(shape: [kept.count, 2], floats: values)
     }
 }
