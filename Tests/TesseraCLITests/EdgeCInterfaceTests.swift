@@ -9,7 +9,7 @@ import XCTest
 /// The C interface (Sources/TesseraEdge/include/tessera_edge.h): Tests/EdgeC/test_edge.c is
 /// compiled with cc against the built libTesseraEdge and run. Its slide-folder output equals
 /// `tessera-edge run`'s, and a tile handed over as RGB bytes gets the embedding the folder run
-/// gives its PNG; its failure checks pass.
+/// gives its PNG (to float rounding: other batch sizes); its failure checks pass.
 final class EdgeCInterfaceTests: XCTestCase {
     func testCProgramAgainstTheLibrary() throws {
         let folder = try TemporaryFolder()
@@ -47,7 +47,10 @@ final class EdgeCInterfaceTests: XCTestCase {
         let row = try XCTUnwrap(names.firstIndex(of: tileName))
         let d = expected["tile_embeds"]!.shape[1]
         let embedding = try Data(contentsOf: URL(fileURLWithPath: folder.file("tile.f32"))).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        XCTAssertEqual(embedding, Array(expected["tile_embeds"]!.floats()[(row * d)..<((row + 1) * d)]))
+        // The C call embeds a batch of 2, the folder run batches of 8: the products' bits depend on
+        // the batch's row count (OpenBLAS picks kernels by size), so the rows agree to float rounding.
+        // Bit-identity of RGB buffers and PNG tiles at one batch size: OneWayThroughTests.
+        XCTAssertLessThanOrEqual(relativeError(embedding, Array(expected["tile_embeds"]!.floats()[(row * d)..<((row + 1) * d)])), 1e-6)
     }
 
     /// Runs `program` and returns its exit status with stdout and stderr together.
