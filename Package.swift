@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "CTesseraKernels", cSettings: kernelFlags),
         .target(name: "TesseraCore", dependencies: ["CPosix", "CBLAS", "CTesseraKernels"], swiftSettings: fast),
         .target(name: "TesseraImage", dependencies: ["CPosix", "CPNG", "TesseraCore"]),
-        .target(name: "TesseraModels", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "CTesseraKernels"]),
+        .target(name: "TesseraModels", dependencies: ["CPosix", "TesseraCore", "CTesseraKernels"]),
         // What every output needs, embeddable: safetensors writing, JSON values and text, atomic files.
         .target(name: "TesseraIO", dependencies: ["CPosix", "TesseraCore"], swiftSettings: small),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"]),
