@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "CTesseraKernels", cSettings: kernelFlags),
         .target(name: "TesseraCore", dependencies: ["CPosix", "CBLAS", "CTesseraKernels"], swiftSettings: fast),
         .target(name: "TesseraImage", dependencies: ["CPosix", "CPNG", "TesseraCore"]),
-        .target(name: "TesseraModels", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "CTesseraKernels"]),
+        .target(name: "TesseraModels", dependencies: ["CPosix", "TesseraCore", "CTesseraKernels"]),
         // What every output needs, embeddable: safetensors writing, JSON values and text, atomic files.
         .target(name: "TesseraIO", dependencies: ["CPosix", "TesseraCore"], swiftSettings: small),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"]),
@@ -61,10 +61,15 @@ let package = Package(
                 swiftSettings: small),
         .target(name: "TesseraEdge", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
                 exclude: ["include"], swiftSettings: small),
-        .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdgeModels", "CZstd"]),
+        // A distillation's run folder (formats/run-folder.md): its names, run.json, the metrics log,
+        // the teacher cache's files and the host's zstd; written by TesseraDistill, read by TesseraExport.
+        .target(name: "TesseraRunFolder", dependencies: ["TesseraCore", "TesseraFormats", "CZstd"]),
+        .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdgeModels",
+                                                      "TesseraRunFolder"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
-        .target(name: "TesseraDistill", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraPipeline", "TesseraTrain", "CZstd"],
+        .target(name: "TesseraDistill", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraPipeline", "TesseraTrain",
+                                                       "TesseraRunFolder"],
                 swiftSettings: fast),
         .target(name: "TesseraBench", dependencies: ["TesseraCore", "TesseraModels"]),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain", "TesseraBench"],
@@ -77,7 +82,7 @@ let package = Package(
                           path: "Sources/TesseraCrossCheck"),
         .executableTarget(name: "tessera", dependencies: [
             "TesseraCore", "TesseraFormats", "TesseraImage", "TesseraModels", "TesseraPipeline", "TesseraBench", "TesseraDistill",
-            "TesseraBundle", "TesseraEdge", "TesseraExport",
+            "TesseraBundle", "TesseraEdge", "TesseraExport", "TesseraRunFolder",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -91,6 +96,7 @@ let package = Package(
                                                           "TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraDistillTests", dependencies: ["TesseraDistill", "TestSupport"]),
+        .testTarget(name: "TesseraRunFolderTests", dependencies: ["TesseraRunFolder", "TestSupport"]),
         .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TestSupport", "tessera-crosscheck"]),
     ],
     swiftLanguageModes: [.v5]

@@ -5,13 +5,14 @@ import TesseraModels
 import TesseraPipeline
 import TesseraTrain
 
-/// A distillation run in its folder (`RUN/`): `run.json` (the options), `teacher_cache/`,
-/// `metrics.jsonl`, `checkpoint.safetensors` (every `checkpointEvery` steps and at the end,
-/// written atomically) and, at the end, the student's files (`Student.export`). A run resumed
-/// from its folder continues bit-identically: the data order and the tile samples are functions
-/// of the seed and the step, and the checkpoint holds the parameters and the optimizer.
+/// A distillation run in its folder (`RunFolder`, formats/run-folder.md): `run.json` (the
+/// options), `teacher_cache/`, `metrics.jsonl`, `checkpoint.safetensors` (every
+/// `checkpointEvery` steps and at the end, written atomically) and, at the end, the student's
+/// files (`Student.export`). A run resumed from its folder continues bit-identically: the data
+/// order and the tile samples are functions of the seed and the step, the checkpoint holds the
+/// parameters and the optimizer, and the run computes with the thread count it recorded.
 public final class DistillationRun {
-    public let folder: String
+    public let folder: RunFolder
     public let options: DistillationOptions
     public let teacher: Teacher
     public let student: Student
@@ -50,6 +51,10 @@ public final class DistillationRun {
         case noTrainingSlide(String)
         case mismatch(String)
         case resume(String)
+        /// Initial weights without a named student architecture.
+        case unnamedStudent(initWeights: String)
+        /// Resuming with another thread count than the run's.
+        case threads(recorded: Int, requested: Int)
 
         public var description: String {
             switch self {
@@ -58,42 +63,48 @@ public final class DistillationRun {
             case .noTrainingSlide(let data): return "\(data): no training slide has a readable tile"
             case .mismatch(let why): return why
             case .resume(let why): return "cannot resume: \(why)"
+            case .unnamedStudent(let path):
+                return "\(path): a weights file does not say the student's head count; name the student's architecture "
+                    + "(a preset or a timm config.json)"
+            case .threads(let recorded, let requested):
+                return "cannot resume with \(requested) threads: the run computes with \(recorded) (run.json), and another count "
+                    + "changes the last bits of its results"
             }
         }
     }
 
-    static let checkpointName = "checkpoint.safetensors", optionsName = "run.json"
-
     /// A new run in `folder` (created; a folder that already holds a run is refused: resume it).
+    /// The options' `threads`, when nil, becomes the process's `Parallel.threadCount`.
     public convenience init(options: DistillationOptions, folder: String) throws {
-        if FileManager.default.fileExists(atPath: folder + "/" + Self.optionsName) {
-            throw Failure.resume("\(folder) already holds a run; resume it or choose another folder")
-        }
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try self.init(options: options, folder: folder, checkpoint: nil)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(options).write(to: URL(fileURLWithPath: folder + "/" + Self.optionsName), options: .atomic)
+        let run = RunFolder(path: folder)
+        try run.create()
+        var options = options
+        options.threads = options.threads ?? Parallel.threadCount
+        try self.init(options: options, folder: run, checkpoint: nil)
+        try run.write(options)
     }
 
-    /// The run in `folder`, at its last checkpoint (or at the start when it has none).
-    public static func resume(folder: String) throws -> DistillationRun {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + optionsName)) } catch {
-            throw Failure.resume("\(folder)/\(optionsName) cannot be read (\(error.localizedDescription))")
-        }
+    /// The run in `folder`, at its last checkpoint (or at the start when it has none). `threads`,
+    /// when given, must be the count the run computes with (or that count is unknown): another
+    /// would change the last bits of every result from the uninterrupted run's.
+    public static func resume(folder: String, threads: Int? = nil) throws -> DistillationRun {
+        let run = RunFolder(path: folder)
         let options: DistillationOptions
-        do { options = try JSONDecoder().decode(DistillationOptions.self, from: data) } catch {
-            throw Failure.resume("\(folder)/\(optionsName) is not a run's options")
+        do { options = try run.readOptions() } catch let error as RunFolderError { throw Failure.resume(error.description) }
+        if let threads, let recorded = options.threads, threads != recorded {
+            throw Failure.threads(recorded: recorded, requested: threads)
         }
-        let checkpoint = folder + "/" + checkpointName
-        return try DistillationRun(options: options, folder: folder,
-                                   checkpoint: FileManager.default.fileExists(atPath: checkpoint) ? checkpoint : nil)
+        return try DistillationRun(options: options, folder: run,
+                                   checkpoint: FileManager.default.fileExists(atPath: run.checkpoint) ? run.checkpoint : nil)
     }
 
-    private init(options o: DistillationOptions, folder: String, checkpoint: String?) throws {
+    private init(options o: DistillationOptions, folder: RunFolder, checkpoint: String?) throws {
         self.folder = folder
         options = o
+        // A weights file holds no head count: guessing one would train another model than the file's.
+        if let path = o.initWeights, o.studentConfig == nil, o.studentArchitecture == nil {
+            throw Failure.unnamedStudent(initWeights: path)
+        }
         let teacherTile = try VisionTransformer.load(path: o.teacher)
         let teacherSlidePath = try SlideEncoder.checkpointFile(o.teacherSlide)
         teacher = Teacher(tileEncoder: teacherTile.model, slideEncoder: try SlideEncoder.load(path: o.teacherSlide),
@@ -104,8 +115,6 @@ public final class DistillationRun {
             tileConfig = try VisionTransformer.Config.read(timmConfig: path)
         } else if let name = o.studentArchitecture {
             tileConfig = try VisionTransformer.Config.preset(name)
-        } else if let initial {
-            tileConfig = try VisionTransformer.Config.inferred(from: initial.scoped(Student.tilePrefix), architecture: "vit (from --init)")
         } else {
             tileConfig = try VisionTransformer.Config.preset("vit_small_patch16_224")
         }
@@ -137,7 +146,7 @@ public final class DistillationRun {
         guard ["f16", "f32"].contains(o.cachePrecision) else {
             throw Failure.mismatch("cache precision '\(o.cachePrecision)': expected f16 or f32")
         }
-        cache = TeacherCache(folder: o.cacheFolder ?? folder + "/teacher_cache", teacher: teacher,
+        cache = TeacherCache(folder: folder.teacherCache(o), teacher: teacher,
                              teacherSHA256: try SHA256.hex(ofFile: teacherTile.weightsPath),
                              teacherSlideSHA256: try SHA256.hex(ofFile: teacherSlidePath),
                              hiddenType: o.cachePrecision == "f32" ? .f32 : .f16, recomputeMismatched: o.recomputeCache)
@@ -151,12 +160,16 @@ public final class DistillationRun {
     /// Runs from the current step to `options.steps`: caches the teacher's targets, trains,
     /// validates, checkpoints and exports the student. `stopAfter` ends the run early after that
     /// step, as an interruption would (no export, no checkpoint beyond the schedule's).
+    /// Computes with the options' `threads` (restoring `Parallel.threadCount` afterwards).
     public func run(stopAfter: Int? = nil, onEvent: (Event) -> Void = { _ in }) throws {
         let o = options
+        let processThreads = Parallel.threadCount
+        Parallel.threadCount = o.threads ?? processThreads
+        defer { Parallel.threadCount = processThreads }
         let training = try cache.fill(dataset.training) { onEvent(.cache($0)) }
         guard !training.isEmpty else { throw Failure.noTrainingSlide(o.data) }
         let held = try cache.fill(validation) { onEvent(.cache($0)) }
-        let log = try MetricsLog(path: folder + "/metrics.jsonl", keepThrough: trainer.step)
+        let log = try MetricsLog(path: folder.metrics, keepThrough: trainer.step)
         while trainer.step < min(o.steps, stopAfter ?? .max) {
             let step = trainer.step
             let started = Date()
@@ -191,9 +204,8 @@ public final class DistillationRun {
                 onEvent(.validation(v))
             }
             if trainer.step % max(1, o.checkpointEvery) == 0 || last {
-                let path = folder + "/" + Self.checkpointName
-                try TrainingCheckpoint.save(trainer, to: path)
-                onEvent(.checkpoint(step: trainer.step, path: path))
+                try TrainingCheckpoint.save(trainer, to: folder.checkpoint)
+                onEvent(.checkpoint(step: trainer.step, path: folder.checkpoint))
             }
         }
         guard trainer.step == o.steps else { return }

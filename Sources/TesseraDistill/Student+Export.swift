@@ -5,7 +5,7 @@ import TesseraFormats
 import TesseraModels
 
 extension Student {
-    /// Writes what a distillation gives its users, into `folder`:
+    /// Writes what a distillation gives its users, into the run folder `run`:
     /// - `student/`: the tile encoder as a Hugging Face timm folder (`config.json` +
     ///   `model.safetensors`, timm's key names: `timm.create_model(arch, **model_args)` loads it strictly);
     /// - `slide_student/`: the slide encoder (`slide_encoder.safetensors`, prov-gigapath's key names,
@@ -14,10 +14,9 @@ extension Student {
     /// - `teacher_head.safetensors`, when the teacher's final norm is given: the adaptor plus that
     ///   norm (`norm.weight`, `norm.bias`, eps in the metadata), which maps the student's last
     ///   hidden CLS token into the teacher's embedding space.
-    public func export(to folder: String, preprocessor: TilePreprocessor, teacherNorm: LayerNormLayer?) throws {
+    public func export(to run: RunFolder, preprocessor: TilePreprocessor, teacherNorm: LayerNormLayer?) throws {
         let all = parameters.stateDict()
-        let tileFolder = folder + "/student", slideFolder = folder + "/slide_student"
-        for path in [tileFolder, slideFolder] { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        for path in [run.student, run.slideStudent] { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
         let c = tileEncoder.config
         var modelArgs: [(key: String, value: JSONValue)] = [
             ("img_size", .integer(c.imageSize)), ("patch_size", .integer(c.patchSize)), ("in_chans", .integer(c.inChans)),
@@ -27,7 +26,7 @@ extension Student {
         ]
         if c.layerScale { modelArgs.append(("init_values", .real(1e-5))) }
         let timm = JSONValue.object([
-            ("architecture", .string(Self.timmArchitecture(c))), ("num_classes", .integer(0)), ("num_features", .integer(c.embedDim)),
+            ("architecture", .string(c.architecture)), ("num_classes", .integer(0)), ("num_features", .integer(c.embedDim)),
             ("global_pool", .string("token")), ("model_args", .object(modelArgs)),
             ("pretrained_cfg", .object([
                 ("mean", .array(preprocessor.mean.map { .number("\($0)") })),
@@ -36,8 +35,8 @@ extension Student {
                 ("interpolation", .string("bicubic")), ("crop_pct", .real(Double(preprocessor.crop) / Double(preprocessor.resize))),
             ])),
         ])
-        try SafeTensors.write(SafeTensors.canonicalOrder(all.scoped(Self.tilePrefix)), to: tileFolder + "/model.safetensors")
-        try write(timm, to: tileFolder + "/config.json")
+        try SafeTensors.write(SafeTensors.canonicalOrder(all.scoped(Self.tilePrefix)), to: run.studentWeights)
+        try write(timm, to: run.studentConfig)
 
         let s = slideEncoder.config
         let slideJSON = JSONValue.object([
@@ -48,26 +47,20 @@ extension Student {
             ("segment_length", .array(s.branches.map { .integer($0.segmentLength) })),
             ("dilated_ratio", .array(s.branches.map { .integer($0.ratio) })),
         ])
-        try SafeTensors.write(SafeTensors.canonicalOrder(all.scoped(Self.slidePrefix)), to: slideFolder + "/slide_encoder.safetensors")
-        try write(slideJSON, to: slideFolder + "/config.json")
+        try SafeTensors.write(SafeTensors.canonicalOrder(all.scoped(Self.slidePrefix)), to: run.slideStudentWeights)
+        try write(slideJSON, to: run.slideStudentConfig)
 
         let adaptorWeights = all.scoped(Self.adaptorPrefix)
-        try SafeTensors.write(SafeTensors.canonicalOrder(adaptorWeights), to: folder + "/adaptor.safetensors")
+        try SafeTensors.write(SafeTensors.canonicalOrder(adaptorWeights), to: run.adaptor)
         if let teacherNorm {
+            typealias Names = RunFolder.TeacherHead
             var head = StateDict()
-            for (name, tensor) in adaptorWeights.entries { head.set("adaptor." + name, tensor) }
-            head.set("norm.weight", teacherNorm.weight)
-            head.set("norm.bias", teacherNorm.bias)
-            head.metadata = ["norm_eps": "\(teacherNorm.eps)"]
-            try SafeTensors.write(SafeTensors.canonicalOrder(head), to: folder + "/teacher_head.safetensors")
+            for (name, tensor) in adaptorWeights.entries { head.set(Names.adaptor + "." + name, tensor) }
+            head.set(Names.norm + ".weight", teacherNorm.weight)
+            head.set(Names.norm + ".bias", teacherNorm.bias)
+            head.metadata = [Names.epsKey: "\(teacherNorm.eps)"]
+            try SafeTensors.write(SafeTensors.canonicalOrder(head), to: run.teacherHead)
         }
-    }
-
-    /// A name `timm.create_model` knows, whose defaults `model_args` then override: the
-    /// config's own when it is one, else the family with the same MLP and LayerScale.
-    static func timmArchitecture(_ c: VisionTransformer.Config) -> String {
-        if VisionTransformer.Config.presets[c.architecture] != nil, c.architecture != "gigapath" { return c.architecture }
-        return c.mlp == .swiGLUPacked ? "vit_giant_patch14_dinov2" : "vit_base_patch16_224"
     }
 
     private func write(_ json: JSONValue, to path: String) throws {

@@ -8,7 +8,6 @@ import TesseraPipeline
 /// computed once, validated against the teacher and the tile list on every use, resumed at the
 /// first slide without a file.
 public struct TeacherCache {
-    public static let version = "1"
     public let folder: String
     public let teacher: Teacher
     public let teacherSHA256: String
@@ -59,7 +58,7 @@ public struct TeacherCache {
             let tiles = try TileList.resolve([slide.folder]).paths
             if let file = existingFile(slide) {
                 do {
-                    try validate(try contents(of: file), file: file, tiles: tiles)
+                    try validate(try TeacherCacheFile.contents(of: file), file: file, tiles: tiles)
                     usable.append(slide)
                     continue
                 } catch let mismatch as Mismatch where recomputeMismatched {
@@ -89,11 +88,12 @@ public struct TeacherCache {
             dict.set("coords", read.coords)
             outputs.add(to: &dict, pool: .mean)
             let kept = Set(read.names)
+            typealias File = TeacherCacheFile
             dict.metadata = [
-                "tessera.teacher_cache": Self.version, "teacher_sha256": teacherSHA256,
-                "teacher_slide_sha256": teacherSlideSHA256, "preprocessing": preprocessing,
+                File.versionKey: File.version, File.teacherSHA256Key: teacherSHA256,
+                File.teacherSlideSHA256Key: teacherSlideSHA256, File.preprocessingKey: preprocessing,
                 "tile_names": JSONValue.array(read.names.map { .string($0) }).serialized(),
-                "skipped_tiles": JSONValue.array(tiles.map(TileList.fileName).filter { !kept.contains($0) }.map { .string($0) }).serialized(),
+                File.skippedTilesKey: JSONValue.array(tiles.map(TileList.fileName).filter { !kept.contains($0) }.map { .string($0) }).serialized(),
             ]
             let (raw, packed, stored) = try write(dict, slide: slide)
             onEvent(.cached(slide: slide.name, rawBytes: raw, zstdBytes: packed, storedBytes: stored))
@@ -105,7 +105,7 @@ public struct TeacherCache {
     /// A slide's targets and its tiles' names (row order), validated against the run.
     public func load(_ slide: DistillDataset.Slide) throws -> (targets: TeacherTargets, names: [String], coords: Tensor) {
         guard let file = existingFile(slide) else { throw Mismatch(file: path(slide, zst: false), problem: "no cache file") }
-        let dict = try contents(of: file)
+        let dict = try TeacherCacheFile.contents(of: file)
         try validate(dict, file: file, tiles: try TileList.resolve([slide.folder]).paths)
         guard let hidden = dict["hidden"], let embeds = dict["tile_embeds"], let coords = dict["coords"],
               let slideEmbed = dict["slide_embed"] else { throw Mismatch(file: file, problem: "a tensor is missing") }
@@ -119,13 +119,14 @@ public struct TeacherCache {
                 throw Mismatch(file: file, problem: "'\(key)' is \(dict.metadata[key].map { "'\($0)'" } ?? "missing"), the run has '\(value)'")
             }
         }
-        try expect("tessera.teacher_cache", Self.version)
-        try expect("teacher_sha256", teacherSHA256)
-        try expect("teacher_slide_sha256", teacherSlideSHA256)
-        try expect("preprocessing", preprocessing)
+        typealias File = TeacherCacheFile
+        try expect(File.versionKey, File.version)
+        try expect(File.teacherSHA256Key, teacherSHA256)
+        try expect(File.teacherSlideSHA256Key, teacherSlideSHA256)
+        try expect(File.preprocessingKey, preprocessing)
         let names = dict.tileNames ?? []
         var skipped = StateDict()
-        skipped.metadata["tile_names"] = dict.metadata["skipped_tiles"]
+        skipped.metadata["tile_names"] = dict.metadata[File.skippedTilesKey]
         let listed = Set(names + (skipped.tileNames ?? []))
         guard listed == Set(tiles.map(TileList.fileName)) else {
             throw Mismatch(file: file, problem: "the slide's tiles changed (\(listed.count) cached, \(tiles.count) in the folder)")
@@ -136,28 +137,11 @@ public struct TeacherCache {
     }
 
     private func path(_ slide: DistillDataset.Slide, zst: Bool) -> String {
-        let index = slideIndexName(slide)
-        return folder + "/" + index + ".safetensors" + (zst ? ".zst" : "")
-    }
-
-    private func slideIndexName(_ slide: DistillDataset.Slide) -> String {
-        slide.name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? String($0) : "_" }.joined()
+        TeacherCacheFile.path(folder: folder, slide: slide.name, compressed: zst)
     }
 
     private func existingFile(_ slide: DistillDataset.Slide) -> String? {
-        [path(slide, zst: true), path(slide, zst: false)].first { FileManager.default.fileExists(atPath: $0) }
-    }
-
-    /// The tensors of `file`, or of its zstd content, unpacked to a temporary file that is
-    /// unlinked once mapped (the mapping keeps its pages).
-    private func contents(of file: String) throws -> StateDict {
-        guard file.hasSuffix(".zst") else { return try SafeTensors.read(path: file) }
-        let frame = try Data(contentsOf: URL(fileURLWithPath: file))
-        let raw = try Zstd.decompress(frame, limit: 1 << 40, name: file)
-        let temporary = folder + "/.tessera-unpacked-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try raw.write(to: URL(fileURLWithPath: temporary))
-        defer { unlink(temporary) }
-        return try SafeTensors.read(path: temporary)
+        TeacherCacheFile.existing(folder: folder, slide: slide.name)
     }
 
     /// Writes the slide's file (raw, or zstd when that saves at least 10%); raw, zstd and stored sizes.

@@ -1,5 +1,4 @@
 import TesseraCore
-import TesseraFormats
 
 /// One named parameter: its f32 value, its gradient buffer (accumulated by the
 /// backward passes, zeroed by `ParameterSet.zeroGradients`), and whether the

@@ -17,7 +17,9 @@ struct DistillCommand: ParsableCommand {
         The teacher runs once per slide; its targets are cached in RUN/teacher_cache (resumed when \
         interrupted, refused when the teacher or the tiles change). RUN/metrics.jsonl gets a line per \
         step; RUN/checkpoint.safetensors is written every --checkpoint-every steps and at the end; \
-        --resume RUN continues a run bit-identically. At the end RUN holds student/ (a timm folder), \
+        --resume RUN continues a run bit-identically, with the thread count the run recorded (a \
+        different --threads is refused); formats/run-folder.md describes the folder. At the end \
+        RUN holds student/ (a timm folder), \
         slide_student/ (slide_encoder.safetensors + config.json), adaptor.safetensors and \
         teacher_head.safetensors (the student's CLS into the teacher's embedding space; \
         `tessera export --tile-encoder RUN` bundles it, and tessera-edge then writes teacher_tile_embeds).
@@ -38,7 +40,7 @@ struct DistillCommand: ParsableCommand {
     var valData: String?
     @Option(name: .customLong("init"), help: "Initial weights: student.*, adaptor.*, slide_student.* (default: a fresh student).")
     var initWeights: String?
-    @Option(help: "Student tile encoder preset (default: the shapes of --init, else vit_small_patch16_224).")
+    @Option(help: "Student tile encoder preset (default vit_small_patch16_224; with --init, this or --student-config is required).")
     var student: String?
     @Option(name: .customLong("student-config"), help: "Student tile encoder from a timm config.json instead of a preset.")
     var studentConfig: String?
@@ -128,7 +130,10 @@ struct DistillCommand: ParsableCommand {
         threads.apply()
         let run: DistillationRun
         if let resume {
-            run = try DistillationRun.resume(folder: resume)
+            do { run = try DistillationRun.resume(folder: resume, threads: threads.threads) } catch DistillationRun.Failure.threads(let recorded, _) {
+                throw CLIMessage("--threads \(threads.threads!): the run in \(resume) computes with \(recorded) threads (its run.json), and "
+                                 + "another count changes the last bits of every result; resume without --threads")
+            }
         } else {
             var o = DistillationOptions(teacher: teacher!, teacherSlide: teacherSlide!, data: data!)
             o.validationData = valData
@@ -156,13 +161,18 @@ struct DistillCommand: ParsableCommand {
             o.cacheFolder = cache
             o.recomputeCache = recomputeCache
             o.teacherBatch = teacherBatch
-            run = try DistillationRun(options: o, folder: output!)
+            o.threads = threads.threads
+            do { run = try DistillationRun(options: o, folder: output!) } catch DistillationRun.Failure.unnamedStudent(let path) {
+                throw CLIMessage("--init \(path): a weights file does not say the student's head count; name the student's "
+                                 + "architecture with --student-config (a timm config.json) or --student (a preset)")
+            }
         }
         var report = DistillReport(steps: run.options.steps, startStep: run.trainer.step)
         defer { report.finish() }
         try run.run { report.show($0) }
         report.finish()
-        FileHandle.standardError.write(text: "student written to \(run.folder)/student, \(run.folder)/slide_student, "
-                                           + "\(run.folder)/adaptor.safetensors, \(run.folder)/teacher_head.safetensors\n")
+        let folder = run.folder
+        FileHandle.standardError.write(text: "student written to \(folder.student), \(folder.slideStudent), \(folder.adaptor), "
+                                           + "\(folder.teacherHead)\n")
     }
 }

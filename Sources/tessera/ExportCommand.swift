@@ -5,6 +5,7 @@ import TesseraCore
 import TesseraExport
 import TesseraFormats
 import TesseraModels
+import TesseraRunFolder
 
 extension BundleWeights: ExpressibleByArgument {}
 
@@ -14,7 +15,7 @@ struct ExportCommand: ParsableCommand {
         abstract: "Write a student bundle (.tsb) for tessera-edge: tile encoder, slide encoder, teacher-space head, everything to run them.",
         discussion: """
         --tile-encoder is a Hugging Face timm folder, a weights file, or a distillation run folder \
-        (`tessera distill -o RUN`): then the student tile encoder (RUN/student), the student slide \
+        (`tessera distill -o RUN`, formats/run-folder.md): then the student tile encoder (RUN/student), the student slide \
         encoder (RUN/slide_student, unless --slide-encoder is given), the teacher-space head \
         (RUN/teacher_head.safetensors, unless --no-teacher-head is given) and the provenance are \
         taken from the run: the teacher's SHA-256 as the teacher cache records it, the run's id (its \
@@ -80,14 +81,16 @@ struct ExportCommand: ParsableCommand {
         let created = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
             ?? Int64(Date().timeIntervalSince1970)
         let version = BundleExport.tesseraVersion
-        let run = DistillationRunFolder(path: tileEncoder)
-        let tilePath = run?.tileEncoder ?? tileEncoder
-        let slidePath = slideEncoder ?? run?.slideEncoder
-        let headPath = noTeacherHead ? nil : run?.teacherHead
+        let folder = RunFolder(path: tileEncoder)
+        let run = folder.holdsStudent ? folder : nil
+        let tilePath = run?.student ?? tileEncoder
+        let slidePath = slideEncoder ?? run?.slideStudent
+        // Runs made before the head existed have none.
+        let headPath = run.flatMap { noTeacherHead || !FileManager.default.fileExists(atPath: $0.teacherHead) ? nil : $0.teacherHead }
         try InputOutputOverlap.checkFile(output, inputs: [.init("--tile-encoder", tileEncoder), .init("--tile-encoder", tilePath)]
                                              + (slidePath.map { [.init(slideEncoder == nil ? "--tile-encoder" : "--slide-encoder", $0)] } ?? [])
                                              + (headPath.map { [.init("--tile-encoder", $0)] } ?? []))
-        let provenance = try run?.provenance(tesseraVersion: version, createdUnixSeconds: created)
+        let provenance = try run.map { try BundleProvenance(run: $0, tesseraVersion: version, createdUnixSeconds: created) }
             ?? BundleProvenance(tesseraVersion: version, createdUnixSeconds: created)
         let export = BundleExport(tileEncoder: try VisionTransformer.load(path: tilePath, architecture: arch),
                                   slideEncoder: try slidePath.map { try SlideEncoder.loaded(path: $0) },

@@ -17,6 +17,7 @@ final class DistillCommandTests: XCTestCase {
         let result = try TesseraProcess.run([
             "distill", "--teacher", Fixtures.path("tile_teacher"), "--teacher-slide", Fixtures.path("slide_encoder/slide_encoder.pth"),
             "--data", folder.file("slides"), "--init", Fixtures.path("distill/student_init.safetensors"),
+            "--student-config", Fixtures.path("tile_student/config.json"),
             "--slide-depth", "1", "--slide-dim", "64", "--slide-heads", "4", "--beta", "0.5", "--lr", "1e-3",
             "--weight-decay", "0.05", "--warmup-steps", "0", "--steps", "1", "--micro-batch", "4", "-o", run, "--threads", "2",
         ])
@@ -56,5 +57,34 @@ final class DistillCommandTests: XCTestCase {
                                                 "-o", folder.file("slide.safetensors")])
         XCTAssertEqual(slideOnly.status, 0, slideOnly.stderr)
         XCTAssertEqual(try SafeTensors.read(path: folder.file("slide.safetensors"))["slide_embed"]?.floats(), out["slide_embed"]?.floats())
+
+        // run.json records the thread count (formats/run-folder.md); a resume asking for another is refused.
+        let options = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/run.json"))) as? [String: Any])
+        XCTAssertEqual(options["version"] as? Int, 2)
+        XCTAssertEqual(options["threads"] as? Int, 2)
+        let other = try TesseraProcess.run(["distill", "--resume", run, "--threads", "3"])
+        XCTAssertEqual(other.status, 1, other.stderr)
+        XCTAssertTrue(other.stderr.contains("--threads 3: the run in \(run) computes with 2 threads"), other.stderr)
+        let same = try TesseraProcess.run(["distill", "--resume", run, "--threads", "2"])
+        XCTAssertEqual(same.status, 0, same.stderr)
+    }
+
+    /// A weights file holds no head count: `--init` without --student or --student-config stops
+    /// before any work, naming the options that name the architecture.
+    func testInitWithoutANamedArchitectureStops() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        try FileManager.default.createDirectory(atPath: folder.file("slides"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.file("slides/demo_slide"),
+                                                   withDestinationPath: Fixtures.path("slide_folder/demo_slide"))
+        let initWeights = Fixtures.path("distill/student_init.safetensors")
+        let result = try TesseraProcess.run([
+            "distill", "--teacher", Fixtures.path("tile_teacher"), "--teacher-slide", Fixtures.path("slide_encoder"),
+            "--data", folder.file("slides"), "--init", initWeights, "--steps", "1", "-o", folder.file("run"),
+        ])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("--init \(initWeights): a weights file does not say the student's head count"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("--student-config") && result.stderr.contains("--student "), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("run/run.json")))
     }
 }

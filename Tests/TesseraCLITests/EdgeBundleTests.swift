@@ -45,7 +45,8 @@ final class EdgeBundleTests: XCTestCase {
         }
         return try made("run") {
             ["distill", "--teacher", Fixtures.path("tile_teacher"), "--teacher-slide", Fixtures.path("slide_encoder"),
-             "--data", data, "--init", Fixtures.path("distill/student_init.safetensors"), "--slide-depth", "1",
+             "--data", data, "--init", Fixtures.path("distill/student_init.safetensors"),
+             "--student-config", Fixtures.path("tile_student/config.json"), "--slide-depth", "1",
              "--slide-heads", "4", "--steps", "1", "-o", $0]
         }
     }

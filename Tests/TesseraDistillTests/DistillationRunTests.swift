@@ -34,6 +34,7 @@ final class DistillationRunTests: XCTestCase {
     func options(data: String, steps: Int) -> DistillationOptions {
         var o = DistillationOptions(teacher: Fixtures.path("tile_teacher"), teacherSlide: Fixtures.path("slide_encoder"), data: data)
         o.initWeights = Fixtures.path("distill/student_init.safetensors")
+        o.studentConfig = Fixtures.path("tile_student/config.json")
         o.slideDepth = 1
         o.slideHeads = 4
         o.steps = steps
@@ -49,16 +50,29 @@ final class DistillationRunTests: XCTestCase {
         try data(["a": Array(Self.demoTiles[0..<8]), "b": Array(Self.demoTiles[5..<14])])
     }
 
+    /// The runs compute with 3 threads; the resumed one is opened in a process whose thread count
+    /// is 1, as after a restart on another machine: the count run.json records is restored (the
+    /// bits of f32 sums depend on it), and another count asked for is refused.
     func testResumeContinuesBitIdentically() throws {
+        let processThreads = Parallel.threadCount
+        defer { Parallel.threadCount = processThreads }
         let data = try twoSlides()
-        let straight = try DistillationRun(options: options(data: data, steps: 5), folder: folder.file("straight"))
+        var o = options(data: data, steps: 5)
+        o.threads = 3
+        let straight = try DistillationRun(options: o, folder: folder.file("straight"))
         try straight.run()
         // Interrupted after step 3 (the last checkpoint is step 2), then resumed by a new process.
-        let first = try DistillationRun(options: options(data: data, steps: 5), folder: folder.file("resumed"))
+        let first = try DistillationRun(options: o, folder: folder.file("resumed"))
         try first.run(stopAfter: 3)
+        Parallel.threadCount = 1
+        XCTAssertThrowsError(try DistillationRun.resume(folder: folder.file("resumed"), threads: 2)) { error in
+            guard case DistillationRun.Failure.threads(recorded: 3, requested: 2) = error else { return XCTFail("\(error)") }
+        }
         let resumed = try DistillationRun.resume(folder: folder.file("resumed"))
+        XCTAssertEqual(resumed.options.threads, 3)
         XCTAssertEqual(resumed.trainer.step, 2)
         try resumed.run()
+        XCTAssertEqual(Parallel.threadCount, 1, "the run gives the process its thread count back")
         for (a, b) in zip(straight.student.parameters.parameters, resumed.student.parameters.parameters) {
             XCTAssertTrue(a.value.isBitIdentical(to: b.value), a.name)
         }
@@ -71,6 +85,19 @@ final class DistillationRunTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder.file("straight/" + file))),
                            try Data(contentsOf: URL(fileURLWithPath: folder.file("resumed/" + file))), file)
         }
+    }
+
+    /// A weights file holds no head count: initial weights without a named architecture stop the
+    /// run before any work, leaving no run behind.
+    func testInitWeightsWithoutANamedArchitectureAreRefused() throws {
+        var o = options(data: try twoSlides(), steps: 1)
+        o.studentConfig = nil
+        XCTAssertThrowsError(try DistillationRun(options: o, folder: folder.file("run"))) { error in
+            guard case DistillationRun.Failure.unnamedStudent(let path) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, o.initWeights)
+            XCTAssertTrue("\(error)".contains("does not say the student's head count"), "\(error)")
+        }
+        XCTAssertFalse(RunFolder(path: folder.file("run")).holdsRun)
     }
 
     func testTeacherCacheResumesAtTheFirstMissingSlide() throws {

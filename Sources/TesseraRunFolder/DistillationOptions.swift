@@ -1,5 +1,5 @@
-/// Everything that defines a distillation run, saved as `RUN/run.json` so that `--resume`
-/// continues the same run.
+/// Everything that defines a distillation run, saved as `RUN/run.json` (`RunFolder`,
+/// formats/run-folder.md) so that a resumed run continues the same run.
 public struct DistillationOptions: Codable, Equatable, Sendable {
     /// Teacher tile encoder (timm folder or weights file) and slide encoder (file or folder).
     public var teacher: String
@@ -9,8 +9,8 @@ public struct DistillationOptions: Codable, Equatable, Sendable {
     public var validationData: String?
     /// Initial `student.*`, `adaptor.*`, `slide_student.*` weights (nil: a fresh student).
     public var initWeights: String?
-    /// The student tile encoder: a preset, or a timm `config.json` (neither: the shapes of the
-    /// `--init` weights, else ViT-S/16); optional starting weights.
+    /// The student tile encoder: a preset, or a timm `config.json` (neither: ViT-S/16; one of them
+    /// is required with `initWeights`, whose weights cannot tell the head count); optional starting weights.
     public var studentArchitecture: String?
     public var studentConfig: String?
     public var studentWeights: String?
@@ -38,6 +38,10 @@ public struct DistillationOptions: Codable, Equatable, Sendable {
     public var cacheFolder: String?
     public var recomputeCache = false
     public var teacherBatch = 8
+    /// The worker threads the run computes with (`Parallel.threadCount`): the bits of f32 sums
+    /// depend on how they are split, so a resumed run uses the same count. A new run records the
+    /// process's count when none is given; nil only in run folders written before it was recorded.
+    public var threads: Int?
 
     public init(teacher: String, teacherSlide: String, data: String) {
         self.teacher = teacher

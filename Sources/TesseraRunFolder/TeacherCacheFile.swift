@@ -1,0 +1,58 @@
+import Foundation
+import TesseraCore
+import TesseraFormats
+
+/// One slide's file of a teacher cache (formats/teacher-cache.md): its name, its metadata keys,
+/// and reading it, raw or zstd-compressed. The distillation's `TeacherCache` writes and
+/// validates these files; export reads the teacher's SHA-256 from them.
+public enum TeacherCacheFile {
+    /// The format version (`tessera.teacher_cache`).
+    public static let version = "1"
+    public static let versionKey = "tessera.teacher_cache", teacherSHA256Key = "teacher_sha256",
+                      teacherSlideSHA256Key = "teacher_slide_sha256", preprocessingKey = "preprocessing",
+                      skippedTilesKey = "skipped_tiles"
+    static let rawSuffix = ".safetensors", compressedSuffix = ".safetensors.zst"
+
+    /// The file of the slide named `slide` in `folder`: its name with every character but
+    /// letters, digits, `-` and `_` replaced by `_`, raw or compressed.
+    public static func path(folder: String, slide: String, compressed: Bool) -> String {
+        let name = slide.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? String($0) : "_" }.joined()
+        return folder + "/" + name + (compressed ? compressedSuffix : rawSuffix)
+    }
+
+    /// The slide's file that exists (the compressed one first), if any.
+    public static func existing(folder: String, slide: String) -> String? {
+        [true, false].map { path(folder: folder, slide: slide, compressed: $0) }.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// Every cache file in `folder`, sorted by name (none when the folder is missing).
+    public static func files(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasSuffix(rawSuffix) || $0.hasSuffix(compressedSuffix) }.sorted().map { folder + "/" + $0 }
+    }
+
+    /// The tensors of `file`, or of its zstd content, unpacked to a temporary file in the file's
+    /// folder that is unlinked once mapped (the mapping keeps its pages).
+    public static func contents(of file: String) throws -> StateDict {
+        guard file.hasSuffix(compressedSuffix) else { return try SafeTensors.read(path: file) }
+        let frame = try Data(contentsOf: URL(fileURLWithPath: file))
+        let raw = try Zstd.decompress(frame, limit: 1 << 40, name: file)
+        let temporary = URL(fileURLWithPath: file).deletingLastPathComponent().path
+            + "/.tessera-unpacked-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try raw.write(to: URL(fileURLWithPath: temporary))
+        defer { unlink(temporary) }
+        return try SafeTensors.read(path: temporary)
+    }
+
+    /// The metadata of `file`; of a compressed file only the header is decompressed.
+    public static func metadata(of file: String) throws -> [String: String] {
+        let mapped = try MappedFile(path: file)
+        guard file.hasSuffix(compressedSuffix) else {
+            return try SafeTensors.metadata(path: file, size: mapped.bytes.count) { Array(mapped.bytes[..<$0]) }
+        }
+        guard let size = Zstd.contentSize(mapped.bytes) else {
+            throw Zstd.Failure(description: "\(file): not a zstd frame that declares its content size")
+        }
+        return try SafeTensors.metadata(path: file, size: size) { try Zstd.prefix(mapped.bytes, count: $0, name: file) }
+    }
+}
