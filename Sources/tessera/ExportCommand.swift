@@ -76,7 +76,6 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try OutputPath.checkWritable(output)  // before the models load: a bad -o fails at once
         let created = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
             ?? Int64(Date().timeIntervalSince1970)
         let version = BundleExport.tesseraVersion
@@ -84,9 +83,10 @@ struct ExportCommand: ParsableCommand {
         let tilePath = run?.tileEncoder ?? tileEncoder
         let slidePath = slideEncoder ?? run?.slideEncoder
         let headPath = noTeacherHead ? nil : run?.teacherHead
-        try InputOutputOverlap.checkFile(output, inputs: [.init("--tile-encoder", tileEncoder), .init("--tile-encoder", tilePath)]
-                                             + (slidePath.map { [.init(slideEncoder == nil ? "--tile-encoder" : "--slide-encoder", $0)] } ?? [])
-                                             + (headPath.map { [.init("--tile-encoder", $0)] } ?? []))
+        // Before the models load: a bad -o fails at once.
+        try OutputPath.check(output, option: "-o", inputs: [.init("--tile-encoder", tileEncoder), .init("--tile-encoder", tilePath)]
+                                 + (slidePath.map { [.init(slideEncoder == nil ? "--tile-encoder" : "--slide-encoder", $0)] } ?? [])
+                                 + (headPath.map { [.init("--tile-encoder", $0)] } ?? []))
         let provenance = try run?.provenance(tesseraVersion: version, createdUnixSeconds: created)
             ?? BundleProvenance(tesseraVersion: version, createdUnixSeconds: created)
         let export = BundleExport(tileEncoder: try VisionTransformer.load(path: tilePath, architecture: arch),
