@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"], swiftSettings: small),
         // The edge engine's embeddable part: bundle descriptions <-> model configurations, the models
         // built from a bundle's tensors, and the engine's errors (also in the aarch64 cross-check).
-        .target(name: "TesseraEdgeModels", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle"],
+        .target(name: "TesseraEdgeModels", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle", "TesseraIO"],
                 swiftSettings: small),
         .target(name: "TesseraPipeline", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"],
                 swiftSettings: small),
@@ -74,7 +74,8 @@ let package = Package(
         .target(name: "TesseraBench", dependencies: ["TesseraCore", "TesseraModels"]),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain", "TesseraBench"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
-        .executableTarget(name: "tessera-edge", dependencies: ["CPosix", "TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraPipeline"],
+        .executableTarget(name: "tessera-edge", dependencies: ["CPosix", "TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraIO",
+                                                              "TesseraPipeline"],
                           swiftSettings: small),
         // The same program as scripts/build-aarch64 cross-compiles with Embedded Swift.
         .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle",

@@ -1,5 +1,6 @@
 import TesseraCore
 import TesseraEdgeModels
+import TesseraIO
 import TesseraModels
 
 // The functions of include/tessera_edge.h. Each records its failure (or clears the last
@@ -38,9 +39,13 @@ public func tessera_edge_embed_folder(_ engine: OpaquePointer?, _ slideDir: Unsa
     guard let engine, let slideDir, let outputPath else {
         return failure("tessera_edge_embed_folder: engine, slide_dir and output_path must not be NULL", -1)
     }
-    do {
-        let edge = edgeEngine(engine)
-        try edge.write(try edge.run(folder: String(cString: slideDir)), to: String(cString: outputPath))
+    do throws(EdgeError) {
+        let edge = edgeEngine(engine), folder = String(cString: slideDir), output = String(cString: outputPath)
+        // Before the tiles are read: the output may replace neither the bundle nor a tile.
+        do { try OutputPath.check(output, option: "output_path", inputs: [.init("bundle_path", edge.path), .init("slide_dir", folder)]) } catch {
+            throw .unsafeOutput(error)
+        }
+        try edge.write(try edge.run(folder: folder), to: output)
         LastError.set("")
         return 0
     } catch {

@@ -1,4 +1,5 @@
 import TesseraBundle
+import TesseraIO
 
 /// Why the engine stopped: a bundle the reader refused, tensors that do not make the
 /// configured models, a slide it cannot run, or an output it cannot write.
@@ -11,6 +12,8 @@ public enum EdgeError: Error, CustomStringConvertible {
     case input(String)
     /// Writing the output file at `path`.
     case output(path: String, reason: String)
+    /// An output refused before any work (its folder, its kind, or one of the inputs under another name).
+    case unsafeOutput(OutputError)
 
     public var description: String {
         switch self {
@@ -18,6 +21,7 @@ public enum EdgeError: Error, CustomStringConvertible {
         case .model(let path, let model, let reason): return "\(path): the \(model) cannot be built: \(reason)"
         case .input(let reason): return reason
         case .output(let path, let reason): return "\(path): cannot write the output: \(reason)"
+        case .unsafeOutput(let error): return error.description
         }
     }
 }

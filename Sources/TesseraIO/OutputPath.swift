@@ -5,6 +5,16 @@ import CPosix
 /// kept), and a directory, device, FIFO or socket is refused, so that
 /// `-o /dev/full` never replaces the device node with a file.
 public enum OutputPath {
+    /// The check every command and the C interface run on an output file before
+    /// any work: `path` (named `option` by the caller) can take a regular file
+    /// (`checkWritable`) and is none of `inputs`, under any name
+    /// (`InputOutputOverlap`), so that a bad output fails at once and leaves
+    /// the inputs untouched.
+    public static func check(_ path: String, option: String, inputs: [InputOutputOverlap.Input]) throws(OutputError) {
+        do { try checkWritable(path) } catch { throw OutputError(option: option, path: path, problem: .unwritable(error)) }
+        try InputOutputOverlap.checkFile(path, option: option, inputs: inputs)
+    }
+
     /// Checks, without writing anything, that `path` can take an output file:
     /// its folder exists and is writable, and it is (or links to) a regular
     /// file or nothing yet. Meant to run before any long work.

@@ -2,12 +2,17 @@ import TesseraBundle
 import TesseraCore
 import TesseraEdge
 import TesseraEdgeModels
+import TesseraIO
 import TesseraModels
 import TesseraPipeline
 
 /// What each command does: call the engine, report on stderr, results on stdout.
 enum EdgeActions {
     static func run(bundle: String, slide: String, output: String, threads: Int?) throws(EdgeError) {
+        // Before the bundle loads: a bad -o fails at once, and never replaces the bundle or a tile.
+        do { try OutputPath.check(output, option: "-o", inputs: [.init("BUNDLE", bundle), .init("SLIDE_DIR", slide)]) } catch {
+            throw .unsafeOutput(error)
+        }
         if let threads { Parallel.threadCount = threads }
         let start = MonotonicClock.seconds
         let engine = try EdgeEngine(path: bundle)

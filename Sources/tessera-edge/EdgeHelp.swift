@@ -15,7 +15,8 @@ enum EdgeHelp {
           writes OUT atomically: tile_embeds [N, D], coords [N, 2], layer_{i}_embed,
           last_layer_embed, encoder_out_embed, global_pool_embed, slide_embed, and
           teacher_tile_embeds when the bundle has a teacher-space head; the metadata lists the
-          tiles, the skipped tiles and the bundle's sha256 (as `tessera embed` does). A tile that
+          tiles, the skipped tiles and the bundle's sha256 (as `tessera embed` does). OUT may be
+          neither the bundle nor a tile, and its folder must exist (checked first). A tile that
           cannot be read is reported by name and skipped. --threads: worker threads (default: all cores).
           example: tessera-edge run student.tsb slides/demo_slide -o demo.safetensors --threads 4
         """,
@@ -42,7 +43,7 @@ enum EdgeHelp {
 
         \(EdgeCommand.commands.map { commands[$0]! }.joined(separator: "\n\n"))
 
-        Exit status: 0 done, 1 a bad bundle or input (the message names it), 64 a usage error.
+        Exit status: 0 done, 1 a bad bundle, input or output (the message names it), 64 a usage error.
         """
     }
 }

@@ -1,7 +1,7 @@
 import TesseraEdgeModels
 
-/// One run of the command: parse, act, report. Exit status 0 done, 1 a bad bundle or
-/// input, 64 a usage error.
+/// One run of the command: parse, act, report. Exit status 0 done, 1 a bad bundle,
+/// input or output, 64 a usage error.
 enum EdgeMain {
     /// `arguments`: the command line after the program name.
     static func run(_ arguments: [String]) -> Int32 {

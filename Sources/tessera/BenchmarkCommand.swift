@@ -56,7 +56,8 @@ struct BenchmarkCommand: ParsableCommand {
     }
 
     func run() throws {
-        try output.map(OutputPath.checkWritable)  // before the benchmark runs: a bad --output fails at once
+        // Before the benchmark runs: a bad --output fails at once.
+        try output.map { try OutputPath.check($0, option: "--output", inputs: [.init("--tile-encoder", tileEncoder)]) }
         threads.apply()
         let loadStart = Date()
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)

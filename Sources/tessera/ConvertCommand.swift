@@ -34,9 +34,9 @@ struct ConvertCommand: ParsableCommand {
     var key: String?
 
     func run() throws {
-        try OutputPath.checkWritable(output)  // before reading anything: a bad -o fails at once
-        // No in-place conversion: the input is mapped while the output is written.
-        try InputOutputOverlap.checkFile(output, inputs: [.init("PATH", path)])
+        // Before reading anything: a bad -o fails at once. No in-place conversion: the input
+        // is mapped while the output is written.
+        try OutputPath.check(output, option: "-o", inputs: [.init("PATH", path)])
         let checkpoint = try Checkpoint.open(path: path, key: key)
         let dict = SafeTensors.canonicalOrder(checkpoint.stateDict, dtype: dtype)
         let megabyte = 1 << 20

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TesseraCore
 import TesseraDistill
+import TesseraFormats
 
 /// `tessera distill`: teacher (tile + slide encoder) → a small student, on the user's slides.
 struct DistillCommand: ParsableCommand {
@@ -124,7 +125,7 @@ struct DistillCommand: ParsableCommand {
                           ("--init", initWeights), ("--student-config", studentConfig), ("--student-weights", studentWeights)]
                 .compactMap { option, path in path.map { InputOutputOverlap.Input(option, $0) } }
             // Inside a data folder, the run folder would be listed as one more slide.
-            try InputOutputOverlap.checkFolder(output!, inputs: inputs,
+            try InputOutputOverlap.checkFolder(output!, option: "-o", inputs: inputs,
                                                enclosing: inputs.filter { ["--data", "--val-data"].contains($0.option) })
         }
         threads.apply()

@@ -65,10 +65,10 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        try OutputPath.checkWritable(output)  // before the model runs: a bad -o fails at once
         let list = try TileList.resolve(tiles)
-        try InputOutputOverlap.checkFile(output, inputs: list.paths.map { .init("tile", $0) }
-                                             + [.init("--tile-encoder", tileEncoder)] + (slideEncoder.map { [.init("--slide-encoder", $0)] } ?? []))
+        // Before the model runs: a bad -o fails at once.
+        try OutputPath.check(output, option: "-o", inputs: list.paths.map { .init("tile", $0) } + [.init("--tile-encoder", tileEncoder)]
+                                                           + (slideEncoder.map { [.init("--slide-encoder", $0)] } ?? []))
         threads.apply()
         let started = Date()
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)

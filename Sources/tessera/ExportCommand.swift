@@ -77,7 +77,6 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try OutputPath.checkWritable(output)  // before the models load: a bad -o fails at once
         let created = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
             ?? Int64(Date().timeIntervalSince1970)
         let version = BundleExport.tesseraVersion
@@ -87,9 +86,10 @@ struct ExportCommand: ParsableCommand {
         let slidePath = slideEncoder ?? run?.slideStudent
         // Runs made before the head existed have none.
         let headPath = run.flatMap { noTeacherHead || !FileManager.default.fileExists(atPath: $0.teacherHead) ? nil : $0.teacherHead }
-        try InputOutputOverlap.checkFile(output, inputs: [.init("--tile-encoder", tileEncoder), .init("--tile-encoder", tilePath)]
-                                             + (slidePath.map { [.init(slideEncoder == nil ? "--tile-encoder" : "--slide-encoder", $0)] } ?? [])
-                                             + (headPath.map { [.init("--tile-encoder", $0)] } ?? []))
+        // Before the models load: a bad -o fails at once.
+        try OutputPath.check(output, option: "-o", inputs: [.init("--tile-encoder", tileEncoder), .init("--tile-encoder", tilePath)]
+                                 + (slidePath.map { [.init(slideEncoder == nil ? "--tile-encoder" : "--slide-encoder", $0)] } ?? [])
+                                 + (headPath.map { [.init("--tile-encoder", $0)] } ?? []))
         let provenance = try run.map { try BundleProvenance(run: $0, tesseraVersion: version, createdUnixSeconds: created) }
             ?? BundleProvenance(tesseraVersion: version, createdUnixSeconds: created)
         let export = BundleExport(tileEncoder: try VisionTransformer.load(path: tilePath, architecture: arch),

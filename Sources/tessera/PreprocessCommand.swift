@@ -30,8 +30,7 @@ struct PreprocessCommand: ParsableCommand {
     var uint8 = false
 
     func run() throws {
-        try OutputPath.checkWritable(output)  // before decoding: a bad -o fails at once
-        try InputOutputOverlap.checkFile(output, inputs: images.map { .init("image", $0) })
+        try OutputPath.check(output, option: "-o", inputs: images.map { .init("image", $0) })  // before decoding: a bad -o fails at once
         let pipeline = TilePreprocessor.gigapath
         let names = images.map { URL(fileURLWithPath: $0).lastPathComponent }
         var seen: [String: String] = [:]

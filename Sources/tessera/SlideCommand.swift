@@ -39,8 +39,8 @@ struct SlideCommand: ParsableCommand {
     @OptionGroup var threads: ThreadsOption
 
     func run() throws {
-        try OutputPath.checkWritable(output)  // before the model runs: a bad -o fails at once
-        try InputOutputOverlap.checkFile(output, inputs: [.init("FEATURES", features), .init("--slide-encoder", slideEncoder)])
+        // Before the model runs: a bad -o fails at once.
+        try OutputPath.check(output, option: "-o", inputs: [.init("FEATURES", features), .init("--slide-encoder", slideEncoder)])
         threads.apply()
         let input = try SafeTensors.read(path: features)
         guard let tiles = input["tile_embeds"] else { throw CLIMessage("\(features): no tensor 'tile_embeds'") }

@@ -6,7 +6,8 @@
  * Opens BUNDLE, embeds SLIDE_DIR into OUT.safetensors, embeds the raw RGB tile TILE.rgb
  * (WIDTH x HEIGHT x 3 bytes) twice over in one call and writes its D floats to EMBEDDING.f32,
  * then checks that every failure is reported rather than crashing: a hostile bundle, a
- * missing folder, NULL arguments, a zero thread count. Prints each failed check; exit 0
+ * missing folder, an output that is the bundle or lies in a missing folder (refused before
+ * any work), NULL arguments, a zero thread count. Prints each failed check; exit 0
  * when all pass. The test compares the files it wrote with the engine's own results.
  */
 #include "tessera_edge.h"
@@ -75,6 +76,10 @@ int main(int argc, char **argv) {
     /* Failures come back as -1 / NULL with a message, never as a crash. */
     check(tessera_edge_embed_folder(engine, "/nonexistent/slide", argv[3]) == -1, "a missing folder fails");
     check(strstr(tessera_edge_last_error(), "/nonexistent/slide") != NULL, "the error names the missing folder");
+    check(tessera_edge_embed_folder(engine, argv[2], argv[1]) == -1, "the bundle as output is refused");
+    check(strstr(tessera_edge_last_error(), "is the input bundle_path") != NULL, "the error names the bundle");
+    check(tessera_edge_embed_folder(engine, argv[2], "/nonexistent/out.safetensors") == -1, "a missing output folder fails");
+    check(strstr(tessera_edge_last_error(), "output_path /nonexistent/out.safetensors") != NULL, "the error names the output");
     check(tessera_edge_embed_folder(engine, NULL, argv[3]) == -1, "a NULL folder fails");
     check(tessera_edge_embed_rgb(engine, NULL, 1, width, height, NULL) == -1, "NULL buffers fail");
     check(tessera_edge_set_threads(0) == -1, "zero threads fail");

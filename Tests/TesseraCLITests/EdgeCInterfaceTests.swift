@@ -9,7 +9,8 @@ import XCTest
 /// The C interface (Sources/TesseraEdge/include/tessera_edge.h): Tests/EdgeC/test_edge.c is
 /// compiled with cc against the built libTesseraEdge and run. Its slide-folder output equals
 /// `tessera-edge run`'s, and a tile handed over as RGB bytes gets the embedding the folder run
-/// gives its PNG (to float rounding: other batch sizes); its failure checks pass.
+/// gives its PNG (to float rounding: other batch sizes); its failure checks pass, the bundle it
+/// was asked to write over intact.
 final class EdgeCInterfaceTests: XCTestCase {
     func testCProgramAgainstTheLibrary() throws {
         let folder = try TemporaryFolder()
@@ -27,6 +28,7 @@ final class EdgeCInterfaceTests: XCTestCase {
         let export = try TesseraProcess.run(["export", "--tile-encoder", Fixtures.path("tile_student"), "--slide-encoder",
                                              Fixtures.path("slide_encoder_16h"), "--weights", "f32", "-o", bundle])
         XCTAssertEqual(export.status, 0, export.stderr)
+        let bundleBytes = try Data(contentsOf: URL(fileURLWithPath: bundle))
         let tileName = "41216x_13056y.png"
         let tile = try PNGDecoder().decode(path: slide + "/" + tileName)
         try Data(tile.pixels).write(to: URL(fileURLWithPath: folder.file("tile.rgb")))
@@ -34,6 +36,7 @@ final class EdgeCInterfaceTests: XCTestCase {
         let run = try Self.shell(program, [bundle, slide, folder.file("c.safetensors"), folder.file("tile.rgb"), String(tile.width),
                                            String(tile.height), folder.file("tile.f32"), Fixtures.path("hostile_bundles/tensor_checksum.tsb")])
         XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: bundle)), bundleBytes, "the bundle as output_path is refused")
 
         let edge = try TesseraProcess.run(["run", bundle, slide, "-o", folder.file("edge.safetensors")], program: "tessera-edge")
         XCTAssertEqual(edge.status, 0, edge.stderr)

@@ -98,7 +98,6 @@ final class EdgeCommandTests: XCTestCase {
         let cases: [([String], String)] = [
             (["run", try bundle(), folder.file("absent"), "-o", folder.file("a.safetensors")], "\(folder.file("absent")): not a folder of tiles"),
             (["run", try bundle(), folder.path, "-o", folder.file("b.safetensors")], "\(folder.path): no .png tiles in the folder"),
-            (["run", try bundle(), slide, "-o", folder.file("no/such/folder.safetensors")], "\(folder.file("no/such/folder.safetensors")): cannot write the output"),
             (["inspect", folder.file("absent.tsb")], folder.file("absent.tsb")),
             (["bench", Fixtures.path("tile_student/model.safetensors")], "not a Tessera bundle"),
         ]
@@ -107,6 +106,41 @@ final class EdgeCommandTests: XCTestCase {
             XCTAssertEqual(result.status, 1, arguments.joined(separator: " "))
             XCTAssertTrue(result.stderr.contains(message), "\(arguments.joined(separator: " ")): \(result.stderr)")
         }
+    }
+
+    /// `run -o` naming the bundle, a tile of the slide folder (also through a symbolic link) or a
+    /// file in a missing folder is refused before any work: exit 1, one line naming -o and the
+    /// path (no progress line: no tile was read), the bundle and the tiles as they were, no file made.
+    func testOutputsThatWouldReplaceAnInputAreRefusedUpFront() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let bundle = folder.file("s.tsb"), slide = folder.file("slide")
+        try FileManager.default.copyItem(atPath: try self.bundle(), toPath: bundle)
+        try FileManager.default.copyItem(atPath: Fixtures.path("slide_folder/demo_slide"), toPath: slide)
+        let tiles = try FileManager.default.contentsOfDirectory(atPath: slide).filter { $0.hasSuffix(".png") }.sorted()
+        let name = try XCTUnwrap(tiles.first), tile = slide + "/" + name, link = folder.file("link.png")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: tile)
+        func contents() throws -> [String: Data] {
+            var files = [bundle: try Data(contentsOf: URL(fileURLWithPath: bundle))]
+            for tile in tiles { files[tile] = try Data(contentsOf: URL(fileURLWithPath: slide + "/" + tile)) }
+            return files
+        }
+        let before = try contents()
+        let missing = folder.file("missing/out.safetensors"), replaces = "; write the output to another file (it would replace its own input)"
+        let cases: [(output: String, expected: String)] = [
+            (bundle, "-o \(bundle) is the input BUNDLE \(bundle)" + replaces),
+            (tile, "-o \(tile) is \(name) of the input SLIDE_DIR \(slide)" + replaces),
+            (link, "-o \(link) is \(name) of the input SLIDE_DIR \(slide)" + replaces),
+            (missing, "-o \(missing): open the output folder \(folder.file("missing"))/ failed: No such file or directory"),
+        ]
+        for (output, expected) in cases {
+            let result = try edge(["run", bundle, slide, "-o", output])
+            XCTAssertEqual(result.status, 1, "\(output): \(result.stderr)")
+            XCTAssertEqual(result.stderr, "tessera-edge: error: \(expected)\n", output)
+            XCTAssertEqual(try contents(), before, "\(output): an input changed")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(), ["link.png", "s.tsb", "slide"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: slide).sorted(), tiles)
     }
 
     func testUsageErrorsExit64() throws {

@@ -34,7 +34,10 @@ size_t tessera_edge_tile_dim(const tessera_edge *engine);
 
 /* Embeds the .png tiles of slide_dir (in file-name order) and writes the result to
  * output_path (safetensors, written atomically). Unreadable tiles are skipped and
- * listed in the output's metadata (skipped_tiles). 0, or -1 on failure. */
+ * listed in the output's metadata (skipped_tiles). Before any work, output_path is
+ * refused (-1, nothing read or written) when its folder is missing or not writable,
+ * when it is a directory, device, FIFO or socket, and when it is, under any name, the
+ * engine's bundle or a file of slide_dir. 0, or -1 on failure. */
 int tessera_edge_embed_folder(tessera_edge *engine, const char *slide_dir, const char *output_path);
 
 /* Embeds count RGB tiles held in memory: each width x height pixels of interleaved
