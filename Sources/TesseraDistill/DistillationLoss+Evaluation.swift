@@ -1,6 +1,7 @@
 import TesseraCore
 import TesseraModels
 import TesseraPipeline
+import TesseraTrain
 
 extension DistillationLoss {
     /// How close the student is to the teacher on one slide, without gradients.
@@ -30,14 +31,16 @@ extension DistillationLoss {
                 let cls = Array(UnsafeBufferPointer(start: headRows.floatPointer + i * dt, count: dt))
                 head = min(head, Self.cosine(cls, Array(teacherEmbeds[(tile * dt)..<((tile + 1) * dt)])))
             }
-            hidden += Self.squaredError(projected.mutableFloatPointer, targets.hidden, from: rows.lowerBound * tokens * dt,
-                                        count: tokenRows * dt, scale: 0)
+            hidden += MeanSquaredError.sum(projected.mutableFloatPointer, target: targets.hidden,
+                                           from: rows.lowerBound * tokens * dt, count: tokenRows * dt)
         }
         let run = TileEmbedder(model: student.tileEncoder, preprocessor: preprocessor, batchSize: microBatch, strict: true)
         let tileEmbeds = try run.embed(slide, consumers: [lastBlock]).tileEmbeds
         let slideEmbed = try SlideEmbedder(model: student.slideEncoder)
             .embed(tileEmbeds: tileEmbeds, coords: slide.coords, names: slide.names).globalPoolEmbed
-        let slideLoss = zip(slideEmbed, targets.slideEmbed).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        var ownSlideEmbed = slideEmbed
+        let slideLoss = MeanSquaredError.sum(&ownSlideEmbed, target: Tensor(shape: [slideEmbed.count], floats: targets.slideEmbed),
+                                             count: slideEmbed.count)
         return Evaluation(hidden: hidden / Double(n * tokens * dt), slide: slideLoss / Double(slideEmbed.count),
                           slideCosine: Self.cosine(slideEmbed, targets.slideEmbed), headCosine: head)
     }

@@ -82,14 +82,12 @@ public struct DistillationLoss: Sendable {
         let slideActivations = SlideEncoder.TrainingActivations(config: slideConfig, tiles: n)
         let slideEmbed = try student.slideEncoder.forward(training: tileEmbeds, cells: cells,
                                                           activations: slideActivations).globalPoolEmbed
-        var slideLoss = 0.0
-        var dSlide = [Float](repeating: 0, count: slideEmbed.count)
-        for i in 0..<slideEmbed.count {
-            let d = slideEmbed[i] - targets.slideEmbed[i]
-            slideLoss += Double(d) * Double(d)
-            dSlide[i] = (1 - beta) * 2 * d / Float(slideEmbed.count)
-        }
-        slideLoss /= Double(slideEmbed.count)
+        // dSlide = d L / d s_s = (1 − β) · 2 / D · (s_s − s_t)
+        var dSlide = slideEmbed
+        let slideLoss = dSlide.withUnsafeMutableBufferPointer {
+            MeanSquaredError.sum($0.baseAddress!, target: Tensor(shape: [slideEmbed.count], floats: targets.slideEmbed),
+                                 count: slideEmbed.count, gradientScale: (1 - beta) * 2 / Float(slideEmbed.count))
+        } / Double(slideEmbed.count)
         let dTileEmbeds = Tensor(zeros: [n, ds])
         student.slideEncoder.backward(activations: slideActivations, globalPoolGradient: dSlide, gradients: grads.slide,
                                       tileEmbeds: tileEmbeds, tileGradient: dTileEmbeds.mutableFloatPointer)
@@ -103,8 +101,8 @@ public struct DistillationLoss: Sendable {
             let lastHidden = act.saved.states[c.depth], tokenRows = rows.count * tokens
             let projected = activations.scratch(tokenRows * dt), dHidden = activations.hiddenGradient(tokenRows * ds)
             adaptor(out: projected, inp: lastHidden, rows: tokenRows)
-            hiddenLoss += Self.squaredError(projected, targets.hidden, from: rows.lowerBound * tokens * dt,
-                                            count: tokenRows * dt, scale: scale)
+            hiddenLoss += MeanSquaredError.sum(projected, target: targets.hidden, from: rows.lowerBound * tokens * dt,
+                                               count: tokenRows * dt, gradientScale: scale)
             dHidden.update(repeating: 0, count: tokenRows * ds)
             Linear.backward(dinp: dHidden, dweight: gAdaptor.of(gAdaptor.tree.weight), dbias: gAdaptor.of(gAdaptor.tree.bias),
                             dout: projected, inp: lastHidden, weight: adaptor.weight.floatPointer, rows: tokenRows,
@@ -125,22 +123,5 @@ public struct DistillationLoss: Sendable {
         hiddenLoss /= Double(n * tokens * dt)
         let loss = Double(beta) * hiddenLoss + Double(1 - beta) * slideLoss
         return Value(loss: loss, hidden: hiddenLoss, slide: slideLoss, studentTileEmbeds: tileEmbeds, studentSlideEmbed: slideEmbed)
-    }
-
-    /// Σ (y − t)² over `count` values of y against target[from ..< from + count] (f16 or f32),
-    /// summed in double; y is overwritten with its gradient scale · (y − t).
-    static func squaredError(_ y: UnsafeMutablePointer<Float>, _ target: Tensor, from start: Int, count: Int,
-                             scale: Float) -> Double {
-        var sum = 0.0
-        let base = target.bytes.baseAddress!
-        for i in 0..<count {
-            let t: Float = target.dtype == .f16
-                ? HalfPrecision.float(fromF16: (base + 2 * (start + i)).loadUnaligned(as: UInt16.self))
-                : (base + 4 * (start + i)).loadUnaligned(as: Float.self)
-            let d = y[i] - t
-            sum += Double(d) * Double(d)
-            y[i] = scale * d
-        }
-        return sum
     }
 }
