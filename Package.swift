@@ -52,7 +52,8 @@ let package = Package(
         // What every output needs, embeddable: safetensors writing, JSON values and text, atomic files.
         .target(name: "TesseraIO", dependencies: ["CPosix", "TesseraCore"], swiftSettings: small),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"]),
-        .target(name: "TesseraBundle", dependencies: ["TesseraCore", "CTesseraBundle", "CProtobufC", "CZstd"], swiftSettings: small),
+        .target(name: "TesseraBundle", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "CTesseraBundle", "CProtobufC", "CZstd"],
+                swiftSettings: small),
         // The edge engine's embeddable part: bundle descriptions <-> model configurations, the models
         // built from a bundle's tensors, and the engine's errors (also in the aarch64 cross-check).
         .target(name: "TesseraEdgeModels", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle", "TesseraIO"],
@@ -64,7 +65,7 @@ let package = Package(
         // A distillation's run folder (formats/run-folder.md): its names, run.json, the metrics log,
         // the teacher cache's files and the host's zstd; written by TesseraDistill, read by TesseraExport.
         .target(name: "TesseraRunFolder", dependencies: ["TesseraCore", "TesseraFormats", "CZstd"]),
-        .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraBundle", "TesseraEdgeModels",
+        .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraBundle",
                                                       "TesseraRunFolder"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
@@ -91,7 +92,7 @@ let package = Package(
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "CTesseraKernels", "TestSupport"]),
         .testTarget(name: "TesseraKernelsTests", dependencies: ["CTesseraKernels"]),
         .testTarget(name: "TesseraFormatsTests", dependencies: ["TesseraFormats", "TesseraIO", "TestSupport"]),
-        .testTarget(name: "TesseraBundleTests", dependencies: ["TesseraBundle", "TesseraFormats", "TestSupport"]),
+        .testTarget(name: "TesseraBundleTests", dependencies: ["TesseraBundle", "TesseraFormats", "TesseraModels", "TestSupport"]),
         .testTarget(name: "TesseraImageTests", dependencies: ["TesseraImage", "TestSupport"]),
         .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TesseraImage", "TesseraPipeline", "TesseraBundle",
                                                           "TesseraTrain", "TestSupport"]),

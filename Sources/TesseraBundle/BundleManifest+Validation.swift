@@ -37,15 +37,13 @@ extension BundleManifest {
         try finite(transform.mean, "tile_transform.mean", positive: false)
         try finite(transform.std, "tile_transform.std", positive: true)
 
-        if let slide = slideEncoder {
+        if let slide = slideEncoder?.config {
             try require(slide.inChans == tile.embedDim,
                         "slide_encoder.in_chans \(slide.inChans) differs from tile_encoder.embed_dim \(tile.embedDim)")
             try require(slide.embedDim % slide.heads == 0,
                         "slide_encoder.num_heads \(slide.heads) does not divide slide_encoder.embed_dim \(slide.embedDim)")
             try require(slide.embedDim % 4 == 0,
                         "slide_encoder.embed_dim \(slide.embedDim) is not a multiple of 4 (the 2-D sin-cos position code)")
-            try require(!slide.segmentLengths.isEmpty && slide.segmentLengths.count == slide.dilationRatios.count,
-                        "slide_encoder has \(slide.segmentLengths.count) segment lengths and \(slide.dilationRatios.count) dilation ratios")
         }
         if let head = teacherHead {
             // Both inputs, the tile embedding and the last hidden class token, are embed_dim wide.
@@ -56,22 +54,19 @@ extension BundleManifest {
     }
 
     private func validateOutputs(path: String) throws(BundleError) {
-        var seen: Set<String> = []
+        var seen: [BundleOutput] = []
         for output in outputs {
-            guard Self.knownOutputs.contains(output) else {
-                throw BundleError(path: path, problem: .outOfRange(
-                    field: "outputs", value: "'\(output)'", expected: "one of " + Self.knownOutputs.joined(separator: ", ")))
+            guard !seen.contains(output) else {
+                throw BundleError(path: path, problem: .duplicate(field: "outputs", value: output.rawValue))
             }
-            guard seen.insert(output).inserted else {
-                throw BundleError(path: path, problem: .duplicate(field: "outputs", value: output))
-            }
+            seen.append(output)
         }
         func require(_ condition: Bool, _ why: String) throws(BundleError) {
             guard condition else { throw BundleError(path: path, problem: .inconsistent(why)) }
         }
-        try require(seen.contains("tile_embeds"), "outputs lack tile_embeds")
-        try require(!seen.contains("slide_embed") || slideEncoder != nil, "outputs name slide_embed but there is no slide_encoder")
-        try require(!seen.contains("teacher_tile_embeds") || teacherHead != nil,
+        try require(seen.contains(.tileEmbeds), "outputs lack tile_embeds")
+        try require(!seen.contains(.slideEmbed) || slideEncoder != nil, "outputs name slide_embed but there is no slide_encoder")
+        try require(!seen.contains(.teacherTileEmbeds) || teacherHead != nil,
                     "outputs name teacher_tile_embeds but there is no teacher_head")
     }
 

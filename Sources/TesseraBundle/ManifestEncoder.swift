@@ -1,5 +1,6 @@
 import CProtobufC
 import CTesseraBundle
+import TesseraModels
 
 /// The manifest in protobuf encoding, through protobuf-c (canonical form:
 /// fields in number order, proto3 defaults left out, repeated scalars packed).
@@ -14,7 +15,7 @@ enum ManifestEncoder {
             m.slide_encoder = manifest.slideEncoder.map { c.value(slideEncoder($0, c)) }
             m.teacher_head = manifest.teacherHead.map { c.value(teacherHead($0, version: manifest.formatVersion)) }
             m.n_outputs = manifest.outputs.count
-            m.outputs = c.array(manifest.outputs.map { Optional(c.string($0)) })
+            m.outputs = c.array(manifest.outputs.map { Optional(c.string($0.rawValue)) })
             m.provenance = c.value(provenance(manifest.provenance, c))
             m.n_tensors = manifest.tensors.count
             m.tensors = c.array(manifest.tensors.map { Optional(c.value(tensor($0, c))) })
@@ -24,7 +25,7 @@ enum ManifestEncoder {
         }
     }
 
-    private static func tileEncoder(_ tile: BundleTileEncoder, _ c: CAllocations) -> Tessera__Bundle__TileEncoder {
+    private static func tileEncoder(_ tile: VisionTransformer.Config, _ c: CAllocations) -> Tessera__Bundle__TileEncoder {
         var t = Tessera__Bundle__TileEncoder()
         tessera__bundle__tile_encoder__init(&t)
         t.architecture = c.string(tile.architecture)
@@ -35,7 +36,7 @@ enum ManifestEncoder {
         t.depth = UInt32(tile.depth)
         t.num_heads = UInt32(tile.heads)
         t.mlp_hidden = UInt32(tile.mlpHidden)
-        t.mlp = Tessera__Bundle__MlpKind(rawValue: tile.mlp.rawValue)
+        t.mlp = Tessera__Bundle__MlpKind(rawValue: tile.mlp.manifestNumber)
         t.layer_scale = tile.layerScale ? 1 : 0
         t.layer_norm_eps = tile.layerNormEps
         return t
@@ -54,7 +55,9 @@ enum ManifestEncoder {
         return t
     }
 
-    private static func slideEncoder(_ slide: BundleSlideEncoder, _ c: CAllocations) -> Tessera__Bundle__SlideEncoder {
+    /// The grid's tile size is whole pixels (the writer checked).
+    private static func slideEncoder(_ bundled: BundleSlideEncoder, _ c: CAllocations) -> Tessera__Bundle__SlideEncoder {
+        let slide = bundled.config
         var s = Tessera__Bundle__SlideEncoder()
         tessera__bundle__slide_encoder__init(&s)
         s.in_chans = UInt32(slide.inChans)
@@ -62,13 +65,13 @@ enum ManifestEncoder {
         s.depth = UInt32(slide.depth)
         s.num_heads = UInt32(slide.heads)
         s.ffn_dim = UInt32(slide.ffnDim)
-        s.n_segment_lengths = slide.segmentLengths.count
-        s.segment_lengths = c.array(slide.segmentLengths.map { UInt32($0) })
-        s.n_dilation_ratios = slide.dilationRatios.count
-        s.dilation_ratios = c.array(slide.dilationRatios.map { UInt32($0) })
+        s.n_segment_lengths = slide.branches.count
+        s.segment_lengths = c.array(slide.branches.map { UInt32($0.segmentLength) })
+        s.n_dilation_ratios = slide.branches.count
+        s.dilation_ratios = c.array(slide.branches.map { UInt32($0.ratio) })
         s.tile_size = UInt32(slide.tileSize)
         s.grid_size = UInt32(slide.gridSize)
-        s.pooling = Tessera__Bundle__Pooling(rawValue: slide.pooling.rawValue)
+        s.pooling = Tessera__Bundle__Pooling(rawValue: bundled.pool.manifestNumber)
         return s
     }
 

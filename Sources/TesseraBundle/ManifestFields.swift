@@ -1,5 +1,7 @@
 import CProtobufC
 import CTesseraBundle
+import TesseraCore
+import TesseraModels
 
 /// Reads the fields of a decoded protobuf-c manifest into the Swift structs,
 /// checking each one's own range on the way (formats/bundle.md, "Reading" 3
@@ -17,8 +19,15 @@ struct ManifestFields {
         guard let transform = m.tile_transform else { throw fail(.missingField("tile_transform")) }
         guard let provenance = m.provenance else { throw fail(.missingField("provenance")) }
         try count(m.n_outputs, "outputs", limit: BundleFormat.maxOutputs)
-        var outputs: [String] = []
-        for i in 0..<m.n_outputs { outputs.append(try identifier(m.outputs[i], "outputs")) }
+        var outputs: [BundleOutput] = []
+        for i in 0..<m.n_outputs {
+            let name = try identifier(m.outputs[i], "outputs")
+            guard let output = BundleOutput(rawValue: name) else {
+                throw fail(.outOfRange(field: "outputs", value: "'\(name)'",
+                                       expected: "one of " + BundleOutput.all.map(\.rawValue).joined(separator: ", ")))
+            }
+            outputs.append(output)
+        }
         try count(m.n_tensors, "tensors", limit: BundleFormat.maxTensors)
         var tensors: [BundleTensorInfo] = []
         for i in 0..<m.n_tensors { tensors.append(try tensor(m.tensors[i]!.pointee, index: i)) }
@@ -29,19 +38,22 @@ struct ManifestFields {
             outputs: outputs, provenance: try self.provenance(provenance.pointee), tensors: tensors)
     }
 
-    private func tileEncoder(_ t: Tessera__Bundle__TileEncoder) throws(BundleError) -> BundleTileEncoder {
-        BundleTileEncoder(
+    private func tileEncoder(_ t: Tessera__Bundle__TileEncoder) throws(BundleError) -> VisionTransformer.Config {
+        let embedDim = try size(t.embed_dim, "tile_encoder.embed_dim"), mlpHidden = try size(t.mlp_hidden, "tile_encoder.mlp_hidden")
+        var config = VisionTransformer.Config(
             architecture: try identifier(t.architecture, "tile_encoder.architecture"),
             imageSize: try size(t.image_size, "tile_encoder.image_size"),
             patchSize: try size(t.patch_size, "tile_encoder.patch_size"),
             inChans: try size(t.in_chans, "tile_encoder.in_chans"),
-            embedDim: try size(t.embed_dim, "tile_encoder.embed_dim"),
-            depth: try size(t.depth, "tile_encoder.depth"),
+            embedDim: embedDim, depth: try size(t.depth, "tile_encoder.depth"),
             heads: try size(t.num_heads, "tile_encoder.num_heads"),
-            mlpHidden: try size(t.mlp_hidden, "tile_encoder.mlp_hidden"),
-            mlp: try enumeration(t.mlp.rawValue, "tile_encoder.mlp"),
-            layerScale: t.layer_scale != 0,
-            layerNormEps: t.layer_norm_eps)
+            mlpRatio: Double(mlpHidden) / Double(embedDim),
+            mlp: try enumeration(t.mlp.rawValue, "tile_encoder.mlp", VisionTransformer.MlpKind.init(manifestNumber:)),
+            layerScale: t.layer_scale != 0)
+        // Exact, not recomputed from the ratio (timm rounds its mlp_ratio).
+        config.mlpHidden = mlpHidden
+        config.layerNormEps = t.layer_norm_eps
+        return config
     }
 
     private func tileTransform(_ t: Tessera__Bundle__TileTransform) throws(BundleError) -> BundleTileTransform {
@@ -62,17 +74,22 @@ struct ManifestFields {
             for i in 0..<n { result.append(try size(values![i], field)) }
             return result
         }
-        return BundleSlideEncoder(
+        let segmentLengths = try sizes(s.segment_lengths, s.n_segment_lengths, "slide_encoder.segment_lengths")
+        let dilationRatios = try sizes(s.dilation_ratios, s.n_dilation_ratios, "slide_encoder.dilation_ratios")
+        guard !segmentLengths.isEmpty, segmentLengths.count == dilationRatios.count else {
+            throw fail(.inconsistent("slide_encoder has \(segmentLengths.count) segment lengths and \(dilationRatios.count) dilation ratios"))
+        }
+        let config = SlideEncoder.Config(
             inChans: try size(s.in_chans, "slide_encoder.in_chans"),
             embedDim: try size(s.embed_dim, "slide_encoder.embed_dim"),
             depth: try size(s.depth, "slide_encoder.depth"),
-            heads: try size(s.num_heads, "slide_encoder.num_heads"),
             ffnDim: try size(s.ffn_dim, "slide_encoder.ffn_dim"),
-            segmentLengths: try sizes(s.segment_lengths, s.n_segment_lengths, "slide_encoder.segment_lengths"),
-            dilationRatios: try sizes(s.dilation_ratios, s.n_dilation_ratios, "slide_encoder.dilation_ratios"),
-            tileSize: try size(s.tile_size, "slide_encoder.tile_size"),
+            heads: try size(s.num_heads, "slide_encoder.num_heads"),
+            branches: zip(segmentLengths, dilationRatios).map { DilatedAttention.Branch(segmentLength: $0, ratio: $1) },
             gridSize: try size(s.grid_size, "slide_encoder.grid_size"),
-            pooling: try enumeration(s.pooling.rawValue, "slide_encoder.pooling"))
+            tileSize: Double(try size(s.tile_size, "slide_encoder.tile_size")))
+        return BundleSlideEncoder(config: config,
+                                  pool: try enumeration(s.pooling.rawValue, "slide_encoder.pooling", SlidePool.init(manifestNumber:)))
     }
 
     /// Version 1's head is a Linear on the tile embedding; version 2 says what it reads
@@ -174,8 +191,13 @@ struct ManifestFields {
     /// A known value of a proto3 enum: 0 is "missing", numbers this reader does not know are refused.
     private func enumeration<E: RawRepresentable>(_ raw: UInt32, _ field: String, tensor: String? = nil) throws(BundleError) -> E
     where E.RawValue == UInt32 {
+        try enumeration(raw, field, tensor: tensor, E.init(rawValue:))
+    }
+
+    /// A known value of a proto3 enum, told by `known`.
+    private func enumeration<E>(_ raw: UInt32, _ field: String, tensor: String? = nil, _ known: (UInt32) -> E?) throws(BundleError) -> E {
         guard raw != 0 else { throw fail(.missingField(field), tensor: tensor) }
-        guard let value = E(rawValue: raw) else {
+        guard let value = known(raw) else {
             throw fail(.unknownEnumValue(field: field, value: Int(Int32(bitPattern: raw))), tensor: tensor)
         }
         return value

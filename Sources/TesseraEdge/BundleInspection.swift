@@ -44,16 +44,17 @@ public struct BundleInspection: Sendable {
                 + "\(t.mlpHidden), layer scale \(t.layerScale ? "yes" : "no"), LayerNorm eps \(t.layerNormEps)",
             "tile transform: resize \(x.resize) bicubic, centre crop \(x.crop), mean \(Self.list(x.mean)), std \(Self.list(x.std))",
         ]
-        if let s = m.slideEncoder {
-            let branches = zip(s.segmentLengths, s.dilationRatios).map { "\($0)/\($1)" }.joined(separator: " ")
+        if let slide = m.slideEncoder {
+            let s = slide.config
+            let branches = s.branches.map { "\($0.segmentLength)/\($0.ratio)" }.joined(separator: " ")
             lines.append("slide encoder: \(s.inChans) -> D \(s.embedDim), depth \(s.depth), \(s.heads) heads, FFN \(s.ffnDim), "
-                         + "segment/dilation \(branches), tile size \(s.tileSize), grid \(s.gridSize), "
-                         + "slide_embed = \(s.pooling == .mean ? "mean pooling" : "class token")")
+                         + "segment/dilation \(branches), tile size \(Int(s.tileSize)), grid \(s.gridSize), "
+                         + "slide_embed = \(slide.pool == .mean ? "mean pooling" : "class token")")
         } else {
             lines.append("slide encoder: none")
         }
         lines.append(m.teacherHead.map(Self.describe) ?? "teacher head: none")
-        lines.append("outputs: " + m.outputs.joined(separator: ", "))
+        lines.append("outputs: " + m.outputs.map(\.rawValue).joined(separator: ", "))
         let p = m.provenance
         lines.append("provenance: tessera \(p.tesseraVersion), created \(p.createdUnixSeconds) (unix seconds)")
         lines.append("  teacher weights sha256: " + (p.teacherWeightsSHA256.isEmpty ? "unknown" : SHA256.hex(p.teacherWeightsSHA256)))

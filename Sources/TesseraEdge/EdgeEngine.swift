@@ -57,7 +57,7 @@ public final class EdgeEngine: @unchecked Sendable {
 
     /// The slide encoder runs when the bundle names `slide_embed` among its outputs.
     var slideEmbedder: SlideEmbedder? {
-        guard manifest.outputs.contains("slide_embed"), let model = models.slideEncoder, let slide = manifest.slideEncoder
+        guard manifest.outputs.contains(.slideEmbed), let model = models.slideEncoder, let slide = manifest.slideEncoder
         else { return nil }
         return SlideEmbedder(model: model, pool: slide.pool)
     }
@@ -77,7 +77,7 @@ public final class EdgeEngine: @unchecked Sendable {
             weightsName: TileList.fileName(path), weightsSHA256: sha256)
         let tiles: TileList
         do { tiles = try TileList.resolve([folder]) } catch { throw .input(error.description) }
-        let head = manifest.outputs.contains("teacher_tile_embeds") ? models.teacherHead : nil
+        let head = manifest.outputs.contains(.teacherTileEmbeds) ? models.teacherHead : nil
         // A head on the last hidden class token runs batch by batch inside the tile encoder's pass.
         let hiddenHead = head.flatMap { head in
             manifest.teacherHead?.input == .lastHiddenCLS ? ClassTokenHead(head, tileEncoder: models.tileEncoder.config) : nil

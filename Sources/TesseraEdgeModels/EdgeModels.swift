@@ -15,7 +15,7 @@ public struct EdgeModels: Sendable {
     public init(_ reader: BundleReader) throws(EdgeError) {
         let m = reader.manifest
         tileEncoder = try Self.build(.tileEncoder, "tile encoder", of: reader) { (weights) throws(VisionTransformerError) in
-            try VisionTransformer(weights: weights, config: m.tileEncoder.config)
+            try VisionTransformer(weights: weights, config: m.tileEncoder)
         }
         slideEncoder = try m.slideEncoder.map { (slide) throws(EdgeError) in
             try Self.build(.slideEncoder, "slide encoder", of: reader) { (weights) throws(SlideEncoderError) in

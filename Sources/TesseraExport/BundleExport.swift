@@ -1,7 +1,6 @@
 import TesseraBundle
 import TesseraCore
 import TesseraImage
-import TesseraEdgeModels
 import TesseraFormats
 import TesseraModels
 
@@ -44,16 +43,17 @@ public struct BundleExport {
                 throw .mismatch("the slide encoder takes tile embeddings of width \(config.inChans), "
                                 + "the tile encoder makes \(tile.embedDim)")
             }
-            guard let described = BundleSlideEncoder(config, pool: pool) else { throw .tileSize(config.tileSize) }
-            slide = described
+            // The manifest stores the grid's tile size as whole pixels.
+            guard Int(exactly: config.tileSize) != nil else { throw .tileSize(config.tileSize) }
+            slide = BundleSlideEncoder(config: config, pool: pool)
         }
         let head = teacherHead?.head
         if let head, head.inFeatures != tile.embedDim {
             throw .mismatch("the teacher head takes hidden states of width \(head.inFeatures), the tile encoder makes \(tile.embedDim)")
         }
-        return BundleManifest(tileEncoder: BundleTileEncoder(tile), tileTransform: BundleTileTransform(preprocessor),
+        return BundleManifest(tileEncoder: tile, tileTransform: BundleTileTransform(preprocessor),
                               slideEncoder: slide, teacherHead: head,
-                              outputs: ["tile_embeds"] + (slide == nil ? [] : ["slide_embed"]) + (head == nil ? [] : ["teacher_tile_embeds"]),
+                              outputs: [.tileEmbeds] + (slide == nil ? [] : [.slideEmbed]) + (head == nil ? [] : [.teacherTileEmbeds]),
                               provenance: provenance)
     }
 

@@ -105,8 +105,9 @@ struct ExportCommand: ParsableCommand {
         let compressed = m.tensors.filter { $0.compression == .zstd }.count
         let dtypes = Set(m.tensors.map { $0.dtype.name }).sorted().joined(separator: "+")
         var lines = ["tile encoder: \(t.architecture), D \(t.embedDim), depth \(t.depth), \(t.heads) heads"]
-        if let s = m.slideEncoder {
-            lines.append("slide encoder: D \(s.embedDim), depth \(s.depth), \(s.heads) heads, slide_embed = \(s.pooling == .mean ? "mean" : "cls")")
+        if let slide = m.slideEncoder {
+            let s = slide.config
+            lines.append("slide encoder: D \(s.embedDim), depth \(s.depth), \(s.heads) heads, slide_embed = \(slide.pool == .mean ? "mean" : "cls")")
         }
         if let h = m.teacherHead {
             lines.append("teacher head: Linear \(h.inFeatures) -> \(h.outFeatures)" + (h.layerNormEps == nil ? "" : " + LayerNorm")

@@ -1,5 +1,6 @@
 import Foundation
 import TesseraBundle
+import TesseraModels
 import TesseraCore
 import TestSupport
 
@@ -7,9 +8,9 @@ import TestSupport
 /// fixtures/tile_student), the 16-head slide encoder whose input width
 /// is the student's, and a seeded random teacher head 64 -> 96.
 enum BundleSamples {
-    static func tileEncoder() -> BundleTileEncoder {
-        BundleTileEncoder(architecture: "vit_small_patch16_224", imageSize: 224, patchSize: 16, inChans: 3, embedDim: 64,
-                          depth: 2, heads: 2, mlpHidden: 256, mlp: .gelu, layerScale: false, layerNormEps: 1e-6)
+    static func tileEncoder() -> VisionTransformer.Config {
+        VisionTransformer.Config(architecture: "vit_small_patch16_224", imageSize: 224, patchSize: 16, inChans: 3, embedDim: 64,
+                                 depth: 2, heads: 2, mlpRatio: 4, mlp: .gelu, layerScale: false)
     }
 
     static func manifest(slide: Bool = true, head: Bool = true) -> BundleManifest {
@@ -17,12 +18,11 @@ enum BundleSamples {
             tileEncoder: tileEncoder(),
             tileTransform: BundleTileTransform(resize: 256, interpolation: .bicubic, crop: 224,
                                                mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]),
-            slideEncoder: slide ? BundleSlideEncoder(inChans: 64, embedDim: 128, depth: 1, heads: 16, ffnDim: 512,
-                                                     segmentLengths: [1024, 5792, 32768, 185_363, 1_048_576],
-                                                     dilationRatios: [1, 2, 4, 8, 16], tileSize: 256, gridSize: 1000,
-                                                     pooling: .mean) : nil,
+            slideEncoder: slide ? BundleSlideEncoder(config: SlideEncoder.Config(inChans: 64, embedDim: 128, depth: 1, ffnDim: 512,
+                                                                                 heads: 16),
+                                                     pool: .mean) : nil,
             teacherHead: head ? BundleTeacherHead(inFeatures: 64, outFeatures: 96) : nil,
-            outputs: ["tile_embeds"] + (slide ? ["slide_embed"] : []) + (head ? ["teacher_tile_embeds"] : []),
+            outputs: [.tileEmbeds] + (slide ? [.slideEmbed] : []) + (head ? [.teacherTileEmbeds] : []),
             provenance: BundleProvenance(teacherWeightsSHA256: [UInt8](repeating: 0xAB, count: 32), distillationRunID: "test-run",
                                          metrics: [BundleMetric(name: "loss", value: 0.5)], tesseraVersion: "0.0.0-test",
                                          createdUnixSeconds: 1_700_000_000))

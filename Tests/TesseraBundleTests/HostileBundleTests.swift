@@ -1,5 +1,6 @@
 import Foundation
 import TesseraBundle
+import TesseraModels
 import TesseraCore
 import TestSupport
 import XCTest
@@ -128,16 +129,18 @@ final class HostileBundleTests: XCTestCase {
         let reader = try BundleReader.open(path("valid"))
         XCTAssertEqual(reader.version, 1)
         let m = reader.manifest
-        XCTAssertEqual(m.tileEncoder, BundleTileEncoder(architecture: "vit_test_patch16_32", imageSize: 32, patchSize: 16,
-                                                        inChans: 3, embedDim: 8, depth: 1, heads: 2, mlpHidden: 32,
-                                                        mlp: .gelu, layerScale: false, layerNormEps: 1e-6))
+        XCTAssertEqual(m.tileEncoder, VisionTransformer.Config(architecture: "vit_test_patch16_32", imageSize: 32, patchSize: 16,
+                                                               inChans: 3, embedDim: 8, depth: 1, heads: 2, mlpRatio: 4,
+                                                               mlp: .gelu, layerScale: false))
         XCTAssertEqual(m.tileTransform, BundleTileTransform(resize: 36, interpolation: .bicubic, crop: 32,
                                                             mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]))
-        XCTAssertEqual(m.slideEncoder, BundleSlideEncoder(inChans: 8, embedDim: 8, depth: 1, heads: 2, ffnDim: 32,
-                                                          segmentLengths: [4, 8], dilationRatios: [1, 2], tileSize: 256,
-                                                          gridSize: 1000, pooling: .mean))
+        XCTAssertEqual(m.slideEncoder, BundleSlideEncoder(
+            config: SlideEncoder.Config(inChans: 8, embedDim: 8, depth: 1, ffnDim: 32, heads: 2,
+                                        branches: [.init(segmentLength: 4, ratio: 1), .init(segmentLength: 8, ratio: 2)],
+                                        gridSize: 1000, tileSize: 256),
+            pool: .mean))
         XCTAssertEqual(m.teacherHead, BundleTeacherHead(inFeatures: 8, outFeatures: 12))
-        XCTAssertEqual(m.outputs, ["tile_embeds", "slide_embed", "teacher_tile_embeds"])
+        XCTAssertEqual(m.outputs, [.tileEmbeds, .slideEmbed, .teacherTileEmbeds])
         var teacher = SHA256()
         Array("teacher".utf8).withUnsafeBytes { teacher.update($0) }
         XCTAssertEqual(m.provenance, BundleProvenance(

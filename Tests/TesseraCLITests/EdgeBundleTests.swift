@@ -129,8 +129,8 @@ final class EdgeBundleTests: XCTestCase {
         let m = try BundleReader.open(bundle).manifest
         XCTAssertEqual(m.tileEncoder.embedDim, 64)
         XCTAssertEqual(m.slideEncoder.map { [$0.inChans, $0.embedDim, $0.depth, $0.heads] }, [64, 64, 1, 4])
-        XCTAssertEqual(m.slideEncoder?.pooling, .mean)
-        XCTAssertEqual(m.outputs, ["tile_embeds", "slide_embed", "teacher_tile_embeds"])
+        XCTAssertEqual(m.slideEncoder?.pool, .mean)
+        XCTAssertEqual(m.outputs, [.tileEmbeds, .slideEmbed, .teacherTileEmbeds])
         let p = m.provenance
         XCTAssertEqual(SHA256.hex(p.teacherWeightsSHA256), try SHA256.hex(ofFile: Fixtures.path("tile_teacher/model.safetensors")))
         let digest = SHA256.hex(Array(try XCTUnwrap(FileManager.default.contents(atPath: run + "/run.json"))).withUnsafeBytes { SHA256.digest($0) })
@@ -191,7 +191,7 @@ final class EdgeBundleTests: XCTestCase {
         let v1 = try BundleReader.open(withoutHead)
         XCTAssertEqual(v1.version, 1)
         XCTAssertNil(v1.manifest.teacherHead)
-        XCTAssertEqual(v1.manifest.outputs, ["tile_embeds", "slide_embed"])
+        XCTAssertEqual(v1.manifest.outputs, [.tileEmbeds, .slideEmbed])
         let plain = try edge(withoutHead)
         XCTAssertNil(plain["teacher_tile_embeds"])
         XCTAssertTrue(try XCTUnwrap(output["tile_embeds"]).isBitIdentical(to: try XCTUnwrap(plain["tile_embeds"])))
@@ -231,7 +231,7 @@ final class EdgeBundleTests: XCTestCase {
         tensors.set("teacher_head.weight", Tensor(shape: [dt, d], floats: weight))
         tensors.set("teacher_head.bias", Tensor(shape: [dt], floats: bias))
         manifest.teacherHead = BundleTeacherHead(inFeatures: d, outFeatures: dt)
-        manifest.outputs.append("teacher_tile_embeds")
+        manifest.outputs.append(.teacherTileEmbeds)
         let path = try self.path("student-head.tsb")
         let encoded = try BundleWriter().encode(manifest, tensors: tensors, path: path)
         var bytes: [UInt8] = []

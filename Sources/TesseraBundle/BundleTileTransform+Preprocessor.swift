@@ -1,6 +1,4 @@
 import TesseraImage
-import TesseraBundle
-import TesseraModels
 
 /// The tile transform's bundle description and the preprocessor that runs it.
 extension BundleTileTransform {
