@@ -80,6 +80,7 @@ let package = Package(
                           swiftSettings: small),
         // The same program as scripts/build-aarch64 cross-compiles with Embedded Swift.
         .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle",
+                                                                     "TesseraPipeline",
                                                            "TesseraEdgeModels"],
                           path: "Sources/TesseraCrossCheck"),
         .executableTarget(name: "tessera", dependencies: [

@@ -128,7 +128,7 @@ final class EdgeBundleTests: XCTestCase {
         XCTAssertEqual(FileManager.default.contents(atPath: bundle), FileManager.default.contents(atPath: again))
         let m = try BundleReader.open(bundle).manifest
         XCTAssertEqual(m.tileEncoder.embedDim, 64)
-        XCTAssertEqual(m.slideEncoder.map { [$0.inChans, $0.embedDim, $0.depth, $0.heads] }, [64, 64, 1, 4])
+        XCTAssertEqual(m.slideEncoder.map { [$0.config.inChans, $0.config.embedDim, $0.config.depth, $0.config.heads] }, [64, 64, 1, 4])
         XCTAssertEqual(m.slideEncoder?.pool, .mean)
         XCTAssertEqual(m.outputs, [.tileEmbeds, .slideEmbed, .teacherTileEmbeds])
         let p = m.provenance
