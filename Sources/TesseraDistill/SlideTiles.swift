@@ -13,7 +13,8 @@ public struct SlideTiles: Sendable {
     public var coords: Tensor
 
     public init(crops: [RGBImage], names: [String], coords: Tensor) {
-        precondition(crops.count == names.count && coords.shape == [names.count, 2])
+        guarantee(crops.count == names.count && coords.shape == [names.count, 2],
+                  "\(crops.count) crops, \(names.count) names and coords \(Tensor.describe(coords.shape))")
         self.crops = crops
         self.names = names
         self.coords = coords
