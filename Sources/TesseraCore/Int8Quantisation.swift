@@ -32,8 +32,8 @@ public enum Int8Quantisation {
     /// W[r, c] = q[r, c] * scales[r], as an owned f32 tensor.
     public static func dequantise(_ values: Tensor, scales: Tensor) -> Tensor {
         guarantee(values.rank == 2 && values.dtype == .i8 && scales.count == values.shape.first,
-                  "int8 dequantisation takes i8 [rows, cols] and scales [rows], not \(values.dtype) \(Tensor.describe(values.shape))"
-                  + " and \(Tensor.describe(scales.shape))")
+                  "int8 dequantisation takes i8 [rows, cols] and scales [rows], not \(values.dtype) "
+                  + "\(Tensor.describe(values.shape)) and \(Tensor.describe(scales.shape))")
         let (rows, cols) = (values.shape[0], values.shape[1])
         let out = Tensor(zeros: values.shape)
         let q = values.bytes.assumingMemoryBound(to: Int8.self)

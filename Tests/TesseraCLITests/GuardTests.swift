@@ -14,7 +14,8 @@ final class GuardTests: XCTestCase {
         let file = folder.file("eight-bytes")
         try Data(count: 8).write(to: URL(fileURLWithPath: file))
         let violations: [(operands: [String], message: String)] = [
-            (["mapped-range", file], "TesseraCore/Storage.swift:\\d+: Fatal error: \(NSRegularExpression.escapedPattern(for: file)): bytes 0..<9 outside the 8 mapped"),
+            (["mapped-range", file],
+             "TesseraCore/Storage.swift:\\d+: Fatal error: \(NSRegularExpression.escapedPattern(for: file)): bytes 0..<9 outside the 8 mapped"),
             (["arena"], "TesseraCore/Arena.swift:\\d+: Fatal error: arena overflow: 17 floats after 0 of the 16 planned"),
             (["shape"], "TesseraCore/Tensor.swift:\\d+: Fatal error: the shape \\[4611686018427387904, 4\\]: "
                 + "a negative dimension, or more elements than Int can count"),
