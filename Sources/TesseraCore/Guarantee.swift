@@ -2,11 +2,11 @@ import CPosix
 
 // The guards that protect memory (mapped ranges, arena capacity, shape products, kernel
 // status): kept in every build. `precondition` is not: -Ounchecked, which the numeric
-// modules are built with, removes it, and in Embedded Swift it removes `fatalError` and
-// `preconditionFailure` too (they become undefined behaviour), and prints no message in
-// any optimised build. A C call that writes the message and traps is removed by no build.
-// One guard per call or tensor, never per element: measured inner loops keep going
-// without bounds checks.
+// modules are built with, removes it, and makes `preconditionFailure` undefined behaviour;
+// in Embedded Swift it removes `fatalError` too (a small program built so ran on past one),
+// and no optimised Embedded build prints their messages. A C call that writes the message
+// and traps is removed by no build. One guard per call or tensor, never per element:
+// measured inner loops keep going without bounds checks.
 
 /// Stops the program with `message` when `condition` is false, in every build (see above).
 @inlinable @inline(__always)
