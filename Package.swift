@@ -3,14 +3,45 @@
 // Layout and house rules: see README.md ("Code map").
 import PackageDescription
 
-/// The numeric targets drop bounds checks in release builds; the parsers of
-/// untrusted files (TesseraFormats), the models and the CLI keep them.
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+/// The release optimisation of every module scripts/build-aarch64 also builds as Embedded
+/// Swift, in dependency order, and of its programs. The numeric code (TesseraCore; the host's
+/// training below) drops bounds checks (-Ounchecked: the guards that protect memory stay, see
+/// TesseraCore's Guarantee.swift); the parsers of untrusted files, the models and the CLI keep
+/// them; the modules that run once per slide or tile (reading a bundle, files, the pipeline's
+/// bookkeeping, messages) are built for size. scripts/build-aarch64 reads both lists from
+/// here, one `"Target": "flag",` a line up to the closing `]`: one list for both builds (a
+/// file read by this manifest would not do: SwiftPM caches the manifest's evaluation, keyed
+/// by this file's text, not by the files it reads).
+let embeddableModules: KeyValuePairs<String, String> = [
+    "TesseraCore": "-Ounchecked",
+    "TesseraIO": "-Osize",
+    "TesseraImage": "-O",
+    "TesseraModels": "-O",
+    "TesseraBundle": "-Osize",
+    "TesseraEdgeModels": "-Osize",
+    "TesseraPipeline": "-Osize",
+    "TesseraEdge": "-Osize",
+]
+let embeddedPrograms: KeyValuePairs<String, String> = [
+    "tessera-crosscheck": "-O",
+    "tessera-edge": "-Osize",
+]
 
-/// The modules that run once per slide or tile (reading a bundle, files, the pipeline's
-/// bookkeeping, messages) are built for size in release builds, as scripts/build-aarch64
-/// builds them for the edge; the ones that compute per tile keep their speed.
-let small: [SwiftSetting] = [.unsafeFlags(["-Osize"], .when(configuration: .release))]
+/// `flag` in release builds (-O, SwiftPM's own, adds nothing).
+func release(_ flag: String) -> [SwiftSetting] {
+    flag == "-O" ? [] : [.unsafeFlags([flag], .when(configuration: .release))]
+}
+
+/// The release optimisation the lists above give `target`.
+func embedded(_ target: String) -> [SwiftSetting] {
+    guard let flag = (embeddableModules.first { $0.key == target } ?? embeddedPrograms.first { $0.key == target })?.value else {
+        fatalError("Package.swift: \(target) is in neither embeddableModules nor embeddedPrograms")
+    }
+    return release(flag)
+}
+
+/// The host's numeric targets (training, distillation) drop bounds checks as TesseraCore does.
+let fast = release("-Ounchecked")
 
 /// The C kernels are optimised in every configuration (debug tests run them on
 /// full-size shapes), and no multiply-add may be fused: every path must round
@@ -46,22 +77,23 @@ let package = Package(
         .target(name: "CTesseraBundle", dependencies: ["CProtobufC"]),
 
         .target(name: "CTesseraKernels", cSettings: kernelFlags),
-        .target(name: "TesseraCore", dependencies: ["CPosix", "CBLAS", "CTesseraKernels"], swiftSettings: fast),
-        .target(name: "TesseraImage", dependencies: ["CPosix", "CPNG", "TesseraCore"]),
-        .target(name: "TesseraModels", dependencies: ["CPosix", "TesseraCore", "CTesseraKernels"]),
+        .target(name: "TesseraCore", dependencies: ["CPosix", "CBLAS", "CTesseraKernels"], swiftSettings: embedded("TesseraCore")),
+        .target(name: "TesseraImage", dependencies: ["CPosix", "CPNG", "TesseraCore"], swiftSettings: embedded("TesseraImage")),
+        .target(name: "TesseraModels", dependencies: ["CPosix", "TesseraCore", "CTesseraKernels"],
+                swiftSettings: embedded("TesseraModels")),
         // What every output needs, embeddable: safetensors writing, JSON values and text, atomic files.
-        .target(name: "TesseraIO", dependencies: ["CPosix", "TesseraCore"], swiftSettings: small),
+        .target(name: "TesseraIO", dependencies: ["CPosix", "TesseraCore"], swiftSettings: embedded("TesseraIO")),
         .target(name: "TesseraFormats", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"]),
         .target(name: "TesseraBundle", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "CTesseraBundle", "CProtobufC", "CZstd"],
-                swiftSettings: small),
-        // The edge engine's embeddable part: bundle descriptions <-> model configurations, the models
-        // built from a bundle's tensors, and the engine's errors (also in the aarch64 cross-check).
+                swiftSettings: embedded("TesseraBundle")),
+        // The edge engine's embeddable part: the models built from a bundle's tensors, and the
+        // engine's errors (also in the aarch64 cross-check).
         .target(name: "TesseraEdgeModels", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle", "TesseraIO"],
-                swiftSettings: small),
+                swiftSettings: embedded("TesseraEdgeModels")),
         .target(name: "TesseraPipeline", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"],
-                swiftSettings: small),
+                swiftSettings: embedded("TesseraPipeline")),
         .target(name: "TesseraEdge", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
-                exclude: ["include"], swiftSettings: small),
+                exclude: ["include"], swiftSettings: embedded("TesseraEdge")),
         // A distillation's run folder (formats/run-folder.md): its names, run.json, the metrics log,
         // the teacher cache's files and the host's zstd; written by TesseraDistill, read by TesseraExport.
         .target(name: "TesseraRunFolder", dependencies: ["TesseraCore", "TesseraFormats", "CZstd"]),
@@ -77,12 +109,12 @@ let package = Package(
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
         .executableTarget(name: "tessera-edge", dependencies: ["CPosix", "TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraIO",
                                                               "TesseraPipeline"],
-                          swiftSettings: small),
+                          swiftSettings: embedded("tessera-edge")),
         // The same program as scripts/build-aarch64 cross-compiles with Embedded Swift.
         .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle",
                                                                      "TesseraPipeline",
                                                            "TesseraEdgeModels"],
-                          path: "Sources/TesseraCrossCheck"),
+                          path: "Sources/TesseraCrossCheck", swiftSettings: embedded("tessera-crosscheck")),
         .executableTarget(name: "tessera", dependencies: [
             "TesseraCore", "TesseraFormats", "TesseraImage", "TesseraModels", "TesseraPipeline", "TesseraBench", "TesseraDistill",
             "TesseraBundle", "TesseraEdge", "TesseraExport", "TesseraRunFolder",

@@ -1,4 +1,5 @@
 import CZstd
+import TesseraCore
 
 /// One zstd frame per tensor, decoded into exactly its declared size.
 enum ZstdCodec {
@@ -9,7 +10,7 @@ enum ZstdCodec {
             ZSTD_compress($0.baseAddress, $0.count, bytes.baseAddress, bytes.count, level)
         }
         // Compressing into a buffer of ZSTD_compressBound bytes cannot fail.
-        precondition(ZSTD_isError(length) == 0, "zstd: \(String(cString: ZSTD_getErrorName(length)))")
+        guarantee(ZSTD_isError(length) == 0, "zstd: \(String(cString: ZSTD_getErrorName(length)))")
         frame.removeSubrange(length...)
         return frame
     }

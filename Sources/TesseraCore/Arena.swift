@@ -43,7 +43,8 @@ public final class Arena: @unchecked Sendable {
     /// The next `count` floats (64-byte aligned). On a counting arena the address is
     /// a placeholder that must not be dereferenced.
     public func take(_ count: Int) -> UnsafeMutablePointer<Float> {
-        precondition(count >= 0 && used <= capacity - count, "arena overflow: planned \(capacity) floats")
+        guarantee(count >= 0 && used <= capacity - count,
+                  "arena overflow: \(count) floats after \(used) of the \(capacity) planned")
         defer { used += (count + 15) / 16 * 16 }
         guard let memory else { return UnsafeMutablePointer(bitPattern: 64)! }
         return memory.mutableFloatPointer + used

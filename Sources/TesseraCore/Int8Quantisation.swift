@@ -6,7 +6,7 @@
 public enum Int8Quantisation {
     /// `weights` (f32 [rows, cols]) as int8 values [rows, cols] and f32 scales [rows].
     public static func quantise(_ weights: Tensor) -> (values: Tensor, scales: Tensor) {
-        precondition(weights.rank == 2 && weights.dtype == .f32, "int8 quantisation takes an f32 matrix, not \(weights.dtype)")
+        guarantee(weights.rank == 2 && weights.dtype == .f32, "int8 quantisation takes an f32 matrix, not \(weights.dtype)")
         let (rows, cols) = (weights.shape[0], weights.shape[1])
         let values = Tensor(zeros: [rows, cols], dtype: .i8)
         let scales = Tensor(zeros: [rows])
@@ -31,6 +31,9 @@ public enum Int8Quantisation {
 
     /// W[r, c] = q[r, c] * scales[r], as an owned f32 tensor.
     public static func dequantise(_ values: Tensor, scales: Tensor) -> Tensor {
+        guarantee(values.rank == 2 && values.dtype == .i8 && scales.count == values.shape.first,
+                  "int8 dequantisation takes i8 [rows, cols] and scales [rows], not \(values.dtype) "
+                  + "\(Tensor.describe(values.shape)) and \(Tensor.describe(scales.shape))")
         let (rows, cols) = (values.shape[0], values.shape[1])
         let out = Tensor(zeros: values.shape)
         let q = values.bytes.assumingMemoryBound(to: Int8.self)

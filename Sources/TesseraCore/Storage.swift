@@ -12,16 +12,18 @@ public final class Storage: @unchecked Sendable {
 
     /// Fresh zeroed memory of `byteCount` bytes.
     public init(byteCount: Int) {
-        precondition(byteCount >= 0)
+        guarantee(byteCount >= 0, "storage of \(byteCount) bytes")
         let base = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
         base.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
         bytes = UnsafeRawBufferPointer(start: base, count: byteCount)
         owner = .heap(base)
     }
 
-    /// A view of `range` inside a mapped file; the caller has checked the range.
+    /// A view of `range` inside a mapped file; the caller has checked the range (a range
+    /// past the file's end stops the program).
     public init(file: MappedFile, range: Range<Int>) {
-        precondition(range.lowerBound >= 0 && range.upperBound <= file.bytes.count)
+        guarantee(0 <= range.lowerBound && range.lowerBound <= range.upperBound && range.upperBound <= file.bytes.count,
+                  "\(file.path): bytes \(range.lowerBound)..<\(range.upperBound) outside the \(file.bytes.count) mapped")
         bytes = UnsafeRawBufferPointer(start: file.bytes.baseAddress.map { $0 + range.lowerBound }, count: range.count)
         owner = .mapped(file)
     }
@@ -37,7 +39,7 @@ public final class Storage: @unchecked Sendable {
 
     /// Writable bytes; only heap storage may be written.
     public var mutableBytes: UnsafeMutableRawBufferPointer {
-        guard case .heap = owner else { preconditionFailure("a memory-mapped tensor is read-only") }
+        guard case .heap = owner else { guaranteeFailure("a memory-mapped tensor is read-only") }
         return UnsafeMutableRawBufferPointer(mutating: bytes)
     }
 }

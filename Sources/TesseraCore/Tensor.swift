@@ -10,9 +10,8 @@ public struct Tensor: @unchecked Sendable {
 
     /// Wraps `storage`, which must hold exactly `shape.product * dtype.size` bytes.
     public init(dtype: DType, shape: [Int], storage: Storage) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(Tensor.describe(shape))")
-        precondition(storage.bytes.count == Tensor.elementCount(shape) * dtype.size,
-                     "storage of \(storage.bytes.count) bytes does not fit \(dtype) \(Tensor.describe(shape))")
+        guarantee(storage.bytes.count == Tensor.byteCount(shape, dtype: dtype),
+                  "storage of \(storage.bytes.count) bytes does not fit \(dtype) \(Tensor.describe(shape))")
         self.dtype = dtype
         self.shape = shape
         self.storage = storage
@@ -20,18 +19,35 @@ public struct Tensor: @unchecked Sendable {
 
     /// A zero-filled tensor with owned storage.
     public init(zeros shape: [Int], dtype: DType = .f32) {
-        self.init(dtype: dtype, shape: shape,
-                  storage: Storage(byteCount: Tensor.elementCount(shape) * dtype.size))
+        self.init(dtype: dtype, shape: shape, storage: Storage(byteCount: Tensor.byteCount(shape, dtype: dtype)))
     }
 
     /// An owned f32 tensor holding `values` (count must match the shape).
     public init(shape: [Int], floats values: [Float]) {
-        precondition(values.count == Tensor.elementCount(shape), "\(values.count) values for shape \(Tensor.describe(shape))")
+        guarantee(values.count == Tensor.elementCount(shape), "\(values.count) values for shape \(Tensor.describe(shape))")
         self.init(zeros: shape)
         values.withUnsafeBytes { storage.mutableBytes.copyMemory(from: $0) }
     }
 
-    public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+    /// The product of the dimensions; a negative dimension, or a product past Int.max
+    /// (which -Ounchecked would let wrap round to a small count), stops the program.
+    public static func elementCount(_ shape: [Int]) -> Int {
+        var product = 1
+        for dimension in shape {
+            let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+            guarantee(dimension >= 0 && !overflow,
+                      "the shape \(describe(shape)): a negative dimension, or more elements than Int can count")
+            product = next
+        }
+        return product
+    }
+
+    /// The bytes of `shape` in `dtype` (`elementCount`'s guards, and the same for the bytes).
+    public static func byteCount(_ shape: [Int], dtype: DType) -> Int {
+        let (bytes, overflow) = elementCount(shape).multipliedReportingOverflow(by: dtype.size)
+        guarantee(!overflow, "\(dtype) \(describe(shape)) has more bytes than Int can count")
+        return bytes
+    }
 
     /// "[3, 224, 224]": a shape for messages, spelled out because Embedded Swift
     /// cannot print arrays by reflection.
@@ -45,7 +61,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// The same bytes under another shape of equal element count.
     public func reshaped(_ newShape: [Int]) -> Tensor {
-        precondition(Tensor.elementCount(newShape) == count, "cannot reshape \(Tensor.describe(shape)) to \(Tensor.describe(newShape))")
+        guarantee(Tensor.elementCount(newShape) == count, "cannot reshape \(Tensor.describe(shape)) to \(Tensor.describe(newShape))")
         return Tensor(dtype: dtype, shape: newShape, storage: storage)
     }
 
@@ -90,7 +106,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// Writable f32 elements of an owned f32 tensor.
     public func withMutableFloats<R, E: Error>(_ body: (UnsafeMutableBufferPointer<Float>) throws(E) -> R) throws(E) -> R {
-        precondition(dtype == .f32, "withMutableFloats on a \(dtype) tensor")
+        guarantee(dtype == .f32, "withMutableFloats on a \(dtype) tensor")
         let raw = storage.mutableBytes
         return try body(UnsafeMutableBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: Float.self),
                                                    count: count))

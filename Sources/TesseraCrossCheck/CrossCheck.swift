@@ -1,4 +1,4 @@
-/// The program's two modes (see `usage`); returns the exit status.
+/// The program's modes (see `usage`); returns the exit status.
 enum CrossCheck {
     static let usage = """
         usage: tessera-crosscheck run RESULTS PNG... --slide BUNDLE TILE...
@@ -6,6 +6,8 @@ enum CrossCheck {
                  and slide encoders on the TILEs (named {x}x_{y}y.png), writes RESULTS
                tessera-crosscheck compare EXPECTED ACTUAL
                  checks every tensor of ACTUAL against EXPECTED: max |a - e| <= 1e-5 max |e|
+               tessera-crosscheck violate arena | shape | mapped-range FILE
+                 breaks that guard on purpose: the program must stop with a trap and the guard's message
         """
 
     static func main(_ arguments: [String]) -> Int32 {
@@ -26,6 +28,8 @@ enum CrossCheck {
                 print(failed == 0 ? "all \(verdicts.count) tensors agree"
                                   : "\(failed) of \(verdicts.count) tensors differ")
                 return failed == 0 ? 0 : 1
+            case "violate":
+                return GuardViolation.run(operands)
             default:
                 print(usage)
                 return 2

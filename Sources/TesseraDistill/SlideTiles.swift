@@ -15,7 +15,8 @@ public final class SlideTiles: TileSource, @unchecked Sendable {
     public let coords: Tensor
 
     public init(crops: [RGBImage], names: [String], coords: Tensor) {
-        precondition(crops.count == names.count && coords.shape == [names.count, 2])
+        guarantee(crops.count == names.count && coords.shape == [names.count, 2],
+                  "\(crops.count) crops, \(names.count) names and coords \(Tensor.describe(coords.shape))")
         self.crops = crops
         self.names = names
         self.coords = coords

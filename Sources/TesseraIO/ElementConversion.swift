@@ -25,7 +25,7 @@ enum ElementConversion {
             for i in 0..<count { scratch[i] = HalfPrecision.float(fromBF16: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
             floats = UnsafePointer(scratch)
         default:
-            preconditionFailure("ElementConversion takes floating-point dtypes only, not \(from)")
+            guaranteeFailure("ElementConversion takes floating-point dtypes only, not \(from)")
         }
         switch target {
         case .f32:
@@ -37,7 +37,7 @@ enum ElementConversion {
             let out = destination.assumingMemoryBound(to: UInt16.self)
             for i in 0..<count { out[i] = HalfPrecision.bf16(from: floats[i]) }
         default:
-            preconditionFailure("ElementConversion writes F32, F16 or BF16, not \(target)")
+            guaranteeFailure("ElementConversion writes F32, F16 or BF16, not \(target)")
         }
     }
 }

@@ -1,3 +1,5 @@
+import TesseraCore
+
 /// Resizes 8-bit RGB images bit-for-bit as Pillow's `Image.resize(size, BICUBIC)`
 /// (no `reducing_gap`, which torchvision never passes): a horizontal pass over
 /// the input rows the vertical pass will read, then a vertical pass, each
@@ -23,10 +25,10 @@ public struct BicubicResampler {
     public init(inputWidth: Int, inputHeight: Int, outputWidth: Int, outputHeight: Int,
                 columns: Range<Int>? = nil, rows: Range<Int>? = nil) {
         let columns = columns ?? 0..<outputWidth, rows = rows ?? 0..<outputHeight
-        precondition(inputWidth > 0 && inputHeight > 0 && outputWidth > 0 && outputHeight > 0
-                     && columns.lowerBound >= 0 && columns.upperBound <= outputWidth
-                     && rows.lowerBound >= 0 && rows.upperBound <= outputHeight,
-                     "resize \(inputWidth)x\(inputHeight) -> \(outputWidth)x\(outputHeight), window \(columns.lowerBound)..<\(columns.upperBound) x \(rows.lowerBound)..<\(rows.upperBound)")
+        guarantee(inputWidth > 0 && inputHeight > 0 && outputWidth > 0 && outputHeight > 0
+                  && columns.lowerBound >= 0 && columns.upperBound <= outputWidth
+                  && rows.lowerBound >= 0 && rows.upperBound <= outputHeight,
+                  "resize \(inputWidth)x\(inputHeight) -> \(outputWidth)x\(outputHeight), window \(columns.lowerBound)..<\(columns.upperBound) x \(rows.lowerBound)..<\(rows.upperBound)")
         self.inputWidth = inputWidth
         self.inputHeight = inputHeight
         self.outputWidth = outputWidth
@@ -41,8 +43,8 @@ public struct BicubicResampler {
 
     /// The `columns` x `rows` window of the resized image.
     public func resize(_ image: RGBImage) -> RGBImage {
-        precondition(image.width == inputWidth && image.height == inputHeight,
-                     "a \(image.width)x\(image.height) image given to a \(inputWidth)x\(inputHeight) resampler")
+        guarantee(image.width == inputWidth && image.height == inputHeight,
+                  "a \(image.width)x\(image.height) image given to a \(inputWidth)x\(inputHeight) resampler")
         // Input rows the vertical pass reads (the window's own rows when it is skipped).
         let span = vertical?.inputSpan ?? rows
         let mixed = horizontal.map { Self.horizontalPass(image, rows: span, taps: $0) }

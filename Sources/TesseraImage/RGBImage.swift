@@ -1,3 +1,5 @@
+import TesseraCore
+
 /// An 8-bit RGB image: rows top to bottom, pixels interleaved R, G, B (HWC), the
 /// layout of `numpy.asarray(pil_image.convert("RGB"))`.
 public struct RGBImage: Equatable, Sendable {
@@ -7,8 +9,8 @@ public struct RGBImage: Equatable, Sendable {
     public var pixels: [UInt8]
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(width >= 0 && height >= 0 && pixels.count == width * height * 3,
-                     "\(pixels.count) bytes for a \(width)x\(height) RGB image")
+        guarantee(width >= 0 && height >= 0 && pixels.count == width * height * 3,
+                  "\(pixels.count) bytes for a \(width)x\(height) RGB image")
         self.width = width
         self.height = height
         self.pixels = pixels

@@ -23,9 +23,9 @@ public struct TilePreprocessor: Equatable, Sendable {
 
     public init(resize: Int = 256, crop: Int = 224,
                 mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]) {
-        precondition(resize > 0 && crop > 0 && mean.count == 3 && std.count == 3,
-                     "TilePreprocessor(resize: \(resize), crop: \(crop), \(mean.count) means, \(std.count) stds): "
-                     + "sizes must be positive, with 3 means and 3 stds")
+        guarantee(resize > 0 && crop > 0 && mean.count == 3 && std.count == 3,
+                  "TilePreprocessor(resize: \(resize), crop: \(crop), \(mean.count) means, \(std.count) stds): "
+                  + "sizes must be positive, with 3 means and 3 stds")
         self.resize = resize
         self.crop = crop
         self.mean = mean

@@ -4,7 +4,9 @@ import Foundation
 /// (`.build/<config>/tessera`).
 enum TesseraProcess {
     struct Result {
+        /// The exit status, or the signal that ended the process when `reason` is `.uncaughtSignal`.
         let status: Int32
+        let reason: Process.TerminationReason
         let stdout: String
         let stderr: String
     }
@@ -45,7 +47,7 @@ enum TesseraProcess {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         reading.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus,
+        return Result(status: process.terminationStatus, reason: process.terminationReason,
                       stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))
     }

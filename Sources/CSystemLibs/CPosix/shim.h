@@ -47,3 +47,11 @@ static inline void tessera_sigaction_set_handler(struct sigaction *action, void 
     action->sa_handler = handler;
 }
 static inline int tessera_sigaction_is_ignored(const struct sigaction *action) { return action->sa_handler == SIG_IGN; }
+
+/* Writes message (length bytes) to stderr and executes a trap instruction: the end of a
+   guard that must hold in every build (TesseraCore's guaranteeFailure). No Swift optimiser
+   removes this call; Embedded Swift's fatalError goes with -Ounchecked. */
+__attribute__((noreturn, cold)) static inline void tessera_trap(const char *message, size_t length) {
+    (void)write(2, message, length);
+    __builtin_trap();
+}

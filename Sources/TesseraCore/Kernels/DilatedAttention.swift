@@ -307,7 +307,7 @@ public enum DilatedAttention {
         var maxValue = VectorMath.maximum(x, count: count)
         if zeroLogits > 0 { maxValue = max(maxValue, 0) }
         let status = tk_exp(tk_best_path(), x, x, count, maxValue)
-        precondition(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
+        guarantee(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
         var sum = VectorMath.sum(x, count: count)
         if zeroLogits > 0 { sum += Float(zeroLogits) * expf(-maxValue) }
         return (maxValue, sum)

@@ -16,7 +16,7 @@ public enum LayerNorm {
             let first = range.lowerBound
             let status = tk_layer_norm(path, inp + first * cols, out + first * cols, range.count, cols,
                                        weight, bias, eps, mean.map { $0 + first }, rstd.map { $0 + first })
-            precondition(status == TK_OK, "tk_layer_norm failed with status \(status.rawValue)")
+            guarantee(status == TK_OK, "tk_layer_norm failed with status \(status.rawValue)")
         }
     }
 }

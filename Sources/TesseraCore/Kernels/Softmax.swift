@@ -14,7 +14,7 @@ public enum Softmax {
             let maxValue = VectorMath.maximum(row, count: cols)
             // CTesseraKernels' exp at the CPU's full vector width: the same bits on every path.
             let status = tk_exp(path, row, row, cols, maxValue)
-            precondition(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
+            guarantee(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
             let sum = VectorMath.sum(row, count: cols)
             VectorMath.scale(row, count: cols, by: 1 / sum)
             lse?[r] = maxValue + logf(sum)

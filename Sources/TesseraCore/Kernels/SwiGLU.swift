@@ -42,6 +42,6 @@ public enum SwiGLU {
     /// s[count] = sigmoid(x[count]).
     static func sigmoid(_ path: tk_path, _ x: UnsafePointer<Float>, into s: UnsafeMutablePointer<Float>, count: Int) {
         let status = tk_sigmoid(path, x, s, count)
-        precondition(status == TK_OK, "tk_sigmoid failed with status \(status.rawValue)")
+        guarantee(status == TK_OK, "tk_sigmoid failed with status \(status.rawValue)")
     }
 }

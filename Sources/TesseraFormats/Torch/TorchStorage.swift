@@ -58,7 +58,7 @@ public struct TorchStorage {
     /// The largest element touched is offset + Σ (shape[i] - 1) · strides[i],
     /// which must lie inside the storage.
     func tensor(offset: Int, shape: [Int], strides: [Int]) throws -> Tensor? {
-        guard let dtype = type.dtype else { preconditionFailure("tensor over a \(type.name) (the caller refuses these)") }
+        guard let dtype = type.dtype else { guaranteeFailure("tensor over a \(type.name) (the caller refuses these)") }
         guard shape.count == strides.count else {
             throw PickleError("tensor size \(MessageText.numbers(shape)) and stride \(MessageText.numbers(strides)) differ in rank")
         }

@@ -47,8 +47,8 @@ public enum Int8Attention {
                 // by the sums (which saves normalising P in f32), in one pass that stores no E.
                 let status = tk_softmax_quantize_rows(path, s.scores, tokens, tokens, tokens, s.weights.q, s.weights.ldq,
                                                       s.weights.scale, s.weights.sum, nil)
-                precondition(status == TK_OK || status == TK_ERR_NONFINITE,
-                             "tk_softmax_quantize_rows failed with status \(status.rawValue)")
+                guarantee(status == TK_OK || status == TK_ERR_NONFINITE,
+                          "tk_softmax_quantize_rows failed with status \(status.rawValue)")
                 // O: Vᵀ [headDim, tokens] as weights, P's rows as activations.
                 let values = pack(path, s.values, rows: headDim, cols: tokens)
                 defer { tk_weights_free(values) }
@@ -60,7 +60,7 @@ public enum Int8Attention {
     private static func pack(_ path: tk_path, _ r: QuantisedRows, rows: Int, cols: Int) -> OpaquePointer {
         var packed: OpaquePointer?
         let status = tk_weights_pack(path, r.q, r.ldq, rows, cols, r.scale, nil, &packed)
-        guard status == TK_OK, let packed else { preconditionFailure("tk_weights_pack failed with status \(status.rawValue)") }
+        guard status == TK_OK, let packed else { guaranteeFailure("tk_weights_pack failed with status \(status.rawValue)") }
         return packed
     }
 

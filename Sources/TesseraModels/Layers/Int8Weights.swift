@@ -18,16 +18,16 @@ final class Int8Weights: @unchecked Sendable {  // immutable once packed
     /// Packs values [n, k] (int8) with scales [n] (finite, >= 0) and bias [n] (finite),
     /// k <= TK_MAX_K: the caller has checked all three.
     init(values: Tensor, scales: Tensor, bias: Tensor?) {
-        precondition(values.dtype == .i8 && values.rank == 2 && scales.dtype == .f32 && scales.shape == [values.shape[0]]
-                     && (bias.map { $0.dtype == .f32 && $0.count == values.shape[0] } ?? true),
-                     "int8 weights [n, k] with f32 scales [n] and bias [n]")
+        guarantee(values.dtype == .i8 && values.rank == 2 && scales.dtype == .f32 && scales.shape == [values.shape[0]]
+                  && (bias.map { $0.dtype == .f32 && $0.count == values.shape[0] } ?? true),
+                  "int8 weights [n, k] with f32 scales [n] and bias [n]")
         outFeatures = values.shape[0]
         inFeatures = values.shape[1]
         var out: OpaquePointer?
         let status = tk_weights_pack(tk_best_path(), values.bytes.baseAddress!.assumingMemoryBound(to: Int8.self),
                                      inFeatures, outFeatures, inFeatures, scales.floatPointer, bias?.floatPointer, &out)
         guard status == TK_OK, let out else {
-            preconditionFailure("packing int8 weights [\(outFeatures), \(inFeatures)] failed with status \(status.rawValue)")
+            guaranteeFailure("packing int8 weights [\(outFeatures), \(inFeatures)] failed with status \(status.rawValue)")
         }
         packed = out
     }

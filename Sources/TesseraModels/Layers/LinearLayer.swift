@@ -98,7 +98,7 @@ public struct LinearLayer: Sendable {
         let half = weight.bytes.baseAddress!.assumingMemoryBound(to: UInt16.self)
         Parallel.chunks(count) { range in
             let status = tk_f16_to_f32(tk_best_path(), half + range.lowerBound, widened + range.lowerBound, range.count)
-            precondition(status == TK_OK, "tk_f16_to_f32 failed with status \(status.rawValue)")
+            guarantee(status == TK_OK, "tk_f16_to_f32 failed with status \(status.rawValue)")
         }
         body(widened)
     }

@@ -1,4 +1,5 @@
 import CTesseraKernels
+import TesseraCore
 
 /// f32 rows quantised to int8 by `tk_quantize_rows`: the values (row stride `ldq` bytes), each
 /// row's scale and the sum of its values; the activations side of `tk_gemm`, and the weights
@@ -28,7 +29,7 @@ struct QuantisedRows {
     @discardableResult
     func quantise(_ path: tk_path, _ x: UnsafePointer<Float>, ldx: Int, rows: Int, cols: Int) -> Bool {
         let status = tk_quantize_rows(path, x, ldx, rows, cols, q, ldq, scale, sum, nil)
-        precondition(status == TK_OK || status == TK_ERR_NONFINITE, "tk_quantize_rows failed with status \(status.rawValue)")
+        guarantee(status == TK_OK || status == TK_ERR_NONFINITE, "tk_quantize_rows failed with status \(status.rawValue)")
         return status == TK_OK
     }
 
@@ -38,6 +39,6 @@ struct QuantisedRows {
                   add: Bool = false) {
         let product = add ? tk_gemm_add : tk_gemm
         let status = product(weights, q, ldq, scale, sum, 0, rows, columns.lowerBound, columns.upperBound, y, ldy)
-        precondition(status == TK_OK, "tk_gemm failed with status \(status.rawValue)")
+        guarantee(status == TK_OK, "tk_gemm failed with status \(status.rawValue)")
     }
 }

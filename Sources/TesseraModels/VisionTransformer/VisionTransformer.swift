@@ -101,7 +101,7 @@ public struct VisionTransformer: Sendable {
     public func forward(images: UnsafePointer<Float>, batch: Int, workspace: Workspace,
                         embedding: UnsafeMutablePointer<Float>, features: UnsafeMutablePointer<Float>? = nil,
                         hiddenStates: ((Int, UnsafePointer<Float>) -> Void)? = nil) {
-        precondition(batch <= workspace.capacity, "batch \(batch) in a workspace for \(workspace.capacity)")
+        guarantee(batch <= workspace.capacity, "batch \(batch) in a workspace for \(workspace.capacity)")
         let rows = batch * config.tokens, x = workspace.stream
         embed(images, batch: batch, into: x, patches: workspace.wide)
         for (i, block) in blocks.enumerated() {
