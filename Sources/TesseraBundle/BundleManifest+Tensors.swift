@@ -35,9 +35,9 @@ extension BundleManifest {
                 }
                 decompressed = sum
             }
-            guard tensor.dtype == .int8 else {
+            guard tensor.dtype == .i8 else {
                 if let scales = tensor.scales {
-                    throw fail(tensor.name, .outOfRange(field: "scales", value: "'\(scales)'", expected: "none for \(tensor.dtype.name)"))
+                    throw fail(tensor.name, .outOfRange(field: "scales", value: "'\(scales)'", expected: "none for \(tensor.dtype.rawValue)"))
                 }
                 continue
             }
@@ -49,7 +49,7 @@ extension BundleManifest {
                 throw fail(scalesName, .missingTensor(referencedBy: "the scales of '\(tensor.name)'"))
             }
             let scales = tensors[j]
-            guard scales.dtype == .f32 else { throw fail(scalesName, .wrongDType(expected: "F32", actual: scales.dtype.name)) }
+            guard scales.dtype == .f32 else { throw fail(scalesName, .wrongDType(expected: "F32", actual: scales.dtype.rawValue)) }
             guard scales.shape == [tensor.shape[0]] else {
                 throw fail(scalesName, .wrongShape(expected: [tensor.shape[0]], actual: scales.shape))
             }

@@ -1,3 +1,5 @@
+import TesseraModels
+
 extension BundleManifest {
     /// The cross-field checks of formats/bundle.md ("Reading", 4 and 5): the
     /// configurations agree with each other, the tensors with the components.

@@ -29,3 +29,28 @@ public struct BundleManifest: Equatable, Sendable {
     /// The lowest format version that holds this manifest: what the writer writes.
     public var formatVersion: UInt32 { teacherHead?.formatVersion ?? 1 }
 }
+
+/// What the engine writes for a bundle, beside the metadata: the manifest's `outputs` names.
+public enum BundleOutput: String, Sendable, Equatable {
+    /// [N, D] of the tile encoder: every bundle has it.
+    case tileEmbeds = "tile_embeds"
+    /// The slide encoder's outputs; needs a slide encoder.
+    case slideEmbed = "slide_embed"
+    /// The teacher-space head's [N, D_t]; needs a teacher head.
+    case teacherTileEmbeds = "teacher_tile_embeds"
+
+    static let all: [BundleOutput] = [.tileEmbeds, .slideEmbed, .teacherTileEmbeds]
+}
+
+/// A bundle's slide encoder: the model's own configuration (no mirrored copy: the manifest's
+/// fields are read into it and written from it) and which embedding `slide_embed` is.
+/// The manifest stores the grid's tile size as whole pixels.
+public struct BundleSlideEncoder: Equatable, Sendable {
+    public var config: SlideEncoder.Config
+    public var pool: SlidePool
+
+    public init(config: SlideEncoder.Config, pool: SlidePool) {
+        self.config = config
+        self.pool = pool
+    }
+}

@@ -114,13 +114,25 @@ public final class BundleReader {
         }
         switch info.compression {
         case .none:
-            return Tensor(dtype: info.dtype.dtype, shape: info.shape, storage: Storage(file: file, range: range))
+            return Tensor(dtype: info.dtype, shape: info.shape, storage: Storage(file: file, range: range))
         case .zstd:
             let storage = Storage(byteCount: info.rawLength)
             try ZstdCodec.decompress(bytes, into: storage.mutableBytes) {
                 BundleError(path: path, tensor: info.name, offset: info.offset, problem: $0)
             }
-            return Tensor(dtype: info.dtype.dtype, shape: info.shape, storage: storage)
+            return Tensor(dtype: info.dtype, shape: info.shape, storage: storage)
         }
     }
+}
+
+/// Bounds a reader puts on what a bundle may make it allocate, beyond the file's own size.
+public struct BundleLimits: Sendable {
+    /// The manifest's length field.
+    public var maxManifestBytes = 16 << 20
+    /// The sum of the raw lengths of all zstd-compressed tensors (what decompressing them all allocates).
+    public var maxDecompressedBytes = 4 << 30
+
+    public init() {}
+
+    public static let standard = BundleLimits()
 }

@@ -78,7 +78,7 @@ public struct BundleWriter: Sendable {
     /// The stored tensors for one input tensor: itself as f32, or (a matrix
     /// weight) as f16, or as int8 followed by its scales.
     private func converted(_ name: String, _ tensor: Tensor, path: String) throws(BundleError)
-        -> [(name: String, dtype: BundleDType, values: Tensor, scales: String?)] {
+        -> [(name: String, dtype: DType, values: Tensor, scales: String?)] {
         func fail(_ problem: BundleError.Problem) -> BundleError { BundleError(path: path, tensor: name, problem: problem) }
         guard [.f32, .f16, .bf16].contains(tensor.dtype) else { throw fail(.unsupportedDType(tensor.dtype.rawValue)) }
         let values = tensor.float32()
@@ -95,7 +95,7 @@ public struct BundleWriter: Sendable {
         case .int8:
             let (q, scales) = Int8Quantisation.quantise(values)
             let scalesName = StateDict.scalesName(of: name)
-            return [(name, .int8, q, scalesName), (scalesName, .f32, scales, nil)]
+            return [(name, .i8, q, scalesName), (scalesName, .f32, scales, nil)]
         }
     }
 

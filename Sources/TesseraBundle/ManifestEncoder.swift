@@ -1,5 +1,6 @@
 import CProtobufC
 import CTesseraBundle
+import TesseraCore
 import TesseraModels
 
 /// The manifest in protobuf encoding, through protobuf-c (canonical form:
@@ -110,7 +111,7 @@ enum ManifestEncoder {
         var t = Tessera__Bundle__Tensor()
         tessera__bundle__tensor__init(&t)
         t.name = c.string(info.name)
-        t.dtype = Tessera__Bundle__DType(rawValue: info.dtype.rawValue)
+        t.dtype = Tessera__Bundle__DType(rawValue: info.dtype.manifestNumber)
         t.n_shape = info.shape.count
         t.shape = c.array(info.shape.map { UInt64($0) })
         t.offset = UInt64(info.offset)

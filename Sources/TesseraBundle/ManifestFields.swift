@@ -24,7 +24,7 @@ struct ManifestFields {
             let name = try identifier(m.outputs[i], "outputs")
             guard let output = BundleOutput(rawValue: name) else {
                 throw fail(.outOfRange(field: "outputs", value: "'\(name)'",
-                                       expected: "one of " + BundleOutput.all.map(\.rawValue).joined(separator: ", ")))
+                                       expected: "one of " + BundleOutput.all.map { $0.rawValue }.joined(separator: ", ")))
             }
             outputs.append(output)
         }
@@ -131,7 +131,7 @@ struct ManifestFields {
     private func tensor(_ t: Tessera__Bundle__Tensor, index: Int) throws(BundleError) -> BundleTensorInfo {
         let name = try identifier(t.name, "tensors[\(index)].name")
         func fail(_ problem: BundleError.Problem) -> BundleError { BundleError(path: path, tensor: name, problem: problem) }
-        let dtype: BundleDType = try enumeration(t.dtype.rawValue, "dtype", tensor: name)
+        let dtype = try enumeration(t.dtype.rawValue, "dtype", tensor: name, DType.init(manifestNumber:))
         let compression: BundleCompression = try enumeration(t.compression.rawValue, "compression", tensor: name)
         let dims = Array(UnsafeBufferPointer(start: t.shape, count: t.n_shape))
         guard dims.count <= BundleFormat.maxRank else { throw fail(.rankTooHigh(rank: dims.count, limit: BundleFormat.maxRank)) }

@@ -54,18 +54,18 @@ public struct BundleInspection: Sendable {
             lines.append("slide encoder: none")
         }
         lines.append(m.teacherHead.map(Self.describe) ?? "teacher head: none")
-        lines.append("outputs: " + m.outputs.map(\.rawValue).joined(separator: ", "))
+        lines.append("outputs: " + m.outputs.map { $0.rawValue }.joined(separator: ", "))
         let p = m.provenance
         lines.append("provenance: tessera \(p.tesseraVersion), created \(p.createdUnixSeconds) (unix seconds)")
         lines.append("  teacher weights sha256: " + (p.teacherWeightsSHA256.isEmpty ? "unknown" : SHA256.hex(p.teacherWeightsSHA256)))
         lines.append("  distillation run: " + (p.distillationRunID.isEmpty ? "none" : p.distillationRunID))
         for metric in p.metrics { lines.append("  \(metric.name) = \(metric.value)") }
-        let byDType = Dictionary(grouping: m.tensors, by: { $0.dtype.name })
+        let byDType = Dictionary(grouping: m.tensors, by: { $0.dtype.rawValue })
             .map { "\($0.key) \($0.value.count)" }.sorted().joined(separator: ", ")
         let compressed = m.tensors.filter { $0.compression == .zstd }.count
         lines.append("tensors: \(m.tensors.count) (\(byDType); \(compressed) zstd)")
         for info in m.tensors {
-            var line = "  \(info.name) \(info.dtype.name) \(Tensor.describe(info.shape)) at \(info.offset), \(info.storedLength) bytes"
+            var line = "  \(info.name) \(info.dtype.rawValue) \(Tensor.describe(info.shape)) at \(info.offset), \(info.storedLength) bytes"
             if info.compression == .zstd { line += " (zstd of \(info.rawLength))" }
             if let scales = info.scales { line += ", scales \(scales)" }
             lines.append(line)

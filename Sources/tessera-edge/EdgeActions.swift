@@ -45,14 +45,7 @@ enum EdgeActions {
         let result = EdgeBenchmark(model: model, batch: batch, iterations: iterations)
         let weights = engine.manifest.tensors.first {
             $0.name.hasPrefix(BundleComponent.tileEncoder.prefix) && BundleWeights.isMatrixWeight(name: $0.name, shape: $0.shape)
-        }.map { info -> String in
-            switch info.dtype {
-            case .f32: return "f32"
-            case .f16: return "f16"
-            case .bf16: return "bf16"
-            case .int8: return "int8"
-            }
-        } ?? "f32"
+        }.map { BundleWeights(storing: $0.dtype)?.rawValue ?? $0.dtype.rawValue } ?? BundleWeights.f32.rawValue
         let fields: [(String, String)] = [
             ("bundle", string(bundle)),
             ("architecture", string(model.config.architecture)),

@@ -1,4 +1,5 @@
 import TesseraEdgeModels
+import CPosix
 
 /// One run of the command: parse, act, report. Exit status 0 done, 1 a bad bundle,
 /// input or output, 64 a usage error.
@@ -30,5 +31,13 @@ enum EdgeMain {
             return 1
         }
         return 0
+    }
+}
+
+/// Messages and progress on stderr (stdout is left to results).
+enum StandardError {
+    static func write(_ text: String) {
+        fputs(text, stderr)
+        fflush(stderr)
     }
 }

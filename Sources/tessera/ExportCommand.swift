@@ -103,7 +103,7 @@ struct ExportCommand: ParsableCommand {
     static func summary(_ bundle: EncodedBundle, path: String) -> [String] {
         let m = bundle.manifest, t = m.tileEncoder
         let compressed = m.tensors.filter { $0.compression == .zstd }.count
-        let dtypes = Set(m.tensors.map { $0.dtype.name }).sorted().joined(separator: "+")
+        let dtypes = Set(m.tensors.map { $0.dtype.rawValue }).sorted().joined(separator: "+")
         var lines = ["tile encoder: \(t.architecture), D \(t.embedDim), depth \(t.depth), \(t.heads) heads"]
         if let slide = m.slideEncoder {
             let s = slide.config

@@ -153,7 +153,7 @@ final class BundleRoundTripTests: XCTestCase {
             XCTAssertEqual(reader.manifest.teacherHead, head, label)
             try reader.verifyAll()
             if head?.layerNormEps != nil {
-                XCTAssertEqual(reader.manifest.tensors.first { $0.name == "teacher_head.weight" }?.dtype, .int8, label)
+                XCTAssertEqual(reader.manifest.tensors.first { $0.name == "teacher_head.weight" }?.dtype, .i8, label)
                 XCTAssertEqual(reader.manifest.tensors.first { $0.name == "teacher_head.norm.weight" }?.dtype, .f32, label)
             }
         }

@@ -206,7 +206,7 @@ final class EdgeBundleTests: XCTestCase {
         let run = try distillation()
         let exact = try edge(try export("run-f32", tile: run, slide: nil, weights: "f32"))["teacher_tile_embeds"]!
         // Measured here: smallest row cosines 1 - 1.2e-8 (f16) and 1 - 2.3e-5 (int8); floors with margin.
-        for (weights, dtype, floor) in [("f16", BundleDType.f16, 0.99999), ("int8", BundleDType.int8, 0.999)] {
+        for (weights, dtype, floor) in [("f16", DType.f16, 0.99999), ("int8", DType.i8, 0.999)] {
             let bundle = try export("run-" + weights, tile: run, slide: nil, weights: weights)
             let tensors = try BundleReader.open(bundle).manifest.tensors
             XCTAssertEqual(tensors.first { $0.name == "teacher_head.weight" }?.dtype, dtype, weights)

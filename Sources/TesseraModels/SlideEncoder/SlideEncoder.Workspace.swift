@@ -22,3 +22,18 @@ extension SlideEncoder {
         }
     }
 }
+
+extension SlideEncoder {
+    /// Where one encoder layer's forward pass writes (N tokens, D width, F ffn width):
+    /// a = self_attn_layer_norm(x) [N,D]; q, k, v [N,D]; o = dilated attention [N,D];
+    /// o2 = inner_attn_ln(o) [N,D]; mid = x + out_proj(o2) [N,D]; f = final_layer_norm(mid) [N,D];
+    /// h = fc1(f), g = gelu(h), g2 = ffn_layernorm(g), chunk by chunk (`hiddenStride`);
+    /// and each LayerNorm's row statistics [N]. Inference aliases a, o, o2, f onto one buffer,
+    /// h, g, g2 onto one chunk, and keeps no statistics; training saves every one.
+    public struct LayerBuffers {
+        public let a, q, k, v, o, o2, f, h, g, g2: UnsafeMutablePointer<Float>
+        public let mid, aMean, aRstd, o2Mean, o2Rstd, fMean, fRstd, g2Mean, g2Rstd: UnsafeMutablePointer<Float>?
+        /// Floats between the hidden rows of consecutive chunks' starts, per token.
+        public let hiddenStride: Int
+    }
+}
