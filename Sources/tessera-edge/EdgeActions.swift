@@ -42,7 +42,15 @@ enum EdgeActions {
         if let threads { Parallel.threadCount = threads }
         let engine = try EdgeEngine(path: bundle)
         let model = engine.models.tileEncoder
-        let result = EdgeBenchmark(model: model, batch: batch, iterations: iterations)
+        let timing: TileEncoderTiming
+        do {
+            timing = try TileEncoderTiming(model: model, images: TileEncoderTiming.noise(model.config, batch: batch),
+                                           iterations: iterations)
+        } catch {
+            throw .input(error.description)
+        }
+        let peakResidentBytes = PeakMemory.residentBytes
+        let msPerTile = timing.msPerTile(timing.seconds)
         let weights = engine.manifest.tensors.first {
             $0.name.hasPrefix(BundleComponent.tileEncoder.prefix) && BundleWeights.isMatrixWeight(name: $0.name, shape: $0.shape)
         }.map { info -> String in
@@ -61,9 +69,9 @@ enum EdgeActions {
             ("threads", String(Parallel.threadCount)),
             ("batch", String(batch)),
             ("iterations", String(iterations)),
-            ("ms_per_tile", EdgeProgress.fixed(result.msPerTile, 3)),
-            ("tiles_per_s", EdgeProgress.fixed(1000 / result.msPerTile, 2)),
-            ("peak_rss_mb", EdgeProgress.fixed(Double(result.peakResidentBytes) / 1_048_576, 1)),
+            ("ms_per_tile", EdgeProgress.fixed(msPerTile, 3)),
+            ("tiles_per_s", EdgeProgress.fixed(1000 / msPerTile, 2)),
+            ("peak_rss_mb", EdgeProgress.fixed(Double(peakResidentBytes) / 1_048_576, 1)),
         ]
         print("{" + fields.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}")
     }
