@@ -105,7 +105,7 @@ let package = Package(
                                                        "TesseraRunFolder"],
                 swiftSettings: fast),
         .target(name: "TesseraBench", dependencies: ["TesseraCore", "TesseraModels"]),
-        .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain", "TesseraBench"],
+        .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
         .executableTarget(name: "tessera-edge", dependencies: ["CPosix", "TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraIO",
                                                               "TesseraPipeline"],

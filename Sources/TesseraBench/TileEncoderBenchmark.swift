@@ -1,57 +1,14 @@
-import Foundation
 import TesseraCore
 import TesseraModels
 
-/// Times a tile encoder's forward pass and, for comparison, `GEMM.sgemm` alone
-/// on the same product shapes with the same threads.
+/// `GEMM.sgemm` alone on a tile encoder's product shapes with the same threads: the rate
+/// `tessera benchmark` sets beside the forward's (timed by `TileEncoderTiming`).
 public enum TileEncoderBenchmark {
     public struct Timing: Sendable {
-        /// Seconds per forward pass over the batch (the median of the timed runs).
+        /// Seconds of all the forward's products over the batch.
         public let seconds: Double
-        /// Sustained rate of the forward, from its analytic multiply-add count.
+        /// Sustained rate, from the products' multiply-add count.
         public let gflops: Double
-        /// Seconds of the fastest timed pass (on a shared machine, the least disturbed one).
-        public var bestSeconds: Double = 0
-        /// Process CPU time (user + system, all threads) per forward pass: with
-        /// one thread, a measure that other load on the machine hardly disturbs.
-        public var cpuSeconds: Double = 0
-    }
-
-    /// User + system CPU seconds of this process so far.
-    public static func processCPUSeconds() -> Double {
-        let usage = resourceUsage()
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
-
-    private static func resourceUsage() -> rusage {
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        #endif
-        return usage
-    }
-
-    /// Runs `iterations` timed passes (after one warm-up) over `images`
-    /// [batch, C, H, W]; `embedding` receives the last pass's output [batch, D].
-    public static func forward(_ model: VisionTransformer, images: Tensor, iterations: Int) throws -> (Timing, Tensor) {
-        let batch = images.shape.first ?? 0
-        let workspace = model.makeWorkspace(batch: batch)
-        var times: [Double] = []
-        var output = try model.forward(images, workspace: workspace)
-        let cpuStart = processCPUSeconds()
-        for _ in 0..<max(1, iterations) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            output = try model.forward(images, workspace: workspace)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        let cpu = (processCPUSeconds() - cpuStart) / Double(times.count)
-        let seconds = times.sorted()[times.count / 2]
-        let flops = 2 * Double(model.config.multiplyAdds) * Double(batch)
-        return (Timing(seconds: seconds, gflops: flops / seconds / 1e9, bestSeconds: times.min()!, cpuSeconds: cpu),
-                output.embedding)
     }
 
     /// The rate of `GEMM.sgemm` over the forward's products at `batch`: every
@@ -81,12 +38,12 @@ public enum TileEncoderBenchmark {
             run()
             let flopsPerRun = 2 * Double(shape.m * shape.n * shape.k * parallel)
             var runs = 0
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = MonotonicClock.seconds
             var elapsed = 0.0
             repeat {
                 run()
                 runs += 1
-                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                elapsed = MonotonicClock.seconds - start
             } while elapsed < 0.2 && runs < 1000
             let secondsPerProduct = elapsed / Double(runs) / Double(parallel)
             totalSeconds += secondsPerProduct * Double(shape.count)

@@ -5,7 +5,6 @@
 import Foundation
 import TesseraCore
 import TesseraModels
-import TesseraBench
 import TesseraTrain
 
 let args = CommandLine.arguments.dropFirst().filter { !$0.hasPrefix("--") }
@@ -35,7 +34,7 @@ let targetEmbedding = (0..<embeddingCount).map { _ in Float(rng.normal()) }
 var times: [Double] = [], cpu: [Double] = []
 var lastLoss: Float = 0
 for _ in 0..<steps {
-    let start = DispatchTime.now().uptimeNanoseconds, startCPU = TileEncoderBenchmark.processCPUSeconds()
+    let start = MonotonicClock.seconds, startCPU = MonotonicClock.processCPUSeconds
     let report = try trainer.step { _ in
         let (hidden, embedding) = try model.forward(images, activations: act)
         // The fixtures' distillation loss: mse(last block output) + mse(embedding).
@@ -45,8 +44,8 @@ for _ in 0..<steps {
                        gradients: gradients)
         return l1 + l2
     }
-    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    cpu.append(TileEncoderBenchmark.processCPUSeconds() - startCPU)
+    times.append(MonotonicClock.seconds - start)
+    cpu.append(MonotonicClock.processCPUSeconds - startCPU)
     lastLoss = report.loss
 }
 let peakMB = Double(PeakMemory.residentBytes) / 1048576

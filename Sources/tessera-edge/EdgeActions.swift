@@ -42,39 +42,31 @@ enum EdgeActions {
         if let threads { Parallel.threadCount = threads }
         let engine = try EdgeEngine(path: bundle)
         let model = engine.models.tileEncoder
-        let result = EdgeBenchmark(model: model, batch: batch, iterations: iterations)
+        let timing: TileEncoderTiming
+        do {
+            timing = try TileEncoderTiming(model: model, images: TileEncoderTiming.noise(model.config, batch: batch),
+                                           iterations: iterations)
+        } catch {
+            throw .input(error.description)
+        }
+        let peakResidentBytes = PeakMemory.residentBytes
+        let msPerTile = timing.msPerTile(timing.seconds)
         let weights = engine.manifest.tensors.first {
             $0.name.hasPrefix(BundleComponent.tileEncoder.prefix) && BundleWeights.isMatrixWeight(name: $0.name, shape: $0.shape)
         }.map { BundleWeights(storing: $0.dtype)?.rawValue ?? $0.dtype.rawValue } ?? BundleWeights.f32.rawValue
-        let fields: [(String, String)] = [
-            ("bundle", string(bundle)),
-            ("architecture", string(model.config.architecture)),
-            ("bundle_weights", string(weights)),
-            ("kernel", string(engine.models.kernel)),
-            ("threads", String(Parallel.threadCount)),
-            ("batch", String(batch)),
-            ("iterations", String(iterations)),
-            ("ms_per_tile", EdgeProgress.fixed(result.msPerTile, 3)),
-            ("tiles_per_s", EdgeProgress.fixed(1000 / result.msPerTile, 2)),
-            ("peak_rss_mb", EdgeProgress.fixed(Double(result.peakResidentBytes) / 1_048_576, 1)),
+        let fields: [(String, JSONValue)] = [
+            ("bundle", .string(bundle)),
+            ("architecture", .string(model.config.architecture)),
+            ("bundle_weights", .string(weights)),
+            ("kernel", .string(engine.models.kernel)),
+            ("threads", .number(String(Parallel.threadCount))),
+            ("batch", .number(String(batch))),
+            ("iterations", .number(String(iterations))),
+            ("ms_per_tile", .number(EdgeProgress.fixed(msPerTile, 3))),
+            ("tiles_per_s", .number(EdgeProgress.fixed(1000 / msPerTile, 2))),
+            ("peak_rss_mb", .number(EdgeProgress.fixed(Double(peakResidentBytes) / 1_048_576, 1))),
         ]
-        print("{" + fields.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}")
-    }
-
-    /// A JSON string literal.
-    static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        // One line, `"key": value` pairs joined by ", ", the layout bench/edge.py reads; TesseraIO quotes the strings.
+        print("{" + fields.map { JSONValue.string($0.0).serialized() + ": " + $0.1.serialized() }.joined(separator: ", ") + "}")
     }
 }

@@ -1,4 +1,4 @@
-import TesseraEdge
+import TesseraCore
 import TesseraPipeline
 
 /// A pipeline's events on stderr: one self-overwriting progress line per stage (tiles, then

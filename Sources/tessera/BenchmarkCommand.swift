@@ -4,6 +4,7 @@ import TesseraBundle
 import TesseraCore
 import TesseraFormats
 import TesseraModels
+import TesseraPipeline
 import TesseraBench
 
 struct BenchmarkCommand: ParsableCommand {
@@ -79,19 +80,14 @@ struct BenchmarkCommand: ParsableCommand {
             }
             images = tensor
         } else {
-            var state: UInt64 = 0x9E3779B97F4A7C15
-            let count = batch * config.inChans * config.imageSize * config.imageSize
-            images = Tensor(shape: [batch, config.inChans, config.imageSize, config.imageSize], floats: (0..<count).map { _ in
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                return Float(Int(state >> 40) % 4001) / 1000 - 2
-            })
+            images = TileEncoderTiming.noise(config, batch: batch)
         }
-        let (forward, embedding) = try TileEncoderBenchmark.forward(model, images: images, iterations: iterations)
-        let tiles = images.shape[0]
+        let forward = try TileEncoderTiming(model: model, images: images, iterations: iterations)
+        let tiles = forward.batch
         let sgemm = TileEncoderBenchmark.sgemm(config, batch: tiles)
         if let output {
             var dict = StateDict()
-            dict.set("embedding", embedding)
+            dict.set("embedding", forward.embedding)
             try SafeTensors.write(dict, to: output)
         }
         let weightsBytes = (try? FileManager.default.attributesOfItem(atPath: loaded.weightsPath)[.size] as? Int) ?? 0
@@ -99,9 +95,10 @@ struct BenchmarkCommand: ParsableCommand {
             "architecture": config.architecture, "embed_dim": config.embedDim, "batch": tiles,
             "threads": Parallel.threadCount, "backend": GEMM.backend.name, "weights": weights,
             "kernel": model.linearKernel,
-            "ms_per_tile": forward.seconds * 1000 / Double(tiles), "gflops": forward.gflops,
-            "best_ms_per_tile": forward.bestSeconds * 1000 / Double(tiles),
-            "cpu_ms_per_tile": forward.cpuSeconds * 1000 / Double(tiles),
+            "ms_per_tile": forward.msPerTile(forward.seconds),
+            "gflops": 2 * Double(config.multiplyAdds) * Double(tiles) / forward.seconds / 1e9,
+            "best_ms_per_tile": forward.msPerTile(forward.bestSeconds),
+            "cpu_ms_per_tile": forward.msPerTile(forward.cpuSeconds),
             "sgemm_gflops": sgemm.gflops, "gflop_per_tile": 2 * Double(config.multiplyAdds) / 1e9,
             "load_s": loadSeconds, "peak_rss_bytes": PeakMemory.residentBytes, "weights_bytes": weightsBytes,
         ]

@@ -189,6 +189,19 @@ final class EdgeCommandTests: XCTestCase {
         XCTAssertEqual(json["architecture"] as? String, "vit_small_patch16_224")
     }
 
+    /// A bundle path with a quote, a backslash and a tab still gives valid JSON naming it exactly.
+    func testBenchQuotesTheBundlePath() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let odd = folder.file("a \"quoted\"\\name\twith tab.tsb")
+        try FileManager.default.copyItem(atPath: try bundle(), toPath: odd)
+        let result = try edge(["bench", odd, "--batch", "1", "--iterations", "1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains(#"\"quoted\"\\name\twith"#), result.stdout)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["bundle"] as? String, odd)
+    }
+
     /// The engine computes in the bundle's precision: an int8 bundle runs the int8 kernels
     /// (the best path this CPU has), an f16 bundle its f16 products.
     func testBenchRunsTheBundlesPrecision() throws {

@@ -1,0 +1,42 @@
+import Foundation
+import TesseraCore
+import TesseraFormats
+import TesseraModels
+import TestSupport
+import XCTest
+
+/// `tessera benchmark` prints the one JSON object bench/tile_encoder.py and bench/edge.py
+/// read, and times the model's own forward on the given batch.
+final class BenchmarkCommandTests: XCTestCase {
+    func testBenchmarkPrintsOneJSONObjectAndTheForwardsEmbeddings() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let model = try VisionTransformer.load(path: Fixtures.path("tile_teacher")).model
+        let images = Tensor(shape: [2, 3, 224, 224], floats: (0..<(2 * 3 * 224 * 224)).map { Float($0 % 97) / 48 - 1 })
+        var dict = StateDict()
+        dict.set("input", images)
+        let input = folder.file("input.safetensors"), output = folder.file("embedding.safetensors")
+        try SafeTensors.write(dict, to: input)
+        let result = try TesseraProcess.run(["benchmark", "--tile-encoder", Fixtures.path("tile_teacher"), "--input", input,
+                                             "--iterations", "2", "--threads", "1", "-o", output])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.split(separator: "\n").count, 1, result.stdout)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let msPerTile = try XCTUnwrap(json["ms_per_tile"] as? Double)
+        XCTAssertGreaterThan(msPerTile, 0)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(json["best_ms_per_tile"] as? Double), msPerTile)
+        XCTAssertGreaterThan(try XCTUnwrap(json["cpu_ms_per_tile"] as? Double), 0)
+        let gflopPerTile = try XCTUnwrap(json["gflop_per_tile"] as? Double)
+        XCTAssertEqual(gflopPerTile, 2 * Double(model.config.multiplyAdds) / 1e9, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(json["gflops"] as? Double), gflopPerTile / msPerTile * 1000, accuracy: 1e-6 * gflopPerTile / msPerTile * 1000)
+        XCTAssertGreaterThan(try XCTUnwrap(json["sgemm_gflops"] as? Double), 0)
+        XCTAssertEqual(json["batch"] as? Int, 2)
+        XCTAssertEqual(json["threads"] as? Int, 1)
+        XCTAssertEqual(json["weights"] as? String, "f32")
+        XCTAssertEqual(json["architecture"] as? String, "vit_giant_patch14_dinov2")
+        let embedding = try XCTUnwrap(try SafeTensors.read(path: output)["embedding"])
+        // The same model and images: equal to float rounding (the threads may split OpenBLAS's work differently).
+        XCTAssertEqual(embedding.shape, [2, model.config.embedDim])
+        XCTAssertLessThan(relativeError(embedding.floats(), try model.forward(images).embedding.floats()), 1e-5)
+    }
+}
