@@ -1,5 +1,6 @@
 #include <png.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -130,4 +131,69 @@ static inline int tessera_png_palette(png_structp png, png_infop info, const png
     }
     *entries = palette;
     return count;
+}
+
+/* Where encoded PNG bytes go: a buffer grown with realloc (the caller frees `data`). */
+typedef struct {
+    unsigned char *data;
+    size_t size;
+    size_t capacity;
+    char message[256];
+} tessera_png_sink;
+
+static void tessera_png_on_sink_error(png_structp png, png_const_charp text) {
+    tessera_png_sink *sink = (tessera_png_sink *)png_get_error_ptr(png);
+    strncpy(sink->message, text ? text : "unknown libpng error", sizeof(sink->message) - 1);
+    sink->message[sizeof(sink->message) - 1] = 0;
+    png_longjmp(png, 1);
+}
+
+static void tessera_png_on_write(png_structp png, png_bytep bytes, size_t count) {
+    tessera_png_sink *sink = (tessera_png_sink *)png_get_io_ptr(png);
+    if (count > sink->capacity - sink->size) {
+        size_t capacity = sink->capacity ? sink->capacity : 65536;
+        while (capacity - sink->size < count) {
+            capacity *= 2;
+        }
+        unsigned char *grown = (unsigned char *)realloc(sink->data, capacity);
+        if (!grown) {
+            png_error(png, "out of memory");
+        }
+        sink->data = grown;
+        sink->capacity = capacity;
+    }
+    memcpy(sink->data + sink->size, bytes, count);
+    sink->size += count;
+}
+
+static void tessera_png_on_flush(png_structp png) { (void)png; }
+
+/*
+ * Encodes `height` rows of `width` 8-bit RGB pixels (`rows[i]` the i-th) into `sink`:
+ * non-interlaced, libpng's default filters and zlib level. Returns 0 with a message on failure.
+ */
+static inline int tessera_png_write_rgb(tessera_png_sink *sink, unsigned char **rows, uint32_t width, uint32_t height) {
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, sink, tessera_png_on_sink_error, tessera_png_on_warning);
+    if (!png) {
+        strcpy(sink->message, "libpng could not allocate its write structure");
+        return 0;
+    }
+    png_infop info = png_create_info_struct(png);
+    if (!info) {
+        png_destroy_write_struct(&png, NULL);
+        strcpy(sink->message, "libpng could not allocate its info structure");
+        return 0;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        return 0;
+    }
+    png_set_write_fn(png, sink, tessera_png_on_write, tessera_png_on_flush);
+    png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    png_write_image(png, rows);
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    return 1;
 }

@@ -1,0 +1,146 @@
+import TesseraCore
+import TesseraImage
+
+/// The tiles prov-gigapath's `tile_one_slide` → `process_slide` keeps, worked out from the
+/// slide through OpenSlide a region at a time (docs: README, "tessera tile"):
+///
+/// 1. the foreground threshold: Otsu on the float16 luminance of the smallest level, unless given;
+/// 2. the region of interest (ROI): one box around every foreground pixel of that level, scaled
+///    to level 0 by the level's downsample, x, y, width and height each truncated;
+/// 3. a grid of `tileSize` tiles over the ROI at the chosen level, the ROI centred in it (upstream
+///    pads it symmetrically with white to multiples of the tile size);
+/// 4. a tile is kept when its foreground fraction is above the occupancy threshold.
+///
+/// `tiles` are in the grid's row order, as upstream writes `dataset.csv`. In prov-gigapath mode a
+/// tile's pixels are upstream's: the ROI's pixels (black past the slide's edge, where OpenSlide
+/// returns transparent pixels), white outside the ROI. In exact mode they are the slide's own
+/// at the tile's level-0 position, white past the slide's edge (never read).
+public struct SlideTiling: Sendable {
+    public let options: TilingOptions
+    /// The foreground threshold used (in prov-gigapath mode a float16 value).
+    public let threshold: Double
+    /// The ROI: level-0 top-left corner, size in pixels of the tiling level.
+    public let roi: (x: Int, y: Int, width: Int, height: Int)
+    /// White columns left of and rows above the ROI in the grid.
+    public let padding: (left: Int, top: Int)
+    /// Tiles of the grid, kept or not.
+    public let candidates: Int
+    /// The kept tiles, in the grid's row order.
+    public let tiles: [SlideTile]
+
+    /// Works out the tiles of `slide`; `progress(done, total)` is called on this thread as the
+    /// grid's tiles are read.
+    public init(slide: WholeSlide, options: TilingOptions, progress: (Int, Int) -> Void = { _, _ in }) throws(SlideError) {
+        guarantee(options.tileSize > 0, "tile size \(options.tileSize)")
+        self.options = options
+        let level = try slide.level(options.level)
+        let compat = options.mode == .provGigapath
+        if compat && level.downsample != level.downsample.rounded(.down) {
+            throw SlideError(path: slide.path, problem: .fractionalDownsample(level: options.level, downsample: level.downsample))
+        }
+
+        // 1 and 2: threshold and ROI from the smallest level.
+        let smallest = slide.levels[slide.levels.count - 1]
+        let thumbnail = try slide.region(x: 0, y: 0, level: slide.levels.count - 1, width: smallest.width, height: smallest.height)
+        let luminance = ForegroundThreshold.luminance16(thumbnail.pixels)
+        let foreground: Foreground
+        if compat {
+            // Upstream compares float16 luminance with the threshold cast to float16 (numpy 2).
+            let threshold16 = options.foregroundThreshold.map { Float16($0) } ?? ForegroundThreshold.otsu(luminance) ?? 0
+            foreground = .float16(threshold16)
+        } else {
+            foreground = .exact(options.foregroundThreshold ?? ForegroundThreshold.otsu(luminance).map(Double.init) ?? 0)
+        }
+        threshold = foreground.threshold
+        var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
+        for row in 0..<smallest.height {
+            for column in 0..<smallest.width {
+                let i = 3 * (row * smallest.width + column)
+                guard foreground.contains(thumbnail.pixels[i], thumbnail.pixels[i + 1], thumbnail.pixels[i + 2]) else { continue }
+                minX = min(minX, column)
+                maxX = max(maxX, column)
+                minY = min(minY, row)
+                maxY = max(maxY, row)
+            }
+        }
+        guard maxX >= 0 else { throw SlideError(path: slide.path, problem: .noForeground) }
+        // Box * downsample truncates each of x, y, w, h; the size at the level is Box * (1 / downsample).
+        let toZero = smallest.downsample, toLevel = 1 / level.downsample
+        let x0 = Int(Double(minX) * toZero), y0 = Int(Double(minY) * toZero)
+        let w0 = Int(Double(maxX - minX + 1) * toZero), h0 = Int(Double(maxY - minY + 1) * toZero)
+        let width = Int(Double(w0) * toLevel), height = Int(Double(h0) * toLevel)
+        guard width > 0, height > 0 else { throw SlideError(path: slide.path, problem: .noForeground) }
+        roi = (x0, y0, width, height)
+
+        // 3: the grid.
+        let size = options.tileSize
+        let padX = (size - width % size) % size, padY = (size - height % size) % size
+        padding = (padX / 2, padY / 2)
+        let columns = (width + padX) / size, rows = (height + padY) / size
+        candidates = columns * rows
+        var grid: [SlideTile] = []
+        grid.reserveCapacity(candidates)
+        for row in 0..<rows {
+            for column in 0..<columns {
+                let relX = size * column - padding.left, relY = size * row - padding.top
+                grid.append(compat
+                    ? Self.upstreamTile(relX, relY, roi: roi, level: options.level, downsample: level.downsample, size: size)
+                    : Self.exactTile(relX, relY, roi: roi, level: options.level, bounds: level, size: size))
+            }
+        }
+
+        // 4: occupancy, the grid's tiles read in parallel, a batch at a time.
+        var occupancy = [Double](repeating: 0, count: grid.count)
+        var failure: SlideError?
+        let batch = max(16, 4 * Parallel.threadCount)
+        var start = 0
+        while start < grid.count {
+            let end = min(grid.count, start + batch)
+            var errors = [SlideError?](repeating: nil, count: end - start)
+            occupancy.withUnsafeMutableBufferPointer { out in
+                errors.withUnsafeMutableBufferPointer { errorsOut in
+                    Parallel.forEach(end - start) { k in
+                        do throws(SlideError) {
+                            let image = try Self.pixels(of: grid[start + k], slide: slide, size: size)
+                            out[start + k] = foreground.occupancy(image.pixels)
+                        } catch {
+                            errorsOut[k] = error
+                        }
+                    }
+                }
+            }
+            if let error = errors.lazy.compactMap({ $0 }).first {
+                failure = error
+                break
+            }
+            start = end
+            progress(start, grid.count)
+        }
+        if let failure { throw failure }
+        let keep = foreground.keeps(above: options.occupancyThreshold)
+        tiles = grid.indices.filter { keep(occupancy[$0]) }.map { i in
+            let t = grid[i]
+            return SlideTile(nameX: t.nameX, nameY: t.nameY, x: t.x, y: t.y, occupancy: occupancy[i], read: t.read)
+        }
+    }
+
+    /// The tile's RGB pixels (`tileSize` x `tileSize`), as the tiling's mode defines them.
+    public func image(of tile: SlideTile, from slide: WholeSlide) throws(SlideError) -> RGBImage {
+        try Self.pixels(of: tile, slide: slide, size: options.tileSize)
+    }
+
+    static func pixels(of tile: SlideTile, slide: WholeSlide, size: Int) throws(SlideError) -> RGBImage {
+        var image = RGBImage(width: size, height: size, pixels: [UInt8](repeating: 255, count: size * size * 3))
+        guard let read = tile.read else { return image }
+        let part = try slide.region(x: read.levelZeroX, y: read.levelZeroY, level: read.level, width: read.width, height: read.height)
+        part.pixels.withUnsafeBufferPointer { source in
+            image.pixels.withUnsafeMutableBufferPointer { target in
+                for row in 0..<read.height {
+                    let from = 3 * row * read.width, to = 3 * ((read.tileY + row) * size + read.tileX)
+                    for k in 0..<(3 * read.width) { target[to + k] = source[from + k] }
+                }
+            }
+        }
+        return image
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import TesseraImage
+import TesseraIO
+import TesseraSlide
+
+struct TileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tile",
+        abstract: "Cut whole-slide images into tile PNGs and a dataset.csv, as prov-gigapath's tile_one_slide does.",
+        discussion: """
+        Reads each slide through OpenSlide, a region at a time. The foreground threshold comes from \
+        Otsu on the smallest level (unless given); one box around every foreground pixel of that \
+        level is the region of interest; a grid of tiles is laid over it at --level, centred; tiles \
+        with more than --occupancy-threshold foreground are kept. Writes OUT/<slide file \
+        name>/{x:05d}x_{y:05d}y.png and OUT/<slide file name>/dataset.csv.
+
+        By default tiles are named by their true level-0 top-left corner, their pixels are the \
+        slide's own there (white past the slide's edge) and occupancy is exact. With --compat \
+        prov-gigapath, names, pixels and occupancy are exactly upstream's, bugs included (swapped \
+        axes in the names, black rows past the slide's edge, white outside the region of interest, \
+        float16 occupancy that reads inf on full tiles). See README, "tessera tile".
+
+        Example:
+          tessera tile slides/a.svs slides/b.svs -o tiles --compat prov-gigapath
+        """)
+
+    @Argument(help: "Whole-slide files (any format OpenSlide reads); their file names must be distinct.")
+    var slides: [String]
+
+    @Option(name: .shortAndLong, help: "Output folder (created if missing); each slide gets a folder named like its file.")
+    var output: String
+
+    @Option(help: "Tile names, pixels and occupancy: 'exact' (default) or 'prov-gigapath' (upstream's, bugs included).")
+    var compat: String = "exact"
+
+    @Option(help: "Pyramid level the tiles are cut from.")
+    var level: Int = 0
+
+    @Option(help: "Tile width and height in pixels of the level.")
+    var tileSize: Int = 256
+
+    @Option(help: "Luminance (0-255) below which a pixel is foreground (default: Otsu on the smallest level).")
+    var foregroundThreshold: Double?
+
+    @Option(help: "Keep tiles whose foreground fraction is above this (0-1).")
+    var occupancyThreshold: Double = 0.1
+
+    @OptionGroup var threads: ThreadsOption
+
+    func validate() throws {
+        guard ["exact", "prov-gigapath"].contains(compat) else { throw ValidationError("--compat must be exact or prov-gigapath, got '\(compat)'") }
+        guard level >= 0 else { throw ValidationError("--level must be at least 0, got \(level)") }
+        guard (1...65536).contains(tileSize) else { throw ValidationError("--tile-size must be between 1 and 65536, got \(tileSize)") }
+        if let t = foregroundThreshold, !(t.isFinite && t >= 0 && t <= 255) {
+            throw ValidationError("--foreground-threshold must be between 0 and 255, got \(t)")
+        }
+        // Upstream's own check (select_tiles).
+        guard occupancyThreshold >= 0 && occupancyThreshold <= 1 else {
+            throw ValidationError("--occupancy-threshold must be between 0 and 1, got \(occupancyThreshold)")
+        }
+        let ids = slides.map(TileDataset.slideID(ofSlideAt:))
+        if let twice = ids.first(where: { id in ids.filter { $0 == id }.count > 1 }) {
+            throw ValidationError("two slides share the file name '\(twice)' (each names its output folder)")
+        }
+    }
+
+    func run() throws {
+        // Output safety before any work: the folders are not (and do not hold) an input.
+        let inputs = slides.map { InputOutputOverlap.Input("slide", $0) }
+        try InputOutputOverlap.checkFolder(output, option: "-o", inputs: inputs)
+        for slide in slides {
+            try InputOutputOverlap.checkFolder(folder(of: slide), option: "-o", inputs: inputs)
+        }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        threads.apply()
+        let options = TilingOptions(mode: compat == "prov-gigapath" ? .provGigapath : .exact, level: level, tileSize: tileSize,
+                                    foregroundThreshold: foregroundThreshold, occupancyThreshold: occupancyThreshold)
+        for path in slides {
+            try tile(path, options: options)
+        }
+    }
+
+    func folder(of slide: String) -> String { output + "/" + TileDataset.slideID(ofSlideAt: slide) }
+
+    func tile(_ path: String, options: TilingOptions) throws {
+        let slide = try WholeSlide(path: path)
+        let id = TileDataset.slideID(ofSlideAt: path)
+        var selecting: ProgressLine?
+        let tiling = try SlideTiling(slide: slide, options: options) { done, total in
+            if selecting == nil { selecting = ProgressLine("\(id): select", total: total, unit: "tiles") }
+            selecting?.update(done)
+        }
+        selecting?.finish()
+        let folder = folder(of: path)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let source = WholeSlideTiles(slide: slide, tiling: tiling)
+        var writing = ProgressLine("\(id): write", total: source.count, unit: "tiles")
+        let encoder = PNGEncoder()
+        let batch = max(16, 4 * Parallel.threadCount)
+        var start = 0
+        while start < source.count {
+            let end = min(source.count, start + batch)
+            var failures = [String?](repeating: nil, count: end - start)
+            failures.withUnsafeMutableBufferPointer { out in
+                Parallel.forEach(end - start) { k in
+                    let tile = start + k
+                    do {
+                        let png = try encoder.encode(try source.image(of: tile))
+                        let file = try AtomicFile(path: folder + "/" + source.name(of: tile))
+                        try png.withUnsafeBytes { try file.write($0) }
+                        try file.commit()
+                    } catch {
+                        out[k] = "\(source.location(of: tile)): \(error)"
+                    }
+                }
+            }
+            if let failure = failures.lazy.compactMap({ $0 }).first { throw CLIMessage(failure) }
+            start = end
+            writing.update(start)
+        }
+        writing.finish()
+        let csv = try AtomicFile(path: folder + "/" + TileDataset.csvName)
+        try Array(TileDataset.csv(slideID: id, tiling: tiling).utf8).withUnsafeBytes { try csv.write($0) }
+        try csv.commit()
+        FileHandle.standardError.write(text: "\(id): \(tiling.tiles.count) of \(tiling.candidates) tiles kept (foreground threshold "
+            + "\(tiling.threshold), region of interest \(tiling.roi.width)x\(tiling.roi.height) at level \(options.level) "
+            + "from (\(tiling.roi.x), \(tiling.roi.y))) -> \(folder)\n")
+    }
+}
