@@ -14,7 +14,7 @@ public final class WholeSlideTiles: TileSource, @unchecked Sendable {
         self.slide = slide
         self.tiling = tiling
         let named = tiling.tiles.map { ($0.name, $0) }
-        tiles = named.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }.map(\.1)
+        tiles = named.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }.map { $0.1 }
     }
 
     public var count: Int { tiles.count }
