@@ -74,4 +74,28 @@ final class HostileTileCommandTests: XCTestCase {
         XCTAssertEqual(kept.count + skipped.count(where: { cleanTiles.contains(String($0.split(separator: " ")[3])) }),
                        cleanTiles.filter { $0.hasSuffix(".png") }.count)
     }
+
+    /// A run that fails leaves the earlier run's folder as it was; one that succeeds replaces it
+    /// whole (nothing of the earlier run stays).
+    func testAFailedRunKeepsTheEarlierOutputAndASuccessfulOneReplacesIt() throws {
+        let out = try TemporaryFolder()
+        defer { out.cleanUp() }
+        let inputs = try TemporaryFolder()
+        defer { inputs.cleanUp() }
+        let slide = inputs.file("clean.svs")
+        try FileManager.default.copyItem(atPath: path("clean.svs"), toPath: slide)
+        XCTAssertEqual(try TesseraProcess.run(["tile", slide, "-o", out.path]).status, 0)
+        let first = try FileManager.default.contentsOfDirectory(atPath: out.file("clean.svs")).sorted()
+        try FileManager.default.removeItem(atPath: slide)
+        try FileManager.default.copyItem(atPath: path("truncated.svs"), toPath: slide)
+        let failed = try TesseraProcess.run(["tile", slide, "-o", out.path])
+        XCTAssertEqual(failed.status, 1, failed.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.file("clean.svs")).sorted(), first)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path), ["clean.svs"])
+        try FileManager.default.removeItem(atPath: slide)
+        try FileManager.default.copyItem(atPath: path("clean.svs"), toPath: slide)
+        FileManager.default.createFile(atPath: out.file("clean.svs/stale.png"), contents: Data([1]))
+        XCTAssertEqual(try TesseraProcess.run(["tile", slide, "-o", out.path]).status, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.file("clean.svs")).sorted(), first)
+    }
 }
