@@ -6,7 +6,7 @@ extension WholeSlide {
     /// two pixels or 1% (sizes are rounded per level, and OpenSlide averages the two axes).
     static func checkPyramid(_ levels: [Level], path: String) throws(SlideError) {
         func refuse(_ detail: String) -> SlideError { SlideError(path: path, problem: .inconsistentLevels(detail)) }
-        guard let base = levels.first else { throw refuse("no levels") }
+        guard let base = levels.first else { throw refuse("OpenSlide reports no levels") }
         guard (1...maxSide).contains(base.width), (1...maxSide).contains(base.height) else {
             throw refuse("level 0 is \(base.width)x\(base.height) pixels (each side 1 to \(maxSide))")
         }

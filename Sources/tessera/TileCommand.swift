@@ -22,6 +22,10 @@ struct TileCommand: ParsableCommand {
         axes in the names, black rows past the slide's edge, white outside the region of interest, \
         float16 occupancy that reads inf on full tiles). See README, "tessera tile".
 
+        A slide that cannot be tiled (not a slide, damaged: formats/tiff-precheck.md) is reported \
+        and nothing is written for it; the other slides are still tiled and the exit status is 1. \
+        A tile that cannot be decoded is reported by name and position and left out.
+
         Example:
           tessera tile slides/a.svs slides/b.svs -o tiles --compat prov-gigapath
         """)
