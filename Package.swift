@@ -96,7 +96,7 @@ let package = Package(
                 swiftSettings: embedded("TesseraPipeline")),
         // Whole-slide files through OpenSlide and prov-gigapath's tiling of them; written for the
         // embeddable subset (no Foundation, typed throws) but not yet in embeddableModules.
-        .target(name: "TesseraSlide", dependencies: ["COpenSlide", "TesseraCore", "TesseraImage", "TesseraPipeline"]),
+        .target(name: "TesseraSlide", dependencies: ["CPosix", "COpenSlide", "TesseraCore", "TesseraImage", "TesseraPipeline"]),
         .target(name: "TesseraEdge", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
                 exclude: ["include"], swiftSettings: embedded("TesseraEdge")),
         // A distillation's run folder (formats/run-folder.md): its names, run.json, the metrics log,

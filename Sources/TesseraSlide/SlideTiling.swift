@@ -27,6 +27,9 @@ public struct SlideTiling: Sendable {
     public let candidates: Int
     /// The kept tiles, in the grid's row order.
     public let tiles: [SlideTile]
+    /// The grid's tiles OpenSlide could not read (`.unreadableTile` errors), in row order: neither
+    /// kept nor counted, reported by the caller.
+    public let skipped: [(tile: SlideTile, error: SlideError)]
 
     /// Works out the tiles of `slide`; `progress(done, total)` is called on this thread as the
     /// grid's tiles are read.
@@ -89,9 +92,10 @@ public struct SlideTiling: Sendable {
             }
         }
 
-        // 4: occupancy, the grid's tiles read in parallel, a batch at a time.
+        // 4: occupancy, the grid's tiles read in parallel, a batch at a time. A tile OpenSlide
+        // cannot read (a corrupt JPEG tile) is skipped and reported; any other error is the slide's.
         var occupancy = [Double](repeating: 0, count: grid.count)
-        var failure: SlideError?
+        var unreadable = [String?](repeating: nil, count: grid.count)
         let batch = max(16, 4 * Parallel.threadCount)
         var start = 0
         while start < grid.count {
@@ -109,16 +113,24 @@ public struct SlideTiling: Sendable {
                     }
                 }
             }
-            if let error = errors.lazy.compactMap({ $0 }).first {
-                failure = error
-                break
+            for (k, error) in errors.enumerated() {
+                guard let error else { continue }
+                guard case .openSlide(let message) = error.problem else { throw error }
+                unreadable[start + k] = message
             }
             start = end
             progress(start, grid.count)
         }
-        if let failure { throw failure }
+        skipped = grid.indices.compactMap { i in
+            unreadable[i].map { message in
+                let t = grid[i]
+                return (tile: t, error: SlideError(path: slide.path, problem: .unreadableTile(name: t.name, x: t.x, y: t.y, message: message)))
+            }
+        }
+        // A slide none of whose tiles can be read is a broken slide, not an empty selection.
+        if let first = skipped.first, skipped.count == grid.count(where: { $0.read != nil }) { throw first.error }
         let keep = foreground.keeps(above: options.occupancyThreshold)
-        tiles = grid.indices.filter { keep(occupancy[$0]) }.map { i in
+        tiles = grid.indices.filter { unreadable[$0] == nil && keep(occupancy[$0]) }.map { i in
             let t = grid[i]
             return SlideTile(nameX: t.nameX, nameY: t.nameY, x: t.x, y: t.y, occupancy: occupancy[i], read: t.read)
         }

@@ -1,9 +1,10 @@
 import COpenSlide
+import CPosix
 import TesseraImage
 
 /// A whole-slide image opened through OpenSlide: its pyramid of levels, and RGB regions read on
 /// demand (never a whole level). Reads are thread-safe: OpenSlide's handles allow concurrent
-/// reads, and this type keeps no state of its own beyond what `open` reads.
+/// reads, and the one handle this type swaps (after a failed read) is swapped under a lock.
 public final class WholeSlide: @unchecked Sendable {
     /// One level of the pyramid: its size in pixels and its downsample from level 0.
     public struct Level: Equatable, Sendable {
@@ -18,54 +19,63 @@ public final class WholeSlide: @unchecked Sendable {
     public let mpp: (x: Double, y: Double)?
     /// OpenSlide's name for the format (`openslide.vendor`), e.g. "aperio".
     public let vendor: String?
-    private let handle: OpaquePointer
+    /// The handle reads use; replaced after a failed read (OpenSlide's errors are sticky).
+    private var shared: SlideHandle
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
 
     /// The largest region one read may return (OpenSlide fills a w*h ARGB buffer).
     public static let maxRegionPixels = 1 << 28
+    /// The largest level-0 side accepted (scanners make up to about 250,000 pixels a side).
+    public static let maxSide = 1 << 19
 
+    /// Opens the slide: the TIFF structure is checked first (TIFFPrecheck), then OpenSlide's
+    /// levels (`checkPyramid`).
     public init(path: String) throws(SlideError) {
-        guard let handle = openslide_open(path) else { throw SlideError(path: path, problem: .unsupported) }
+        try TIFFPrecheck.check(path: path)
+        let handle = try SlideHandle(path: path)
         self.path = path
-        self.handle = handle
-        if let message = openslide_get_error(handle) {
-            let text = String(cString: message)
-            openslide_close(handle)
-            throw SlideError(path: path, problem: .openSlide(text))
-        }
-        let count = Int(openslide_get_level_count(handle))
+        shared = handle
+        let count = Int(openslide_get_level_count(handle.pointer))
         var levels: [Level] = []
         for level in 0..<max(count, 0) {
             var w: Int64 = 0
             var h: Int64 = 0
-            openslide_get_level_dimensions(handle, Int32(level), &w, &h)
-            levels.append(Level(width: Int(w), height: Int(h), downsample: openslide_get_level_downsample(handle, Int32(level))))
+            openslide_get_level_dimensions(handle.pointer, Int32(level), &w, &h)
+            levels.append(Level(width: Int(w), height: Int(h), downsample: openslide_get_level_downsample(handle.pointer, Int32(level))))
         }
         self.levels = levels
-        vendor = WholeSlide.property(handle, "openslide.vendor")
-        if let x = WholeSlide.property(handle, "openslide.mpp-x").flatMap(Double.init),
-           let y = WholeSlide.property(handle, "openslide.mpp-y").flatMap(Double.init) {
+        vendor = handle.property("openslide.vendor")
+        if let x = handle.property("openslide.mpp-x").flatMap(Double.init), let y = handle.property("openslide.mpp-y").flatMap(Double.init) {
             mpp = (x, y)
         } else {
             mpp = nil
         }
-        if let message = openslide_get_error(handle) {
-            let text = String(cString: message)
-            openslide_close(handle)
-            throw SlideError(path: path, problem: .openSlide(text))
-        }
-        guard !levels.isEmpty else {
-            openslide_close(handle)
-            throw SlideError(path: path, problem: .openSlide("no levels"))
-        }
+        lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+        if let message = handle.error { throw SlideError(path: path, problem: .openSlide(message)) }
+        try WholeSlide.checkPyramid(levels, path: path)
     }
 
-    deinit { openslide_close(handle) }
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
 
     /// The value of an OpenSlide property, e.g. "aperio.AppMag".
-    public func property(_ name: String) -> String? { WholeSlide.property(handle, name) }
+    public func property(_ name: String) -> String? { current().property(name) }
 
-    private static func property(_ handle: OpaquePointer, _ name: String) -> String? {
-        openslide_get_property_value(handle, name).map { String(cString: $0) }
+    private func current() -> SlideHandle {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return shared
+    }
+
+    /// Replaces `failed` with a fresh handle, unless another read already did.
+    private func replace(_ failed: SlideHandle) throws(SlideError) {
+        let fresh = try SlideHandle(path: path)
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        if shared === failed { shared = fresh }
     }
 
     /// The level's description, or an error naming the file when there is no such level.
@@ -87,11 +97,18 @@ public final class WholeSlide: @unchecked Sendable {
         }
         var argb = [UInt32](repeating: 0, count: width * height)
         if !argb.isEmpty {
-            argb.withUnsafeMutableBufferPointer {
-                openslide_read_region(handle, $0.baseAddress, Int64(x), Int64(y), Int32(level), Int64(width), Int64(height))
+            let handle = current()
+            handle.read(into: &argb, x: x, y: y, level: level, width: width, height: height)
+            if handle.error != nil {
+                // The error may be another read's (they share the handle): the others go on with
+                // a fresh one, and this region is read again on a handle of its own, whose
+                // error, if any, is this region's.
+                try replace(handle)
+                let own = try SlideHandle(path: path)
+                own.read(into: &argb, x: x, y: y, level: level, width: width, height: height)
+                if let message = own.error { throw SlideError(path: path, problem: .openSlide(message)) }
             }
         }
-        if let message = openslide_get_error(handle) { throw SlideError(path: path, problem: .openSlide(String(cString: message))) }
         var image = RGBImage(width: width, height: height)
         image.pixels.withUnsafeMutableBufferPointer { rgb in
             for i in 0..<argb.count {

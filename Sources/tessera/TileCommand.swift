@@ -22,6 +22,10 @@ struct TileCommand: ParsableCommand {
         axes in the names, black rows past the slide's edge, white outside the region of interest, \
         float16 occupancy that reads inf on full tiles). See README, "tessera tile".
 
+        A slide that cannot be tiled (not a slide, damaged: formats/tiff-precheck.md) is reported \
+        and nothing is written for it; the other slides are still tiled and the exit status is 1. \
+        A tile that cannot be decoded is reported by name and position and left out.
+
         Example:
           tessera tile slides/a.svs slides/b.svs -o tiles --compat prov-gigapath
         """)
@@ -77,9 +81,17 @@ struct TileCommand: ParsableCommand {
         threads.apply()
         let options = TilingOptions(mode: compat == "prov-gigapath" ? .provGigapath : .exact, level: level, tileSize: tileSize,
                                     foregroundThreshold: foregroundThreshold, occupancyThreshold: occupancyThreshold)
+        // A slide that fails leaves nothing in OUT and the others go on; the exit status says.
+        var failed = 0
         for path in slides {
-            try tile(path, options: options)
+            do {
+                try tile(path, options: options)
+            } catch {
+                failed += 1
+                FileHandle.standardError.write(text: "error: \(error)\n")
+            }
         }
+        if failed > 0 { throw CLIMessage("\(failed) of \(slides.count) slides not tiled (see above); nothing written for them") }
     }
 
     func folder(of slide: String) -> String { output + "/" + TileDataset.slideID(ofSlideAt: slide) }
@@ -93,8 +105,36 @@ struct TileCommand: ParsableCommand {
             selecting?.update(done)
         }
         selecting?.finish()
-        let folder = folder(of: path)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (_, error) in tiling.skipped { FileHandle.standardError.write(text: "skipped \(error)\n") }
+        // Everything goes to a hidden folder beside the result, renamed into place once complete.
+        let staging = output + "/.\(id).partial-\(getpid())"
+        try? FileManager.default.removeItem(atPath: staging)
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
+        do {
+            try write(tiling, of: slide, id: id, into: staging)
+            try commit(staging, as: folder(of: path))
+        } catch {
+            try? FileManager.default.removeItem(atPath: staging)
+            throw error
+        }
+        FileHandle.standardError.write(text: "\(id): \(tiling.tiles.count) of \(tiling.candidates) tiles kept, \(tiling.skipped.count) "
+            + "unreadable (foreground threshold \(tiling.threshold), region of interest \(tiling.roi.width)x\(tiling.roi.height) at "
+            + "level \(options.level) from (\(tiling.roi.x), \(tiling.roi.y))) -> \(folder(of: path))\n")
+    }
+
+    /// Puts the complete `staging` folder in the place of `folder`, whose earlier contents (a
+    /// previous run's tiles) go: the result holds this run's tiles only.
+    func commit(_ staging: String, as folder: String) throws {
+        let manager = FileManager.default
+        let earlier = staging + ".earlier"
+        let replacing = manager.fileExists(atPath: folder)
+        if replacing { try manager.moveItem(atPath: folder, toPath: earlier) }
+        try manager.moveItem(atPath: staging, toPath: folder)
+        if replacing { try manager.removeItem(atPath: earlier) }
+    }
+
+    /// The tiles' PNGs and dataset.csv into `folder`.
+    func write(_ tiling: SlideTiling, of slide: WholeSlide, id: String, into folder: String) throws {
         let source = WholeSlideTiles(slide: slide, tiling: tiling)
         var writing = ProgressLine("\(id): write", total: source.count, unit: "tiles")
         let encoder = PNGEncoder()
@@ -124,8 +164,5 @@ struct TileCommand: ParsableCommand {
         let csv = try AtomicFile(path: folder + "/" + TileDataset.csvName)
         try Array(TileDataset.csv(slideID: id, tiling: tiling).utf8).withUnsafeBytes { try csv.write($0) }
         try csv.commit()
-        FileHandle.standardError.write(text: "\(id): \(tiling.tiles.count) of \(tiling.candidates) tiles kept (foreground threshold "
-            + "\(tiling.threshold), region of interest \(tiling.roi.width)x\(tiling.roi.height) at level \(options.level) "
-            + "from (\(tiling.roi.x), \(tiling.roi.y))) -> \(folder)\n")
     }
 }
