@@ -3,8 +3,9 @@ import TesseraImage
 /// A small picture of a slide with the selected tiles outlined, for a person to check the tiling
 /// at a glance (`tessera tile` writes it as `OUT/<slide>/thumbnail.png`). It is one level
 /// box-averaged by a whole factor to at most `maxSide` pixels on its longer side, the level read
-/// in strips: the smallest level that still has `maxSide` pixels across, unless that one is too
-/// large to read quickly (more than `readPixels`), then the largest level within that.
+/// in strips: the smallest level that still has `maxSide / 2` pixels across (reading more would
+/// cost as much as the tiles themselves on a small slide), unless that one is too large to read
+/// quickly (more than `readPixels`), then the largest level within that.
 public struct SlideThumbnail: Sendable {
     public static let maxSide = 1024
     /// Levels read for a thumbnail have at most this many pixels (where the slide has one).
@@ -21,7 +22,7 @@ public struct SlideThumbnail: Sendable {
     public init(slide: WholeSlide, maxSide: Int = SlideThumbnail.maxSide, stripPixels: Int = 1 << 22) throws(SlideError) {
         let levels = slide.levels
         let readable = levels.indices.filter { Double(levels[$0].width) * Double(levels[$0].height) <= Double(SlideThumbnail.readPixels) }
-        level = readable.last { max(levels[$0].width, levels[$0].height) >= maxSide } ?? readable.first ?? levels.count - 1
+        level = readable.last { 2 * max(levels[$0].width, levels[$0].height) >= maxSide } ?? readable.first ?? levels.count - 1
         let source = levels[level]
         let factor = max(1, (max(source.width, source.height) + maxSide - 1) / maxSide)
         scale = Double(factor) * source.downsample

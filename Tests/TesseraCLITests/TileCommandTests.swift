@@ -35,9 +35,9 @@ final class TileCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("a.svs/dataset.csv")))
     }
 
-    /// thumbnail.png: synth_b's level 0 (2333 x 2777 in its roi.json, the only level with 1024
-    /// pixels across) averaged 3 x 3, so 778 x 926; every kept tile's outline is green there (its
-    /// corners at its name / 3), and no other pixel is.
+    /// thumbnail.png: synth_b's level 1 as it is (583 x 694 in its roi.json, the smallest level
+    /// with 512 pixels across; downsample 4.001578094028206); every kept tile's outline is green
+    /// there (its corners at its name / the downsample, rounded down), and no other pixel is.
     func testThumbnailOutlinesTheKeptTiles() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanUp() }
@@ -45,7 +45,8 @@ final class TileCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let out = folder.file("synth_b.svs")
         let thumbnail = try PNGDecoder().decode(path: out + "/thumbnail.png")
-        XCTAssertEqual([thumbnail.width, thumbnail.height], [778, 926])
+        XCTAssertEqual([thumbnail.width, thumbnail.height], [583, 694])
+        func scaled(_ v: Int) -> Int { Int((Double(v) / 4.001578094028206).rounded(.down)) }
         let rows = try String(contentsOfFile: out + "/dataset.csv", encoding: .utf8).split(separator: "\n").dropFirst()
         let corners = rows.map { row -> (Int, Int) in
             let fields = row.split(separator: ",")
@@ -60,7 +61,7 @@ final class TileCommandTests: XCTestCase {
         }
         var outline = Set<Int>()
         for (x, y) in corners {
-            let u0 = x / 3, v0 = y / 3, u1 = min((x + 255) / 3, thumbnail.width - 1), v1 = min((y + 255) / 3, thumbnail.height - 1)
+            let u0 = scaled(x), v0 = scaled(y), u1 = min(scaled(x + 255), thumbnail.width - 1), v1 = min(scaled(y + 255), thumbnail.height - 1)
             for u in max(u0, 0)...u1 {
                 for v in [v0, v1] where v >= 0 { outline.insert(v * thumbnail.width + u) }
             }
