@@ -27,8 +27,8 @@ public final class TileList: TileSource, Sendable {
     public func position(of tile: Int) -> (x: Int, y: Int)? { SlideGrid.coordinates(ofTileNamed: name(of: tile)) }
     public func image(of tile: Int) throws(ImageDecodingError) -> RGBImage { try decoder.decode(path: paths[tile]) }
 
-    /// One folder argument lists its `*.png` files (hidden files excluded) in
-    /// byte-wise name order; otherwise every argument is a tile.
+    /// One folder argument lists its `*.png` files (hidden files excluded, and the thumbnail
+    /// of a folder `tessera tile` wrote) in byte-wise name order; otherwise every argument is a tile.
     public static func resolve(_ arguments: [String]) throws(Error) -> TileList {
         guard arguments.count == 1, isFolder(arguments[0]) else { return TileList(paths: arguments) }
         let folder = arguments[0]
@@ -38,7 +38,10 @@ public final class TileList: TileSource, Sendable {
         } catch {
             throw Error(path: folder, problem: "cannot list the folder (\(error.problem.explanation))")
         }
-        let tiles = names.filter { !$0.hasPrefix(".") && hasPNGExtension($0) }
+        // A folder `tessera tile` wrote (it holds a dataset.csv) also holds its picture of the
+        // slide, thumbnail.png: not a tile.
+        let tiled = names.contains("dataset.csv")
+        let tiles = names.filter { !$0.hasPrefix(".") && hasPNGExtension($0) && !(tiled && $0 == "thumbnail.png") }
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         guard !tiles.isEmpty else { throw Error(path: folder, problem: "no .png tiles in the folder") }
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"

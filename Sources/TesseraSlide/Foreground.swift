@@ -17,30 +17,38 @@ enum Foreground: Sendable {
         }
     }
 
-    @inline(__always)
-    func contains(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> Bool {
+    /// Whether a pixel whose R, G and B add up to `sum` is foreground: both tests depend on the
+    /// sum alone.
+    func contains(sum: Int) -> Bool {
         switch self {
-        case .float16(let t): return ForegroundThreshold.luminance16(r, g, b) < t
-        case .exact(let t): return Double(Int(r) + Int(g) + Int(b)) / 3 < t
+        case .float16(let t): return ForegroundThreshold.luminance16(sum: sum) < t
+        case .exact(let t): return Double(sum) / 3 < t
         }
     }
+
+    /// `contains(sum:)` for every sum 0...765 (1 for foreground), so a tile's pixels are tested
+    /// by a lookup.
+    var table: [UInt8] { (0...765).map { contains(sum: $0) ? 1 : 0 } }
 
     /// The foreground fraction of an RGB buffer.
     func occupancy(_ pixels: [UInt8]) -> Double {
         let count = pixels.count / 3
         guard count > 0 else { return 0 }
+        let table = self.table
+        func inside(_ range: Range<Int>) -> Int {
+            var n = 0
+            for i in range { n += Int(table[Int(pixels[3 * i]) + Int(pixels[3 * i + 1]) + Int(pixels[3 * i + 2])]) }
+            return n
+        }
         switch self {
         case .exact:
-            var inside = 0
-            for i in 0..<count where contains(pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]) { inside += 1 }
-            return Double(inside) / Double(count)
+            return Double(inside(0..<count)) / Double(count)
         case .float16:
             var total: Float16 = 0
             var start = 0
             while start < count {
                 let end = min(count, start + Foreground.chunk)
-                var inside = 0
-                for i in start..<end where contains(pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]) { inside += 1 }
+                let inside = inside(start..<end)
                 total = Float16(Float(total) + Float(inside))
                 start = end
             }

@@ -8,8 +8,12 @@ public enum ForegroundThreshold {
     /// fl16((r + g + b) / 3): the float16 sum of three bytes is exact, the division rounds once.
     @inline(__always)
     public static func luminance16(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> Float16 {
-        Float16(Double(Int(r) + Int(g) + Int(b)) / 3)
+        luminance16(sum: Int(r) + Int(g) + Int(b))
     }
+
+    /// The float16 luminance of a pixel whose channels add up to `sum` (0...765).
+    @inline(__always)
+    public static func luminance16(sum: Int) -> Float16 { Float16(Double(sum) / 3) }
 
     /// The float16 luminance of every pixel of an RGB buffer (`pixels.count / 3` values).
     public static func luminance16(_ pixels: [UInt8]) -> [Float16] {
@@ -21,24 +25,32 @@ public enum ForegroundThreshold {
     /// `skimage.filters.threshold_otsu(values)` for float16 `values` (256 bins), with
     /// numpy 2's float16 histogram. Nil for no values.
     public static func otsu(_ values: [Float16], bins: Int = 256) -> Float16? {
-        guard let first = values.first else { return nil }
-        if values.allSatisfy({ $0 == first }) { return first }
+        otsu(weighted: values.map { (value: $0, count: 1) }, bins: bins)
+    }
+
+    /// `otsu` of the values listed with how often each occurs (a value may be listed more than
+    /// once; entries with a count of 0 are ignored): what a whole image's luminance gives,
+    /// counted without holding the image.
+    public static func otsu(weighted entries: [(value: Float16, count: Int)], bins: Int = 256) -> Float16? {
+        let values = entries.filter { $0.count > 0 }
+        guard let first = values.first?.value else { return nil }
+        if values.allSatisfy({ $0.value == first }) { return first }
         var low = first, high = first
-        for v in values {
+        for (v, _) in values {
             low = min(low, v)
             high = max(high, v)
         }
         let edges = linspace16(low, high, count: bins + 1)
         var counts = [Int](repeating: 0, count: bins)
         let span = high - low
-        for v in values {
+        for (v, count) in values {
             // numpy: int(((v - first_edge) / (last_edge - first_edge)) * bins), each step in float16,
             // then corrected by one bin against the edges themselves.
             var index = Int(((v - low) / span) * Float16(bins))
             if index == bins { index -= 1 }
             if v < edges[index] { index -= 1 }
             if index != bins - 1 && v >= edges[index + 1] { index += 1 }
-            counts[index] += 1
+            counts[index] += count
         }
         // bin_centers = (edges[:-1] + edges[1:]) / 2, in float16.
         let centers = (0..<bins).map { (edges[$0] + edges[$0 + 1]) / 2 }

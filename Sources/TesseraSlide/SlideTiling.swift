@@ -31,9 +31,13 @@ public struct SlideTiling: Sendable {
     /// kept nor counted, reported by the caller.
     public let skipped: [(tile: SlideTile, error: SlideError)]
 
+    /// The most pixels one read of the segmentation level holds (a larger level is read in strips).
+    public static let segmentationPixels = 1 << 24
+
     /// Works out the tiles of `slide`; `progress(done, total)` is called on this thread as the
-    /// grid's tiles are read.
-    public init(slide: WholeSlide, options: TilingOptions, progress: (Int, Int) -> Void = { _, _ in }) throws(SlideError) {
+    /// grid's tiles are read. `segmentationPixels`: see `SlideTiling.segmentationPixels`.
+    public init(slide: WholeSlide, options: TilingOptions, segmentationPixels: Int = SlideTiling.segmentationPixels,
+                progress: (Int, Int) -> Void = { _, _ in }) throws(SlideError) {
         guarantee(options.tileSize > 0, "tile size \(options.tileSize)")
         self.options = options
         let level = try slide.level(options.level)
@@ -42,31 +46,18 @@ public struct SlideTiling: Sendable {
             throw SlideError(path: slide.path, problem: .fractionalDownsample(level: options.level, downsample: level.downsample))
         }
 
-        // 1 and 2: threshold and ROI from the smallest level.
+        // 1 and 2: threshold and ROI from the smallest level, read in strips.
         let smallest = slide.levels[slide.levels.count - 1]
-        let thumbnail = try slide.region(x: 0, y: 0, level: slide.levels.count - 1, width: smallest.width, height: smallest.height)
-        let luminance = ForegroundThreshold.luminance16(thumbnail.pixels)
+        let scan = try TissueScan(slide: slide, level: slide.levels.count - 1, stripPixels: segmentationPixels)
         let foreground: Foreground
         if compat {
             // Upstream compares float16 luminance with the threshold cast to float16 (numpy 2).
-            let threshold16 = options.foregroundThreshold.map { Float16($0) } ?? ForegroundThreshold.otsu(luminance) ?? 0
-            foreground = .float16(threshold16)
+            foreground = .float16(options.foregroundThreshold.map { Float16($0) } ?? scan.otsu ?? 0)
         } else {
-            foreground = .exact(options.foregroundThreshold ?? ForegroundThreshold.otsu(luminance).map(Double.init) ?? 0)
+            foreground = .exact(options.foregroundThreshold ?? scan.otsu.map(Double.init) ?? 0)
         }
         threshold = foreground.threshold
-        var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
-        for row in 0..<smallest.height {
-            for column in 0..<smallest.width {
-                let i = 3 * (row * smallest.width + column)
-                guard foreground.contains(thumbnail.pixels[i], thumbnail.pixels[i + 1], thumbnail.pixels[i + 2]) else { continue }
-                minX = min(minX, column)
-                maxX = max(maxX, column)
-                minY = min(minY, row)
-                maxY = max(maxY, row)
-            }
-        }
-        guard maxX >= 0 else { throw SlideError(path: slide.path, problem: .noForeground) }
+        guard let (minX, minY, maxX, maxY) = scan.box(foreground) else { throw SlideError(path: slide.path, problem: .noForeground) }
         // Box * downsample truncates each of x, y, w, h; the size at the level is Box * (1 / downsample).
         let toZero = smallest.downsample, toLevel = 1 / level.downsample
         let x0 = Int(Double(minX) * toZero), y0 = Int(Double(minY) * toZero)

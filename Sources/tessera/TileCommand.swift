@@ -6,6 +6,9 @@ import TesseraIO
 import TesseraSlide
 
 struct TileCommand: ParsableCommand {
+    /// The picture of the slide with the kept tiles outlined, beside the tiles.
+    static let thumbnailName = "thumbnail.png"
+
     static let configuration = CommandConfiguration(
         commandName: "tile",
         abstract: "Cut whole-slide images into tile PNGs and a dataset.csv, as prov-gigapath's tile_one_slide does.",
@@ -14,7 +17,10 @@ struct TileCommand: ParsableCommand {
         Otsu on the smallest level (unless given); one box around every foreground pixel of that \
         level is the region of interest; a grid of tiles is laid over it at --level, centred; tiles \
         with more than --occupancy-threshold foreground are kept. Writes OUT/<slide file \
-        name>/{x:05d}x_{y:05d}y.png and OUT/<slide file name>/dataset.csv.
+        name>/{x:05d}x_{y:05d}y.png, OUT/<slide file name>/dataset.csv and OUT/<slide file \
+        name>/thumbnail.png (the slide at most 1024 pixels across, the kept tiles outlined in green). \
+        Tiles are read and encoded on --threads threads; memory stays bounded whatever the slide's \
+        size (no level is ever read whole).
 
         By default tiles are named by their true level-0 top-left corner, their pixels are the \
         slide's own there (white past the slide's edge) and occupancy is exact. With --compat \
@@ -28,6 +34,7 @@ struct TileCommand: ParsableCommand {
 
         Example:
           tessera tile slides/a.svs slides/b.svs -o tiles --compat prov-gigapath
+          tessera tile slides/a.svs -o tiles --mpp 0.5
         """)
 
     @Argument(help: "Whole-slide files (any format OpenSlide reads); their file names must be distinct.")
@@ -39,8 +46,11 @@ struct TileCommand: ParsableCommand {
     @Option(help: "Tile names, pixels and occupancy: 'exact' (default) or 'prov-gigapath' (upstream's, bugs included).")
     var compat: String = "exact"
 
-    @Option(help: "Pyramid level the tiles are cut from.")
-    var level: Int = 0
+    @Option(help: "Pyramid level the tiles are cut from (default 0, or the one --mpp picks).")
+    var level: Int?
+
+    @Option(help: "Cut the tiles from the level whose microns per pixel (from the slide's openslide.mpp-x/-y and the level's downsample) are nearest this.")
+    var mpp: Double?
 
     @Option(help: "Tile width and height in pixels of the level.")
     var tileSize: Int = 256
@@ -51,11 +61,19 @@ struct TileCommand: ParsableCommand {
     @Option(help: "Keep tiles whose foreground fraction is above this (0-1).")
     var occupancyThreshold: Double = 0.1
 
+    @Option(help: "zlib level of the PNGs, 0-9: 1 is the fastest that compresses, 9 the smallest (upstream's Pillow uses 6); the pixels are the same.")
+    var pngLevel: Int = 1
+
     @OptionGroup var threads: ThreadsOption
 
     func validate() throws {
         guard ["exact", "prov-gigapath"].contains(compat) else { throw ValidationError("--compat must be exact or prov-gigapath, got '\(compat)'") }
-        guard level >= 0 else { throw ValidationError("--level must be at least 0, got \(level)") }
+        if let level, level < 0 { throw ValidationError("--level must be at least 0, got \(level)") }
+        if let mpp {
+            guard level == nil else { throw ValidationError("give --level or --mpp, not both") }
+            guard mpp.isFinite && mpp > 0 else { throw ValidationError("--mpp must be a positive number of microns, got \(mpp)") }
+        }
+        guard (0...9).contains(pngLevel) else { throw ValidationError("--png-level must be between 0 and 9, got \(pngLevel)") }
         guard (1...65536).contains(tileSize) else { throw ValidationError("--tile-size must be between 1 and 65536, got \(tileSize)") }
         if let t = foregroundThreshold, !(t.isFinite && t >= 0 && t <= 255) {
             throw ValidationError("--foreground-threshold must be between 0 and 255, got \(t)")
@@ -79,13 +97,11 @@ struct TileCommand: ParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         threads.apply()
-        let options = TilingOptions(mode: compat == "prov-gigapath" ? .provGigapath : .exact, level: level, tileSize: tileSize,
-                                    foregroundThreshold: foregroundThreshold, occupancyThreshold: occupancyThreshold)
         // A slide that fails leaves nothing in OUT and the others go on; the exit status says.
         var failed = 0
         for path in slides {
             do {
-                try tile(path, options: options)
+                try tile(path)
             } catch {
                 failed += 1
                 FileHandle.standardError.write(text: "error: \(error)\n")
@@ -96,9 +112,22 @@ struct TileCommand: ParsableCommand {
 
     func folder(of slide: String) -> String { output + "/" + TileDataset.slideID(ofSlideAt: slide) }
 
-    func tile(_ path: String, options: TilingOptions) throws {
+    /// The level to tile `slide` at: --level, the level nearest --mpp, or 0.
+    func chosenLevel(_ slide: WholeSlide, id: String) throws -> Int {
+        guard let mpp else { return level ?? 0 }
+        guard let chosen = slide.level(nearestMPP: mpp), let found = slide.mpp(ofLevel: chosen) else {
+            throw CLIMessage("\(slide.path): the slide records no microns per pixel (openslide.mpp-x, openslide.mpp-y): choose a level with --level")
+        }
+        FileHandle.standardError.write(text: "\(id): level \(chosen) (\(found) microns per pixel) is the nearest to --mpp \(mpp)\n")
+        return chosen
+    }
+
+    func tile(_ path: String) throws {
+        let started = MonotonicClock.seconds
         let slide = try WholeSlide(path: path)
         let id = TileDataset.slideID(ofSlideAt: path)
+        let options = TilingOptions(mode: compat == "prov-gigapath" ? .provGigapath : .exact, level: try chosenLevel(slide, id: id),
+                                    tileSize: tileSize, foregroundThreshold: foregroundThreshold, occupancyThreshold: occupancyThreshold)
         var selecting: ProgressLine?
         let tiling = try SlideTiling(slide: slide, options: options) { done, total in
             if selecting == nil { selecting = ProgressLine("\(id): select", total: total, unit: "tiles") }
@@ -119,7 +148,8 @@ struct TileCommand: ParsableCommand {
         }
         FileHandle.standardError.write(text: "\(id): \(tiling.tiles.count) of \(tiling.candidates) tiles kept, \(tiling.skipped.count) "
             + "unreadable (foreground threshold \(tiling.threshold), region of interest \(tiling.roi.width)x\(tiling.roi.height) at "
-            + "level \(options.level) from (\(tiling.roi.x), \(tiling.roi.y))) -> \(folder(of: path))\n")
+            + "level \(options.level) from (\(tiling.roi.x), \(tiling.roi.y))) -> \(folder(of: path)) in "
+            + String(format: "%.2f s, peak RSS %.0f MB\n", MonotonicClock.seconds - started, Double(PeakMemory.residentBytes) / 1_048_576))
     }
 
     /// Puts the complete `staging` folder in the place of `folder`, whose earlier contents (a
@@ -137,7 +167,7 @@ struct TileCommand: ParsableCommand {
     func write(_ tiling: SlideTiling, of slide: WholeSlide, id: String, into folder: String) throws {
         let source = WholeSlideTiles(slide: slide, tiling: tiling)
         var writing = ProgressLine("\(id): write", total: source.count, unit: "tiles")
-        let encoder = PNGEncoder()
+        let encoder = PNGEncoder(level: pngLevel)
         let batch = max(16, 4 * Parallel.threadCount)
         var start = 0
         while start < source.count {
@@ -147,10 +177,7 @@ struct TileCommand: ParsableCommand {
                 Parallel.forEach(end - start) { k in
                     let tile = start + k
                     do {
-                        let png = try encoder.encode(try source.image(of: tile))
-                        let file = try AtomicFile(path: folder + "/" + source.name(of: tile))
-                        try png.withUnsafeBytes { try file.write($0) }
-                        try file.commit()
+                        try write(try encoder.encode(try source.image(of: tile)), to: folder + "/" + source.name(of: tile))
                     } catch {
                         out[k] = "\(source.location(of: tile)): \(error)"
                     }
@@ -161,8 +188,15 @@ struct TileCommand: ParsableCommand {
             writing.update(start)
         }
         writing.finish()
-        let csv = try AtomicFile(path: folder + "/" + TileDataset.csvName)
-        try Array(TileDataset.csv(slideID: id, tiling: tiling).utf8).withUnsafeBytes { try csv.write($0) }
-        try csv.commit()
+        var thumbnail = try SlideThumbnail(slide: slide)
+        try thumbnail.outline(tiling, on: slide)
+        try write(try encoder.encode(thumbnail.image), to: folder + "/" + TileCommand.thumbnailName)
+        try write(Array(TileDataset.csv(slideID: id, tiling: tiling).utf8), to: folder + "/" + TileDataset.csvName)
+    }
+
+    func write(_ bytes: [UInt8], to path: String) throws {
+        let file = try AtomicFile(path: path)
+        try bytes.withUnsafeBytes { try file.write($0) }
+        try file.commit()
     }
 }

@@ -95,4 +95,37 @@ final class SlideTilingFixtureTests: XCTestCase {
         XCTAssertEqual(slide.mpp?.x, 0.5)
         XCTAssertEqual(slide.vendor, "aperio")
     }
+
+    /// The segmentation level read in strips (here of one row, and of a few) gives upstream's
+    /// threshold and region of interest, as one whole read does. The strips' tops at fractional
+    /// downsamples lie a fraction of a pixel off (WholeSlide.forEachStrip): measured with
+    /// openslide-python, strips of 1-8 rows give these same values.
+    func testSegmentationInStripsGivesUpstreamsThresholdAndROI() throws {
+        for name in Self.slides {
+            let slide = try open(name)
+            let roi = try text(name, "roi.json")
+            let smallest = slide.levels[slide.levels.count - 1]
+            for pixels in [1, 3 * smallest.width + 1] {
+                let tiling = try SlideTiling(slide: slide, options: TilingOptions(mode: .provGigapath), segmentationPixels: pixels)
+                XCTAssertEqual(tiling.threshold, try numbers("otsu_threshold", in: roi).first, name)
+                XCTAssertEqual([tiling.roi.x, tiling.roi.y, tiling.roi.width, tiling.roi.height].map(Double.init),
+                               try numbers("roi_level0_xywh", in: roi), "\(name), strips of \(pixels) pixels")
+            }
+        }
+    }
+
+    /// Levels by microns per pixel: roi.json's mpp_xy (0.5) times its level_downsamples.
+    func testLevelNearestAMicronsPerPixel() throws {
+        for name in Self.slides {
+            let slide = try open(name)
+            let roi = try text(name, "roi.json")
+            let mpp = try numbers("mpp_xy", in: roi), downsamples = try numbers("level_downsamples", in: roi)
+            for level in slide.levels.indices {
+                XCTAssertEqual(try XCTUnwrap(slide.mpp(ofLevel: level)), (mpp[0] + mpp[1]) / 2 * downsamples[level], accuracy: 1e-12)
+            }
+            // About 0.5, 2, 8 and 32 microns: the nearest by ratio, the finer level on a tie (1.0).
+            let picks = [0.1, 0.5, 0.9, 1.0, 1.1, 3.9, 5, 15, 17, 1000].map { slide.level(nearestMPP: $0) }
+            XCTAssertEqual(picks, [0, 0, 0, 0, 1, 1, 2, 2, 3, 3], name)
+        }
+    }
 }

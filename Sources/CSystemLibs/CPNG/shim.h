@@ -170,9 +170,11 @@ static void tessera_png_on_flush(png_structp png) { (void)png; }
 
 /*
  * Encodes `height` rows of `width` 8-bit RGB pixels (`rows[i]` the i-th) into `sink`:
- * non-interlaced, libpng's default filters and zlib level. Returns 0 with a message on failure.
+ * non-interlaced, libpng's default filters, zlib level `level` (0-9; -1: libpng's default, 6).
+ * Returns 0 with a message on failure.
  */
-static inline int tessera_png_write_rgb(tessera_png_sink *sink, unsigned char **rows, uint32_t width, uint32_t height) {
+static inline int tessera_png_write_rgb(tessera_png_sink *sink, unsigned char **rows, uint32_t width, uint32_t height,
+                                        int level) {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, sink, tessera_png_on_sink_error, tessera_png_on_warning);
     if (!png) {
         strcpy(sink->message, "libpng could not allocate its write structure");
@@ -189,6 +191,9 @@ static inline int tessera_png_write_rgb(tessera_png_sink *sink, unsigned char **
         return 0;
     }
     png_set_write_fn(png, sink, tessera_png_on_write, tessera_png_on_flush);
+    if (level >= 0) {
+        png_set_compression_level(png, level);
+    }
     png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                  PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
