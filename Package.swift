@@ -20,6 +20,7 @@ let embeddableModules: KeyValuePairs<String, String> = [
     "TesseraBundle": "-Osize",
     "TesseraEdgeModels": "-Osize",
     "TesseraPipeline": "-Osize",
+    "TesseraSlide": "-O",
     "TesseraEdge": "-Osize",
 ]
 let embeddedPrograms: KeyValuePairs<String, String> = [
@@ -94,9 +95,10 @@ let package = Package(
                 swiftSettings: embedded("TesseraEdgeModels")),
         .target(name: "TesseraPipeline", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"],
                 swiftSettings: embedded("TesseraPipeline")),
-        // Whole-slide files through OpenSlide and prov-gigapath's tiling of them; written for the
-        // embeddable subset (no Foundation, typed throws) but not yet in embeddableModules.
-        .target(name: "TesseraSlide", dependencies: ["COpenSlide", "TesseraCore", "TesseraImage", "TesseraPipeline"]),
+        // Whole-slide files through OpenSlide and prov-gigapath's tiling of them (embeddable: the
+        // edge command reads whole-slide files; scripts/build-aarch64 links libopenslide dynamically).
+        .target(name: "TesseraSlide", dependencies: ["COpenSlide", "TesseraCore", "TesseraImage", "TesseraPipeline"],
+                swiftSettings: embedded("TesseraSlide")),
         .target(name: "TesseraEdge", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
                 exclude: ["include"], swiftSettings: embedded("TesseraEdge")),
         // A distillation's run folder (formats/run-folder.md): its names, run.json, the metrics log,
@@ -113,7 +115,7 @@ let package = Package(
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
         .executableTarget(name: "tessera-edge", dependencies: ["CPosix", "TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraIO",
-                                                              "TesseraPipeline"],
+                                                              "TesseraPipeline", "TesseraSlide"],
                           swiftSettings: embedded("tessera-edge")),
         // The same program as scripts/build-aarch64 cross-compiles with Embedded Swift.
         .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle",

@@ -32,34 +32,11 @@ struct TileCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder (created if missing); each slide gets a folder named like its file.")
     var output: String
 
-    @Option(help: "Tile names, pixels and occupancy: 'exact' (default) or 'prov-gigapath' (upstream's, bugs included).")
-    var compat: String = "exact"
-
-    @Option(help: "Pyramid level the tiles are cut from.")
-    var level: Int = 0
-
-    @Option(help: "Tile width and height in pixels of the level.")
-    var tileSize: Int = 256
-
-    @Option(help: "Luminance (0-255) below which a pixel is foreground (default: Otsu on the smallest level).")
-    var foregroundThreshold: Double?
-
-    @Option(help: "Keep tiles whose foreground fraction is above this (0-1).")
-    var occupancyThreshold: Double = 0.1
+    @OptionGroup(title: "Tiling") var tiling: TilingArguments
 
     @OptionGroup var threads: ThreadsOption
 
     func validate() throws {
-        guard ["exact", "prov-gigapath"].contains(compat) else { throw ValidationError("--compat must be exact or prov-gigapath, got '\(compat)'") }
-        guard level >= 0 else { throw ValidationError("--level must be at least 0, got \(level)") }
-        guard (1...65536).contains(tileSize) else { throw ValidationError("--tile-size must be between 1 and 65536, got \(tileSize)") }
-        if let t = foregroundThreshold, !(t.isFinite && t >= 0 && t <= 255) {
-            throw ValidationError("--foreground-threshold must be between 0 and 255, got \(t)")
-        }
-        // Upstream's own check (select_tiles).
-        guard occupancyThreshold >= 0 && occupancyThreshold <= 1 else {
-            throw ValidationError("--occupancy-threshold must be between 0 and 1, got \(occupancyThreshold)")
-        }
         let ids = slides.map(TileDataset.slideID(ofSlideAt:))
         if let twice = ids.first(where: { id in ids.filter { $0 == id }.count > 1 }) {
             throw ValidationError("two slides share the file name '\(twice)' (each names its output folder)")
@@ -75,8 +52,7 @@ struct TileCommand: ParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         threads.apply()
-        let options = TilingOptions(mode: compat == "prov-gigapath" ? .provGigapath : .exact, level: level, tileSize: tileSize,
-                                    foregroundThreshold: foregroundThreshold, occupancyThreshold: occupancyThreshold)
+        let options = tiling.options
         for path in slides {
             try tile(path, options: options)
         }
@@ -85,17 +61,10 @@ struct TileCommand: ParsableCommand {
     func folder(of slide: String) -> String { output + "/" + TileDataset.slideID(ofSlideAt: slide) }
 
     func tile(_ path: String, options: TilingOptions) throws {
-        let slide = try WholeSlide(path: path)
+        let source = try WholeSlideTiles.selecting(path, options: options)
         let id = TileDataset.slideID(ofSlideAt: path)
-        var selecting: ProgressLine?
-        let tiling = try SlideTiling(slide: slide, options: options) { done, total in
-            if selecting == nil { selecting = ProgressLine("\(id): select", total: total, unit: "tiles") }
-            selecting?.update(done)
-        }
-        selecting?.finish()
         let folder = folder(of: path)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let source = WholeSlideTiles(slide: slide, tiling: tiling)
         var writing = ProgressLine("\(id): write", total: source.count, unit: "tiles")
         let encoder = PNGEncoder()
         let batch = max(16, 4 * Parallel.threadCount)
@@ -122,10 +91,8 @@ struct TileCommand: ParsableCommand {
         }
         writing.finish()
         let csv = try AtomicFile(path: folder + "/" + TileDataset.csvName)
-        try Array(TileDataset.csv(slideID: id, tiling: tiling).utf8).withUnsafeBytes { try csv.write($0) }
+        try Array(TileDataset.csv(slideID: id, tiling: source.tiling).utf8).withUnsafeBytes { try csv.write($0) }
         try csv.commit()
-        FileHandle.standardError.write(text: "\(id): \(tiling.tiles.count) of \(tiling.candidates) tiles kept (foreground threshold "
-            + "\(tiling.threshold), region of interest \(tiling.roi.width)x\(tiling.roi.height) at level \(options.level) "
-            + "from (\(tiling.roi.x), \(tiling.roi.y))) -> \(folder)\n")
+        FileHandle.standardError.write(text: "\(id): \(source.count) tiles and \(TileDataset.csvName) -> \(folder)\n")
     }
 }
