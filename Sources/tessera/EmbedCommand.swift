@@ -81,13 +81,14 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let pngs = wholeSlide ? nil : try TileList.resolve(tiles)
+        let inputs = pngs?.paths.map { InputOutputOverlap.Input("tile", $0) } ?? [InputOutputOverlap.Input("slide", tiles[0])]
         // Before any work: a bad -o fails at once.
-        try OutputPath.check(output, option: "-o", inputs: (pngs?.paths.map { .init("tile", $0) } ?? [.init("slide", tiles[0])])
-                                                           + [.init("--tile-encoder", tileEncoder)]
+        try OutputPath.check(output, option: "-o", inputs: inputs + [.init("--tile-encoder", tileEncoder)]
                                                            + (slideEncoder.map { [.init("--slide-encoder", $0)] } ?? []))
         threads.apply()
         let started = Date()
-        let source: any TileSource = try pngs ?? WholeSlideTiles.selecting(tiles[0], options: tiling.options)
+        let source: any TileSource
+        if let pngs { source = pngs } else { source = try WholeSlideTiles.selecting(tiles[0], options: tiling.options) }
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
         let config = loaded.model.config
         let pipeline = SlidePipeline(
