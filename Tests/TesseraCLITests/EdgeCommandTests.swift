@@ -96,7 +96,7 @@ final class EdgeCommandTests: XCTestCase {
         defer { folder.cleanUp() }
         let slide = Fixtures.path("slide_folder/demo_slide")
         let cases: [([String], String)] = [
-            (["run", try bundle(), folder.file("absent"), "-o", folder.file("a.safetensors")], "\(folder.file("absent")): not a folder of tiles"),
+            (["run", try bundle(), folder.file("absent"), "-o", folder.file("a.safetensors")], "\(folder.file("absent")): not a whole-slide image OpenSlide can open"),
             (["run", try bundle(), folder.path, "-o", folder.file("b.safetensors")], "\(folder.path): no .png tiles in the folder"),
             (["inspect", folder.file("absent.tsb")], folder.file("absent.tsb")),
             (["bench", Fixtures.path("tile_student/model.safetensors")], "not a Tessera bundle"),
