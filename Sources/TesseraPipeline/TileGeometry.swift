@@ -1,3 +1,5 @@
+import TesseraCore
+
 /// Where a slide's tiles were cut: the pyramid level, the tile size in that level's pixels, the
 /// level's downsample from level 0 and, when the slide says, its microns per pixel. Outputs
 /// record it beside `coords` (level-0 positions), so that the slide encoder's grid follows the
@@ -40,10 +42,10 @@ public struct TileGeometry: Equatable, Sendable {
     public init?(metadata: [String: String]) {
         guard let level = metadata[Self.levelKey].flatMap({ Int($0) }), level >= 0,
               let tileSize = metadata[Self.tileSizeKey].flatMap({ Int($0) }), tileSize > 0,
-              let downsample = metadata[Self.downsampleKey].flatMap({ Double($0) }), downsample.isFinite, downsample > 0
+              let downsample = metadata[Self.downsampleKey].flatMap(DecimalText.double), downsample.isFinite, downsample > 0
         else { return nil }
         self.init(level: level, tileSize: tileSize, downsample: downsample,
-                  mppX: metadata[Self.mppXKey].flatMap { Double($0) }, mppY: metadata[Self.mppYKey].flatMap { Double($0) })
+                  mppX: metadata[Self.mppXKey].flatMap(DecimalText.double), mppY: metadata[Self.mppYKey].flatMap(DecimalText.double))
     }
 
     static let levelKey = "tile_level"

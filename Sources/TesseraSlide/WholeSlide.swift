@@ -1,4 +1,5 @@
 import COpenSlide
+import TesseraCore
 import TesseraImage
 
 /// A whole-slide image opened through OpenSlide: its pyramid of levels, and RGB regions read on
@@ -42,8 +43,8 @@ public final class WholeSlide: @unchecked Sendable {
         }
         self.levels = levels
         vendor = WholeSlide.property(handle, "openslide.vendor")
-        if let x = WholeSlide.property(handle, "openslide.mpp-x").flatMap(Double.init),
-           let y = WholeSlide.property(handle, "openslide.mpp-y").flatMap(Double.init) {
+        if let x = WholeSlide.property(handle, "openslide.mpp-x").flatMap(DecimalText.double),
+           let y = WholeSlide.property(handle, "openslide.mpp-y").flatMap(DecimalText.double) {
             mpp = (x, y)
         } else {
             mpp = nil
