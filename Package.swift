@@ -95,7 +95,8 @@ let package = Package(
         .target(name: "TesseraPipeline", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"],
                 swiftSettings: embedded("TesseraPipeline")),
         // Whole-slide files through OpenSlide and prov-gigapath's tiling of them; written for the
-        // embeddable subset (no Foundation, typed throws) but not yet in embeddableModules.
+        // embeddable subset (it compiles as Embedded Swift for aarch64) but not yet in
+        // embeddableModules: the aarch64 tessera-edge is built without it (scripts/build-aarch64).
         .target(name: "TesseraSlide", dependencies: ["CPosix", "COpenSlide", "TesseraCore", "TesseraImage", "TesseraPipeline"]),
         .target(name: "TesseraEdge", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
                 exclude: ["include"], swiftSettings: embedded("TesseraEdge")),
@@ -113,7 +114,7 @@ let package = Package(
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
         .executableTarget(name: "tessera-edge", dependencies: ["CPosix", "TesseraCore", "TesseraBundle", "TesseraEdge", "TesseraEdgeModels", "TesseraIO",
-                                                              "TesseraPipeline"],
+                                                              "TesseraPipeline", "TesseraSlide"],
                           swiftSettings: embedded("tessera-edge")),
         // The same program as scripts/build-aarch64 cross-compiles with Embedded Swift.
         .executableTarget(name: "tessera-crosscheck", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraBundle",

@@ -63,20 +63,24 @@ public final class EdgeEngine: @unchecked Sendable {
     }
 
     /// The tiles of the slide folder `folder` (its `.png` files in name order) through the
-    /// pipeline: `tile_embeds`, `coords`, the slide outputs, `teacher_tile_embeds` when the
-    /// bundle has a head, and the metadata. Unreadable tiles are reported and skipped.
+    /// pipeline, as `run(_:onEvent:)`.
     public func run(folder: String, onEvent: (SlidePipeline.Event) -> Void = { _ in }) throws(EdgeError)
         -> SlidePipeline.Output {
-        var status = stat()
-        guard stat(folder, &status) == 0, status.st_mode & mode_t(S_IFMT) == mode_t(S_IFDIR) else {
-            throw .input("\(folder): not a folder of tiles")
-        }
+        guard TileList.isFolder(folder) else { throw .input("\(folder): not a folder of tiles") }
+        let tiles: TileList
+        do { tiles = try TileList.resolve([folder]) } catch { throw .input(error.description) }
+        return try run(tiles, onEvent: onEvent)
+    }
+
+    /// One slide's tiles (a folder's PNGs, a whole-slide file's tiles) through the pipeline:
+    /// `tile_embeds`, `coords`, the slide outputs, `teacher_tile_embeds` when the bundle has a
+    /// head, and the metadata. Unreadable tiles are reported and skipped.
+    public func run(_ tiles: any TileSource, onEvent: (SlidePipeline.Event) -> Void = { _ in }) throws(EdgeError)
+        -> SlidePipeline.Output {
         let pipeline = SlidePipeline(
             tileEmbedder: TileEmbedder(model: models.tileEncoder, preprocessor: preprocessor, batchSize: batchSize),
             slideEmbedder: slideEmbedder, architecture: manifest.tileEncoder.architecture,
             weightsName: TileList.fileName(path), weightsSHA256: sha256)
-        let tiles: TileList
-        do { tiles = try TileList.resolve([folder]) } catch { throw .input(error.description) }
         let head = manifest.outputs.contains(.teacherTileEmbeds) ? models.teacherHead : nil
         // A head on the last hidden class token runs batch by batch inside the tile encoder's pass.
         let hiddenHead = head.flatMap { head in

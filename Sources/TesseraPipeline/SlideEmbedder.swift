@@ -8,14 +8,28 @@ import TesseraModels
 /// placement policy.
 public struct SlideEmbedder: Sendable {
     public let model: SlideEncoder
-    public let grid: SlideGrid
+    public private(set) var grid: SlideGrid
     public var pool: SlidePool
+    /// The grid's tile size was given (an option), not the model's default: it then stays as
+    /// given whatever the tiles' geometry says.
+    public let tileSizeGiven: Bool
 
     /// `tileSize` / `coordScale` override the model's grid (see `SlideGrid`).
     public init(model: SlideEncoder, tileSize: Double? = nil, coordScale: Double = 1, pool: SlidePool = .mean) {
         self.model = model
         grid = model.grid(tileSize: tileSize, coordScale: coordScale)
         self.pool = pool
+        tileSizeGiven = tileSize != nil
+    }
+
+    /// This embedder for tiles cut with `geometry` (nil: unknown): unless a tile size was given,
+    /// a grid cell is one tile, `geometry.levelZeroTileSize` level-0 pixels, rather than the
+    /// model's default (256, right for level-0 tiles of 256 pixels only).
+    public func placing(_ geometry: TileGeometry?) -> SlideEmbedder {
+        guard let geometry, !tileSizeGiven else { return self }
+        var placed = self
+        placed.grid.tileSize = geometry.levelZeroTileSize
+        return placed
     }
 
     public enum Event {

@@ -46,8 +46,9 @@ public struct SlidePipeline {
     /// The output holds `tile_embeds` f32 [N, D] (rows in tile order); `coords` f32 [N, 2] (the
     /// tiles' level-0 x, y; left out, with a warning naming the tile, when a kept tile has no
     /// position); `blocks.{i}` [N, tokens, D] when `hiddenStates` spools them; every slide output
-    /// (`SlideEmbeddings.named`) with a slide encoder; and in `__metadata__` `tile_names` and
-    /// `skipped_tiles` (JSON lists of tile names), `architecture`, `weights`, `weights_sha256`.
+    /// (`SlideEmbeddings.named`) with a slide encoder, its grid following the tiles' geometry when
+    /// the source knows it; and in `__metadata__` `tile_names` and `skipped_tiles` (JSON lists of
+    /// tile names), `architecture`, `weights`, `weights_sha256`, and the geometry's entries.
     /// `consumers` see every batch's block outputs as well.
     public func run(_ tiles: any TileSource, hiddenStates spool: (any HiddenStateSink)? = nil,
                     consumers: [any TileBatchConsumer] = [],
@@ -71,7 +72,7 @@ public struct SlidePipeline {
             dict.set("blocks.\(i)", state)
         }
         var slide: SlideEmbeddings?
-        if let slideEmbedder, let coords {
+        if let slideEmbedder = slideEmbedder?.placing(tiles.geometry), let coords {
             do {
                 slide = try slideEmbedder.embed(tileEmbeds: result.tileEmbeds, coords: coords, names: names) {
                     switch $0 {
@@ -91,6 +92,7 @@ public struct SlidePipeline {
             "weights": weightsName,
             "weights_sha256": weightsSHA256,
         ]
+        for (key, value) in tiles.geometry?.metadata ?? [:] { dict.metadata[key] = value }
         return Output(stateDict: dict, embedded: kept.count, skipped: result.summary.skipped.count, slideEmbeddings: slide)
     }
 

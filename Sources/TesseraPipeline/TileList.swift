@@ -54,13 +54,13 @@ public final class TileList: TileSource, Sendable {
     }
 
     /// A folder, or a link to one.
-    static func isFolder(_ path: String) -> Bool {
+    public static func isFolder(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && info.st_mode & mode_t(S_IFMT) == mode_t(S_IFDIR)
     }
 
     /// Ends in ".png" in any mix of case, compared as ASCII bytes (no Unicode case tables needed).
-    static func hasPNGExtension(_ name: String) -> Bool {
+    public static func hasPNGExtension(_ name: String) -> Bool {
         let tail = Array(name.utf8.suffix(4))
         return tail.count == 4 && tail[0] == UInt8(ascii: ".") && tail[1] | 0x20 == UInt8(ascii: "p")
             && tail[2] | 0x20 == UInt8(ascii: "n") && tail[3] | 0x20 == UInt8(ascii: "g")

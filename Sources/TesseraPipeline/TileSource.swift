@@ -18,4 +18,10 @@ public protocol TileSource: AnyObject {
     func image(of tile: Int) throws(ImageDecodingError) -> RGBImage
     /// True when `image(of:)` already gives the transform's resized and cropped tile.
     var yieldsCrops: Bool { get }
+    /// Where the tiles were cut from a whole-slide file; nil when unknown (PNG tiles).
+    var geometry: TileGeometry? { get }
+}
+
+extension TileSource {
+    public var geometry: TileGeometry? { nil }
 }

@@ -19,13 +19,31 @@ public struct SlideThumbnail: Sendable {
     /// Level-0 pixels per thumbnail pixel (the level's downsample times the averaging factor).
     public let scale: Double
 
+    /// The picture of `slide`. Where the level it would show has a tile OpenSlide cannot decode
+    /// (a corrupt JPEG tile, which `tessera tile` skips and reports), the next smaller level is
+    /// shown instead: a damaged tile does not cost the slide its picture.
     public init(slide: WholeSlide, maxSide: Int = SlideThumbnail.maxSide, stripPixels: Int = 1 << 22) throws(SlideError) {
         let levels = slide.levels
         let readable = levels.indices.filter { Double(levels[$0].width) * Double(levels[$0].height) <= Double(SlideThumbnail.readPixels) }
-        level = readable.last { 2 * max(levels[$0].width, levels[$0].height) >= maxSide } ?? readable.first ?? levels.count - 1
-        let source = levels[level]
+        let first = readable.last { 2 * max(levels[$0].width, levels[$0].height) >= maxSide } ?? readable.first ?? levels.count - 1
+        var level = first
+        while true {
+            do throws(SlideError) {
+                (image, scale) = try Self.picture(of: slide, level: level, maxSide: maxSide, stripPixels: stripPixels)
+                self.level = level
+                return
+            } catch {
+                guard case .openSlide = error.problem, level + 1 < levels.count else { throw error }
+                level += 1
+            }
+        }
+    }
+
+    /// `level` box-averaged by a whole factor to at most `maxSide` pixels across, and the level-0
+    /// pixels per picture pixel.
+    private static func picture(of slide: WholeSlide, level: Int, maxSide: Int, stripPixels: Int) throws(SlideError) -> (RGBImage, Double) {
+        let source = try slide.level(level)
         let factor = max(1, (max(source.width, source.height) + maxSide - 1) / maxSide)
-        scale = Double(factor) * source.downsample
         let width = (source.width + factor - 1) / factor, height = (source.height + factor - 1) / factor
         var image = RGBImage(width: width, height: height)
         // Sums of the level's pixels under one row of thumbnail pixels, emitted when that row is complete.
@@ -45,7 +63,7 @@ public struct SlideThumbnail: Sendable {
                 for i in sums.indices { sums[i] = 0 }
             }
         }
-        self.image = image
+        return (image, Double(factor) * source.downsample)
     }
 
     /// Draws the outline of a rectangle given in level-0 pixels (the part inside the picture).

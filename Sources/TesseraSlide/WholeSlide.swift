@@ -1,5 +1,6 @@
 import COpenSlide
 import CPosix
+import TesseraCore
 import TesseraImage
 
 /// A whole-slide image opened through OpenSlide: its pyramid of levels, and RGB regions read on
@@ -45,7 +46,8 @@ public final class WholeSlide: @unchecked Sendable {
         }
         self.levels = levels
         vendor = handle.property("openslide.vendor")
-        if let x = handle.property("openslide.mpp-x").flatMap(Double.init), let y = handle.property("openslide.mpp-y").flatMap(Double.init) {
+        if let x = handle.property("openslide.mpp-x").flatMap(DecimalText.double),
+           let y = handle.property("openslide.mpp-y").flatMap(DecimalText.double) {
             mpp = (x, y)
         } else {
             mpp = nil

@@ -9,8 +9,8 @@ import TesseraPipeline
 /// What each command does: call the engine, report on stderr, results on stdout.
 enum EdgeActions {
     static func run(bundle: String, slide: String, output: String, threads: Int?) throws(EdgeError) {
-        // Before the bundle loads: a bad -o fails at once, and never replaces the bundle or a tile.
-        do { try OutputPath.check(output, option: "-o", inputs: [.init("BUNDLE", bundle), .init("SLIDE_DIR", slide)]) } catch {
+        // Before the bundle loads: a bad -o fails at once, and never replaces the bundle, a tile or the slide.
+        do { try OutputPath.check(output, option: "-o", inputs: [.init("BUNDLE", bundle), .init("SLIDE", slide)]) } catch {
             throw .unsafeOutput(error)
         }
         if let threads { Parallel.threadCount = threads }
@@ -19,7 +19,12 @@ enum EdgeActions {
         var progress = EdgeProgress()
         let result: SlidePipeline.Output
         do {
-            result = try engine.run(folder: slide) { progress.show($0) }
+            // A folder holds PNG tiles; any other path is a whole-slide file.
+            if TileList.isFolder(slide) {
+                result = try engine.run(folder: slide) { progress.show($0) }
+            } else {
+                result = try engine.run(try EdgeWholeSlide.tiles(slide, progress: &progress)) { progress.show($0) }
+            }
             progress.finish()
         } catch {
             progress.finish()

@@ -42,7 +42,7 @@ enum EdgeCommand: Equatable {
         }
         switch name {
         case "run":
-            try expect(["BUNDLE", "SLIDE_DIR"])
+            try expect(["BUNDLE", "SLIDE"])
             guard let output = options["-o"] else { throw UsageError("run: -o OUT.safetensors is required") }
             return .run(bundle: positional[0], slide: positional[1], output: output, threads: try count("--threads"))
         case "inspect":

@@ -1,7 +1,7 @@
 /// The `--help` texts: the overview, and each command with an example.
 enum EdgeHelp {
     static let usage = """
-    usage: tessera-edge run BUNDLE SLIDE_DIR -o OUT.safetensors [--threads N]
+    usage: tessera-edge run BUNDLE SLIDE -o OUT.safetensors [--threads N]
            tessera-edge inspect BUNDLE
            tessera-edge bench BUNDLE [--batch 8] [--iterations 5] [--threads N]
            tessera-edge --help | COMMAND --help
@@ -9,16 +9,21 @@ enum EdgeHelp {
 
     static let commands: [String: String] = [
         "run": """
-        tessera-edge run BUNDLE SLIDE_DIR -o OUT.safetensors [--threads N]
-          Embeds the .png tiles of SLIDE_DIR (file-name order; named {x}x_{y}y.png for the slide
-          encoder) with the bundle's tile transform and tile encoder, then its slide encoder, and
-          writes OUT atomically: tile_embeds [N, D], coords [N, 2], layer_{i}_embed,
+        tessera-edge run BUNDLE SLIDE -o OUT.safetensors [--threads N]
+          Embeds a slide with the bundle's tile transform and tile encoder, then its slide encoder,
+          and writes OUT atomically: tile_embeds [N, D], coords [N, 2], layer_{i}_embed,
           last_layer_embed, encoder_out_embed, global_pool_embed, slide_embed, and
           teacher_tile_embeds when the bundle has a teacher-space head; the metadata lists the
-          tiles, the skipped tiles and the bundle's sha256 (as `tessera embed` does). OUT may be
-          neither the bundle nor a tile, and its folder must exist (checked first). A tile that
-          cannot be read is reported by name and skipped. --threads: worker threads (default: all cores).
+          tiles, the skipped tiles and the bundle's sha256 (as `tessera embed` does). SLIDE is a
+          folder of .png tiles (file-name order; named {x}x_{y}y.png for the slide encoder) or a
+          whole-slide file (.svs, .ndpi, .tif, .mrxs...: any format OpenSlide reads), whose tiles
+          are those `tessera tile SLIDE --level 0 --tile-size 256` writes, read as they are
+          embedded (no PNG written); the metadata then records tile_level, tile_size,
+          tile_downsample and tile_mpp_x/y. OUT may be neither the bundle, a tile nor the slide,
+          and its folder must exist (checked first). A tile that cannot be read is reported by
+          name and skipped. --threads: worker threads (default: all cores).
           example: tessera-edge run student.tsb slides/demo_slide -o demo.safetensors --threads 4
+                   tessera-edge run student.tsb slides/a.svs -o a.safetensors
         """,
         "inspect": """
         tessera-edge inspect BUNDLE
@@ -37,7 +42,7 @@ enum EdgeHelp {
 
     static var overview: String {
         """
-        tessera-edge: runs a Tessera student bundle (.tsb, from `tessera export`) on slide folders of PNG tiles.
+        tessera-edge: runs a Tessera student bundle (.tsb, from `tessera export`) on slides: folders of PNG tiles or whole-slide files.
 
         \(usage)
 

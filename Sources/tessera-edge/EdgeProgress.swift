@@ -20,6 +20,12 @@ struct EdgeProgress {
         }
     }
 
+    /// The tile selection of a whole-slide file: `done` of the grid's `total` tiles read.
+    mutating func selecting(_ done: Int, _ total: Int) {
+        update("select", "tiles", done, total)
+        lastEvent = MonotonicClock.seconds
+    }
+
     /// Ends the progress line, if one was drawn.
     mutating func finish() {
         if stage != nil, lastDraw > -Double.infinity { StandardError.write("\n") }

@@ -4,34 +4,41 @@ import TesseraCore
 import TesseraFormats
 import TesseraModels
 import TesseraPipeline
+import TesseraSlide
 
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed",
         abstract: "Embed tiles with a tile encoder (the GigaPath teacher or a student).",
         discussion: """
-        TILES is a slide folder (its .png tiles, in file-name order) or a list of PNGs (in the \
-        order given). Each tile is preprocessed as prov-gigapath does (Resize 256 bicubic, \
-        CenterCrop 224, ImageNet normalisation) and embedded; tiles stream through in batches.
+        TILES is a slide folder (its .png tiles, in file-name order), a list of PNGs (in the \
+        order given), or a whole-slide file (any format OpenSlide reads), whose tiles are the ones \
+        `tessera tile` writes with the same tiling options (default: exact mode, --level 0 \
+        --tile-size 256), streamed in the same order with no PNG written. Each tile is \
+        preprocessed as prov-gigapath does (Resize 256 bicubic, CenterCrop 224, ImageNet \
+        normalisation) and embedded; tiles stream through in batches.
 
         Writes `tile_embeds` f32 [N, D] and `coords` f32 [N, 2] (from `{x}x_{y}y.png` names; left \
         out when a tile is named otherwise), with the tile names, the architecture and the sha256 \
-        of the weights in the metadata. --hidden-states adds every block's output `blocks.{i}` \
+        of the weights in the metadata; from a whole-slide file also the tiles' tile_level, \
+        tile_size, tile_downsample and tile_mpp_x/y. --hidden-states adds every block's output `blocks.{i}` \
         [N, tokens, D] (large: tokens x depth times the embeddings; spooled to disk, not memory).
 
         A tile that cannot be read is reported by name and skipped; --strict makes it fatal.
 
         --slide-encoder also runs the slide encoder on the embedded tiles and adds its outputs \
         (layer_{i}_embed, last_layer_embed, encoder_out_embed, global_pool_embed, slide_embed), as \
-        `tessera slide` would on the tile file.
+        `tessera slide` would on the tile file. From a whole-slide file its grid cell is one tile \
+        (--tile-size x the level's downsample, level-0 pixels); for PNG tiles --tile-size sets it.
 
         Example:
           tessera embed slides/demo_slide --tile-encoder hf/prov-gigapath -o demo.tiles.safetensors
           tessera embed a.png b.png --tile-encoder student.safetensors --arch vit_small_patch16_224 -o ab.safetensors
           tessera embed slides/demo_slide --tile-encoder hf/prov-gigapath --slide-encoder slide_encoder.pth -o demo.safetensors
+          tessera embed slides/a.svs --level 1 --tile-encoder hf/prov-gigapath --slide-encoder slide_encoder.pth -o a.safetensors
         """)
 
-    @Argument(help: "A slide folder of .png tiles, or PNG files.")
+    @Argument(help: "A slide folder of .png tiles, PNG files, or a whole-slide file.")
     var tiles: [String]
 
     @Option(name: .customLong("tile-encoder"), help: "A Hugging Face timm directory or a weights file.")
@@ -60,22 +67,33 @@ struct EmbedCommand: ParsableCommand {
 
     @OptionGroup(title: "Slide encoder options (with --slide-encoder)") var slide: SlideOptions
 
+    @OptionGroup(title: "Tiling (a whole-slide file; see `tessera tile --help`)") var tiling: TilingArguments
+
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if !wholeSlide, let option = tiling.slideOnly.first {
+            throw ValidationError("\(option) applies to a whole-slide file; TILES are PNG tiles")
+        }
     }
 
+    /// One argument that is a whole-slide file rather than PNG tiles.
+    var wholeSlide: Bool { tiles.count == 1 && WholeSlideTiles.names(tiles[0]) }
+
     func run() throws {
-        let list = try TileList.resolve(tiles)
-        // Before the model runs: a bad -o fails at once.
-        try OutputPath.check(output, option: "-o", inputs: list.paths.map { .init("tile", $0) } + [.init("--tile-encoder", tileEncoder)]
+        let pngs = wholeSlide ? nil : try TileList.resolve(tiles)
+        let inputs = pngs?.paths.map { InputOutputOverlap.Input("tile", $0) } ?? [InputOutputOverlap.Input("slide", tiles[0])]
+        // Before any work: a bad -o fails at once.
+        try OutputPath.check(output, option: "-o", inputs: inputs + [.init("--tile-encoder", tileEncoder)]
                                                            + (slideEncoder.map { [.init("--slide-encoder", $0)] } ?? []))
         threads.apply()
         let started = Date()
+        let source: any TileSource
+        if let pngs { source = pngs } else { source = try WholeSlideTiles.selecting(tiles[0], tiling) }
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
         let config = loaded.model.config
         let pipeline = SlidePipeline(
             tileEmbedder: TileEmbedder(model: loaded.model, batchSize: batch, strict: strict),
-            slideEmbedder: try slideEncoder.map { try slide.embedder(for: slide.load($0)) },
+            slideEmbedder: try slideEncoder.map { try slide.embedder(for: slide.load($0), tileSize: pngs == nil ? nil : tiling.tileSize.map(Double.init)) },
             architecture: config.architecture, weightsName: TileList.fileName(loaded.weightsPath),
             weightsSHA256: try SHA256.hex(ofFile: loaded.weightsPath))
         let spool = hiddenStates ? try HiddenStateSpool(folder: URL(fileURLWithPath: output).deletingLastPathComponent().path,
@@ -84,7 +102,7 @@ struct EmbedCommand: ParsableCommand {
         let result: SlidePipeline.Output
         do {
             defer { report.finish() }  // also when the run fails: the error starts on a line of its own
-            result = try pipeline.run(list, hiddenStates: spool) { report.show($0) }
+            result = try pipeline.run(source, hiddenStates: spool) { report.show($0) }
         }
         if let slideModel = pipeline.slideEmbedder {
             Self.report(SlideOptions.summary(result.slideEmbeddings!.slideEmbed(pool: slideModel.pool), pool: slideModel.pool))

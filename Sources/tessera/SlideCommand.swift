@@ -12,7 +12,9 @@ struct SlideCommand: ParsableCommand {
         abstract: "Slide embedding from tile embeddings, with the Prov-GigaPath slide encoder (LongNet).",
         discussion: """
         FEATURES is a safetensors file holding `tile_embeds` [N, D] and `coords` [N, 2]
-        (level-0 pixel x, y of each tile), as `tessera embed` writes it. The output holds
+        (level-0 pixel x, y of each tile), as `tessera embed` writes it; when it records the
+        tiles' geometry (tiles cut from a whole-slide file), a grid cell is one tile: tile_size x
+        tile_downsample level-0 pixels, unless --tile-size is given. The output holds
         layer_{i}_embed (i = 0...L) and last_layer_embed (the prov-gigapath pipeline's
         all-layer path), encoder_out_embed (the model's default output: CLS token),
         global_pool_embed (mean of the tile tokens), and slide_embed: the one chosen by
@@ -33,10 +35,18 @@ struct SlideCommand: ParsableCommand {
 
     @OptionGroup var slide: SlideOptions
 
+    @Option(name: .customLong("tile-size"), parsing: .unconditional,
+            help: "level-0 pixels per position-grid cell (default: what FEATURES records of its tiles, else config.json, else 256)")
+    var tileSize: Double?
+
     @Option(name: .shortAndLong, help: "output safetensors file (written atomically)")
     var output: String
 
     @OptionGroup var threads: ThreadsOption
+
+    func validate() throws {
+        if let tileSize, !(tileSize > 0 && tileSize.isFinite) { throw ValidationError("--tile-size must be a positive number, got \(tileSize)") }
+    }
 
     func run() throws {
         // Before the model runs: a bad -o fails at once.
@@ -47,7 +57,8 @@ struct SlideCommand: ParsableCommand {
         guard let coords = input["coords"] else { throw CLIMessage("\(features): no tensor 'coords'") }
         // `tessera embed` records the tile file names: errors and warnings then name the file.
         let names = input.tileNames.flatMap { $0.count == coords.shape.first ? $0 : nil }
-        let embedder = slide.embedder(for: try slide.load(slideEncoder))
+        // Tiles cut from a whole-slide file record their geometry: the grid's cell is one tile.
+        let embedder = slide.embedder(for: try slide.load(slideEncoder), tileSize: tileSize).placing(TileGeometry(metadata: input.metadata))
         var report = PipelineReport()
         let embeddings: SlideEmbeddings
         do {

@@ -6,7 +6,8 @@ import TesseraPipeline
 
 extension SlidePool: ExpressibleByArgument {}
 
-/// The slide-encoder options shared by `tessera slide` and `tessera embed --slide-encoder`.
+/// The slide-encoder options shared by `tessera slide` and `tessera embed --slide-encoder`
+/// (`--tile-size`, the grid's cell, is each command's own: `tessera embed` also cuts tiles by it).
 struct SlideOptions: ParsableArguments {
     @Option(help: "which embedding becomes slide_embed: mean (global_pool_embed) or cls (encoder_out_embed)")
     var pool: SlidePool = .mean
@@ -14,15 +15,11 @@ struct SlideOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "attention heads (default: config.json, else 16 as in the real model)")
     var heads: Int?
 
-    @Option(name: .customLong("tile-size"), parsing: .unconditional, help: "level-0 pixels per position-grid cell (default: config.json, else 256)")
-    var tileSize: Double?
-
     @Option(name: .customLong("coord-scale"), parsing: .unconditional, help: "factor from the coordinates to level-0 pixels at 0.5 mpp")
     var coordScale: Double = 1
 
     func validate() throws {
         if let heads, heads < 1 { throw ValidationError("--heads must be at least 1, got \(heads)") }
-        if let tileSize, !(tileSize > 0 && tileSize.isFinite) { throw ValidationError("--tile-size must be a positive number, got \(tileSize)") }
         guard coordScale > 0, coordScale.isFinite else { throw ValidationError("--coord-scale must be a positive number, got \(coordScale)") }
     }
 
@@ -31,8 +28,9 @@ struct SlideOptions: ParsableArguments {
         try SlideEncoder.load(path: path, heads: heads)
     }
 
-    /// `model` with these options' grid overrides and pooling.
-    func embedder(for model: SlideEncoder) -> SlideEmbedder {
+    /// `model` with these options' pooling and grid: `tileSize` (level-0 pixels per grid cell,
+    /// `--tile-size` of the command) overrides the tiles' own geometry and the model's default.
+    func embedder(for model: SlideEncoder, tileSize: Double?) -> SlideEmbedder {
         SlideEmbedder(model: model, tileSize: tileSize, coordScale: coordScale, pool: pool)
     }
 

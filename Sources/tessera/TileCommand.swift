@@ -43,23 +43,7 @@ struct TileCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder (created if missing); each slide gets a folder named like its file.")
     var output: String
 
-    @Option(help: "Tile names, pixels and occupancy: 'exact' (default) or 'prov-gigapath' (upstream's, bugs included).")
-    var compat: String = "exact"
-
-    @Option(help: "Pyramid level the tiles are cut from (default 0, or the one --mpp picks).")
-    var level: Int?
-
-    @Option(help: "Cut the tiles from the level whose microns per pixel (from the slide's openslide.mpp-x/-y and the level's downsample) are nearest this.")
-    var mpp: Double?
-
-    @Option(help: "Tile width and height in pixels of the level.")
-    var tileSize: Int = 256
-
-    @Option(help: "Luminance (0-255) below which a pixel is foreground (default: Otsu on the smallest level).")
-    var foregroundThreshold: Double?
-
-    @Option(help: "Keep tiles whose foreground fraction is above this (0-1).")
-    var occupancyThreshold: Double = 0.1
+    @OptionGroup(title: "Tiling") var tiling: TilingArguments
 
     @Option(help: "zlib level of the PNGs, 0-9: 1 is the fastest that compresses, 9 the smallest (upstream's Pillow uses 6); the pixels are the same.")
     var pngLevel: Int = 1
@@ -67,21 +51,7 @@ struct TileCommand: ParsableCommand {
     @OptionGroup var threads: ThreadsOption
 
     func validate() throws {
-        guard ["exact", "prov-gigapath"].contains(compat) else { throw ValidationError("--compat must be exact or prov-gigapath, got '\(compat)'") }
-        if let level, level < 0 { throw ValidationError("--level must be at least 0, got \(level)") }
-        if let mpp {
-            guard level == nil else { throw ValidationError("give --level or --mpp, not both") }
-            guard mpp.isFinite && mpp > 0 else { throw ValidationError("--mpp must be a positive number of microns, got \(mpp)") }
-        }
         guard (0...9).contains(pngLevel) else { throw ValidationError("--png-level must be between 0 and 9, got \(pngLevel)") }
-        guard (1...65536).contains(tileSize) else { throw ValidationError("--tile-size must be between 1 and 65536, got \(tileSize)") }
-        if let t = foregroundThreshold, !(t.isFinite && t >= 0 && t <= 255) {
-            throw ValidationError("--foreground-threshold must be between 0 and 255, got \(t)")
-        }
-        // Upstream's own check (select_tiles).
-        guard occupancyThreshold >= 0 && occupancyThreshold <= 1 else {
-            throw ValidationError("--occupancy-threshold must be between 0 and 1, got \(occupancyThreshold)")
-        }
         let ids = slides.map(TileDataset.slideID(ofSlideAt:))
         if let twice = ids.first(where: { id in ids.filter { $0 == id }.count > 1 }) {
             throw ValidationError("two slides share the file name '\(twice)' (each names its output folder)")
@@ -112,43 +82,23 @@ struct TileCommand: ParsableCommand {
 
     func folder(of slide: String) -> String { output + "/" + TileDataset.slideID(ofSlideAt: slide) }
 
-    /// The level to tile `slide` at: --level, the level nearest --mpp, or 0.
-    func chosenLevel(_ slide: WholeSlide, id: String) throws -> Int {
-        guard let mpp else { return level ?? 0 }
-        guard let chosen = slide.level(nearestMPP: mpp), let found = slide.mpp(ofLevel: chosen) else {
-            throw CLIMessage("\(slide.path): the slide records no microns per pixel (openslide.mpp-x, openslide.mpp-y): choose a level with --level")
-        }
-        FileHandle.standardError.write(text: "\(id): level \(chosen) (\(found) microns per pixel) is the nearest to --mpp \(mpp)\n")
-        return chosen
-    }
-
     func tile(_ path: String) throws {
         let started = MonotonicClock.seconds
-        let slide = try WholeSlide(path: path)
+        let source = try WholeSlideTiles.selecting(path, tiling)
         let id = TileDataset.slideID(ofSlideAt: path)
-        let options = TilingOptions(mode: compat == "prov-gigapath" ? .provGigapath : .exact, level: try chosenLevel(slide, id: id),
-                                    tileSize: tileSize, foregroundThreshold: foregroundThreshold, occupancyThreshold: occupancyThreshold)
-        var selecting: ProgressLine?
-        let tiling = try SlideTiling(slide: slide, options: options) { done, total in
-            if selecting == nil { selecting = ProgressLine("\(id): select", total: total, unit: "tiles") }
-            selecting?.update(done)
-        }
-        selecting?.finish()
-        for (_, error) in tiling.skipped { FileHandle.standardError.write(text: "skipped \(error)\n") }
         // Everything goes to a hidden folder beside the result, renamed into place once complete.
         let staging = output + "/.\(id).partial-\(getpid())"
         try? FileManager.default.removeItem(atPath: staging)
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
         do {
-            try write(tiling, of: slide, id: id, into: staging)
+            try write(source, id: id, into: staging)
             try commit(staging, as: folder(of: path))
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
             throw error
         }
-        FileHandle.standardError.write(text: "\(id): \(tiling.tiles.count) of \(tiling.candidates) tiles kept, \(tiling.skipped.count) "
-            + "unreadable (foreground threshold \(tiling.threshold), region of interest \(tiling.roi.width)x\(tiling.roi.height) at "
-            + "level \(options.level) from (\(tiling.roi.x), \(tiling.roi.y))) -> \(folder(of: path)) in "
+        FileHandle.standardError.write(text: "\(id): \(source.count) tiles, \(TileDataset.csvName) and \(TileCommand.thumbnailName) -> "
+            + "\(folder(of: path)) in "
             + String(format: "%.2f s, peak RSS %.0f MB\n", MonotonicClock.seconds - started, Double(PeakMemory.residentBytes) / 1_048_576))
     }
 
@@ -163,9 +113,8 @@ struct TileCommand: ParsableCommand {
         if replacing { try manager.removeItem(atPath: earlier) }
     }
 
-    /// The tiles' PNGs and dataset.csv into `folder`.
-    func write(_ tiling: SlideTiling, of slide: WholeSlide, id: String, into folder: String) throws {
-        let source = WholeSlideTiles(slide: slide, tiling: tiling)
+    /// The tiles' PNGs, dataset.csv and the thumbnail into `folder`.
+    func write(_ source: WholeSlideTiles, id: String, into folder: String) throws {
         var writing = ProgressLine("\(id): write", total: source.count, unit: "tiles")
         let encoder = PNGEncoder(level: pngLevel)
         let batch = max(16, 4 * Parallel.threadCount)
@@ -188,10 +137,10 @@ struct TileCommand: ParsableCommand {
             writing.update(start)
         }
         writing.finish()
-        var thumbnail = try SlideThumbnail(slide: slide)
-        try thumbnail.outline(tiling, on: slide)
+        var thumbnail = try SlideThumbnail(slide: source.slide)
+        try thumbnail.outline(source.tiling, on: source.slide)
         try write(try encoder.encode(thumbnail.image), to: folder + "/" + TileCommand.thumbnailName)
-        try write(Array(TileDataset.csv(slideID: id, tiling: tiling).utf8), to: folder + "/" + TileDataset.csvName)
+        try write(Array(TileDataset.csv(slideID: id, tiling: source.tiling).utf8), to: folder + "/" + TileDataset.csvName)
     }
 
     func write(_ bytes: [UInt8], to path: String) throws {

@@ -96,7 +96,7 @@ final class EdgeCommandTests: XCTestCase {
         defer { folder.cleanUp() }
         let slide = Fixtures.path("slide_folder/demo_slide")
         let cases: [([String], String)] = [
-            (["run", try bundle(), folder.file("absent"), "-o", folder.file("a.safetensors")], "\(folder.file("absent")): not a folder of tiles"),
+            (["run", try bundle(), folder.file("absent"), "-o", folder.file("a.safetensors")], "\(folder.file("absent")): cannot read: No such file or directory"),
             (["run", try bundle(), folder.path, "-o", folder.file("b.safetensors")], "\(folder.path): no .png tiles in the folder"),
             (["inspect", folder.file("absent.tsb")], folder.file("absent.tsb")),
             (["bench", Fixtures.path("tile_student/model.safetensors")], "not a Tessera bundle"),
@@ -129,8 +129,8 @@ final class EdgeCommandTests: XCTestCase {
         let missing = folder.file("missing/out.safetensors"), replaces = "; write the output to another file (it would replace its own input)"
         let cases: [(output: String, expected: String)] = [
             (bundle, "-o \(bundle) is the input BUNDLE \(bundle)" + replaces),
-            (tile, "-o \(tile) is \(name) of the input SLIDE_DIR \(slide)" + replaces),
-            (link, "-o \(link) is \(name) of the input SLIDE_DIR \(slide)" + replaces),
+            (tile, "-o \(tile) is \(name) of the input SLIDE \(slide)" + replaces),
+            (link, "-o \(link) is \(name) of the input SLIDE \(slide)" + replaces),
             (missing, "-o \(missing): open the output folder \(folder.file("missing"))/ failed: No such file or directory"),
         ]
         for (output, expected) in cases {
@@ -148,7 +148,7 @@ final class EdgeCommandTests: XCTestCase {
             ([], "no command given"),
             (["embed", "x"], "unknown command 'embed'"),
             (["run", "b.tsb", "slide"], "-o OUT.safetensors is required"),
-            (["run", "b.tsb", "-o", "out"], "run takes BUNDLE SLIDE_DIR, got 1 argument"),
+            (["run", "b.tsb", "-o", "out"], "run takes BUNDLE SLIDE, got 1 argument"),
             (["run", "b.tsb", "slide", "-o", "out", "--threads", "0"], "--threads must be a whole number of at least 1, got '0'"),
             (["bench", "b.tsb", "--batch"], "--batch needs a value"),
             (["bench", "b.tsb", "--iterations", "2", "--iterations", "3"], "--iterations is given twice"),

@@ -1,0 +1,23 @@
+import TesseraEdgeModels
+import TesseraPipeline
+#if !TESSERA_EDGE_NO_OPENSLIDE
+import TesseraSlide
+#endif
+
+/// The tiles of a whole-slide file for `tessera-edge run`: those `tessera tile` writes in its
+/// default mode (level 0, 256-pixel tiles), read through OpenSlide as they are embedded. The
+/// aarch64 build without OpenSlide (scripts/build-aarch64: `tessera-edge-static`, compiled with
+/// TESSERA_EDGE_NO_OPENSLIDE) refuses the file instead.
+enum EdgeWholeSlide {
+    static func tiles(_ path: String, progress: inout EdgeProgress) throws(EdgeError) -> any TileSource {
+        #if TESSERA_EDGE_NO_OPENSLIDE
+        throw .input("\(path): not a folder of tiles (this build of tessera-edge reads no whole-slide files: use tessera-edge, linked with libopenslide)")
+        #else
+        do {
+            return try WholeSlideTiles(path: path, options: TilingOptions()) { progress.selecting($0, $1) }
+        } catch {
+            throw .input(error.description)
+        }
+        #endif
+    }
+}
