@@ -58,7 +58,7 @@ public struct TeacherCache {
             let tiles = try TileList.resolve([slide.folder]).paths
             if let file = existingFile(slide) {
                 do {
-                    try validate(try TeacherCacheFile.contents(of: file), file: file, tiles: tiles)
+                    try validate(try TeacherCacheFile.contents(of: file), file: file, slide: slide, tiles: tiles)
                     usable.append(slide)
                     continue
                 } catch let mismatch as Mismatch where recomputeMismatched {
@@ -90,7 +90,7 @@ public struct TeacherCache {
             let kept = Set(read.names)
             typealias File = TeacherCacheFile
             dict.metadata = [
-                File.versionKey: File.version, File.teacherSHA256Key: teacherSHA256,
+                File.versionKey: File.version, File.slideKey: Self.source(slide), File.teacherSHA256Key: teacherSHA256,
                 File.teacherSlideSHA256Key: teacherSlideSHA256, File.preprocessingKey: preprocessing,
                 "tile_names": JSONValue.array(read.names.map { .string($0) }).serialized(),
                 File.skippedTilesKey: JSONValue.array(tiles.map(TileList.fileName).filter { !kept.contains($0) }.map { .string($0) }).serialized(),
@@ -106,14 +106,14 @@ public struct TeacherCache {
     public func load(_ slide: DistillDataset.Slide) throws -> (targets: TeacherTargets, names: [String], coords: Tensor) {
         guard let file = existingFile(slide) else { throw Mismatch(file: path(slide, zst: false), problem: "no cache file") }
         let dict = try TeacherCacheFile.contents(of: file)
-        try validate(dict, file: file, tiles: try TileList.resolve([slide.folder]).paths)
+        try validate(dict, file: file, slide: slide, tiles: try TileList.resolve([slide.folder]).paths)
         guard let hidden = dict["hidden"], let embeds = dict["tile_embeds"], let coords = dict["coords"],
               let slideEmbed = dict["slide_embed"] else { throw Mismatch(file: file, problem: "a tensor is missing") }
         return (TeacherTargets(hidden: hidden, tileEmbeds: embeds.float32(), slideEmbed: slideEmbed.floats()),
                 dict.tileNames ?? [], coords)
     }
 
-    private func validate(_ dict: StateDict, file: String, tiles: [String]) throws {
+    private func validate(_ dict: StateDict, file: String, slide: DistillDataset.Slide, tiles: [String]) throws {
         func expect(_ key: String, _ value: String) throws {
             guard dict.metadata[key] == value else {
                 throw Mismatch(file: file, problem: "'\(key)' is \(dict.metadata[key].map { "'\($0)'" } ?? "missing"), the run has '\(value)'")
@@ -121,6 +121,7 @@ public struct TeacherCache {
         }
         typealias File = TeacherCacheFile
         try expect(File.versionKey, File.version)
+        try expect(File.slideKey, Self.source(slide))
         try expect(File.teacherSHA256Key, teacherSHA256)
         try expect(File.teacherSlideSHA256Key, teacherSlideSHA256)
         try expect(File.preprocessingKey, preprocessing)
@@ -137,12 +138,14 @@ public struct TeacherCache {
     }
 
     private func path(_ slide: DistillDataset.Slide, zst: Bool) -> String {
-        TeacherCacheFile.path(folder: folder, slide: slide.name, compressed: zst)
+        TeacherCacheFile.path(folder: folder, slide: slide.name, source: Self.source(slide), compressed: zst)
     }
 
     private func existingFile(_ slide: DistillDataset.Slide) -> String? {
-        TeacherCacheFile.existing(folder: folder, slide: slide.name)
+        TeacherCacheFile.existing(folder: folder, slide: slide.name, source: Self.source(slide))
     }
+
+    static func source(_ slide: DistillDataset.Slide) -> String { TeacherCacheFile.source(ofSlideAt: slide.folder) }
 
     /// Writes the slide's file (raw, or zstd when that saves at least 10%); raw, zstd and stored sizes.
     /// Whether zstd pays is first measured on the file's first `zstdSample` bytes: teacher

@@ -7,22 +7,30 @@ import TesseraFormats
 /// validates these files; export reads the teacher's SHA-256 from them.
 public enum TeacherCacheFile {
     /// The format version (`tessera.teacher_cache`).
-    public static let version = "1"
-    public static let versionKey = "tessera.teacher_cache", teacherSHA256Key = "teacher_sha256",
+    public static let version = "2"
+    public static let versionKey = "tessera.teacher_cache", slideKey = "slide", teacherSHA256Key = "teacher_sha256",
                       teacherSlideSHA256Key = "teacher_slide_sha256", preprocessingKey = "preprocessing",
                       skippedTilesKey = "skipped_tiles"
     static let rawSuffix = ".safetensors", compressedSuffix = ".safetensors.zst"
 
-    /// The file of the slide named `slide` in `folder`: its name with every character but
-    /// letters, digits, `-` and `_` replaced by `_`, raw or compressed.
-    public static func path(folder: String, slide: String, compressed: Bool) -> String {
+    /// The file of a slide in `folder`: the slide's name with every character but letters,
+    /// digits, `-` and `_` replaced by `_`, then `-` and the first 16 hex digits of the SHA-256 of
+    /// `source` (the slide's absolute path): slides whose names differ only in replaced
+    /// characters, or a validation slide named like a training slide, never share a file.
+    public static func path(folder: String, slide: String, source: String, compressed: Bool) -> String {
         let name = slide.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? String($0) : "_" }.joined()
-        return folder + "/" + name + (compressed ? compressedSuffix : rawSuffix)
+        let digest = Array(source.utf8).withUnsafeBytes { SHA256.hex(SHA256.digest($0)) }
+        return folder + "/" + name + "-" + digest.prefix(16) + (compressed ? compressedSuffix : rawSuffix)
+    }
+
+    /// A slide's identity in a cache: the absolute path of its folder (or file), links resolved.
+    public static func source(ofSlideAt path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     /// The slide's file that exists (the compressed one first), if any.
-    public static func existing(folder: String, slide: String) -> String? {
-        [true, false].map { path(folder: folder, slide: slide, compressed: $0) }.first { FileManager.default.fileExists(atPath: $0) }
+    public static func existing(folder: String, slide: String, source: String) -> String? {
+        [true, false].map { path(folder: folder, slide: slide, source: source, compressed: $0) }.first { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// Every cache file in `folder`, sorted by name (none when the folder is missing).

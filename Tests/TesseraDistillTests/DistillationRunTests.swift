@@ -107,14 +107,54 @@ final class DistillationRunTests: XCTestCase {
         let run = try DistillationRun(options: o, folder: folder.file("run"))
         try run.run()
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.file("cache")).sorted()
-        XCTAssertEqual(files, ["a.safetensors", "b.safetensors"])
-        let kept = try Data(contentsOf: URL(fileURLWithPath: folder.file("cache/a.safetensors")))
-        try FileManager.default.removeItem(atPath: folder.file("cache/b.safetensors"))
+        let (a, b) = (cacheFile(data + "/a"), cacheFile(data + "/b"))
+        XCTAssertEqual(files, [a, b].map { URL(fileURLWithPath: $0).lastPathComponent })
+        let kept = try Data(contentsOf: URL(fileURLWithPath: a))
+        try FileManager.default.removeItem(atPath: b)
         var cached: [String] = []
         let again = try DistillationRun(options: o, folder: folder.file("run2"))
         try again.run { if case .cache(.cached(let slide, _, _, _)) = $0 { cached.append(slide) } }
         XCTAssertEqual(cached, ["b"], "only the missing slide is computed again")
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder.file("cache/a.safetensors"))), kept)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: a)), kept)
+    }
+
+    /// The raw cache file of the slide folder `slide` in the test's cache folder.
+    func cacheFile(_ slide: String) -> String {
+        TeacherCacheFile.path(folder: folder.file("cache"), slide: URL(fileURLWithPath: slide).lastPathComponent,
+                              source: TeacherCacheFile.source(ofSlideAt: slide), compressed: false)
+    }
+
+    /// Slides whose names differ only in a character a cache file name replaces (`a.b`, `a_b`),
+    /// and a validation slide named like a training slide whose tiles carry the same names but
+    /// other pixels: each keeps its own cache file and its own targets (they once shared one
+    /// file, and the second slide trained on the first one's targets).
+    func testSlidesWhoseNamesCollideKeepTheirOwnTargets() throws {
+        let tiles = Array(Self.demoTiles[0..<6])
+        let data = try self.data(["a.b": tiles, "a_b": tiles])
+        let validation = folder.file("validation/a.b")
+        try FileManager.default.createDirectory(atPath: validation, withIntermediateDirectories: true)
+        for (tile, other) in zip(tiles, Self.demoTiles[6..<12]) {
+            try FileManager.default.createSymbolicLink(atPath: validation + "/" + tile,
+                                                       withDestinationPath: Fixtures.path("slide_folder/demo_slide/" + other))
+        }
+        var o = options(data: data, steps: 1)
+        o.cacheFolder = folder.file("cache")
+        o.validationData = folder.file("validation")
+        try DistillationRun(options: o, folder: folder.file("run")).run()
+        let files = [data + "/a.b", data + "/a_b", validation].map(cacheFile)
+        XCTAssertEqual(Set(files).count, 3)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.file("cache")).sorted(),
+                       files.map { URL(fileURLWithPath: $0).lastPathComponent }.sorted())
+        let training = try TeacherCacheFile.contents(of: files[0]), held = try TeacherCacheFile.contents(of: files[2])
+        XCTAssertEqual(training.metadata[TeacherCacheFile.slideKey], TeacherCacheFile.source(ofSlideAt: data + "/a.b"))
+        XCTAssertEqual(held.metadata[TeacherCacheFile.slideKey], TeacherCacheFile.source(ofSlideAt: validation))
+        XCTAssertNotEqual(try XCTUnwrap(training["tile_embeds"]).floats(), try XCTUnwrap(held["tile_embeds"]).floats())
+        // A file put in another slide's place (renamed by hand) is refused, naming the slide it belongs to.
+        try FileManager.default.removeItem(atPath: files[1])
+        try FileManager.default.copyItem(atPath: files[0], toPath: files[1])
+        XCTAssertThrowsError(try DistillationRun(options: o, folder: folder.file("again")).run()) { error in
+            XCTAssertTrue("\(error)".contains("'slide' is '\(TeacherCacheFile.source(ofSlideAt: data + "/a.b"))'"), "\(error)")
+        }
     }
 
     func testMismatchedCacheIsRefusedOrRecomputed() throws {
@@ -126,7 +166,7 @@ final class DistillationRunTests: XCTestCase {
         o.teacher = Fixtures.path("tile_teacher/legacy_format.bin")
         XCTAssertThrowsError(try DistillationRun(options: o, folder: folder.file("other")).run()) { error in
             XCTAssertTrue("\(error)".contains("teacher_sha256"), "\(error)")
-            XCTAssertTrue("\(error)".contains("a.safetensors"), "\(error)")
+            XCTAssertTrue("\(error)".contains(self.cacheFile(data + "/a")), "\(error)")
         }
         // A tile added to a slide changes its tile list.
         try FileManager.default.createSymbolicLink(atPath: data + "/a/" + Self.demoTiles[13],
