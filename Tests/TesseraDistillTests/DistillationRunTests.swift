@@ -191,7 +191,7 @@ final class DistillationRunTests: XCTestCase {
         let checkpoint = try Data(contentsOf: URL(fileURLWithPath: folder.file("run/checkpoint.safetensors")))
         // Poison the teacher's targets of every slide.
         for name in ["a", "b"] {
-            let path = folder.file("cache/\(name).safetensors")
+            let path = cacheFile(data + "/" + name)
             var dict = try SafeTensors.read(path: path)
             let hidden = dict["hidden"]!.converted(to: .f32)
             hidden.mutableFloatPointer[0] = .nan
