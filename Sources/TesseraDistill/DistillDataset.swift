@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCore
 import TesseraPipeline
 
 /// The slides a distillation reads: a folder of slide folders (each holding `{x}x_{y}y.png`
@@ -34,7 +35,7 @@ public struct DistillDataset: Sendable {
         if isFolder.boolValue {
             let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }
                 .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            if names.contains(where: { $0.lowercased().hasSuffix(".png") }) {
+            if names.contains(where: PNGFileName.matches) {
                 entries = [(path, false)]
             } else {
                 entries = names.map { (path + "/" + $0, false) }.filter { Self.isFolder($0.0) }

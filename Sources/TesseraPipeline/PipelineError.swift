@@ -9,6 +9,8 @@ public enum PipelineError: Error, CustomStringConvertible {
     case configuration(String)
     case noReadableTile(count: Int)
     case noCoordinates(tile: String)
+    /// A tile's position, as its name writes it, that float32 `coords` cannot hold exactly.
+    case coordinateTooLarge(tile: String, axis: String, value: Int, limit: Int)
     /// The slide encoder refused the slide (a tile outside its grid, a non-finite embedding).
     case slide(SlideEncoderError)
     /// The hidden states could not be kept (`HiddenStateSink`).
@@ -21,6 +23,8 @@ public enum PipelineError: Error, CustomStringConvertible {
         case .noReadableTile(let n): return "none of the \(n) tiles could be read"
         case .noCoordinates(let tile):
             return "\(tile): no coordinates in the name (the slide encoder needs every tile named {x}x_{y}y.png)"
+        case .coordinateTooLarge(let tile, let axis, let value, let limit):
+            return "\(tile): \(axis) = \(value) is beyond \(limit), the largest position float32 coords hold exactly"
         case .slide(let error): return error.description
         case .hiddenStates(let text): return text
         }

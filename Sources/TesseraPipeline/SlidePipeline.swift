@@ -96,6 +96,10 @@ public struct SlidePipeline {
         return Output(stateDict: dict, embedded: kept.count, skipped: result.summary.skipped.count, slideEmbeddings: slide)
     }
 
+    /// The largest position `coords` (float32, as prov-gigapath writes it) holds exactly: 2^24
+    /// pixels, 8 m of slide at 0.5 microns per pixel.
+    static let largestExactCoordinate = 1 << 24
+
     /// coords [N, 2] of the `kept` tiles; nil (after a warning per tile without a position) when
     /// one has none, an error instead when the coordinates are `required`.
     private func coordinates(_ kept: [Int], of tiles: any TileSource, required: Bool,
@@ -107,6 +111,11 @@ public struct SlidePipeline {
             guard let (x, y) = tiles.position(of: tile) else {
                 unnamed.append(tiles.name(of: tile))
                 continue
+            }
+            // Checked while still integers: past 2^24 a float32 `coords` would round the position
+            // (99999999999 reads 99999997952), and every later message would show the rounded one.
+            for (axis, value) in [("x", x), ("y", y)] where abs(value) > Self.largestExactCoordinate {
+                throw .coordinateTooLarge(tile: tiles.name(of: tile), axis: axis, value: value, limit: Self.largestExactCoordinate)
             }
             values += [Float(x), Float(y)]
         }

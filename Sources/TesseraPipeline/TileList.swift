@@ -1,4 +1,5 @@
 import CPosix
+import TesseraCore
 import TesseraImage
 import TesseraIO
 import TesseraModels
@@ -41,7 +42,7 @@ public final class TileList: TileSource, Sendable {
         // A folder `tessera tile` wrote (it holds a dataset.csv) also holds its picture of the
         // slide, thumbnail.png: not a tile.
         let tiled = names.contains("dataset.csv")
-        let tiles = names.filter { !$0.hasPrefix(".") && hasPNGExtension($0) && !(tiled && $0 == "thumbnail.png") }
+        let tiles = names.filter { !$0.hasPrefix(".") && PNGFileName.matches($0) && !(tiled && $0 == "thumbnail.png") }
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         guard !tiles.isEmpty else { throw Error(path: folder, problem: "no .png tiles in the folder") }
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
@@ -57,12 +58,5 @@ public final class TileList: TileSource, Sendable {
     public static func isFolder(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && info.st_mode & mode_t(S_IFMT) == mode_t(S_IFDIR)
-    }
-
-    /// Ends in ".png" in any mix of case, compared as ASCII bytes (no Unicode case tables needed).
-    public static func hasPNGExtension(_ name: String) -> Bool {
-        let tail = Array(name.utf8.suffix(4))
-        return tail.count == 4 && tail[0] == UInt8(ascii: ".") && tail[1] | 0x20 == UInt8(ascii: "p")
-            && tail[2] | 0x20 == UInt8(ascii: "n") && tail[3] | 0x20 == UInt8(ascii: "g")
     }
 }

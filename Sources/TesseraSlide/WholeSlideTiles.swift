@@ -1,4 +1,5 @@
 import COpenSlide
+import TesseraCore
 import TesseraImage
 import TesseraPipeline
 
@@ -29,7 +30,7 @@ public final class WholeSlideTiles: TileSource, @unchecked Sendable {
     /// file (not a folder) that OpenSlide recognises, or that is not a `.png` (so that a slide
     /// OpenSlide cannot open is reported as one, not as a bad PNG).
     public static func names(_ path: String) -> Bool {
-        !TileList.isFolder(path) && (openslide_detect_vendor(path) != nil || !TileList.hasPNGExtension(path))
+        !TileList.isFolder(path) && (openslide_detect_vendor(path) != nil || !PNGFileName.matches(path))
     }
 
     public var count: Int { tiles.count }

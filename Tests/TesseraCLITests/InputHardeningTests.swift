@@ -58,17 +58,17 @@ final class InputHardeningTests: XCTestCase {
         for tile in tiles.prefix(3) {
             try FileManager.default.copyItem(atPath: Fixtures.path("slide_folder/demo_slide/" + tile), toPath: slide + "/" + tile)
         }
-        try FileManager.default.copyItem(atPath: Fixtures.path("slide_folder/demo_slide/" + tiles[3]), toPath: slide + "/12x_34y.PNG")
+        try FileManager.default.copyItem(atPath: Fixtures.path("slide_folder/demo_slide/" + tiles[3]), toPath: slide + "/no-position.PNG")
         let result = try TesseraProcess.run(["embed", slide, "--tile-encoder", Fixtures.path("tile_student"), "-o", folder.file("o.safetensors")])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stderr.contains("12x_34y.PNG"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("no-position.PNG"), result.stderr)
         let out = try SafeTensors.read(path: folder.file("o.safetensors"))
         XCTAssertEqual(out["tile_embeds"]?.shape, [4, 64])
         XCTAssertNil(out["coords"], "coords of some tiles only would misplace rows")
         let withSlide = try TesseraProcess.run(["embed", slide, "--tile-encoder", Fixtures.path("tile_teacher"),
                                                 "--slide-encoder", Fixtures.path("slide_encoder"), "-o", folder.file("p.safetensors")])
         XCTAssertEqual(withSlide.status, 1, withSlide.stderr)
-        XCTAssertTrue(withSlide.stderr.contains("12x_34y.PNG"), withSlide.stderr)
+        XCTAssertTrue(withSlide.stderr.contains("no-position.PNG"), withSlide.stderr)
     }
 
     /// Negative numbers are values (refused by name, with the value), not missing ones; infinities too.
@@ -95,5 +95,52 @@ final class InputHardeningTests: XCTestCase {
                                              "--zstd-level", "-1", "-o", folder.file("s.tsb")])
         XCTAssertEqual(export.status, 64, export.stderr)
         XCTAssertTrue(export.stderr.contains("--zstd-level must be in 1...19, got -1"), export.stderr)
+    }
+
+    /// A copy of the demo slide's first `count` tiles in a new folder, each renamed by `rename`.
+    private func demoTiles(_ name: String, count: Int = 4, rename: (String) -> String = { $0 }) throws -> String {
+        let source = Fixtures.path("slide_folder/demo_slide")
+        let copy = folder.file(name)
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        for tile in try FileManager.default.contentsOfDirectory(atPath: source).sorted().prefix(count) {
+            try FileManager.default.copyItem(atPath: source + "/" + tile, toPath: copy + "/" + rename(tile))
+        }
+        return copy
+    }
+
+    private func embedWithSlideEncoder(_ tiles: String, _ output: String) throws -> TesseraProcess.Result {
+        try TesseraProcess.run(["embed", tiles, "--tile-encoder", Fixtures.path("tile_teacher"),
+                                "--slide-encoder", Fixtures.path("slide_encoder"), "-o", output])
+    }
+
+    /// `.PNG` tiles are tiles in every respect: listed, and placed by the coordinates in their
+    /// names (they were once listed, then refused as unnamed by the slide encoder).
+    func testUpperCasePNGTilesAreListedAndPlaced() throws {
+        let lower = try demoTiles("lower")
+        let upper = try demoTiles("upper") { $0.replacingOccurrences(of: ".png", with: ".PNG") }
+        let a = try embedWithSlideEncoder(lower, folder.file("lower.safetensors"))
+        let b = try embedWithSlideEncoder(upper, folder.file("upper.safetensors"))
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(b.status, 0, b.stderr)
+        let want = try SafeTensors.read(path: folder.file("lower.safetensors"))
+        let got = try SafeTensors.read(path: folder.file("upper.safetensors"))
+        XCTAssertEqual(Set(got.names), Set(want.names))
+        for name in want.names { XCTAssertEqual(try XCTUnwrap(got[name]).floats(), try XCTUnwrap(want[name]).floats(), name) }
+    }
+
+    /// Coordinates are read as integers and reported as written: past 2^24, where float32
+    /// `coords` would round them (99999999999 to 99999997952), the tile is refused by name.
+    func testCoordinatesBeyondFloat32AreRefusedAsWritten() throws {
+        let tiles = try demoTiles("far") { $0 == "40960x_12800y.png" ? "99999999999x_12800y.png" : $0 }
+        let result = try embedWithSlideEncoder(tiles, folder.file("far.safetensors"))
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("99999999999x_12800y.png: x = 99999999999 is beyond 16777216"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("99999997952"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("far.safetensors")))
+        // 2^24 itself is exact and merely off the slide encoder's grid, reported with its value.
+        let edge = try demoTiles("edge") { $0 == "40960x_12800y.png" ? "16777216x_12800y.png" : $0 }
+        let off = try embedWithSlideEncoder(edge, folder.file("edge.safetensors"))
+        XCTAssertEqual(off.status, 1, off.stderr)
+        XCTAssertTrue(off.stderr.contains("16777216x_12800y.png: coordinates (16777216, 12800)"), off.stderr)
     }
 }
