@@ -62,6 +62,10 @@ public struct SlideEmbedder: Sendable {
                       onWarning: (String) -> Void = { _ in }) throws(SlideEncoderError) -> [SlideGrid.Cell] {
         let placement = try grid.place(coords: coords, names: names)
         try Self.checkFinite(tileEmbeds, names: names)
+        if placement.shift != (0, 0) {
+            onWarning("tiles start left of or above the slide: placed on the slide encoder's grid shifted by "
+                + "(\(SlideEncoderError.format(placement.shift.x)), \(SlideEncoderError.format(placement.shift.y))) pixels")
+        }
         for duplicate in placement.duplicates.prefix(5) { onWarning(duplicate.description) }
         if placement.duplicates.count > 5 {
             onWarning("\(placement.duplicates.count) tiles share a grid cell with an earlier tile")

@@ -44,19 +44,15 @@ final class WholeSlideInputTests: XCTestCase {
         XCTAssertEqual(Set(a.metadata.keys).intersection(geometryKeys), geometryKeys, label, file: file, line: line)
     }
 
-    /// The tile encoder, with the slide encoder where the slide's tiles all lie on its grid:
-    /// synth_b's grid starts 17 rows above the slide, so one of its tiles is at (589, -17).
-    static func models(_ slide: String) -> [String] {
-        ["--tile-encoder", Fixtures.path("tile_student")]
-            + (slide == "synth_a" ? ["--slide-encoder", Fixtures.path("slide_encoder_16h")] : [])
-    }
+    /// The tile encoder and the slide encoder.
+    static let models = ["--tile-encoder", Fixtures.path("tile_student"), "--slide-encoder", Fixtures.path("slide_encoder_16h")]
 
     /// `tessera embed SLIDE.svs` writes what `tessera embed` on the tiled folder writes, on both
-    /// fixture slides (synth_a with the slide encoder); the geometry is openslide-python's.
+    /// fixture slides; the geometry is openslide-python's.
     func testEmbedOfASlideFileEqualsEmbedOfItsTiledFolder() throws {
         for slide in ["synth_a", "synth_b"] {
             let tiles = try tiled(slide)
-            let models = Self.models(slide) + ["--batch", "5"]
+            let models = Self.models + ["--batch", "5"]
             let fromFile = folder.file("\(slide).file.safetensors"), fromFolder = folder.file("\(slide).folder.safetensors")
             let file = try TesseraProcess.run(["embed", Fixtures.path("wsi/\(slide).svs"), "-o", fromFile] + models)
             XCTAssertEqual(file.status, 0, file.stderr)
@@ -72,13 +68,15 @@ final class WholeSlideInputTests: XCTestCase {
             XCTAssertEqual(a.metadata["tile_mpp_x"].flatMap(Double.init), reference.mpp[0])
             XCTAssertEqual(a.metadata["tile_mpp_y"].flatMap(Double.init), reference.mpp[1])
         }
-        // synth_b's tile above the slide is off the slide encoder's grid: refused by name, from
-        // the file as from the folder (whose name -0017y is read as the number it is).
+        // synth_b's tiling grid starts 17 rows above the slide (a tile at (589, -17)): the slide
+        // is placed 17 pixels lower on the slide encoder's grid, from the file as from the folder
+        // (whose name -0017y is read as the number it is), and the output keeps the true coords.
         for input in [Fixtures.path("wsi/synth_b.svs"), folder.file("tiles/synth_b.svs")] {
-            let result = try TesseraProcess.run(["embed", input, "--tile-encoder", Fixtures.path("tile_student"), "--slide-encoder",
-                                                 Fixtures.path("slide_encoder_16h"), "-o", folder.file("off-grid.safetensors")])
-            XCTAssertEqual(result.status, 1, result.stderr)
-            XCTAssertTrue(result.stderr.contains("00589x_-0017y.png: coordinates (589, -17) fall in grid cell (2, -1), outside"), result.stderr)
+            let result = try TesseraProcess.run(["embed", input, "-o", folder.file("shifted.safetensors")] + Self.models)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stderr.contains("placed on the slide encoder's grid shifted by (0, 17) pixels"), result.stderr)
+            let coords = try XCTUnwrap(SafeTensors.read(path: folder.file("shifted.safetensors"))["coords"]).floats()
+            XCTAssertEqual(stride(from: 1, to: coords.count, by: 2).map { coords[$0] }.min(), -17)
         }
     }
 
@@ -146,13 +144,13 @@ final class WholeSlideInputTests: XCTestCase {
         }
     }
 
-    /// `tessera-edge run BUNDLE SLIDE.svs` writes what it writes on the tiled folder (synth_a
-    /// with a slide encoder in the bundle, synth_b without: see `models`).
+    /// `tessera-edge run BUNDLE SLIDE.svs` writes what it writes on the tiled folder, with a slide
+    /// encoder in the bundle.
     func testEdgeRunOfASlideFileEqualsItsRunOnTheTiledFolder() throws {
         var bundle = ""
         for slide in ["synth_a", "synth_b"] {
             bundle = folder.file("\(slide).tsb")
-            let export = try TesseraProcess.run(["export", "--weights", "int8", "-o", bundle] + Self.models(slide))
+            let export = try TesseraProcess.run(["export", "--weights", "int8", "-o", bundle] + Self.models)
             XCTAssertEqual(export.status, 0, export.stderr)
             let tiles = try tiled(slide)
             let fromFile = folder.file("\(slide).edge-file.safetensors"), fromFolder = folder.file("\(slide).edge-folder.safetensors")

@@ -19,10 +19,9 @@ final class SlideEncoderInputTests: XCTestCase {
             XCTAssertEqual(size, 1000)
             XCTAssertTrue("\(error)".contains("256000x_0y.png"))
         }
-        // Unnamed tiles are named by index; negative coordinates are outside too.
-        let coords = Tensor(shape: [3, 2], floats: [0, 0, 512, 768, -1, 5])
-        XCTAssertThrowsError(try grid.place(coords: coords)) { error in
-            XCTAssertTrue("\(error)".contains("tile 2"), "\(error)")
+        // Unnamed tiles are named by index.
+        XCTAssertThrowsError(try grid.place(coords: Tensor(shape: [2, 2], floats: [0, 0, 256_000, 5]))) { error in
+            XCTAssertTrue("\(error)".contains("tile 1"), "\(error)")
         }
         // A cell past any integer is shown as the number it is, not as a sentinel.
         XCTAssertThrowsError(try SlideGrid(tileSize: 1e-300).place(coords: Tensor(shape: [1, 2], floats: [40_960, 12_800]))) { error in
@@ -33,6 +32,23 @@ final class SlideEncoderInputTests: XCTestCase {
         XCTAssertThrowsError(try grid.place(coords: level1, names: ["t"]).cells)
         XCTAssertEqual(try SlideGrid(coordScale: 0.5).place(coords: level1).cells,
                        [SlideGrid.Cell(column: 781, row: 1)])
+    }
+
+    /// Tiles left of or above the slide (a tiling grid centred on the tissue starts up to a tile
+    /// outside it): that axis is shifted so its smallest coordinate is 0, the tiles keep their
+    /// cells relative to each other; coordinates that are all non-negative are not moved.
+    func testNegativeCoordinatesShiftTheSlideOntoTheGrid() throws {
+        let grid = SlideGrid()
+        let placed = try grid.place(points: [(589, -17), (589, 239), (845, 495), (333, 239)])
+        XCTAssertEqual(placed.cells.map { [$0.column, $0.row] }, [[2, 0], [2, 1], [3, 2], [1, 1]])
+        XCTAssertTrue(placed.shift == (0, 17))
+        let unmoved = try grid.place(points: [(0, 0), (256, 511)])
+        XCTAssertEqual(unmoved.cells.map { [$0.column, $0.row] }, [[0, 0], [1, 1]])
+        XCTAssertTrue(unmoved.shift == (0, 0))
+        // The shift is applied before the far edge is checked.
+        XCTAssertThrowsError(try grid.place(points: [(-256, 0), (255_900, 0)], names: ["a", "b"])) { error in
+            XCTAssertTrue("\(error)".contains("b: coordinates (255900, 0) fall in grid cell (1000, 0)"), "\(error)")
+        }
     }
 
     func testDuplicateCellsAreReported() throws {

@@ -28,7 +28,8 @@ public enum SlideEncoderError: Error, CustomStringConvertible {
         }
     }
 
-    static func format(_ v: Double) -> String {
+    /// A whole number as an integer, anything else as Swift prints a Double.
+    public static func format(_ v: Double) -> String {
         v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
     }
 }

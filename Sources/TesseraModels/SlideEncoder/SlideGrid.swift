@@ -2,7 +2,12 @@ import TesseraCore
 
 /// Where tiles sit on the slide encoder's position grid: cell
 /// (column, row) = (floor(x * coordScale / tileSize), floor(y * coordScale / tileSize)),
-/// with (x, y) the tile's pixel coordinates. The model was trained on 256 px tiles
+/// with (x, y) the tile's pixel coordinates. Where some tiles lie left of or above the slide
+/// (x or y negative: prov-gigapath's tiling centres its grid on the tissue, so a tile can start
+/// up to a tile above the slide), that axis is first shifted so that its smallest coordinate is 0:
+/// the whole slide moves by less than a tile, its tiles keep their cells relative to each other,
+/// and the slide encoder sees no cell -1 (which upstream's PyTorch indexing wraps to the grid's
+/// far side). Slides with no negative coordinate are placed exactly as upstream places them. The model was trained on 256 px tiles
 /// at level 0 (0.5 mpp) on a 1000 x 1000 grid; `coordScale` converts coordinates
 /// taken at another level or resolution to level-0 pixels.
 public struct SlideGrid: Sendable, Equatable {
@@ -34,10 +39,12 @@ public struct SlideGrid: Sendable, Equatable {
         }
     }
 
-    /// The grid cell of every tile, and the tiles that share a cell (a warning, not an error).
+    /// The grid cell of every tile, the tiles that share a cell (a warning, not an error), and the
+    /// pixels added to every x and y before placing (0, or minus the smallest negative coordinate).
     public struct Placement: Sendable {
         public let cells: [Cell]
         public let duplicates: [Duplicate]
+        public let shift: (x: Double, y: Double)
     }
 
     /// Places tiles at `coords` [N, 2] (x, y per row, any numeric dtype). `names`
@@ -64,12 +71,13 @@ public struct SlideGrid: Sendable, Equatable {
         var seen: [Cell: Int] = [:]
         var duplicates: [Duplicate] = []
         func name(_ i: Int) -> String { names?[i] ?? "tile \(i)" }
+        for (i, p) in points.enumerated() where !(p.x.isFinite && p.y.isFinite) {
+            throw SlideEncoderError.badInput("\(name(i)): coordinates (\(p.x), \(p.y)) are not finite numbers")
+        }
+        let shift = (x: max(0, -(points.map(\.x).min() ?? 0)), y: max(0, -(points.map(\.y).min() ?? 0)))
         for (i, p) in points.enumerated() {
-            guard p.x.isFinite, p.y.isFinite else {
-                throw SlideEncoderError.badInput("\(name(i)): coordinates (\(p.x), \(p.y)) are not finite numbers")
-            }
-            let column = (p.x * coordScale / tileSize).rounded(.down)
-            let row = (p.y * coordScale / tileSize).rounded(.down)
+            let column = ((p.x + shift.x) * coordScale / tileSize).rounded(.down)
+            let row = ((p.y + shift.y) * coordScale / tileSize).rounded(.down)
             guard column >= 0, row >= 0, column < Double(size), row < Double(size) else {
                 throw SlideEncoderError.coordinateOutsideGrid(
                     tile: name(i), x: p.x, y: p.y,
@@ -83,6 +91,6 @@ public struct SlideGrid: Sendable, Equatable {
             }
             cells.append(cell)
         }
-        return Placement(cells: cells, duplicates: duplicates)
+        return Placement(cells: cells, duplicates: duplicates, shift: shift)
     }
 }
