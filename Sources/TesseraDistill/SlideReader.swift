@@ -6,12 +6,14 @@ import TesseraSlide
 /// `tiling` (`WholeSlideTiles`), read from the slide, no PNG written. Both give the same names,
 /// level-0 positions and pixels (PNG is lossless), so a whole-slide file trains exactly as the
 /// folder `tessera tile` writes for it. A whole-slide file's selection reads every tile of its
-/// grid: it is worked out once per run and kept (a few numbers a tile), while the file is opened
-/// again for each read rather than held open (every OpenSlide handle keeps a cache of its own).
+/// grid: it is worked out once per run and kept (a few numbers a tile). Only the last file used
+/// is kept open (its next use, the read after the teacher cache's check, needs no new handle):
+/// every OpenSlide handle holds a cache of decoded tiles of its own.
 public final class SlideReader {
     public let tiling: TilingOptions
     /// The selections made so far, by slide path.
     private var selections: [String: SlideTiling] = [:]
+    private var recent: WholeSlideTiles?
 
     public init(tiling: TilingOptions) { self.tiling = tiling }
 
@@ -19,12 +21,19 @@ public final class SlideReader {
     /// of the selection, as `tessera tile` leaves it out of the folder) when the selection is made.
     public func tiles(of slide: DistillDataset.Slide, skip: (String, any Error) -> Void) throws -> any TileSource {
         guard slide.isWholeSlide else { return try TileList.resolve([slide.path]) }
+        if let recent, recent.slide.path == slide.path { return recent }
         let file = try WholeSlide(path: slide.path)
-        if let tiling = selections[slide.path] { return WholeSlideTiles(slide: file, tiling: tiling) }
-        let tiling = try SlideTiling(slide: file, options: tiling)
-        for (tile, error) in tiling.skipped { skip(slide.path + ": " + tile.name, error) }
-        selections[slide.path] = tiling
-        return WholeSlideTiles(slide: file, tiling: tiling)
+        let selection: SlideTiling
+        if let made = selections[slide.path] {
+            selection = made
+        } else {
+            selection = try SlideTiling(slide: file, options: tiling)
+            for (tile, error) in selection.skipped { skip(slide.path + ": " + tile.name, error) }
+            selections[slide.path] = selection
+        }
+        let tiles = WholeSlideTiles(slide: file, tiling: selection)
+        recent = tiles
+        return tiles
     }
 
     /// The slide's tiles named `names`, in that order, decoded and cropped (`SlideTiles.read`); a

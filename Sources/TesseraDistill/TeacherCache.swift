@@ -75,7 +75,6 @@ public struct TeacherCache {
         var done = 0
         if total > 0 { onEvent(.tiles(done: 0, total: total)) }
         for (slide, tiles) in todo {
-            // Opened again here, not kept from the check above: a whole-slide file's handle holds a cache.
             let read = SlideTiles.read(try reader.tiles(of: slide) { _, _ in }) { onEvent(.skipped(path: $0, error: $1)) }
             guard read.count > 0 else {
                 onEvent(.warning("\(slide.path): no readable tile; the slide is left out"))

@@ -73,6 +73,14 @@ final class DistillWholeSlideTests: XCTestCase {
         XCTAssertEqual(tiling["tileSize"] as? Int, 256)
         XCTAssertEqual(tiling["occupancyThreshold"] as? Double, 0.1)
         XCTAssertNil(tiling["foregroundThreshold"])
+        // A resume cuts the slide with the recorded tiling: another one selects other tiles than
+        // the teacher cache's, and the run stops naming the slide's file.
+        var edited = options
+        edited["tiling"] = tiling.merging(["tileSize": 128]) { $1 }
+        try JSONSerialization.data(withJSONObject: edited).write(to: URL(fileURLWithPath: fromFile + "/run.json"))
+        let resumed = try TesseraProcess.run(["distill", "--resume", fromFile])
+        XCTAssertEqual(resumed.status, 1, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("svs") && resumed.stderr.contains("the slide's tiles changed"), resumed.stderr)
     }
 
     /// A listed whole-slide file OpenSlide cannot open stops the run with an error naming it,
