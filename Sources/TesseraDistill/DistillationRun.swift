@@ -151,7 +151,8 @@ public final class DistillationRun {
         }
         cache = TeacherCache(folder: folder.teacherCache(o), teacher: teacher,
                              teacherSHA256: try SHA256.hex(ofFile: teacherTile.weightsPath),
-                             teacherSlideSHA256: try SHA256.hex(ofFile: teacherSlidePath), reader: SlideReader(tiling: o.tiling ?? TilingOptions()),
+                             teacherSlideSHA256: try SHA256.hex(ofFile: teacherSlidePath),
+                             reader: SlideReader(tiling: o.tiling ?? TilingOptions()),
                              hiddenType: o.cachePrecision == "f32" ? .f32 : .f16, recomputeMismatched: o.recomputeCache)
         let data = try DistillDataset.open(o.data)
         dataset = data
