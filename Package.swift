@@ -100,15 +100,16 @@ let package = Package(
         .target(name: "TesseraSlide", dependencies: ["CPosix", "COpenSlide", "TesseraCore", "TesseraImage", "TesseraPipeline"]),
         .target(name: "TesseraEdge", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
                 exclude: ["include"], swiftSettings: embedded("TesseraEdge")),
-        // A distillation's run folder (formats/run-folder.md): its names, run.json, the metrics log,
-        // the teacher cache's files and the host's zstd; written by TesseraDistill, read by TesseraExport.
-        .target(name: "TesseraRunFolder", dependencies: ["TesseraCore", "TesseraFormats", "CZstd"]),
+        // A distillation's run folder (formats/run-folder.md): its names, run.json (with the tiling
+        // of whole-slide files, TesseraSlide's), the metrics log, the teacher cache's files and the
+        // host's zstd; written by TesseraDistill, read by TesseraExport.
+        .target(name: "TesseraRunFolder", dependencies: ["TesseraCore", "TesseraFormats", "TesseraSlide", "CZstd"]),
         .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraBundle",
                                                       "TesseraRunFolder"]),
         .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
                 swiftSettings: fast),
         .target(name: "TesseraDistill", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraPipeline", "TesseraTrain",
-                                                       "TesseraRunFolder"],
+                                                       "TesseraRunFolder", "TesseraSlide"],
                 swiftSettings: fast),
         .target(name: "TesseraBench", dependencies: ["TesseraCore", "TesseraModels"]),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain"],
@@ -137,9 +138,9 @@ let package = Package(
                                                           "TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraDistillTests", dependencies: ["TesseraDistill", "TestSupport"]),
-        .testTarget(name: "TesseraRunFolderTests", dependencies: ["TesseraRunFolder", "TestSupport"]),
+        .testTarget(name: "TesseraRunFolderTests", dependencies: ["TesseraRunFolder", "TesseraSlide", "TestSupport"]),
         .testTarget(name: "TesseraSlideTests", dependencies: ["TesseraSlide", "TesseraImage", "TesseraCore", "TestSupport"]),
-        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TestSupport", "tessera-crosscheck"]),
+        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TesseraRunFolder", "TestSupport", "tessera-crosscheck"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -36,7 +36,7 @@ extension DistillationLoss {
         }
         let run = TileEmbedder(model: student.tileEncoder, preprocessor: preprocessor, batchSize: microBatch, strict: true)
         let tileEmbeds = try run.embed(slide, consumers: [lastBlock]).tileEmbeds
-        let slideEmbed = try SlideEmbedder(model: student.slideEncoder)
+        let slideEmbed = try SlideEmbedder(model: student.slideEncoder).placing(slide.geometry)
             .embed(tileEmbeds: tileEmbeds, coords: slide.coords, names: slide.names).globalPoolEmbed
         var ownSlideEmbed = slideEmbed
         let slideLoss = MeanSquaredError.sum(&ownSlideEmbed, target: Tensor(shape: [slideEmbed.count], floats: targets.slideEmbed),

@@ -78,7 +78,8 @@ public struct DistillationLoss: Sendable {
         }
 
         // 2. The slide loss through the student slide encoder: its gradients and dL/de_s.
-        let cells = try SlideEmbedder(model: student.slideEncoder).cells(tileEmbeds: tileEmbeds, coords: slide.coords, names: slide.names)
+        let cells = try SlideEmbedder(model: student.slideEncoder).placing(slide.geometry)
+            .cells(tileEmbeds: tileEmbeds, coords: slide.coords, names: slide.names)
         let slideActivations = SlideEncoder.TrainingActivations(config: slideConfig, tiles: n)
         let slideEmbed = try student.slideEncoder.forward(training: tileEmbeds, cells: cells,
                                                           activations: slideActivations).globalPoolEmbed

@@ -3,6 +3,7 @@ import TesseraCore
 import TesseraFormats
 import TesseraModels
 import TesseraPipeline
+import TesseraSlide
 import TesseraTrain
 
 /// A distillation run in its folder (`RunFolder`, formats/run-folder.md): `run.json` (the
@@ -74,12 +75,14 @@ public final class DistillationRun {
     }
 
     /// A new run in `folder` (created; a folder that already holds a run is refused: resume it).
-    /// The options' `threads`, when nil, becomes the process's `Parallel.threadCount`.
+    /// The options' `threads`, when nil, becomes the process's `Parallel.threadCount`, and their
+    /// `tiling`, when nil, `tessera tile`'s default (both recorded in run.json).
     public convenience init(options: DistillationOptions, folder: String) throws {
         let run = RunFolder(path: folder)
         try run.create()
         var options = options
         options.threads = options.threads ?? Parallel.threadCount
+        options.tiling = options.tiling ?? TilingOptions()
         try self.init(options: options, folder: run, checkpoint: nil)
         try run.write(options)
     }
@@ -149,6 +152,7 @@ public final class DistillationRun {
         cache = TeacherCache(folder: folder.teacherCache(o), teacher: teacher,
                              teacherSHA256: try SHA256.hex(ofFile: teacherTile.weightsPath),
                              teacherSlideSHA256: try SHA256.hex(ofFile: teacherSlidePath),
+                             reader: SlideReader(tiling: o.tiling ?? TilingOptions()),
                              hiddenType: o.cachePrecision == "f32" ? .f32 : .f16, recomputeMismatched: o.recomputeCache)
         let data = try DistillDataset.open(o.data)
         dataset = data
@@ -217,9 +221,9 @@ public final class DistillationRun {
     private func inputs(_ slide: DistillDataset.Slide, step: Int,
                         onEvent: (Event) -> Void) throws -> (SlideTiles, TeacherTargets) {
         let cached = try cache.load(slide)
-        let read = SlideTiles.read(cached.names.map { slide.folder + "/" + $0 }) { onEvent(.skipped(path: $0, error: $1)) }
+        let read = try cache.reader.read(slide, names: cached.names) { onEvent(.skipped(path: $0, error: $1)) }
         guard read.names == cached.names else {
-            throw Failure.mismatch("\(slide.folder): the tiles read now differ from the teacher cache's; recompute the cache")
+            throw Failure.mismatch("\(slide.path): the tiles read now differ from the teacher cache's; recompute the cache")
         }
         guard let k = options.tilesPerStep, k < read.count else { return (read, cached.targets) }
         var rng = RandomGenerator(seed: options.seed ^ (UInt64(step) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(truncatingIfNeeded: slide.name.hashValueStable))
@@ -228,7 +232,7 @@ public final class DistillationRun {
         rows = Array(rows[..<k]).sorted()
         let tiles = read.subset(rows)
         let sampled = cached.targets.rows(rows, slideEmbed: [])
-        let slideEmbed = try teacher.slideEmbed(tileEmbeds: sampled.tileEmbeds, coords: tiles.coords, names: tiles.names)
+        let slideEmbed = try teacher.slideEmbed(of: tiles, tileEmbeds: sampled.tileEmbeds)
         return (tiles, TeacherTargets(hidden: sampled.hidden, tileEmbeds: sampled.tileEmbeds, slideEmbed: slideEmbed))
     }
 
@@ -237,7 +241,7 @@ public final class DistillationRun {
         var hidden = 0.0, slide = 0.0, cosine = 0.0, head = 1.0
         for s in slides {
             let cached = try cache.load(s)
-            let tiles = SlideTiles.read(cached.names.map { s.folder + "/" + $0 }) { _, _ in }
+            let tiles = try cache.reader.read(s, names: cached.names) { _, _ in }
             let v = try recipe.evaluate(student: student, slide: tiles, targets: cached.targets, teacherNorm: teacher.tileEncoder.norm)
             hidden += v.hidden
             slide += v.slide

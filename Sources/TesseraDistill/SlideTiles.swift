@@ -5,7 +5,7 @@ import TesseraPipeline
 
 /// One slide's tiles as the student sees them (N tiles): the 8-bit crops after the tile
 /// transform's resize and crop ([224, 224, 3] each, 150 KB: a slide of 512 tiles holds 77 MB,
-/// where its f32 images would hold 308 MB), their file names and coordinates, in row order.
+/// where its f32 images would hold 308 MB), their file names, coordinates and geometry, in row order.
 /// A tile source whose images are already cropped: the teacher and the student read it through
 /// the pipeline's tile-encoder run like any other.
 public final class SlideTiles: TileSource, @unchecked Sendable {
@@ -13,13 +13,17 @@ public final class SlideTiles: TileSource, @unchecked Sendable {
     public let names: [String]
     /// [N, 2] level-0 pixel (x, y).
     public let coords: Tensor
+    /// Where a whole-slide file's tiles were cut (nil for PNG tiles): the slide encoders' grid
+    /// cell is one tile, as in `tessera embed` (`SlideEmbedder.placing`).
+    public let geometry: TileGeometry?
 
-    public init(crops: [RGBImage], names: [String], coords: Tensor) {
+    public init(crops: [RGBImage], names: [String], coords: Tensor, geometry: TileGeometry? = nil) {
         guarantee(crops.count == names.count && coords.shape == [names.count, 2],
                   "\(crops.count) crops, \(names.count) names and coords \(Tensor.describe(coords.shape))")
         self.crops = crops
         self.names = names
         self.coords = coords
+        self.geometry = geometry
     }
 
     public var count: Int { crops.count }
@@ -37,39 +41,41 @@ public final class SlideTiles: TileSource, @unchecked Sendable {
     public func subset(_ rows: [Int]) -> SlideTiles {
         let xy = coords.floats()
         return SlideTiles(crops: rows.map { crops[$0] }, names: rows.map { names[$0] },
-                          coords: Tensor(shape: [rows.count, 2], floats: rows.flatMap { [xy[2 * $0], xy[2 * $0 + 1]] }))
+                          coords: Tensor(shape: [rows.count, 2], floats: rows.flatMap { [xy[2 * $0], xy[2 * $0 + 1]] }),
+                          geometry: geometry)
     }
 }
 
 extension SlideTiles {
-    /// Reads `tiles` (one slide, in order): each PNG decoded and cropped; a tile that cannot be
-    /// read, or whose name carries no `{x}x_{y}y` coordinates, is reported through `skip` and left out.
-    public static func read(_ tiles: [String], decoder: PNGDecoder = PNGDecoder(), preprocessor: TilePreprocessor = .gigapath,
+    /// Reads the tiles of `source` at `rows` (all of them when nil; one slide, in order): each
+    /// decoded and cropped; a tile that cannot be read, or that has no position (a PNG named other
+    /// than `{x}x_{y}y`), is reported through `skip` with its location and left out.
+    public static func read(_ source: any TileSource, rows: [Int]? = nil, preprocessor: TilePreprocessor = .gigapath,
                             skip: (String, any Error) -> Void) -> SlideTiles {
-        let source = TileList(paths: tiles, decoder: decoder)
-        var crops = [RGBImage?](repeating: nil, count: tiles.count)
-        var failures = [(any Error)?](repeating: nil, count: tiles.count)
+        let rows = rows ?? Array(0..<source.count)
+        var crops = [RGBImage?](repeating: nil, count: rows.count)
+        var failures = [(any Error)?](repeating: nil, count: rows.count)
         crops.withUnsafeMutableBufferPointer { out in
             failures.withUnsafeMutableBufferPointer { failed in
-                Parallel.forEach(tiles.count) { i in
-                    do { out[i] = preprocessor.cropped(try source.image(of: i)) } catch { failed[i] = error }
+                Parallel.forEach(rows.count) { i in
+                    do { out[i] = preprocessor.cropped(try source.image(of: rows[i])) } catch { failed[i] = error }
                 }
             }
         }
         var kept: [RGBImage] = [], names: [String] = [], xy: [Float] = []
-        for (i, path) in tiles.enumerated() {
-            let name = source.name(of: i)
+        for (i, row) in rows.enumerated() {
+            let name = source.name(of: row)
             if let error = failures[i] {
-                skip(path, error)
-            } else if let (x, y) = source.position(of: i) {
+                skip(source.location(of: row), error)
+            } else if let (x, y) = source.position(of: row) {
                 kept.append(crops[i]!)
                 names.append(name)
                 xy += [Float(x), Float(y)]
             } else {
-                skip(path, MissingCoordinates(name: name))
+                skip(source.location(of: row), MissingCoordinates(name: name))
             }
         }
-        return SlideTiles(crops: kept, names: names, coords: Tensor(shape: [names.count, 2], floats: xy))
+        return SlideTiles(crops: kept, names: names, coords: Tensor(shape: [names.count, 2], floats: xy), geometry: source.geometry)
     }
 
     /// A tile whose name does not give its position on the slide.

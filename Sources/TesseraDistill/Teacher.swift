@@ -33,15 +33,17 @@ public struct Teacher: Sendable {
         let tileEmbeds = try run.embed(slide, consumers: [lastBlock]) {
             if case .progress(let done, _) = $0 { progress(done) }
         }.tileEmbeds
-        let outputs = try SlideEmbedder(model: slideEncoder).embed(tileEmbeds: tileEmbeds, coords: slide.coords, names: slide.names) {
+        let outputs = try SlideEmbedder(model: slideEncoder).placing(slide.geometry)
+            .embed(tileEmbeds: tileEmbeds, coords: slide.coords, names: slide.names) {
             if case .warning(let text) = $0 { onWarning(text) }
         }
         return (TeacherTargets(hidden: hidden, tileEmbeds: tileEmbeds, slideEmbed: outputs.globalPoolEmbed), outputs)
     }
 
-    /// s_t of a subset of tiles (their e_t rows and coordinates): the slide encoder alone.
-    public func slideEmbed(tileEmbeds: Tensor, coords: Tensor, names: [String]) throws -> [Float] {
-        try SlideEmbedder(model: slideEncoder).embed(tileEmbeds: tileEmbeds, coords: coords, names: names).globalPoolEmbed
+    /// s_t of a subset of tiles from their e_t rows [N, D_t]: the slide encoder alone.
+    public func slideEmbed(of tiles: SlideTiles, tileEmbeds: Tensor) throws -> [Float] {
+        try SlideEmbedder(model: slideEncoder).placing(tiles.geometry)
+            .embed(tileEmbeds: tileEmbeds, coords: tiles.coords, names: tiles.names).globalPoolEmbed
     }
 
     private static func store(_ x: UnsafePointer<Float>, count: Int, into tensor: Tensor, at offset: Int) {

@@ -12,17 +12,20 @@ public struct TeacherCache {
     public let teacher: Teacher
     public let teacherSHA256: String
     public let teacherSlideSHA256: String
+    /// Where each slide's tiles come from (a slide folder's PNGs or a whole-slide file's tiles).
+    public let reader: SlideReader
     /// The dtype of h_t: f16 halves the cache, f32 keeps the teacher's exact values.
     public var hiddenType: DType
     /// Recompute a slide whose file disagrees with the run (else the run stops).
     public var recomputeMismatched: Bool
 
-    public init(folder: String, teacher: Teacher, teacherSHA256: String, teacherSlideSHA256: String,
+    public init(folder: String, teacher: Teacher, teacherSHA256: String, teacherSlideSHA256: String, reader: SlideReader,
                 hiddenType: DType = .f16, recomputeMismatched: Bool = false) {
         self.folder = folder
         self.teacher = teacher
         self.teacherSHA256 = teacherSHA256
         self.teacherSlideSHA256 = teacherSlideSHA256
+        self.reader = reader
         self.hiddenType = hiddenType
         self.recomputeMismatched = recomputeMismatched
     }
@@ -55,7 +58,7 @@ public struct TeacherCache {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var todo: [(DistillDataset.Slide, [String])] = [], usable: [DistillDataset.Slide] = []
         for slide in slides {
-            let tiles = try TileList.resolve([slide.folder]).paths
+            let tiles = try names(of: slide) { onEvent(.skipped(path: $0, error: $1)) }
             if let file = existingFile(slide) {
                 do {
                     try validate(try TeacherCacheFile.contents(of: file), file: file, slide: slide, tiles: tiles)
@@ -72,15 +75,15 @@ public struct TeacherCache {
         var done = 0
         if total > 0 { onEvent(.tiles(done: 0, total: total)) }
         for (slide, tiles) in todo {
-            let read = SlideTiles.read(tiles) { onEvent(.skipped(path: $0, error: $1)) }
+            let read = SlideTiles.read(try reader.tiles(of: slide) { _, _ in }) { onEvent(.skipped(path: $0, error: $1)) }
             guard read.count > 0 else {
-                onEvent(.warning("\(slide.folder): no readable tile; the slide is left out"))
+                onEvent(.warning("\(slide.path): no readable tile; the slide is left out"))
                 done += tiles.count
                 continue
             }
             let (targets, outputs) = try teacher.targets(read, hiddenType: hiddenType,
                                                          progress: { onEvent(.tiles(done: done + $0, total: total)) },
-                                                         onWarning: { onEvent(.warning("\(slide.folder): \($0)")) })
+                                                         onWarning: { onEvent(.warning("\(slide.path): \($0)")) })
             done += tiles.count
             var dict = StateDict()
             dict.set("hidden", targets.hidden)
@@ -93,7 +96,7 @@ public struct TeacherCache {
                 File.versionKey: File.version, File.slideKey: Self.source(slide), File.teacherSHA256Key: teacherSHA256,
                 File.teacherSlideSHA256Key: teacherSlideSHA256, File.preprocessingKey: preprocessing,
                 "tile_names": JSONValue.array(read.names.map { .string($0) }).serialized(),
-                File.skippedTilesKey: JSONValue.array(tiles.map(TileList.fileName).filter { !kept.contains($0) }.map { .string($0) }).serialized(),
+                File.skippedTilesKey: JSONValue.array(tiles.filter { !kept.contains($0) }.map { .string($0) }).serialized(),
             ]
             let (raw, packed, stored) = try write(dict, slide: slide)
             onEvent(.cached(slide: slide.name, rawBytes: raw, zstdBytes: packed, storedBytes: stored))
@@ -106,13 +109,20 @@ public struct TeacherCache {
     public func load(_ slide: DistillDataset.Slide) throws -> (targets: TeacherTargets, names: [String], coords: Tensor) {
         guard let file = existingFile(slide) else { throw Mismatch(file: path(slide, zst: false), problem: "no cache file") }
         let dict = try TeacherCacheFile.contents(of: file)
-        try validate(dict, file: file, slide: slide, tiles: try TileList.resolve([slide.folder]).paths)
+        try validate(dict, file: file, slide: slide, tiles: try names(of: slide) { _, _ in })
         guard let hidden = dict["hidden"], let embeds = dict["tile_embeds"], let coords = dict["coords"],
               let slideEmbed = dict["slide_embed"] else { throw Mismatch(file: file, problem: "a tensor is missing") }
         return (TeacherTargets(hidden: hidden, tileEmbeds: embeds.float32(), slideEmbed: slideEmbed.floats()),
                 dict.tileNames ?? [], coords)
     }
 
+    /// The names of all the slide's tiles, in row order.
+    private func names(of slide: DistillDataset.Slide, skip: (String, any Error) -> Void) throws -> [String] {
+        let source = try reader.tiles(of: slide, skip: skip)
+        return (0..<source.count).map(source.name(of:))
+    }
+
+    /// `tiles`: the names of all the slide's tiles.
     private func validate(_ dict: StateDict, file: String, slide: DistillDataset.Slide, tiles: [String]) throws {
         func expect(_ key: String, _ value: String) throws {
             guard dict.metadata[key] == value else {
@@ -129,8 +139,8 @@ public struct TeacherCache {
         var skipped = StateDict()
         skipped.metadata["tile_names"] = dict.metadata[File.skippedTilesKey]
         let listed = Set(names + (skipped.tileNames ?? []))
-        guard listed == Set(tiles.map(TileList.fileName)) else {
-            throw Mismatch(file: file, problem: "the slide's tiles changed (\(listed.count) cached, \(tiles.count) in the folder)")
+        guard listed == Set(tiles) else {
+            throw Mismatch(file: file, problem: "the slide's tiles changed (\(listed.count) cached, \(tiles.count) in the slide)")
         }
         guard dict["hidden"]?.dtype == hiddenType else {
             throw Mismatch(file: file, problem: "hidden states are \(dict["hidden"]?.dtype.rawValue ?? "missing"), the run keeps \(hiddenType.rawValue)")
@@ -145,7 +155,7 @@ public struct TeacherCache {
         TeacherCacheFile.existing(folder: folder, slide: slide.name, source: Self.source(slide))
     }
 
-    static func source(_ slide: DistillDataset.Slide) -> String { TeacherCacheFile.source(ofSlideAt: slide.folder) }
+    static func source(_ slide: DistillDataset.Slide) -> String { TeacherCacheFile.source(ofSlideAt: slide.path) }
 
     /// Writes the slide's file (raw, or zstd when that saves at least 10%); raw, zstd and stored sizes.
     /// Whether zstd pays is first measured on the file's first `zstdSample` bytes: teacher

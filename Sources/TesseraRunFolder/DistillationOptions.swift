@@ -1,3 +1,5 @@
+import TesseraSlide
+
 /// Everything that defines a distillation run, saved as `RUN/run.json` (`RunFolder`,
 /// formats/run-folder.md) so that a resumed run continues the same run.
 public struct DistillationOptions: Codable, Equatable, Sendable {
@@ -42,6 +44,10 @@ public struct DistillationOptions: Codable, Equatable, Sendable {
     /// depend on how they are split, so a resumed run uses the same count. A new run records the
     /// process's count when none is given; nil only in run folders written before it was recorded.
     public var threads: Int?
+    /// How whole-slide files in the data are cut into tiles (`tessera tile`'s selection). A new run
+    /// records `tessera tile`'s default (exact mode, level 0, 256-pixel tiles); nil only in run
+    /// folders written before it was recorded, whose data held no whole-slide file: the default.
+    public var tiling: TilingOptions?
 
     public init(teacher: String, teacherSlide: String, data: String) {
         self.teacher = teacher

@@ -15,6 +15,11 @@ struct DistillCommand: ParsableCommand {
         L_slide the student slide encoder's mean-pooled slide embedding with the teacher's. The slide \
         loss is computed by gradient caching: memory is bounded by --micro-batch, not by the slide.
 
+        A slide is a slide folder of PNG tiles or a whole-slide file (any format OpenSlide reads), \
+        whose tiles are those `tessera tile` writes in its default mode (exact, --level 0 --tile-size \
+        256; run.json's tiling), read from the slide with no PNG written: the run equals the run on \
+        the folder `tessera tile` writes.
+
         The teacher runs once per slide; its targets are cached in RUN/teacher_cache (resumed when \
         interrupted, refused when the teacher or the tiles change). RUN/metrics.jsonl gets a line per \
         step; RUN/checkpoint.safetensors is written every --checkpoint-every steps and at the end; \
@@ -35,7 +40,7 @@ struct DistillCommand: ParsableCommand {
     var teacher: String?
     @Option(name: .customLong("teacher-slide"), help: "Teacher slide encoder: a checkpoint or its folder.")
     var teacherSlide: String?
-    @Option(help: "Training slides: a folder of slide folders of {x}x_{y}y.png tiles, or a manifest (FOLDER [train|val] per line).")
+    @Option(help: "Training slides: a folder of slides (slide folders of {x}x_{y}y.png tiles, whole-slide files), or a manifest (SLIDE [train|val] per line).")
     var data: String?
     @Option(name: .customLong("val-data"), help: "Held-out slides for validation (folder or manifest).")
     var valData: String?

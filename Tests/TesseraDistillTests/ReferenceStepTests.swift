@@ -20,7 +20,7 @@ final class ReferenceStepTests: XCTestCase {
 
     static func slide() throws -> SlideTiles {
         let tiles = try TileList.resolve([Fixtures.path("slide_folder/demo_slide")])
-        return SlideTiles.read(tiles.paths) { path, error in XCTFail("\(path): \(error)") }
+        return SlideTiles.read(tiles) { path, error in XCTFail("\(path): \(error)") }
     }
 
     /// The reference's student from student_init.safetensors: tile_student, adaptor 64 -> 96, a

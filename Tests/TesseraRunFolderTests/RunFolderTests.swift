@@ -3,6 +3,7 @@ import Foundation
 import TesseraCore
 import TesseraFormats
 import TesseraRunFolder
+import TesseraSlide
 import TestSupport
 
 /// The run folder as both its writer (the distillation) and its reader (export) see it
@@ -50,6 +51,31 @@ final class RunFolderTests: XCTestCase {
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: run.options))
         XCTAssertThrowsError(try run.readOptions()) { error in
             XCTAssertEqual("\(error)", "\(run.options) has version \(RunFolder.optionsVersion + 1); this Tessera reads versions 1...\(RunFolder.optionsVersion)")
+        }
+    }
+
+    /// The tiling of whole-slide files round-trips in both modes, a given foreground threshold
+    /// included (left out when Otsu's); a mode no Tessera writes is refused, naming run.json.
+    func testTilingRoundTripsAndAnUnknownModeIsRefused() throws {
+        let run = RunFolder(path: folder.file("run"))
+        try run.create()
+        for tiling in [TilingOptions(), TilingOptions(mode: .provGigapath, level: 1, tileSize: 128, foregroundThreshold: 200.5,
+                                                      occupancyThreshold: 0.25)] {
+            var o = options()
+            o.tiling = tiling
+            try run.write(o)
+            XCTAssertEqual(try run.readOptions(), o)
+        }
+        var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run.options))) as? [String: Any])
+        let written = try XCTUnwrap(json["tiling"] as? [String: Any])
+        XCTAssertEqual(written["mode"] as? String, "prov-gigapath")
+        XCTAssertEqual(written["foregroundThreshold"] as? Double, 200.5)
+        XCTAssertEqual(Set(written.keys), ["mode", "level", "tileSize", "foregroundThreshold", "occupancyThreshold"])
+        json["tiling"] = ["mode": "fast", "level": 0, "tileSize": 256, "occupancyThreshold": 0.1]
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: run.options))
+        XCTAssertThrowsError(try run.readOptions()) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(run.options) is not a run's options"), "\(error)")
+            XCTAssertTrue("\(error)".contains("tiling mode 'fast': expected exact or prov-gigapath"), "\(error)")
         }
     }
 
