@@ -61,8 +61,7 @@ extension DistillationRun {
             }
         }
         guard trainer.step <= o.steps else {
-            throw Failure.resume("\(checkpoint) is at step \(trainer.step), past the run's \(o.steps) steps (run.json's 'steps'): "
-                                 + "give the run \(trainer.step) steps or more")
+            throw Failure.pastLastStep(checkpoint: checkpoint, step: trainer.step, steps: o.steps)
         }
         trainer.schedule = schedule(o)
     }

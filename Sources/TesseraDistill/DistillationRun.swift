@@ -64,6 +64,8 @@ public final class DistillationRun {
         case cacheOutsideRun(cache: String)
         /// Resuming with another teacher cache folder than the run's.
         case otherCacheFolder(given: String, recorded: String)
+        /// A checkpoint past the run's last step (run.json's `steps` lowered).
+        case pastLastStep(checkpoint: String, step: Int, steps: Int)
 
         public var description: String {
             switch self {
@@ -83,6 +85,9 @@ public final class DistillationRun {
                     + "name it again to let the resumed run write there"
             case .otherCacheFolder(let given, let recorded):
                 return "cannot resume with the teacher cache \(given): the run's is \(recorded) (run.json)"
+            case .pastLastStep(let checkpoint, let step, let steps):
+                return "cannot resume: \(checkpoint) is at step \(step), past the run's last step \(steps) (run.json's 'steps'); "
+                    + "give the run at least \(step) steps"
             }
         }
     }

@@ -88,7 +88,7 @@ public struct RunFolder: Sendable {
         do {
             try file.options.validate()
             try file.identity?.validate()
-        } catch { throw RunFolderError(path: options, problem: "cannot be resumed: \(error)") }
+        } catch { throw RunFolderError(path: options, problem: "holds a value no run can use: \(error)") }
         return (file.options, file.identity)
     }
 

@@ -11,6 +11,9 @@ extension DistillCommand {
         } catch DistillationRun.Failure.cacheOutsideRun(let cache) {
             throw CLIMessage("--resume \(folder): the run's teacher cache \(cache) (run.json's cacheFolder) lies outside the run "
                              + "folder; give --cache \(cache) to let the resumed run write there")
+        } catch DistillationRun.Failure.pastLastStep(let checkpoint, let step, let last) {
+            throw CLIMessage("--resume \(folder): \(checkpoint) is at step \(step), past the run's last step \(last) (run.json's "
+                             + "'steps'); give --steps \(step) or more with --resume")
         } catch DistillationRun.Failure.otherCacheFolder(let given, let recorded) {
             throw CLIMessage("--cache \(given): the run in \(folder) keeps its teacher cache \(recorded) (run.json)")
         }
