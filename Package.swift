@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(name: "TesseraDistillTests", dependencies: ["TesseraDistill", "TestSupport"]),
         .testTarget(name: "TesseraRunFolderTests", dependencies: ["TesseraRunFolder", "TestSupport"]),
         .testTarget(name: "TesseraSlideTests", dependencies: ["TesseraSlide", "TesseraImage", "TesseraCore", "TestSupport"]),
-        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TestSupport", "tessera-crosscheck"]),
+        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TesseraRunFolder", "TestSupport", "tessera-crosscheck"]),
     ],
     swiftLanguageModes: [.v5]
 )

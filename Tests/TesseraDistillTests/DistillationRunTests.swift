@@ -131,22 +131,20 @@ final class DistillationRunTests: XCTestCase {
         refused("the slides (slidesSHA256): 2 when the run started")
         try FileManager.default.removeItem(atPath: data + "/c")
         // A checkpoint copied from another run of the same options.
-        try DistillationRun(options: o, folder: folder.file("other")).run()
+        try DistillationRun(options: o, folder: folder.file("other")).run(stopAfter: 1)
+        let own = try Data(contentsOf: URL(fileURLWithPath: run.checkpoint))
         try FileManager.default.removeItem(atPath: run.checkpoint)
         try FileManager.default.copyItem(atPath: folder.file("other/checkpoint.safetensors"), toPath: run.checkpoint)
         refused("a checkpoint from another run")
-        try FileManager.default.removeItem(atPath: run.checkpoint)
-        // The run's own checkpoint, extended by two steps: run.json records the new length.
-        try DistillationRun(options: o, folder: folder.file("third")).run(stopAfter: 1)
-        let resumed = try DistillationRun.resume(folder: folder.file("third"), with: ResumeOptions(steps: 3, cacheFolder: folder.file("cache")))
-        XCTAssertThrowsError(try DistillationRun.resume(folder: folder.file("third"), with: confirmed)) { error in
-            XCTAssertTrue("\(error)".contains("is in use: the run is being written by process \(getpid())"), "\(error)")
-        }
-        XCTAssertEqual(resumed.trainer.step, 1)
+        try own.write(to: URL(fileURLWithPath: run.checkpoint))
+        // The run's own checkpoint, extended by a step: run.json records the new length.
+        let resumed = try DistillationRun.resume(folder: run.path, with: ResumeOptions(steps: 3, cacheFolder: folder.file("cache")))
+        refused("is in use: the run is being written by process \(getpid())")
+        XCTAssertEqual(resumed.trainer.step, 2)
         try resumed.run()
         XCTAssertEqual(resumed.trainer.step, 3)
-        XCTAssertEqual(try RunFolder(path: folder.file("third")).readOptions().steps, 3)
-        XCTAssertEqual(try MetricsLog.entries(path: folder.file("third/metrics.jsonl")).map(\.step), [1, 2, 3])
+        XCTAssertEqual(try run.readOptions().steps, 3)
+        XCTAssertEqual(try MetricsLog.entries(path: run.metrics).map(\.step), [1, 2, 3])
     }
 
     /// Paths are recorded as the files they name when the run starts: a resume from another
@@ -183,7 +181,7 @@ final class DistillationRunTests: XCTestCase {
         o.cacheFolder = folder.file("cache")
         let run = try DistillationRun(options: o, folder: folder.file("run"))
         try run.run()
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.file("cache")).sorted()
+        let files = try cacheFileNames()
         let (a, b) = (cacheFile(data + "/a"), cacheFile(data + "/b"))
         XCTAssertEqual(files, [a, b].map { URL(fileURLWithPath: $0).lastPathComponent })
         let kept = try Data(contentsOf: URL(fileURLWithPath: a))
@@ -193,6 +191,11 @@ final class DistillationRunTests: XCTestCase {
         try again.run { if case .cache(.cached(let slide, _, _, _)) = $0 { cached.append(slide) } }
         XCTAssertEqual(cached, ["b"], "only the missing slide is computed again")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: a)), kept)
+    }
+
+    /// The names of the files in the test's cache folder, its lock aside.
+    func cacheFileNames() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder.file("cache")).filter { $0 != RunFolderLock.fileName }.sorted()
     }
 
     /// The raw cache file of the slide folder `slide` in the test's cache folder.
@@ -220,7 +223,7 @@ final class DistillationRunTests: XCTestCase {
         try DistillationRun(options: o, folder: folder.file("run")).run()
         let files = [data + "/a.b", data + "/a_b", validation].map(cacheFile)
         XCTAssertEqual(Set(files).count, 3)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.file("cache")).sorted(),
+        XCTAssertEqual(try cacheFileNames(),
                        files.map { URL(fileURLWithPath: $0).lastPathComponent }.sorted())
         let training = try TeacherCacheFile.contents(of: files[0]), held = try TeacherCacheFile.contents(of: files[2])
         XCTAssertEqual(training.metadata[TeacherCacheFile.slideKey], TeacherCacheFile.source(ofSlideAt: data + "/a.b"))
@@ -278,7 +281,8 @@ final class DistillationRunTests: XCTestCase {
             try FileManager.default.removeItem(atPath: path)
             try FileManager.default.moveItem(atPath: path + ".new", toPath: path)
         }
-        XCTAssertThrowsError(try DistillationRun.resume(folder: folder.file("run")).run()) { error in
+        let cache = ResumeOptions(cacheFolder: folder.file("cache"))
+        XCTAssertThrowsError(try DistillationRun.resume(folder: folder.file("run"), with: cache).run()) { error in
             XCTAssertTrue("\(error)".contains("step 2"), "\(error)")
             XCTAssertTrue("\(error)".contains("nan"), "\(error)")
         }
