@@ -10,7 +10,8 @@ import TesseraTrain
 /// `checkpointEvery` steps and at the end, written atomically) and, at the end, the student's
 /// files (`Student.export`). A run resumed from its folder continues bit-identically: the data
 /// order and the tile samples are functions of the seed and the step, the checkpoint holds the
-/// parameters and the optimizer, and the run computes with the thread count it recorded.
+/// parameters and the optimizer, and the run computes with the thread count it recorded. A run
+/// holds its folder's lock (`RunFolderLock`) from its start to its end: one writer at a time.
 public final class DistillationRun {
     public let folder: RunFolder
     public let options: DistillationOptions
