@@ -11,10 +11,14 @@ import TesseraTrain
 /// `checkpointEvery` steps and at the end, written atomically) and, at the end, the student's
 /// files (`Student.export`). A run resumed from its folder continues bit-identically: the data
 /// order and the tile samples are functions of the seed and the step, the checkpoint holds the
-/// parameters and the optimizer, and the run computes with the thread count it recorded.
+/// parameters and the optimizer, and the run computes with the thread count it recorded. A run
+/// holds its folder's lock (`RunFolderLock`) from its start to its end: one writer at a time.
 public final class DistillationRun {
     public let folder: RunFolder
     public let options: DistillationOptions
+    /// What the run was started from (run.json); its uuid goes into every checkpoint. Nil for a
+    /// run started before run.json recorded it (version 2 and older).
+    public let identity: RunIdentity?
     public let teacher: Teacher
     public let student: Student
     public let trainer: Trainer
@@ -22,6 +26,8 @@ public final class DistillationRun {
     let dataset: DistillDataset
     let validation: [DistillDataset.Slide]
     let recipe: DistillationLoss
+    /// Held as long as the run: one writer per run folder.
+    private let lock: RunFolderLock
 
     public enum Event {
         case cache(TeacherCache.Event)
@@ -56,6 +62,12 @@ public final class DistillationRun {
         case unnamedStudent(initWeights: String)
         /// Resuming with another thread count than the run's.
         case threads(recorded: Int, requested: Int)
+        /// Resuming a run whose teacher cache lies outside its folder without naming the cache again.
+        case cacheOutsideRun(cache: String)
+        /// Resuming with another teacher cache folder than the run's.
+        case otherCacheFolder(given: String, recorded: String)
+        /// A checkpoint past the run's last step (run.json's `steps` lowered).
+        case pastLastStep(checkpoint: String, step: Int, steps: Int)
 
         public var description: String {
             switch self {
@@ -70,39 +82,41 @@ public final class DistillationRun {
             case .threads(let recorded, let requested):
                 return "cannot resume with \(requested) threads: the run computes with \(recorded) (run.json), and another count "
                     + "changes the last bits of its results"
+            case .cacheOutsideRun(let cache):
+                return "cannot resume: the run's teacher cache \(cache) (run.json's cacheFolder) lies outside the run folder; "
+                    + "name it again to let the resumed run write there"
+            case .otherCacheFolder(let given, let recorded):
+                return "cannot resume with the teacher cache \(given): the run's is \(recorded) (run.json)"
+            case .pastLastStep(let checkpoint, let step, let steps):
+                return "cannot resume: \(checkpoint) is at step \(step), past the run's last step \(steps) (run.json's 'steps'); "
+                    + "give the run at least \(step) steps"
             }
         }
     }
 
-    /// A new run in `folder` (created; a folder that already holds a run is refused: resume it).
-    /// The options' `threads`, when nil, becomes the process's `Parallel.threadCount`, and their
-    /// `tiling`, when nil, `tessera tile`'s default (both recorded in run.json).
+    /// A new run in `folder` (created and locked; a folder that already holds a run is refused:
+    /// resume it). The options' paths are recorded resolved (`resolvingPaths`) and their values
+    /// checked (`validate`, as a resume checks run.json's); `threads`, when nil, becomes the
+    /// process's `Parallel.threadCount`, and `tiling`, when nil, `tessera tile`'s default (both
+    /// recorded in run.json).
     public convenience init(options: DistillationOptions, folder: String) throws {
-        let run = RunFolder(path: folder)
-        try run.create()
-        var options = options
+        var options = options.resolvingPaths()
         options.threads = options.threads ?? Parallel.threadCount
         options.tiling = options.tiling ?? TilingOptions()
-        try self.init(options: options, folder: run, checkpoint: nil)
-        try run.write(options)
-    }
-
-    /// The run in `folder`, at its last checkpoint (or at the start when it has none). `threads`,
-    /// when given, must be the count the run computes with (or that count is unknown): another
-    /// would change the last bits of every result from the uninterrupted run's.
-    public static func resume(folder: String, threads: Int? = nil) throws -> DistillationRun {
+        try options.validate()
         let run = RunFolder(path: folder)
-        let options: DistillationOptions
-        do { options = try run.readOptions() } catch let error as RunFolderError { throw Failure.resume(error.description) }
-        if let threads, let recorded = options.threads, threads != recorded {
-            throw Failure.threads(recorded: recorded, requested: threads)
-        }
-        return try DistillationRun(options: options, folder: run,
-                                   checkpoint: FileManager.default.fileExists(atPath: run.checkpoint) ? run.checkpoint : nil)
+        let lock = try run.create()
+        try self.init(options: options, folder: run, lock: lock, uuid: UUID().uuidString, recorded: nil, checkpoint: nil,
+                      recomputeCache: false)
+        try run.write(options, identity: identity!)
     }
 
-    private init(options o: DistillationOptions, folder: RunFolder, checkpoint: String?) throws {
+    /// `uuid`: the run's (nil for a run without identity); `recorded`: the identity run.json
+    /// records, which the files found now must match; `checkpoint`: the state to continue from.
+    init(options o: DistillationOptions, folder: RunFolder, lock: RunFolderLock, uuid: String?, recorded: RunIdentity?,
+         checkpoint: String?, recomputeCache: Bool) throws {
         self.folder = folder
+        self.lock = lock
         options = o
         // A weights file holds no head count: guessing one would train another model than the file's.
         if let path = o.initWeights, o.studentConfig == nil, o.studentArchitecture == nil {
@@ -112,6 +126,20 @@ public final class DistillationRun {
         let teacherSlidePath = try SlideEncoder.checkpointFile(o.teacherSlide)
         teacher = Teacher(tileEncoder: teacherTile.model, slideEncoder: try SlideEncoder.load(path: o.teacherSlide),
                           batchSize: o.teacherBatch)
+        let teacherSHA256 = try SHA256.hex(ofFile: teacherTile.weightsPath), teacherSlideSHA256 = try SHA256.hex(ofFile: teacherSlidePath)
+        let data = try DistillDataset.open(o.data)
+        dataset = data
+        let held = try data.validation + (o.validationData.map { try DistillDataset.open($0).slides } ?? [])
+        validation = held
+        identity = uuid.map {
+            RunIdentity(uuid: $0, teacherSHA256: teacherSHA256, teacherSlideSHA256: teacherSlideSHA256,
+                        slides: data.training.map { "train\t\($0.name)\t\(TeacherCache.source($0))" }
+                            + held.map { "val\t\($0.name)\t\(TeacherCache.source($0))" })
+        }
+        if let recorded, let changes = identity?.changes(since: recorded), !changes.isEmpty {
+            throw Failure.resume("what the run was started from changed: " + changes.joined(separator: "; ")
+                                 + " (restore them, or start a new run)")
+        }
         let initial = try o.initWeights.map { try Checkpoint.open(path: $0).stateDict }
         let tileConfig: VisionTransformer.Config
         if let path = o.studentConfig {
@@ -143,20 +171,13 @@ public final class DistillationRun {
         }
         trainer = Trainer(parameters: student.parameters,
                           optimizer: AdamW(settings: .init(weightDecay: o.weightDecay)),
-                          schedule: LearningRateSchedule(baseLR: o.lr, warmupSteps: o.warmupSteps, totalSteps: o.steps),
+                          schedule: Self.schedule(o),
                           maxGradNorm: o.maxGradNorm.map(Float.init), seed: o.seed)
-        if let checkpoint { try TrainingCheckpoint.restore(trainer, from: checkpoint) }
-        guard ["f16", "f32"].contains(o.cachePrecision) else {
-            throw Failure.mismatch("cache precision '\(o.cachePrecision)': expected f16 or f32")
-        }
-        cache = TeacherCache(folder: folder.teacherCache(o), teacher: teacher,
-                             teacherSHA256: try SHA256.hex(ofFile: teacherTile.weightsPath),
-                             teacherSlideSHA256: try SHA256.hex(ofFile: teacherSlidePath),
-                             reader: SlideReader(tiling: o.tiling ?? TilingOptions()),
-                             hiddenType: o.cachePrecision == "f32" ? .f32 : .f16, recomputeMismatched: o.recomputeCache)
-        let data = try DistillDataset.open(o.data)
-        dataset = data
-        validation = try data.validation + (o.validationData.map { try DistillDataset.open($0).slides } ?? [])
+        if let checkpoint { try Self.restore(trainer, from: checkpoint, options: o, uuid: uuid) }
+        cache = TeacherCache(folder: folder.teacherCache(o), teacher: teacher, teacherSHA256: teacherSHA256,
+                             teacherSlideSHA256: teacherSlideSHA256, reader: SlideReader(tiling: o.tiling ?? TilingOptions()),
+                             hiddenType: o.cachePrecision == "f32" ? .f32 : .f16,
+                             recomputeMismatched: o.recomputeCache || recomputeCache)
         recipe = DistillationLoss(beta: Float(o.beta), microBatch: o.microBatch, memoryBudget: o.memoryBudget,
                                   preprocessor: teacher.preprocessor)
     }
@@ -208,7 +229,7 @@ public final class DistillationRun {
                 onEvent(.validation(v))
             }
             if trainer.step % max(1, o.checkpointEvery) == 0 || last {
-                try TrainingCheckpoint.save(trainer, to: folder.checkpoint)
+                try TrainingCheckpoint.save(trainer, to: folder.checkpoint, metadata: try checkpointMetadata())
                 onEvent(.checkpoint(step: trainer.step, path: folder.checkpoint))
             }
         }
@@ -250,6 +271,11 @@ public final class DistillationRun {
         }
         let n = Double(slides.count)
         return Validation(step: step, lossHidden: hidden / n, lossSlide: slide / n, slideCosine: cosine / n, headCosine: head)
+    }
+
+    /// The learning rate's warm-up and cosine over the run's steps.
+    static func schedule(_ o: DistillationOptions) -> LearningRateSchedule {
+        LearningRateSchedule(baseLR: o.lr, warmupSteps: o.warmupSteps, totalSteps: o.steps)
     }
 
     /// Slide `index` of the endless sequence of seeded epochs: a permutation per epoch.

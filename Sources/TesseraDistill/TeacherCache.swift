@@ -53,13 +53,22 @@ public struct TeacherCache {
     }
 
     /// Caches every slide that has no valid file yet; returns the slides that have targets (a
-    /// slide with no readable tile is left out, with a warning).
+    /// slide with no readable tile is left out, with a warning). The folder is locked meanwhile
+    /// (`RunFolderLock`): runs sharing a cache folder never fill it at once.
     public func fill(_ slides: [DistillDataset.Slide], onEvent: (Event) -> Void = { _ in }) throws -> [DistillDataset.Slide] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let lock = try RunFolderLock(folder: folder, what: "the teacher cache")
+        defer { withExtendedLifetime(lock) {} }
         var todo: [(DistillDataset.Slide, [String])] = [], usable: [DistillDataset.Slide] = []
         for slide in slides {
             let tiles = try names(of: slide) { onEvent(.skipped(path: $0, error: $1)) }
             if let file = existingFile(slide) {
+                if TeacherCacheFile.isEmpty(file), recomputeMismatched {
+                    onEvent(.warning("\(file): recomputing (an empty file)"))
+                    try FileManager.default.removeItem(atPath: file)
+                    todo.append((slide, tiles))
+                    continue
+                }
                 do {
                     try validate(try TeacherCacheFile.contents(of: file), file: file, slide: slide, tiles: tiles)
                     usable.append(slide)

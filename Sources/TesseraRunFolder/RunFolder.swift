@@ -12,13 +12,17 @@ public struct RunFolder: Sendable {
     public init(path: String) { self.path = path }
 
     /// The version of `run.json` written; every version up to it is read.
-    /// 1: the options (no `version` key). 2: `version` and `threads`.
-    public static let optionsVersion = 2
+    /// 1: the options (no `version` key). 2: `version` and `threads`. 3: paths absolute, and the
+    /// run's identity (`RunIdentity`).
+    public static let optionsVersion = 3
 
     /// The run's options (`DistillationOptions`).
     public var options: String { path + "/run.json" }
     /// The trainer's state, rewritten atomically every `checkpointEvery` steps and at the end.
     public var checkpoint: String { path + "/checkpoint.safetensors" }
+    /// The checkpoint's metadata keys for the run it belongs to: run.json's `uuid`, and the
+    /// options it was written with (`DistillationOptions.encoded`).
+    public static let checkpointUUIDKey = "tessera.run.uuid", checkpointOptionsKey = "tessera.run.options"
     /// One JSON object per step and per validation (`MetricsLog`).
     public var metrics: String { path + "/metrics.jsonl" }
     /// The teacher's targets (formats/teacher-cache.md) unless the options name another folder.
@@ -51,31 +55,64 @@ public struct RunFolder: Sendable {
         return holdsRun && FileManager.default.fileExists(atPath: student, isDirectory: &isFolder) && isFolder.boolValue
     }
 
-    /// Creates the folder for a new run; one that already holds a run is refused.
-    public func create() throws {
-        if holdsRun { throw RunFolderError(path: path, problem: "already holds a run; resume it or choose another folder") }
+    /// Creates the folder for a new run and locks it (`RunFolderLock`); one that already holds a
+    /// run is refused. The check is made under the lock: of two new runs in one folder, one wins.
+    public func create() throws -> RunFolderLock {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let lock = try RunFolderLock(folder: path, what: "the run")
+        if holdsRun { throw RunFolderError(path: path, problem: "already holds a run; resume it or choose another folder") }
+        return lock
+    }
+
+    /// Locks the folder of a run to resume (`RunFolderLock`).
+    public func lock() throws -> RunFolderLock {
+        guard holdsRun else { throw RunFolderError(path: path, problem: "holds no run (no run.json)") }
+        return try RunFolderLock(folder: path, what: "the run")
     }
 
     /// Writes `run.json` (version `optionsVersion`) atomically.
-    public func write(_ options: DistillationOptions) throws {
+    public func write(_ options: DistillationOptions, identity: RunIdentity) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(OptionsFile(version: Self.optionsVersion, options: options))
+        try encoder.encode(OptionsFile(version: Self.optionsVersion, options: options, identity: identity))
             .write(to: URL(fileURLWithPath: self.options), options: .atomic)
     }
 
-    /// The options `run.json` holds.
-    public func readOptions() throws -> DistillationOptions {
+    /// The options `run.json` holds, as written (export reads them; a resume reads `readRun`).
+    public func readOptions() throws -> DistillationOptions { try readFile().options }
+
+    /// The options and identity (nil before version 3) `run.json` holds, every value checked as
+    /// a new run's are (`DistillationOptions.validate`): the file may have been edited.
+    public func readRun() throws -> (options: DistillationOptions, identity: RunIdentity?) {
+        let file = try readFile()
+        do {
+            try file.options.validate()
+            try file.identity?.validate()
+        } catch { throw RunFolderError(path: options, problem: "holds a value no run can use: \(error)") }
+        return (file.options, file.identity)
+    }
+
+    private func readFile() throws -> OptionsFile {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: options)) } catch {
             throw RunFolderError(path: options, problem: "cannot be read (\(error.localizedDescription))")
         }
-        do { return try JSONDecoder().decode(OptionsFile.self, from: data).options } catch let error as RunFolderError {
+        do { return try JSONDecoder().decode(OptionsFile.self, from: data) } catch let error as RunFolderError {
             throw RunFolderError(path: options, problem: error.problem)
         } catch {
             throw RunFolderError(path: options, problem: "is not a run's options (\(error))")
         }
+    }
+
+    /// `path` absolute (from the working directory), `.` and `..` and links resolved: the form
+    /// run.json records paths in.
+    public static func resolved(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    /// Whether `other` lies inside the run folder (both resolved).
+    public func contains(_ other: String) -> Bool {
+        Self.resolved(other).hasPrefix(Self.resolved(path) + "/")
     }
 
     /// `<folder name>@<the first 16 hex digits of run.json's SHA-256>`: the name the user gave the
@@ -109,8 +146,7 @@ public struct RunFolder: Sendable {
     /// The last value of every number in `metrics.jsonl`, in order of first appearance (none
     /// when the run has no log).
     public func finalMetrics() throws -> [(name: String, value: Double)] {
-        guard FileManager.default.fileExists(atPath: metrics) else { return [] }
-        return try MetricsLog.finalValues(path: metrics)
+        try MetricsLog.finalValues(path: metrics)
     }
 
     /// 32 bytes from 64 hex digits.
@@ -133,16 +169,18 @@ public struct RunFolderError: Error, CustomStringConvertible {
 }
 
 /// `run.json`: `version` beside the options' own keys (version 1, written before the key
-/// existed, has none).
+/// existed, has none) and, from version 3, the identity's.
 private struct OptionsFile: Codable {
     var version: Int
     var options: DistillationOptions
+    var identity: RunIdentity?
 
     private enum Key: String, CodingKey { case version }
 
-    init(version: Int, options: DistillationOptions) {
+    init(version: Int, options: DistillationOptions, identity: RunIdentity?) {
         self.version = version
         self.options = options
+        self.identity = identity
     }
 
     init(from decoder: any Decoder) throws {
@@ -151,11 +189,13 @@ private struct OptionsFile: Codable {
             throw RunFolderError(path: "", problem: "has version \(version); this Tessera reads versions 1...\(RunFolder.optionsVersion)")
         }
         options = try DistillationOptions(from: decoder)
+        identity = version >= 3 ? try RunIdentity(from: decoder) : nil
     }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(version, forKey: .version)
         try options.encode(to: encoder)
+        try identity?.encode(to: encoder)
     }
 }

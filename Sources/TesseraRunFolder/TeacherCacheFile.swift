@@ -39,9 +39,23 @@ public enum TeacherCacheFile {
             .filter { $0.hasSuffix(rawSuffix) || $0.hasSuffix(compressedSuffix) }.sorted().map { folder + "/" + $0 }
     }
 
+    /// Whether `file` is empty: a write cut short before its first byte (a kill, a full disk),
+    /// which `contents` and `metadata` refuse as such rather than as a corrupt file.
+    public static func isEmpty(_ file: String) -> Bool {
+        (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) == 0
+    }
+
+    private static func requireContent(_ file: String) throws {
+        if isEmpty(file) {
+            throw RunFolderError(path: file, problem: "is an empty teacher-cache file (its write never finished): remove it, "
+                                 + "or run again with --recompute-cache")
+        }
+    }
+
     /// The tensors of `file`, or of its zstd content, unpacked to a temporary file in the file's
     /// folder that is unlinked once mapped (the mapping keeps its pages).
     public static func contents(of file: String) throws -> StateDict {
+        try requireContent(file)
         guard file.hasSuffix(compressedSuffix) else { return try SafeTensors.read(path: file) }
         let frame = try Data(contentsOf: URL(fileURLWithPath: file))
         let raw = try Zstd.decompress(frame, limit: 1 << 40, name: file)
@@ -54,6 +68,7 @@ public enum TeacherCacheFile {
 
     /// The metadata of `file`; of a compressed file only the header is decompressed.
     public static func metadata(of file: String) throws -> [String: String] {
+        try requireContent(file)
         let mapped = try MappedFile(path: file)
         guard file.hasSuffix(compressedSuffix) else {
             return try SafeTensors.metadata(path: file, size: mapped.bytes.count) { Array(mapped.bytes[..<$0]) }

@@ -23,8 +23,10 @@ struct DistillCommand: ParsableCommand {
         The teacher runs once per slide; its targets are cached in RUN/teacher_cache (resumed when \
         interrupted, refused when the teacher or the tiles change). RUN/metrics.jsonl gets a line per \
         step; RUN/checkpoint.safetensors is written every --checkpoint-every steps and at the end; \
-        --resume RUN continues a run bit-identically, with the thread count the run recorded (a \
-        different --threads is refused); formats/run-folder.md describes the folder. At the end \
+        --resume RUN continues a run bit-identically, with the options its run.json records (only \
+        --steps, to change its length, --threads, which must be the run's, --recompute-cache and --cache, \
+        naming a cache outside RUN again, may be given with it); one command at a time writes a run \
+        folder or fills a teacher cache (RUN/lock); formats/run-folder.md describes the folder. At the end \
         RUN holds student/ (a timm folder), \
         slide_student/ (slide_encoder.safetensors + config.json), adaptor.safetensors and \
         teacher_head.safetensors (the student's CLS into the teacher's embedding space; \
@@ -52,73 +54,72 @@ struct DistillCommand: ParsableCommand {
     var studentConfig: String?
     @Option(name: .customLong("student-weights"), help: "Starting weights for the student tile encoder (timm layout).")
     var studentWeights: String?
-    @Option(name: .customLong("slide-depth"), parsing: .unconditional, help: "Layers of the student slide encoder.")
-    var slideDepth = 2
+    @Option(name: .customLong("slide-depth"), parsing: .unconditional, help: "Layers of the student slide encoder (default \(DistillCommand.defaults.slideDepth)).")
+    var slideDepth: Int?
     @Option(name: .customLong("slide-dim"), parsing: .unconditional, help: "Width of the student slide encoder (must be the teacher slide encoder's).")
     var slideDim: Int?
     @Option(name: .customLong("slide-heads"), parsing: .unconditional, help: "Heads of the student slide encoder (default: the teacher's).")
     var slideHeads: Int?
-    @Option(parsing: .unconditional, help: "Weight of L_hidden; L_slide gets 1 - beta.")
-    var beta = 0.5
-    @Option(parsing: .unconditional, help: "Peak learning rate (AdamW).")
-    var lr = 1e-3
-    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "AdamW weight decay (matrices only, not pos_embed / cls_token).")
-    var weightDecay = 0.05
-    @Option(name: .customLong("warmup-steps"), parsing: .unconditional, help: "Linear warm-up steps before the cosine decay.")
-    var warmupSteps = 0
-    @Option(parsing: .unconditional, help: "Optimizer steps.")
-    var steps = 100
-    @Option(name: .customLong("micro-batch"), parsing: .unconditional, help: "Tiles per micro-batch of the student tile encoder (bounds memory).")
-    var microBatch = 8
-    @Option(name: .customLong("slides-per-step"), parsing: .unconditional, help: "Slides whose gradients are accumulated per step.")
-    var slidesPerStep = 1
+    @Option(parsing: .unconditional, help: "Weight of L_hidden; L_slide gets 1 - beta (default \(DistillCommand.defaults.beta)).")
+    var beta: Double?
+    @Option(parsing: .unconditional, help: "Peak learning rate of AdamW (default \(DistillCommand.defaults.lr)).")
+    var lr: Double?
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "AdamW weight decay, matrices only, not pos_embed / cls_token (default \(DistillCommand.defaults.weightDecay)).")
+    var weightDecay: Double?
+    @Option(name: .customLong("warmup-steps"), parsing: .unconditional, help: "Linear warm-up steps before the cosine decay (default \(DistillCommand.defaults.warmupSteps)).")
+    var warmupSteps: Int?
+    @Option(parsing: .unconditional, help: "Optimizer steps; with --resume, the run's new length (default \(DistillCommand.defaults.steps)).")
+    var steps: Int?
+    @Option(name: .customLong("micro-batch"), parsing: .unconditional, help: "Tiles per micro-batch of the student tile encoder, which bounds memory (default \(DistillCommand.defaults.microBatch)).")
+    var microBatch: Int?
+    @Option(name: .customLong("slides-per-step"), parsing: .unconditional, help: "Slides whose gradients are accumulated per step (default \(DistillCommand.defaults.slidesPerStep)).")
+    var slidesPerStep: Int?
     @Option(name: .customLong("tiles-per-step"), parsing: .unconditional, help: "Tiles sampled per slide and step (default: all).")
     var tilesPerStep: Int?
     @Option(parsing: .unconditional, help: "Clip the global gradient norm to this value.")
     var clip: Double?
-    @Option(help: "Seed of the data order, the tile samples and a fresh student.")
-    var seed: UInt64 = 0
-    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Steps between checkpoints.")
-    var checkpointEvery = 100
-    @Option(name: .customLong("validate-every"), parsing: .unconditional, help: "Steps between validations (0: at the end only).")
-    var validateEvery = 0
-    @Option(name: .customLong("memory-budget"), parsing: .unconditional, help: "MB the first pass may keep to spare the second (0: always recompute).")
-    var memoryBudget = 0
-    @Option(name: .customLong("cache-precision"), help: "Teacher hidden states in the cache: f16 or f32.")
-    var cachePrecision = "f16"
-    @Option(help: "Teacher cache folder (default RUN/teacher_cache).")
+    @Option(help: "Seed of the data order, the tile samples and a fresh student (default \(DistillCommand.defaults.seed)).")
+    var seed: UInt64?
+    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Steps between checkpoints (default \(DistillCommand.defaults.checkpointEvery)).")
+    var checkpointEvery: Int?
+    @Option(name: .customLong("validate-every"), parsing: .unconditional, help: "Steps between validations (default \(DistillCommand.defaults.validateEvery): at the end only).")
+    var validateEvery: Int?
+    @Option(name: .customLong("memory-budget"), parsing: .unconditional, help: "MB the first pass may keep to spare the second (default 0: always recompute).")
+    var memoryBudget: Int?
+    @Option(name: .customLong("cache-precision"), help: "Teacher hidden states in the cache: f16 or f32 (default \(DistillCommand.defaults.cachePrecision)).")
+    var cachePrecision: String?
+    @Option(help: "Teacher cache folder (default RUN/teacher_cache; with --resume, names a cache outside RUN again).")
     var cache: String?
     @Flag(name: .customLong("recompute-cache"), help: "Recompute cached slides that no longer match instead of stopping.")
     var recomputeCache = false
-    @Option(name: .customLong("teacher-batch"), parsing: .unconditional, help: "Tiles per batch of the teacher.")
-    var teacherBatch = 8
+    @Option(name: .customLong("teacher-batch"), parsing: .unconditional, help: "Tiles per batch of the teacher (default \(DistillCommand.defaults.teacherBatch)).")
+    var teacherBatch: Int?
     @Option(name: .shortAndLong, help: "Run folder (created).")
     var output: String?
     @Option(help: "Continue the run in this folder from its last checkpoint.")
     var resume: String?
     @OptionGroup var threads: ThreadsOption
 
+    /// The options' defaults, which the help shows: a flag not given leaves run.json's value.
+    static let defaults = DistillationOptions(teacher: "", teacherSlide: "", data: "")
+
     func validate() throws {
-        if resume == nil {
+        if resume != nil {
+            let refused = newRunFlagsGiven
+            guard refused.isEmpty else {
+                throw ValidationError("\(refused.joined(separator: ", ")) cannot be given with --resume: a resumed run keeps the options "
+                                      + "its run.json records (only --steps, --threads, --recompute-cache and --cache may be given)")
+            }
+            // --steps is checked as the run's own value will be (the rest is run.json's, checked on reading).
+            var lengthOnly = Self.defaults.resolvingPaths()
+            lengthOnly.steps = steps ?? lengthOnly.steps
+            try Self.check(lengthOnly)
+        } else {
             guard teacher != nil, teacherSlide != nil, data != nil, output != nil else {
                 throw ValidationError("give --teacher, --teacher-slide, --data and -o (or --resume RUN)")
             }
+            try Self.check(newRunOptions())
         }
-        for (name, value) in [("--steps", steps), ("--micro-batch", microBatch), ("--slides-per-step", slidesPerStep),
-                              ("--checkpoint-every", checkpointEvery), ("--teacher-batch", teacherBatch), ("--slide-depth", slideDepth)]
-        where value < 1 {
-            throw ValidationError("\(name) must be at least 1, got \(value)")
-        }
-        for (name, value) in [("--tiles-per-step", tilesPerStep), ("--slide-dim", slideDim), ("--slide-heads", slideHeads)] {
-            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
-        }
-        if let clip, !(clip > 0 && clip.isFinite) { throw ValidationError("--clip must be a positive number, got \(clip)") }
-        guard (0...1).contains(beta) else { throw ValidationError("--beta must be in [0, 1], got \(beta)") }
-        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
-        guard weightDecay >= 0, warmupSteps >= 0, validateEvery >= 0, memoryBudget >= 0 else {
-            throw ValidationError("--weight-decay, --warmup-steps, --validate-every and --memory-budget must not be negative")
-        }
-        guard ["f16", "f32"].contains(cachePrecision) else { throw ValidationError("--cache-precision must be f16 or f32") }
     }
 
     func run() throws {
@@ -136,39 +137,9 @@ struct DistillCommand: ParsableCommand {
         threads.apply()
         let run: DistillationRun
         if let resume {
-            do { run = try DistillationRun.resume(folder: resume, threads: threads.threads) } catch DistillationRun.Failure.threads(let recorded, _) {
-                throw CLIMessage("--threads \(threads.threads!): the run in \(resume) computes with \(recorded) threads (its run.json), and "
-                                 + "another count changes the last bits of every result; resume without --threads")
-            }
+            run = try resumeRun(resume)
         } else {
-            var o = DistillationOptions(teacher: teacher!, teacherSlide: teacherSlide!, data: data!)
-            o.validationData = valData
-            o.initWeights = initWeights
-            o.studentArchitecture = student
-            o.studentConfig = studentConfig
-            o.studentWeights = studentWeights
-            o.slideDepth = slideDepth
-            o.slideDim = slideDim
-            o.slideHeads = slideHeads
-            o.beta = beta
-            o.lr = lr
-            o.weightDecay = weightDecay
-            o.warmupSteps = warmupSteps
-            o.steps = steps
-            o.microBatch = microBatch
-            o.slidesPerStep = slidesPerStep
-            o.tilesPerStep = tilesPerStep
-            o.maxGradNorm = clip
-            o.seed = seed
-            o.checkpointEvery = checkpointEvery
-            o.validateEvery = validateEvery
-            o.memoryBudget = memoryBudget << 20
-            o.cachePrecision = cachePrecision
-            o.cacheFolder = cache
-            o.recomputeCache = recomputeCache
-            o.teacherBatch = teacherBatch
-            o.threads = threads.threads
-            do { run = try DistillationRun(options: o, folder: output!) } catch DistillationRun.Failure.unnamedStudent(let path) {
+            do { run = try DistillationRun(options: newRunOptions(), folder: output!) } catch DistillationRun.Failure.unnamedStudent(let path) {
                 throw CLIMessage("--init \(path): a weights file does not say the student's head count; name the student's "
                                  + "architecture with --student-config (a timm config.json) or --student (a preset)")
             }

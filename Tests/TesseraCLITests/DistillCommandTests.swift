@@ -58,10 +58,11 @@ final class DistillCommandTests: XCTestCase {
         XCTAssertEqual(slideOnly.status, 0, slideOnly.stderr)
         XCTAssertEqual(try SafeTensors.read(path: folder.file("slide.safetensors"))["slide_embed"]?.floats(), out["slide_embed"]?.floats())
 
-        // run.json records the thread count (formats/run-folder.md); a resume asking for another is refused.
+        // run.json records the thread count and absolute paths (formats/run-folder.md); a resume asking for another count is refused.
         let options = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/run.json"))) as? [String: Any])
-        XCTAssertEqual(options["version"] as? Int, 2)
+        XCTAssertEqual(options["version"] as? Int, 3)
         XCTAssertEqual(options["threads"] as? Int, 2)
+        XCTAssertEqual(options["data"] as? String, URL(fileURLWithPath: folder.file("slides")).resolvingSymlinksInPath().path)
         let other = try TesseraProcess.run(["distill", "--resume", run, "--threads", "3"])
         XCTAssertEqual(other.status, 1, other.stderr)
         XCTAssertTrue(other.stderr.contains("--threads 3: the run in \(run) computes with 2 threads"), other.stderr)

@@ -29,14 +29,20 @@ final class DistillWholeSlideTests: XCTestCase {
     private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
     /// The teacher cache's files of `run`, each as its tensors' bytes and its metadata less the
-    /// `slide` key (the slide's own path: the file, or the folder `tessera tile` wrote), in order.
+    /// `slide` key (the slide's own path: the file, or the folder `tessera tile` wrote), in order;
+    /// the folder's lock file is not a cache file.
     private func cache(_ run: String) throws -> [String] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: run + "/teacher_cache").sorted()
-        return try names.map { name in
-            let dict = try TeacherCacheFile.contents(of: run + "/teacher_cache/" + name)
-            let tensors = try dict.names.sorted().map { "\($0): \(try XCTUnwrap(dict[$0]).floats().map(\.bitPattern))" }
-            return "\(tensors) \(dict.metadata.filter { $0.key != TeacherCacheFile.slideKey }.sorted { $0.key < $1.key })"
+        let names = try FileManager.default.contentsOfDirectory(atPath: run + "/teacher_cache")
+            .filter { $0 != RunFolderLock.fileName }.sorted()
+        return try names.map {
+            try describe(TeacherCacheFile.contents(of: run + "/teacher_cache/" + $0), ignoring: [TeacherCacheFile.slideKey])
         }.sorted()
+    }
+
+    /// `dict`'s tensors, bit for bit, and its metadata less the keys `ignoring`.
+    private func describe(_ dict: StateDict, ignoring: Set<String>) throws -> String {
+        let tensors = try dict.names.sorted().map { "\($0): \(try XCTUnwrap(dict[$0]).floats().map(\.bitPattern))" }
+        return "\(tensors) \(dict.metadata.filter { !ignoring.contains($0.key) }.sorted { $0.key < $1.key })"
     }
 
     func testAWholeSlideFileTrainsAsTheFolderTileWritesForIt() throws {
@@ -69,7 +75,13 @@ final class DistillWholeSlideTests: XCTestCase {
         XCTAssertEqual(log, try metrics(fromFolder))
         XCTAssertTrue(log.contains(#""slides":["synth_a.svs"]"#) && log.contains(#""slides":["demo_slide"]"#), log)
         XCTAssertEqual(log.split(separator: "\n").count, 2)
-        for file in ["checkpoint.safetensors", "student/model.safetensors", "slide_student/slide_encoder.safetensors",
+        // The checkpoint's run identity differs (each run its own uuid, its own data path).
+        let checkpoint = { (run: String) in
+            try self.describe(SafeTensors.read(path: run + "/checkpoint.safetensors"),
+                              ignoring: [RunFolder.checkpointUUIDKey, RunFolder.checkpointOptionsKey])
+        }
+        XCTAssertEqual(try checkpoint(fromFile), try checkpoint(fromFolder))
+        for file in ["student/model.safetensors", "slide_student/slide_encoder.safetensors",
                      "adaptor.safetensors", "teacher_head.safetensors"] {
             XCTAssertEqual(try bytes(fromFile + "/" + file), try bytes(fromFolder + "/" + file), file)
         }
@@ -81,14 +93,14 @@ final class DistillWholeSlideTests: XCTestCase {
         XCTAssertEqual(tiling["tileSize"] as? Int, 256)
         XCTAssertEqual(tiling["occupancyThreshold"] as? Double, 0.1)
         XCTAssertNil(tiling["foregroundThreshold"])
-        // A resume cuts the slide with the recorded tiling: another one selects other tiles than
-        // the teacher cache's, and the run stops naming the slide's file.
+        // A resume cuts the slide with the recorded tiling; a tiling edited in run.json after the
+        // checkpoint would select other tiles, and the resume refuses it by name.
         var edited = options
         edited["tiling"] = tiling.merging(["tileSize": 128]) { $1 }
         try JSONSerialization.data(withJSONObject: edited).write(to: URL(fileURLWithPath: fromFile + "/run.json"))
         let resumed = try TesseraProcess.run(["distill", "--resume", fromFile])
         XCTAssertEqual(resumed.status, 1, resumed.stderr)
-        XCTAssertTrue(resumed.stderr.contains("svs") && resumed.stderr.contains("the slide's tiles changed"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("'tiling' was") && resumed.stderr.contains("\"tileSize\":128"), resumed.stderr)
     }
 
     /// A listed whole-slide file OpenSlide cannot open stops the run with an error naming it,

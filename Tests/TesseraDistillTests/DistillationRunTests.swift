@@ -61,11 +61,11 @@ final class DistillationRunTests: XCTestCase {
         o.threads = 3
         let straight = try DistillationRun(options: o, folder: folder.file("straight"))
         try straight.run()
-        // Interrupted after step 3 (the last checkpoint is step 2), then resumed by a new process.
-        let first = try DistillationRun(options: o, folder: folder.file("resumed"))
-        try first.run(stopAfter: 3)
+        // Interrupted after step 3 (the last checkpoint is step 2), then resumed by a new process
+        // (the first one's end releases the folder's lock).
+        try DistillationRun(options: o, folder: folder.file("resumed")).run(stopAfter: 3)
         Parallel.threadCount = 1
-        XCTAssertThrowsError(try DistillationRun.resume(folder: folder.file("resumed"), threads: 2)) { error in
+        XCTAssertThrowsError(try DistillationRun.resume(folder: folder.file("resumed"), with: ResumeOptions(threads: 2))) { error in
             guard case DistillationRun.Failure.threads(recorded: 3, requested: 2) = error else { return XCTFail("\(error)") }
         }
         let resumed = try DistillationRun.resume(folder: folder.file("resumed"))
@@ -87,6 +87,81 @@ final class DistillationRunTests: XCTestCase {
         }
     }
 
+    /// run.json and the checkpoint read back are checked as a new run's options are, against each
+    /// other and against the files the run was started from; options given with the resume
+    /// apply (the length) or must confirm (a cache folder outside the run); one writer at a time.
+    func testResumeChecksWhatItReadsBack() throws {
+        let data = try twoSlides()
+        var o = options(data: data, steps: 2)
+        o.checkpointEvery = 1
+        o.slidesPerStep = 1
+        o.cacheFolder = folder.file("cache")
+        let confirmed = ResumeOptions(cacheFolder: folder.file("cache"))
+        try DistillationRun(options: o, folder: folder.file("run")).run()
+        let run = RunFolder(path: folder.file("run"))
+        let original = try Data(contentsOf: URL(fileURLWithPath: run.options))
+        func edit(_ key: String, _ value: Any) throws {
+            var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: original) as? [String: Any])
+            json[key] = value
+            try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: run.options))
+        }
+        func refused(_ expected: String, with changes: ResumeOptions? = nil, line: UInt = #line) {
+            let changes = changes ?? confirmed
+            XCTAssertThrowsError(try DistillationRun.resume(folder: run.path, with: changes), line: line) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(error)", line: line)
+            }
+        }
+        try edit("steps", 1)
+        refused("checkpoint.safetensors is at step 2, past the run's last step 1")
+        try edit("lr", 0.5)
+        refused("run.json changed since \(run.checkpoint) was written: 'lr' was 0.001, is now 0.5")
+        try edit("slidesPerStep", 0)
+        refused("'slidesPerStep' is 0: it must be at least 1")
+        // The same teacher weights in another file: another SHA-256, another teacher for the run.
+        try edit("teacher", Fixtures.path("tile_teacher/legacy_format.bin"))
+        refused("the teacher tile encoder's weights (teacherSHA256) had SHA-256")
+        try edit("cacheFolder", "/etc")
+        refused("the run's teacher cache /etc (run.json's cacheFolder) lies outside the run folder", with: ResumeOptions())
+        try original.write(to: URL(fileURLWithPath: run.options))
+        refused("the run's teacher cache \(folder.file("cache")) (run.json's cacheFolder) lies outside the run folder", with: ResumeOptions())
+        refused("cannot resume with the teacher cache /etc", with: ResumeOptions(cacheFolder: "/etc"))
+        XCTAssertNoThrow(try DistillationRun.resume(folder: run.path, with: confirmed))
+        // A slide added to the data changes the run's slide list.
+        try FileManager.default.createDirectory(atPath: data + "/c", withIntermediateDirectories: true)
+        refused("the slides (slidesSHA256): 2 when the run started")
+        try FileManager.default.removeItem(atPath: data + "/c")
+        // A checkpoint copied from another run of the same options.
+        try DistillationRun(options: o, folder: folder.file("other")).run(stopAfter: 1)
+        let own = try Data(contentsOf: URL(fileURLWithPath: run.checkpoint))
+        try FileManager.default.removeItem(atPath: run.checkpoint)
+        try FileManager.default.copyItem(atPath: folder.file("other/checkpoint.safetensors"), toPath: run.checkpoint)
+        refused("a checkpoint from another run")
+        try own.write(to: URL(fileURLWithPath: run.checkpoint))
+        // The run's own checkpoint, extended by a step: run.json records the new length.
+        let resumed = try DistillationRun.resume(folder: run.path, with: ResumeOptions(steps: 3, cacheFolder: folder.file("cache")))
+        refused("is in use: the run is being written by process \(getpid())")
+        XCTAssertEqual(resumed.trainer.step, 2)
+        try resumed.run()
+        XCTAssertEqual(resumed.trainer.step, 3)
+        XCTAssertEqual(try run.readOptions().steps, 3)
+        XCTAssertEqual(try MetricsLog.entries(path: run.metrics).map(\.step), [1, 2, 3])
+    }
+
+    /// Paths are recorded as the files they name when the run starts: a resume from another
+    /// working directory reads the same slides.
+    func testRelativePathsAreRecordedResolved() throws {
+        let data = try twoSlides()
+        let here = FileManager.default.currentDirectoryPath
+        defer { FileManager.default.changeCurrentDirectoryPath(here) }
+        FileManager.default.changeCurrentDirectoryPath(folder.path)
+        var o = options(data: "data", steps: 1)
+        o.cacheFolder = "./data/../cache"
+        let run = try DistillationRun(options: o, folder: "run")
+        XCTAssertEqual(run.options.data, RunFolder.resolved(data))
+        XCTAssertEqual(run.options.cacheFolder, RunFolder.resolved(folder.file("cache")))
+        XCTAssertEqual(try RunFolder(path: folder.file("run")).readOptions(), run.options)
+    }
+
     /// A weights file holds no head count: initial weights without a named architecture stop the
     /// run before any work, leaving no run behind.
     func testInitWeightsWithoutANamedArchitectureAreRefused() throws {
@@ -106,7 +181,7 @@ final class DistillationRunTests: XCTestCase {
         o.cacheFolder = folder.file("cache")
         let run = try DistillationRun(options: o, folder: folder.file("run"))
         try run.run()
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.file("cache")).sorted()
+        let files = try cacheFileNames()
         let (a, b) = (cacheFile(data + "/a"), cacheFile(data + "/b"))
         XCTAssertEqual(files, [a, b].map { URL(fileURLWithPath: $0).lastPathComponent })
         let kept = try Data(contentsOf: URL(fileURLWithPath: a))
@@ -116,6 +191,11 @@ final class DistillationRunTests: XCTestCase {
         try again.run { if case .cache(.cached(let slide, _, _, _)) = $0 { cached.append(slide) } }
         XCTAssertEqual(cached, ["b"], "only the missing slide is computed again")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: a)), kept)
+    }
+
+    /// The names of the files in the test's cache folder, its lock aside.
+    func cacheFileNames() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder.file("cache")).filter { $0 != RunFolderLock.fileName }.sorted()
     }
 
     /// The raw cache file of the slide folder `slide` in the test's cache folder.
@@ -143,7 +223,7 @@ final class DistillationRunTests: XCTestCase {
         try DistillationRun(options: o, folder: folder.file("run")).run()
         let files = [data + "/a.b", data + "/a_b", validation].map(cacheFile)
         XCTAssertEqual(Set(files).count, 3)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.file("cache")).sorted(),
+        XCTAssertEqual(try cacheFileNames(),
                        files.map { URL(fileURLWithPath: $0).lastPathComponent }.sorted())
         let training = try TeacherCacheFile.contents(of: files[0]), held = try TeacherCacheFile.contents(of: files[2])
         XCTAssertEqual(training.metadata[TeacherCacheFile.slideKey], TeacherCacheFile.source(ofSlideAt: data + "/a.b"))
@@ -201,7 +281,8 @@ final class DistillationRunTests: XCTestCase {
             try FileManager.default.removeItem(atPath: path)
             try FileManager.default.moveItem(atPath: path + ".new", toPath: path)
         }
-        XCTAssertThrowsError(try DistillationRun.resume(folder: folder.file("run")).run()) { error in
+        let cache = ResumeOptions(cacheFolder: folder.file("cache"))
+        XCTAssertThrowsError(try DistillationRun.resume(folder: folder.file("run"), with: cache).run()) { error in
             XCTAssertTrue("\(error)".contains("step 2"), "\(error)")
             XCTAssertTrue("\(error)".contains("nan"), "\(error)")
         }

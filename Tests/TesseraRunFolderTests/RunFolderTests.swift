@@ -16,35 +16,132 @@ final class RunFolderTests: XCTestCase {
     override func tearDown() { folder.cleanUp() }
 
     func options() -> DistillationOptions {
-        var o = DistillationOptions(teacher: "teacher", teacherSlide: "slide.pth", data: "slides")
+        var o = DistillationOptions(teacher: "/models/teacher", teacherSlide: "/models/slide.pth", data: "/slides")
         o.threads = 3
         o.steps = 7
         return o
     }
 
-    func testOptionsRoundTripWithTheirVersion() throws {
+    let identity = RunIdentity(teacherSHA256: String(repeating: "a", count: 64), teacherSlideSHA256: String(repeating: "b", count: 64),
+                               slides: ["train\ta\t/slides/a"])
+
+    func testOptionsRoundTripWithTheirVersionAndIdentity() throws {
         let run = RunFolder(path: folder.file("run"))
         XCTAssertFalse(run.holdsRun)
-        try run.create()
-        try run.write(options())
+        var lock: RunFolderLock? = try run.create()
+        try run.write(options(), identity: identity)
         XCTAssertTrue(run.holdsRun)
         XCTAssertFalse(run.holdsStudent, "no student/ yet")
         XCTAssertEqual(try run.readOptions(), options())
+        let read = try run.readRun()
+        XCTAssertEqual(read.options, options())
+        XCTAssertEqual(read.identity, identity)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run.options))) as? [String: Any])
-        XCTAssertEqual(json["version"] as? Int, RunFolder.optionsVersion)
+        XCTAssertEqual(json["version"] as? Int, 3)
         XCTAssertEqual(json["threads"] as? Int, 3)
+        XCTAssertEqual(json["uuid"] as? String, identity.uuid)
+        XCTAssertEqual(json["slideCount"] as? Int, 1)
+        XCTAssertThrowsError(try run.create()) { XCTAssertTrue("\($0)".contains("is in use"), "\($0)") }
+        lock = nil
+        XCTAssertNil(lock)
         XCTAssertThrowsError(try run.create()) { XCTAssertTrue("\($0)".contains("already holds a run"), "\($0)") }
+    }
+
+    /// One validation for a new run's options and run.json read back: the values that crashed
+    /// (SIGSEGV, SIGFPE), trained nothing or another model, and relative paths, refused by key.
+    func testEditedValuesAreRefusedByName() throws {
+        let run = RunFolder(path: folder.file("run"))
+        _ = try run.create()
+        let cases: [(String, Any, String)] = [
+            ("slidesPerStep", -1, "'slidesPerStep' is -1: it must be at least 1"), ("tilesPerStep", -3, "'tilesPerStep' is -3: it must be at least 1"),
+            ("slidesPerStep", 0, "'slidesPerStep' is 0: it must be at least 1"), ("slideDepth", 0, "'slideDepth' is 0: it must be at least 1"),
+            ("beta", 2, "'beta' is 2.0: it must be in [0, 1]"), ("cachePrecision", "f8", "'cachePrecision' is 'f8': it must be f16 or f32"),
+            ("data", "slides", "'data' is 'slides': it must be an absolute path"), ("uuid", "x", "'uuid' is 'x': it must be a UUID"),
+        ]
+        for (key, value, problem) in cases {
+            try run.write(options(), identity: identity)
+            var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run.options))) as? [String: Any])
+            json[key] = value
+            try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: run.options))
+            XCTAssertThrowsError(try run.readRun()) { error in
+                XCTAssertTrue("\(error)".hasPrefix("\(run.options) holds a value no run can use: " + problem), "\(error)")
+            }
+            var o = try run.readOptions()
+            if key != "uuid" { XCTAssertThrowsError(try o.validate(), key) }
+            o = options()
+            XCTAssertNoThrow(try o.validate())
+        }
+    }
+
+    /// Paths are recorded absolute, links resolved; what changed since a checkpoint is named by key.
+    func testPathsResolvedAndChangesNamed() throws {
+        var o = options()
+        o.data = "slides/../data"
+        o.cacheFolder = "cache"
+        let resolved = o.resolvingPaths()
+        let here = FileManager.default.currentDirectoryPath
+        XCTAssertEqual(resolved.data, RunFolder.resolved(here) + "/data")
+        XCTAssertEqual(resolved.cacheFolder, RunFolder.resolved(here) + "/cache")
+        XCTAssertEqual(resolved.teacher, "/models/teacher")
+        var edited = options()
+        edited.lr = 0.5
+        edited.steps = 70
+        edited.slideHeads = 4
+        XCTAssertEqual(try edited.changes(since: options()), ["'lr' was 0.001, is now 0.5", "'slideHeads' was unset, is now 4"])
+    }
+
+    /// One writer per folder: a second lock names the holder; a lock file left by a dead process
+    /// (the kernel released its flock) is taken over.
+    func testLockNamesTheHolderAndADeadOnesIsTakenOver() throws {
+        let path = folder.file("cache")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try Data("process 999999 on host gone\n".utf8).write(to: URL(fileURLWithPath: path + "/lock"))
+        var first: RunFolderLock? = try RunFolderLock(folder: path, what: "the teacher cache")
+        XCTAssertEqual(try String(contentsOfFile: path + "/lock", encoding: .utf8).hasPrefix("process \(getpid()) on host "), true)
+        XCTAssertThrowsError(try RunFolderLock(folder: path, what: "the teacher cache")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(path) is in use: the teacher cache is being written by process \(getpid()) on host "), "\(error)")
+        }
+        first = nil
+        XCTAssertNil(first)
+        XCTAssertNoThrow(try RunFolderLock(folder: path, what: "the teacher cache"))
+    }
+
+    /// One reader of metrics.jsonl for the resume and export: a last line cut short by a kill is
+    /// left out by both, a torn line elsewhere refused by both, a folder in its place named.
+    func testMetricsLogHasOneReader() throws {
+        let path = folder.file("metrics.jsonl")
+        try Data("{\"step\":1,\"loss\":2}\n{\"step\":2,\"loss\":1}\n{\"step\":3,\"lo".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try MetricsLog.finalValues(path: path).map(\.value), [2, 1])
+        _ = try MetricsLog(path: path, keepThrough: 1)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "{\"step\":1,\"loss\":2}\n")
+        try Data("{\"step\":1,\"lo{\"step\":2}\n{\"step\":3}\n".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try MetricsLog.finalValues(path: path)) { XCTAssertTrue("\($0)".contains("line 1"), "\($0)") }
+        XCTAssertThrowsError(try MetricsLog(path: path, keepThrough: 3)) { XCTAssertTrue("\($0)".contains("line 1"), "\($0)") }
+        try FileManager.default.removeItem(atPath: path)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try MetricsLog(path: path, keepThrough: 0)) {
+            XCTAssertEqual("\($0)", "\(path) is a folder, not the run's metrics log: move it away")
+        }
+    }
+
+    func testAnEmptyCacheFileIsNamedAsSuch() throws {
+        let file = TeacherCacheFile.path(folder: folder.path, slide: "a", source: "/slides/a", compressed: false)
+        try Data().write(to: URL(fileURLWithPath: file))
+        for read in [{ _ = try TeacherCacheFile.contents(of: file) }, { _ = try TeacherCacheFile.metadata(of: file) }] {
+            XCTAssertThrowsError(try read()) { XCTAssertTrue("\($0)".hasPrefix("\(file) is an empty teacher-cache file"), "\($0)") }
+        }
     }
 
     /// Version 1 (no `version`, no `threads`) is read; a version from a newer Tessera is refused by name.
     func testVersionOneIsReadAndNewerVersionsRefused() throws {
         let run = RunFolder(path: folder.file("run"))
-        try run.create()
+        _ = try run.create()
         var old = options()
         old.threads = nil
         try JSONEncoder().encode(old).write(to: URL(fileURLWithPath: run.options))
         XCTAssertFalse(try String(contentsOfFile: run.options, encoding: .utf8).contains("version"))
         XCTAssertEqual(try run.readOptions(), old)
+        XCTAssertNil(try run.readRun().identity)
 
         var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run.options))) as? [String: Any])
         json["version"] = RunFolder.optionsVersion + 1
@@ -63,7 +160,7 @@ final class RunFolderTests: XCTestCase {
                                                       occupancyThreshold: 0.25)] {
             var o = options()
             o.tiling = tiling
-            try run.write(o)
+            try run.write(o, identity: identity)
             XCTAssertEqual(try run.readOptions(), o)
         }
         var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run.options))) as? [String: Any])
@@ -81,8 +178,8 @@ final class RunFolderTests: XCTestCase {
 
     func testFinalMetricsAndRunID() throws {
         let run = RunFolder(path: folder.file("run é"))
-        try run.create()
-        try run.write(options())
+        _ = try run.create()
+        try run.write(options(), identity: identity)
         XCTAssertEqual(try run.finalMetrics().count, 0, "no log, no metrics")
         let log = try MetricsLog(path: run.metrics, keepThrough: 0)
         try log.append([("step", .number("1")), ("loss", .number("2.5")), ("slides", .array([.string("a")]))])
@@ -100,8 +197,8 @@ final class RunFolderTests: XCTestCase {
     /// decompressed alone); files of two teachers are refused.
     func testTeacherSHA256FromTheCacheHeaders() throws {
         let run = RunFolder(path: folder.file("run"))
-        try run.create()
-        try run.write(options())
+        _ = try run.create()
+        try run.write(options(), identity: identity)
         XCTAssertEqual(try run.teacherSHA256(), [], "no cache, no hash")
         let cache = run.teacherCache(options())
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)

@@ -73,6 +73,35 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    /// A checkpoint must be of exactly the trainer's model, at a step that exists: a left-over
+    /// tensor (another model's, e.g. a deeper slide encoder) or a negative step (once a crash) is
+    /// refused by name; the caller's metadata comes back.
+    func testRestoreRefusesLeftOverTensorsAndNegativeSteps() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let path = folder.file("ckpt.safetensors")
+        try TrainingCheckpoint.save(try makeTrainer(), to: path, metadata: ["run": "x"])
+        XCTAssertEqual(try TrainingCheckpoint.restore(try makeTrainer(), from: path)["run"], "x")
+        func edited(_ change: (inout StateDict) -> Void) throws -> String {
+            var dict = try SafeTensors.read(path: path)
+            change(&dict)
+            let copy = dict
+            try SafeTensors.write(copy, to: folder.file("edited.safetensors"))
+            return folder.file("edited.safetensors")
+        }
+        let extra = try edited { $0.set("param.blocks.9.norm1.weight", Tensor(zeros: [64])) }
+        XCTAssertThrowsError(try TrainingCheckpoint.restore(try makeTrainer(), from: extra)) {
+            XCTAssertTrue("\($0)".contains("tensor 'param.blocks.9.norm1.weight' belongs to no parameter of the model"), "\($0)")
+        }
+        let negative = try edited {
+            $0.metadata[TrainingCheckpoint.metadataKey] = $0.metadata[TrainingCheckpoint.metadataKey]!
+                .replacingOccurrences(of: #""step":0"#, with: #""step":-3"#)
+        }
+        XCTAssertThrowsError(try TrainingCheckpoint.restore(try makeTrainer(), from: negative)) {
+            XCTAssertEqual("\($0)", "\(negative): not a usable training checkpoint: step -3 is negative")
+        }
+    }
+
     func testFreshStudentInitialisationFollowsTimm() throws {
         let parameters = ParameterSet(try Fixtures.load("tile_teacher/model.safetensors"))
         var rng = RandomGenerator(seed: 3)
