@@ -74,7 +74,7 @@ public struct SlideGrid: Sendable, Equatable {
         for (i, p) in points.enumerated() where !(p.x.isFinite && p.y.isFinite) {
             throw SlideEncoderError.badInput("\(name(i)): coordinates (\(p.x), \(p.y)) are not finite numbers")
         }
-        let shift = (x: max(0, -(points.map(\.x).min() ?? 0)), y: max(0, -(points.map(\.y).min() ?? 0)))
+        let shift = (x: max(0, -(points.map { $0.x }.min() ?? 0)), y: max(0, -(points.map { $0.y }.min() ?? 0)))
         for (i, p) in points.enumerated() {
             let column = ((p.x + shift.x) * coordScale / tileSize).rounded(.down)
             let row = ((p.y + shift.y) * coordScale / tileSize).rounded(.down)
