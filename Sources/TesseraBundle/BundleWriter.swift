@@ -93,6 +93,9 @@ public struct BundleWriter: Sendable {
             if let element = bits.firstIndex(where: { $0 & 0x7FFF == 0x7C00 }) { throw fail(.beyondF16(element: element)) }
             return [(name, .f16, half, nil)]
         case .int8:
+            // The reader's bound on scales (Int8Quantisation.maxScale): weights within F16's range.
+            let largest = 127 * Int8Quantisation.maxScale
+            if let element = values.withFloats({ $0.firstIndex { abs($0) > largest } }) { throw fail(.beyondF16(element: element)) }
             let (q, scales) = Int8Quantisation.quantise(values)
             let scalesName = StateDict.scalesName(of: name)
             return [(name, .i8, q, scalesName), (scalesName, .f32, scales, nil)]

@@ -13,6 +13,8 @@ public enum PipelineError: Error, CustomStringConvertible {
     case slide(SlideEncoderError)
     /// The hidden states could not be kept (`HiddenStateSink`).
     case hiddenStates(String)
+    /// The tile encoder gave the tile at `tile` a NaN or infinite embedding element, `value`.
+    case nonFinite(tile: String, value: Float)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum PipelineError: Error, CustomStringConvertible {
             return "\(tile): no coordinates in the name (the slide encoder needs every tile named {x}x_{y}y.png)"
         case .slide(let error): return error.description
         case .hiddenStates(let text): return text
+        case .nonFinite(let tile, let value):
+            return "\(tile): its tile embedding holds \(value): the tile encoder overflows f32 (weights or tile transform beyond any trained model's)"
         }
     }
 }

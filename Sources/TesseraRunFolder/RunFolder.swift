@@ -65,13 +65,23 @@ public struct RunFolder: Sendable {
             .write(to: URL(fileURLWithPath: self.options), options: .atomic)
     }
 
+    /// The first `run.json` version whose runs all train a teacher-space head and write
+    /// `teacher_head.safetensors` at their end (the head came before version 2; a version-1 run
+    /// may predate it).
+    public static let teacherHeadVersion = 2
+
     /// The options `run.json` holds.
-    public func readOptions() throws -> DistillationOptions {
+    public func readOptions() throws -> DistillationOptions { try readOptionsFile().options }
+
+    /// The version of `run.json` (1 when it has no `version` key).
+    public func readOptionsVersion() throws -> Int { try readOptionsFile().version }
+
+    private func readOptionsFile() throws -> OptionsFile {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: options)) } catch {
             throw RunFolderError(path: options, problem: "cannot be read (\(error.localizedDescription))")
         }
-        do { return try JSONDecoder().decode(OptionsFile.self, from: data).options } catch let error as RunFolderError {
+        do { return try JSONDecoder().decode(OptionsFile.self, from: data) } catch let error as RunFolderError {
             throw RunFolderError(path: options, problem: error.problem)
         } catch {
             throw RunFolderError(path: options, problem: "is not a run's options (\(error))")
