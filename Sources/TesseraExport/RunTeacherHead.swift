@@ -24,7 +24,7 @@ public struct RunTeacherHead {
         guard !FileManager.default.fileExists(atPath: run.teacherHead) else { return run.teacherHead }
         let version = try run.readOptionsVersion()
         guard version < RunFolder.teacherHeadVersion else {
-            throw ExportError.run(path: run.teacherHead, reason: "is missing, but the run trained a teacher-space head "
+            throw ExportError.run(path: run.teacherHead, reason: "missing, but the run trained a teacher-space head "
                 + "(run.json version \(version)): the files of its end were not all written (a full disk?). Resume the run "
                 + "(tessera distill --resume \(run.path)) to write them again, or export without the head: --no-teacher-head")
         }
