@@ -113,7 +113,7 @@ public struct WeightScope {
         case .i8:
             guard let scales = stored(StateDict.scalesName(of: k), shape: [shape[0]])?.float32() else { return placeholder }
             if let row = scales.withFloats({ $0.firstIndex { !Int8Quantisation.isValid(scale: $0) } }) {
-                ledger.invalid.append(.init(name: StateDict.scalesName(of: k), reason: "scale of row \(row) is \(scales.scalar(at: row)): "
+                ledger.invalid.append(.init(name: StateDict.scalesName(of: k), reason: "scale of row \(row) is \(Float(scales.scalar(at: row))): "
                                             + "expected 0...\(Int8Quantisation.maxScale) (weights within F16's range)"))
                 return placeholder
             }

@@ -58,9 +58,9 @@ struct BundleMutator {
             } else {
                 let i = choices.pick(sections.count)
                 sections[i] = Self.mutated(sections[i], &choices)
+                manifest.tensors[i].sha256 = SHA256.digest(sections[i].bytes)
             }
         }
-        for i in manifest.tensors.indices { manifest.tensors[i].sha256 = SHA256.digest(sections[i].bytes) }
         var file: [UInt8] = []
         BundleWriter.assemble(manifest, sections: sections).write { file += $0 }
         return file

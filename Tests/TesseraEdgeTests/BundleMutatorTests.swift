@@ -11,6 +11,10 @@ final class BundleMutatorTests: XCTestCase {
         let folder = try TemporaryFolder()
         defer { folder.cleanUp() }
         let mutator = BundleMutator(), tiles = NoiseTiles()
+        // One thread, as the fuzzing harness: the models are tiny, the pool's hand-offs are not.
+        let threads = Parallel.threadCount
+        Parallel.threadCount = 1
+        defer { Parallel.threadCount = threads }
         var rng = Xorshift(seed: 0x5EED_0023_0000_0004)
         var (ran, finite) = (0, 0)
         var refusals: [String: Int] = [:]
