@@ -2,6 +2,7 @@ import CPosix
 import TesseraBundle
 import TesseraCore
 import TesseraEdgeModels
+import TesseraModels
 
 /// A bundle as `inspect` shows it: opened as the engine opens it to run (every check `run`
 /// makes before the first tile: the format, every tensor's SHA-256 and values, the models built

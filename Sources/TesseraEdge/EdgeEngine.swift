@@ -93,7 +93,7 @@ public final class EdgeEngine: @unchecked Sendable {
 
     /// A pipeline's error as the engine reports it: a non-finite embedding is the bundle's fault.
     private func failure(_ error: PipelineError) -> EdgeError {
-        guard case .nonFinite(let tile, let value) = error else { return .input(error.description) }
+        guard case .nonFinite(let tile, _, _, let value) = error else { return .input(error.description) }
         return .nonFinite(path: path, what: "tile_embeds of \(tile) is \(value)")
     }
 

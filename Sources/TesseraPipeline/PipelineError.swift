@@ -13,8 +13,9 @@ public enum PipelineError: Error, CustomStringConvertible {
     case slide(SlideEncoderError)
     /// The hidden states could not be kept (`HiddenStateSink`).
     case hiddenStates(String)
-    /// The tile encoder gave the tile at `tile` a NaN or infinite embedding element, `value`.
-    case nonFinite(tile: String, value: Float)
+    /// The tile encoder gave the tile at `tile` (row `row` of tile_embeds) a NaN or infinite
+    /// embedding element, `value` in column `column`.
+    case nonFinite(tile: String, row: Int, column: Int, value: Float)
 
     public var description: String {
         switch self {
@@ -25,8 +26,9 @@ public enum PipelineError: Error, CustomStringConvertible {
             return "\(tile): no coordinates in the name (the slide encoder needs every tile named {x}x_{y}y.png)"
         case .slide(let error): return error.description
         case .hiddenStates(let text): return text
-        case .nonFinite(let tile, let value):
-            return "\(tile): its tile embedding holds \(value): the tile encoder overflows f32 (weights or tile transform beyond any trained model's)"
+        case .nonFinite(let tile, let row, let column, let value):
+            return "\(tile): tile_embeds[\(row), \(column)] is \(value): the tile encoder overflows f32 "
+                + "(weights or tile transform beyond any trained model's)"
         }
     }
 }

@@ -58,7 +58,8 @@ public struct TileEmbedder {
             // The last line of defence: a model that overflows (weights no check caught) stops the
             // run naming the tile; a NaN row is never written as an embedding.
             if let i = batchEmbeds.firstIndex(where: { !$0.isFinite }) {
-                throw .nonFinite(tile: source.location(of: batch.tiles[i / d]), value: batchEmbeds[i])
+                throw .nonFinite(tile: source.location(of: batch.tiles[i / d]), row: batch.rows.lowerBound + i / d,
+                                 column: i % d, value: batchEmbeds[i])
             }
             embeds.append(contentsOf: batchEmbeds)
         }
