@@ -141,6 +141,10 @@ let package = Package(
         .testTarget(name: "TesseraRunFolderTests", dependencies: ["TesseraRunFolder", "TesseraSlide", "TestSupport"]),
         .testTarget(name: "TesseraSlideTests", dependencies: ["TesseraSlide", "TesseraImage", "TesseraCore", "TestSupport"]),
         .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TesseraRunFolder", "TestSupport", "tessera-crosscheck"]),
+        // The engine in process: bundles whose meaning is absurd, and the seeded bundle mutator
+        // (BundleMutator.swift and NoiseTiles.swift are also scripts/fuzz's bundle-meaning harness).
+        .testTarget(name: "TesseraEdgeTests", dependencies: ["TesseraEdge", "TesseraEdgeModels", "TesseraBundle", "TesseraPipeline",
+                                                         "TesseraModels", "TesseraCore", "TesseraFormats", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,5 @@
+import TesseraCore
+
 /// What is wrong with a bundle, and where: the file, the tensor when one is
 /// concerned, and the byte offset in the file when one is known.
 public struct BundleError: Error, Equatable, CustomStringConvertible {
@@ -168,11 +170,12 @@ extension BundleError.Problem {
         case .zstdTrailingData(let frameLength, let storedLength):
             return "stored bytes hold more than one zstd frame (the first ends at \(frameLength) of \(storedLength))"
         case .badScale(let row):
-            return "scale of row \(row) is negative or not finite"
+            return "scale of row \(row) is negative, not finite or above \(Int8Quantisation.maxScale) (127 x it, the row's "
+                + "largest weight, would be beyond F16's range)"
         case .unsupportedDType(let dtype):
             return "dtype \(dtype) cannot be bundled (F32, F16 and BF16 tensors can)"
         case .nonFinite(let element):
-            return "element \(element) is not finite"
+            return "element \(element) is not finite (NaN or infinite)"
         case .beyondF16(let element):
             return "element \(element) is beyond the range of F16"
         }

@@ -15,9 +15,9 @@ extension BundleManifest {
         func require(_ condition: Bool, _ why: @autoclosure () -> String) throws(BundleError) {
             guard condition else { throw BundleError(path: path, problem: .inconsistent(why())) }
         }
-        func finite(_ values: [Float], _ field: String, positive: Bool) throws(BundleError) {
-            guard values.allSatisfy({ $0.isFinite && (!positive || $0 > 0) }) else {
-                throw BundleError(path: path, problem: .badNumber(field: field, expected: positive ? "finite and > 0" : "finite"))
+        func finite(_ values: [Float], _ field: String) throws(BundleError) {
+            guard values.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw BundleError(path: path, problem: .badNumber(field: field, expected: "finite and > 0"))
             }
         }
         let tile = tileEncoder
@@ -27,7 +27,7 @@ extension BundleManifest {
                      "tile_encoder.patch_size \(tile.patchSize) does not divide tile_encoder.image_size \(tile.imageSize)")
         try require(tile.mlp != .swiGLUPacked || tile.mlpHidden % 2 == 0,
                      "tile_encoder.mlp_hidden \(tile.mlpHidden) is odd, but SwiGLU-packed splits it in halves")
-        try finite([tile.layerNormEps], "tile_encoder.layer_norm_eps", positive: true)
+        try finite([tile.layerNormEps], "tile_encoder.layer_norm_eps")
 
         let transform = tileTransform
         try require(transform.crop == tile.imageSize,
@@ -36,8 +36,16 @@ extension BundleManifest {
                     "tile_transform.crop \(transform.crop) is larger than tile_transform.resize \(transform.resize)")
         try require(transform.mean.count == tile.inChans && transform.std.count == tile.inChans,
                     "tile_transform has \(transform.mean.count) means and \(transform.std.count) stds for \(tile.inChans) input channels")
-        try finite(transform.mean, "tile_transform.mean", positive: false)
-        try finite(transform.std, "tile_transform.std", positive: true)
+        // Pixels are scaled to 0...1 before normalising: a channel's mean lies there, and a std
+        // below one 8-bit level or above 1 is no data set's. Within these, (pixel - mean) / std
+        // stays within ±255; a std of 1e-45 or a mean of 3e38 made every tile's embedding NaN.
+        func within(_ values: [Float], _ bounds: ClosedRange<Float>, _ field: String, _ why: String) throws(BundleError) {
+            guard values.allSatisfy({ bounds.contains($0) }) else {
+                throw BundleError(path: path, problem: .badNumber(field: field, expected: "in \(bounds.lowerBound)...\(bounds.upperBound) (\(why))"))
+            }
+        }
+        try within(transform.mean, 0...1, "tile_transform.mean", "a mean of pixel values scaled to 0...1")
+        try within(transform.std, Self.smallestStd...1, "tile_transform.std", "at least one 8-bit level, 1/255")
 
         if let slide = slideEncoder?.config {
             try require(slide.inChans == tile.embedDim,
@@ -51,9 +59,12 @@ extension BundleManifest {
             // Both inputs, the tile embedding and the last hidden class token, are embed_dim wide.
             try require(head.inFeatures == tile.embedDim,
                         "teacher_head.in_features \(head.inFeatures) differs from tile_encoder.embed_dim \(tile.embedDim)")
-            if let eps = head.layerNormEps { try finite([eps], "teacher_head.layer_norm_eps", positive: true) }
+            if let eps = head.layerNormEps { try finite([eps], "teacher_head.layer_norm_eps") }
         }
     }
+
+    /// One 8-bit level of a pixel scaled to 0...1.
+    static let smallestStd: Float = 1 / 255
 
     private func validateOutputs(path: String) throws(BundleError) {
         var seen: [BundleOutput] = []

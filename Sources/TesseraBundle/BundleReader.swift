@@ -10,6 +10,8 @@ public final class BundleReader {
     public let manifest: BundleManifest
     private let file: MappedFile
     private let index: [String: Int]
+    /// The tensors that are an INT8 tensor's scales (read with it, under their own rule).
+    private let scaleNames: Set<String>
     private var verified: [Bool]
 
     /// Maps and checks the bundle at `path`.
@@ -36,6 +38,7 @@ public final class BundleReader {
         var index: [String: Int] = [:]
         for (i, tensor) in manifest.tensors.enumerated() { index[tensor.name] = i }
         self.index = index
+        scaleNames = Set(manifest.tensors.compactMap { $0.scales })
         verified = Array(repeating: false, count: manifest.tensors.count)
     }
 
@@ -48,7 +51,7 @@ public final class BundleReader {
         let tensor = try stored(i)
         guard let scalesName = info.scales else { return BundleTensor(name: name, tensor: tensor, scales: nil) }
         let scales = try stored(index[scalesName]!)
-        if let row = scales.withFloats({ $0.firstIndex { !($0.isFinite && $0 >= 0) } }) {
+        if let row = scales.withFloats({ $0.firstIndex { !Int8Quantisation.isValid(scale: $0) } }) {
             throw BundleError(path: path, tensor: scalesName, problem: .badScale(row: row))
         }
         return BundleTensor(name: name, tensor: tensor, scales: scales)
@@ -86,7 +89,6 @@ public final class BundleReader {
     /// The tensors of `component` but the scale tensors (they come with their weights),
     /// named without the component prefix, in bundle order.
     private func tensors(of component: BundleComponent) throws(BundleError) -> [(name: String, tensor: BundleTensor)] {
-        let scaleNames = Set(manifest.tensors.compactMap { $0.scales })
         var tensors: [(name: String, tensor: BundleTensor)] = []
         for info in manifest.tensors where info.name.hasPrefix(component.prefix) && !scaleNames.contains(info.name) {
             tensors.append((String(info.name.dropFirst(component.prefix.count)), try tensor(info.name)))
@@ -94,12 +96,19 @@ public final class BundleReader {
         return tensors
     }
 
+    /// The SHA-256 (hex) of the whole file as this reader mapped it: the bytes it checked and
+    /// hands out, whatever the path names by now. The mapping is the one the tensors are read
+    /// from, so hashing it adds no second copy to the resident set.
+    public var fileSHA256: String { SHA256.hex(SHA256.digest(file.bytes)) }
+
     /// Reads every tensor once, so that every stored byte has been checked.
     public func verifyAll() throws(BundleError) {
         for info in manifest.tensors { _ = try tensor(info.name) }
     }
 
-    /// Tensor `i` as stored after its checksum: a view of the mapping, or decompressed into owned memory.
+    /// Tensor `i` as stored after its checksum: a view of the mapping, or decompressed into owned
+    /// memory. The first read also checks its values: a float tensor's are finite (a NaN weight
+    /// makes every output NaN); a scale tensor's stricter rule is checked with its weights.
     private func stored(_ i: Int) throws(BundleError) -> Tensor {
         let info = manifest.tensors[i]
         let range = info.offset..<(info.offset + info.storedLength)
@@ -110,18 +119,26 @@ public final class BundleReader {
                 throw BundleError(path: path, tensor: info.name, offset: info.offset,
                                   problem: .tensorChecksum(expected: SHA256.hex(info.sha256), actual: SHA256.hex(actual)))
             }
-            verified[i] = true
         }
+        let tensor: Tensor
         switch info.compression {
         case .none:
-            return Tensor(dtype: info.dtype, shape: info.shape, storage: Storage(file: file, range: range))
+            tensor = Tensor(dtype: info.dtype, shape: info.shape, storage: Storage(file: file, range: range))
         case .zstd:
             let storage = Storage(byteCount: info.rawLength)
             try ZstdCodec.decompress(bytes, into: storage.mutableBytes) {
                 BundleError(path: path, tensor: info.name, offset: info.offset, problem: $0)
             }
-            return Tensor(dtype: info.dtype, shape: info.shape, storage: storage)
+            tensor = Tensor(dtype: info.dtype, shape: info.shape, storage: storage)
         }
+        if !verified[i] {
+            if !scaleNames.contains(info.name), tensor.dtype.isFloatingPoint,
+               let element = tensor.float32().withFloats({ $0.firstIndex { !$0.isFinite } }) {
+                throw BundleError(path: path, tensor: info.name, offset: info.offset, problem: .nonFinite(element: element))
+            }
+            verified[i] = true
+        }
+        return tensor
     }
 }
 

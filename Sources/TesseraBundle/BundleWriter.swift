@@ -32,6 +32,22 @@ public struct BundleWriter: Sendable {
             }
         }
 
+        let bundle = Self.assemble(laidOut, sections: sections)
+        let limit = BundleLimits.standard.maxManifestBytes
+        guard bundle.manifestBytes.count <= limit else {
+            throw BundleError(path: path, problem: .manifestLength(UInt64(bundle.manifestBytes.count), limit: limit))
+        }
+        _ = try ManifestDecoder.decode(bundle.manifestBytes, version: bundle.version, fileSize: bundle.byteCount,
+                                       path: path, limits: .standard)
+        return bundle
+    }
+
+    /// The bundle of `manifest` (its tensors' offsets replaced) holding `sections`, each tensor's
+    /// stored bytes in the manifest's order: laid out and sealed (header, manifest SHA-256) but
+    /// checked by nobody. `encode` checks what it makes; tests and the fuzzing's mutator make
+    /// bundles whose meaning the reader must refuse.
+    static func assemble(_ manifest: BundleManifest, sections: [Tensor]) -> EncodedBundle {
+        var laidOut = manifest
         // The offsets are in the manifest, so its length depends on them (varints) and
         // they on its length: lay out again until the data start stays put. Both only grow.
         var start = BundleLayout.dataStart(manifestLength: 0)
@@ -47,17 +63,10 @@ public struct BundleWriter: Sendable {
             if needed == start { break }
             start = needed
         }
-        let limit = BundleLimits.standard.maxManifestBytes
-        guard encoded.count <= limit else {
-            throw BundleError(path: path, problem: .manifestLength(UInt64(encoded.count), limit: limit))
-        }
         let header = BundleHeader(version: laidOut.formatVersion, manifestLength: encoded.count,
                                   manifestSHA256: encoded.withUnsafeBytes { SHA256.digest($0) })
         let head = Tensor(zeros: [start], dtype: .u8)
         head.storage.mutableBytes.copyBytes(from: header.bytes + encoded)
-        let fileSize = laidOut.tensors.last.map { $0.offset + $0.storedLength } ?? start
-        _ = try ManifestDecoder.decode(UnsafeRawBufferPointer(rebasing: head.bytes[header.manifestRange]),
-                                       version: header.version, fileSize: fileSize, path: path, limits: .standard)
         return EncodedBundle(version: header.version, manifest: laidOut, head: head, sections: sections)
     }
 
@@ -93,6 +102,9 @@ public struct BundleWriter: Sendable {
             if let element = bits.firstIndex(where: { $0 & 0x7FFF == 0x7C00 }) { throw fail(.beyondF16(element: element)) }
             return [(name, .f16, half, nil)]
         case .int8:
+            // The reader's bound on scales (Int8Quantisation.maxScale): weights within F16's range.
+            let largest = 127 * Int8Quantisation.maxScale
+            if let element = values.withFloats({ $0.firstIndex { abs($0) > largest } }) { throw fail(.beyondF16(element: element)) }
             let (q, scales) = Int8Quantisation.quantise(values)
             let scalesName = StateDict.scalesName(of: name)
             return [(name, .i8, q, scalesName), (scalesName, .f32, scales, nil)]

@@ -12,6 +12,12 @@ public struct EncodedBundle: @unchecked Sendable {
     /// Each tensor's stored bytes, in the manifest's order (which is the file's).
     let sections: [Tensor]
 
+    /// The manifest's encoded bytes, within `head` (its length is the header's, bytes 16..<24).
+    var manifestBytes: UnsafeRawBufferPointer {
+        let length = Int(head.bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian)
+        return UnsafeRawBufferPointer(rebasing: head.bytes[BundleFormat.headerSize..<(BundleFormat.headerSize + length)])
+    }
+
     /// Bytes of the whole file.
     public var byteCount: Int {
         manifest.tensors.last.map { $0.offset + $0.storedLength } ?? head.bytes.count

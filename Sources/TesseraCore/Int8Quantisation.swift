@@ -4,6 +4,15 @@
 /// The bundle writer's rule, and the one int8 tile encoders apply at load to the patch
 /// embedding the bundle keeps in f32.
 public enum Int8Quantisation {
+    /// The largest scale a row may have: its largest weight, 127 x scale, is then within F16's
+    /// range (65504), the bound the bundle writer puts on every weight it converts. A larger one
+    /// (3e38) is no trained weight's and overflows the products to infinity.
+    public static let maxScale: Float = 65504 / 127
+
+    /// Whether a row can have `scale`: at least 0 (a row of zeros has 0), at most `maxScale`
+    /// (so finite); NaN is neither.
+    public static func isValid(scale: Float) -> Bool { scale >= 0 && scale <= maxScale }
+
     /// `weights` (f32 [rows, cols]) as int8 values [rows, cols] and f32 scales [rows].
     public static func quantise(_ weights: Tensor) -> (values: Tensor, scales: Tensor) {
         guarantee(weights.rank == 2 && weights.dtype == .f32, "int8 quantisation takes an f32 matrix, not \(weights.dtype)")

@@ -8,6 +8,10 @@ public enum Parallel {
     /// across them). Set once at start-up, e.g. from `--threads`.
     nonisolated(unsafe) public static var threadCount: Int = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
+    /// The most threads a `--threads` option may ask for: the pool starts one thread per
+    /// chunk, so a count in the millions would exhaust the process before any work.
+    public static let maxThreads = 1024
+
     private static let insideKey: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)

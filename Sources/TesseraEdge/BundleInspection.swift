@@ -1,22 +1,27 @@
 import CPosix
 import TesseraBundle
 import TesseraCore
+import TesseraEdgeModels
+import TesseraModels
 
-/// A bundle as `inspect` shows it: opened, every tensor read once so that the manifest's and
-/// every tensor's SHA-256 have been checked, and the manifest in lines of text.
+/// A bundle as `inspect` shows it: opened as the engine opens it to run (every check `run`
+/// makes before the first tile: the format, every tensor's SHA-256 and values, the models built
+/// from the tensors, the tile transform), and the manifest in lines of text.
 public struct BundleInspection: Sendable {
     public let path: String
     /// The header's format version.
     public let version: UInt32
     public let manifest: BundleManifest
+    /// The file's SHA-256 (hex), what `run` writes as the outputs' `weights_sha256`.
+    public let sha256: String
 
-    /// Opens the bundle at `path` and verifies every stored byte.
-    public init(path: String) throws(BundleError) {
-        let reader = try BundleReader.open(path)
-        try reader.verifyAll()
+    /// Opens the bundle at `path` as the engine does: the one validation both commands run.
+    public init(path: String) throws(EdgeError) {
+        let engine = try EdgeEngine(path: path)
         self.path = path
-        version = reader.version
-        manifest = reader.manifest
+        version = engine.version
+        manifest = engine.manifest
+        sha256 = engine.sha256
     }
 
     /// Whether the file at `path` starts with the bundle magic (false for folders and unreadable files).
@@ -70,7 +75,8 @@ public struct BundleInspection: Sendable {
             if let scales = info.scales { line += ", scales \(scales)" }
             lines.append(line)
         }
-        lines.append("checksums: the manifest and all \(m.tensors.count) tensors verified (SHA-256)")
+        lines.append("sha256: \(sha256) (the outputs' weights_sha256)")
+        lines.append("checksums: the manifest and all \(m.tensors.count) tensors verified (SHA-256); the models build from them")
         return lines
     }
 

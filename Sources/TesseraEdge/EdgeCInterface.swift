@@ -20,7 +20,9 @@ public func tessera_edge_open(_ bundlePath: UnsafePointer<CChar>?) -> OpaquePoin
 
 @_cdecl("tessera_edge_set_threads")
 public func tessera_edge_set_threads(_ threads: Int32) -> Int32 {
-    guard threads >= 1 else { return failure("tessera_edge_set_threads: threads must be at least 1, got \(threads)", -1) }
+    guard threads >= 1, threads <= Parallel.maxThreads else {
+        return failure("tessera_edge_set_threads: threads must be in 1...\(Parallel.maxThreads), got \(threads)", -1)
+    }
     Parallel.threadCount = Int(threads)
     LastError.set("")
     return 0

@@ -1,4 +1,3 @@
-import CPosix
 import TesseraBundle
 import TesseraCore
 import TesseraEdgeModels
@@ -13,11 +12,15 @@ import TesseraPipeline
 /// `teacher_tile_embeds` when the bundle has a teacher-space head.
 public final class EdgeEngine: @unchecked Sendable {
     public let path: String
+    /// The header's format version.
+    public let version: UInt32
     public let manifest: BundleManifest
     public let models: EdgeModels
     /// The bundle's tile transform.
     public let preprocessor: TilePreprocessor
-    /// SHA-256 of the bundle file (hex): the outputs' `weights_sha256`.
+    /// SHA-256 of the bundle file (hex) as mapped, the bytes that run: the outputs'
+    /// `weights_sha256`. Hashing the path again could name another file (`tessera export -o`
+    /// replaces a bundle by renaming a new file over it while the old one stays mapped).
     public let sha256: String
     /// Tiles per batch of the tile encoder.
     public var batchSize = 8
@@ -31,28 +34,12 @@ public final class EdgeEngine: @unchecked Sendable {
             throw .model(path: path, model: "tile transform",
                          reason: "\(reader.manifest.tileTransform.mean.count) input channels; tiles are RGB (3)")
         }
-        sha256 = try Self.fileSHA256(path)
+        sha256 = reader.fileSHA256
         self.path = path
+        version = reader.version
         manifest = reader.manifest
         self.models = models
         self.preprocessor = preprocessor
-    }
-
-    /// The SHA-256 of the file at `path`, read in pieces rather than mapped: a second mapping
-    /// of the weights would count twice in the resident set while it is hashed.
-    static func fileSHA256(_ path: String) throws(EdgeError) -> String {
-        let descriptor = tessera_open(path, O_RDONLY | O_CLOEXEC, 0)
-        guard descriptor >= 0 else { throw .input("\(path): cannot open: \(String(cString: strerror(tessera_errno())))") }
-        defer { close(descriptor) }
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && tessera_errno() == EINTR { continue }
-            guard count >= 0 else { throw .input("\(path): cannot read: \(String(cString: strerror(tessera_errno())))") }
-            if count == 0 { return hasher.finalize() }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-        }
     }
 
     /// The slide encoder runs when the bundle names `slide_embed` among its outputs.
@@ -90,7 +77,7 @@ public final class EdgeEngine: @unchecked Sendable {
         do {
             output = try pipeline.run(tiles, consumers: hiddenHead.map { [$0] } ?? [], onEvent: onEvent)
         } catch {
-            throw .input(error.description)
+            throw failure(error)
         }
         if let hiddenHead {
             output.stateDict.set("teacher_tile_embeds", hiddenHead.output)
@@ -100,7 +87,27 @@ public final class EdgeEngine: @unchecked Sendable {
             head(out: projected.mutableFloatPointer, inp: tileEmbeds.floatPointer, rows: rows)
             output.stateDict.set("teacher_tile_embeds", projected)
         }
+        try checkFinite(output)
         return output
+    }
+
+    /// A pipeline's error as the engine reports it: a non-finite embedding is the bundle's fault.
+    private func failure(_ error: PipelineError) -> EdgeError {
+        guard case .nonFinite(let tile, _, _, let value) = error else { return .input(error.description) }
+        return .nonFinite(path: path, what: "tile_embeds of \(tile) is \(value)")
+    }
+
+    /// The last line of defence after the tile encoder's own (`TileEmbedder`): the head's rows
+    /// and the slide encoder's outputs, computed from finite embeddings, may still overflow.
+    /// Refused naming the output and the tile (or element): no NaN is written silently.
+    private func checkFinite(_ output: SlidePipeline.Output) throws(EdgeError) {
+        for (name, tensor) in output.stateDict.entries where tensor.dtype == .f32 {
+            guard let i = tensor.withFloats({ $0.firstIndex { !$0.isFinite } }) else { continue }
+            let width = max(tensor.shape.last ?? 1, 1)
+            let perTile = ["tile_embeds", "teacher_tile_embeds"].contains(name) && i / width < output.tileNames.count
+            let place = perTile ? output.tileNames[i / width] : "element \(i)"
+            throw .nonFinite(path: path, what: "\(name) of \(place) is \(tensor.scalar(at: i))")
+        }
     }
 
     /// Writes `output` as safetensors at `path`, atomically.
@@ -121,7 +128,7 @@ public final class EdgeEngine: @unchecked Sendable {
         do {
             try embedder.embed(tiles).tileEmbeds.withFloats { embeddings.update(from: $0.baseAddress!, count: $0.count) }
         } catch {
-            throw .input(error.description)
+            throw failure(error)
         }
     }
 }

@@ -14,6 +14,9 @@ public enum EdgeError: Error, CustomStringConvertible {
     case output(path: String, reason: String)
     /// An output refused before any work (its folder, its kind, or one of the inputs under another name).
     case unsafeOutput(OutputError)
+    /// The bundle at `path` passed every check, yet its models gave a NaN or infinite value:
+    /// `what` names the output, the tile (or element) and the value.
+    case nonFinite(path: String, what: String)
 
     public var description: String {
         switch self {
@@ -22,6 +25,8 @@ public enum EdgeError: Error, CustomStringConvertible {
         case .input(let reason): return reason
         case .output(let path, let reason): return "\(path): cannot write the output: \(reason)"
         case .unsafeOutput(let error): return error.description
+        case .nonFinite(let path, let what):
+            return "\(path): the models give a non-finite output, \(what): refused (the weights or the tile transform overflow f32)"
         }
     }
 }

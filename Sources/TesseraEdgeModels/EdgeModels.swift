@@ -17,6 +17,12 @@ public struct EdgeModels: Sendable {
         tileEncoder = try Self.build(.tileEncoder, "tile encoder", of: reader) { (weights) throws(VisionTransformerError) in
             try VisionTransformer(weights: weights, config: m.tileEncoder)
         }
+        // The loader takes fc1's width from the weights (timm's configs round mlp_ratio); a
+        // bundle states it exactly, and one that says another width is not the model it holds.
+        guard tileEncoder.config.mlpHidden == m.tileEncoder.mlpHidden else {
+            throw .model(path: reader.path, model: "tile encoder", reason: "tile_encoder.mlp_hidden is \(m.tileEncoder.mlpHidden), "
+                         + "but blocks.0.mlp.fc1.weight has \(tileEncoder.config.mlpHidden) rows")
+        }
         slideEncoder = try m.slideEncoder.map { (slide) throws(EdgeError) in
             try Self.build(.slideEncoder, "slide encoder", of: reader) { (weights) throws(SlideEncoderError) in
                 try SlideEncoder(weights: weights, config: slide.config, name: reader.path + " (slide encoder)")

@@ -1,3 +1,4 @@
+import Foundation
 import TesseraBundle
 import TesseraCore
 import TesseraFormats
@@ -13,6 +14,22 @@ public struct RunTeacherHead {
     public let head: BundleTeacherHead
     /// The tensors under the bundle's names (without the component prefix), in the head's parameter order.
     public let weights: StateDict
+
+    /// The head file of `run` to export: nil when `omitted` (`--no-teacher-head`) or when a
+    /// run.json version 1 run has none (such runs may predate the head). A later run always
+    /// trained one, so a missing file means its end was not all written (a full disk): refused,
+    /// rather than a bundle without the head that looks like a whole export.
+    public static func path(in run: RunFolder, omitted: Bool) throws -> String? {
+        guard !omitted else { return nil }
+        guard !FileManager.default.fileExists(atPath: run.teacherHead) else { return run.teacherHead }
+        let version = try run.readOptionsVersion()
+        guard version < RunFolder.teacherHeadVersion else {
+            throw ExportError.run(path: run.teacherHead, reason: "missing, but the run trained a teacher-space head "
+                + "(run.json version \(version)): the files of its end were not all written (a full disk?). Resume the run "
+                + "(tessera distill --resume \(run.path)) to write them again, or export without the head: --no-teacher-head")
+        }
+        return nil
+    }
 
     /// Reads and checks the head file at `path`.
     public init(path: String) throws {

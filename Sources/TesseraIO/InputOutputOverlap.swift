@@ -20,15 +20,24 @@ public enum InputOutputOverlap {
 
     /// Throws when the output file `output` is one of `inputs`. An input that
     /// is a folder (a slide folder, a model folder, a distillation run) stands
-    /// for every regular file directly inside it, since its reader reads some of them.
+    /// for every file inside it at any depth, since its reader reads some of them
+    /// (a run's `teacher_cache/*`, a model folder's files), and for what the
+    /// entries directly inside it link to.
     static func checkFile(_ output: String, option: String, inputs: [Input]) throws(OutputError) {
         guard let target = identity(output) else { return }
+        let resolved = canonicalExisting(output)
         for input in inputs {
             guard let found = identity(input.path) else { continue }
             if found == target {
                 throw OutputError(option: option, path: output, problem: .replacesInput(input, member: nil))
             }
-            guard found.isFolder, let names = try? FolderListing.names(in: input.path) else { continue }
+            guard found.isFolder else { continue }
+            if let resolved, let folder = canonicalExisting(input.path),
+               resolved.hasPrefix(folder == "/" ? "/" : folder + "/") {
+                let member = String(resolved.dropFirst(folder == "/" ? 1 : folder.count + 1))
+                throw OutputError(option: option, path: output, problem: .replacesInput(input, member: member))
+            }
+            guard let names = try? FolderListing.names(in: input.path) else { continue }
             for name in names where identity(input.path + "/" + name) == target {
                 throw OutputError(option: option, path: output, problem: .replacesInput(input, member: name))
             }

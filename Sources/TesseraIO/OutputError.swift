@@ -14,8 +14,8 @@ public struct OutputError: Error, Equatable, CustomStringConvertible {
     public enum Problem: Equatable {
         /// The path cannot take a regular file (see `OutputPath.checkWritable`).
         case unwritable(FormatError)
-        /// The output file is the input itself, or (`member` given) the file of that name
-        /// directly inside the input folder.
+        /// The output file is the input itself, or (`member` given) the file at that path
+        /// inside the input folder (or linked from directly inside it).
         case replacesInput(InputOutputOverlap.Input, member: String?)
         /// The output folder is the input (`same`) or holds it at some depth.
         case holdsInput(InputOutputOverlap.Input, same: Bool)

@@ -112,8 +112,9 @@ public struct WeightScope {
         switch values.dtype {
         case .i8:
             guard let scales = stored(StateDict.scalesName(of: k), shape: [shape[0]])?.float32() else { return placeholder }
-            if let row = scales.withFloats({ $0.firstIndex { !($0.isFinite && $0 >= 0) } }) {
-                ledger.invalid.append(.init(name: StateDict.scalesName(of: k), reason: "scale of row \(row) is negative or not finite"))
+            if let row = scales.withFloats({ $0.firstIndex { !Int8Quantisation.isValid(scale: $0) } }) {
+                ledger.invalid.append(.init(name: StateDict.scalesName(of: k), reason: "scale of row \(row) is \(Float(scales.scalar(at: row))): "
+                                            + "expected 0...\(Int8Quantisation.maxScale) (weights within F16's range)"))
                 return placeholder
             }
             return .int8(values: values, scales: scales)

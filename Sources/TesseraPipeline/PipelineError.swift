@@ -15,6 +15,9 @@ public enum PipelineError: Error, CustomStringConvertible {
     case slide(SlideEncoderError)
     /// The hidden states could not be kept (`HiddenStateSink`).
     case hiddenStates(String)
+    /// The tile encoder gave the tile at `tile` (row `row` of tile_embeds) a NaN or infinite
+    /// embedding element, `value` in column `column`.
+    case nonFinite(tile: String, row: Int, column: Int, value: Float)
 
     public var description: String {
         switch self {
@@ -27,6 +30,9 @@ public enum PipelineError: Error, CustomStringConvertible {
             return "\(tile): \(axis) = \(value) is beyond \(limit), the largest position float32 coords hold exactly"
         case .slide(let error): return error.description
         case .hiddenStates(let text): return text
+        case .nonFinite(let tile, let row, let column, let value):
+            return "\(tile): tile_embeds[\(row), \(column)] is \(value): the tile encoder overflows f32 "
+                + "(weights or tile transform beyond any trained model's)"
         }
     }
 }

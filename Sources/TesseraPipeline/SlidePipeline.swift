@@ -38,6 +38,8 @@ public struct SlidePipeline {
     /// What a run produced: the output tensors and metadata, and the counts for a summary.
     public struct Output {
         public var stateDict: StateDict
+        /// The kept tiles' names, one per row of `tile_embeds`.
+        public var tileNames: [String]
         public var embedded: Int
         public var skipped: Int
         public var slideEmbeddings: SlideEmbeddings?
@@ -93,7 +95,7 @@ public struct SlidePipeline {
             "weights_sha256": weightsSHA256,
         ]
         for (key, value) in tiles.geometry?.metadata ?? [:] { dict.metadata[key] = value }
-        return Output(stateDict: dict, embedded: kept.count, skipped: result.summary.skipped.count, slideEmbeddings: slide)
+        return Output(stateDict: dict, tileNames: names, embedded: kept.count, skipped: result.summary.skipped.count, slideEmbeddings: slide)
     }
 
     /// The largest position `coords` (float32, as prov-gigapath writes it) holds exactly: 2^24

@@ -8,6 +8,8 @@ import TesseraModels
 /// (slide folders and the C interface's RGB buffers) and the distillation's teacher and
 /// student passes all run tiles through this.
 ///
+/// A NaN or infinite embedding stops the run naming its tile (`PipelineError.nonFinite`).
+///
 /// Shapes: tile_embeds [kept, D]; a consumer sees x [rows, tokens, D] per block and batch.
 public struct TileEmbedder {
     public let model: VisionTransformer
@@ -52,7 +54,14 @@ public struct TileEmbedder {
             }
             model.forward(images: batch.images, batch: rows, workspace: workspace, embedding: output, hiddenStates: hidden)
             if let consumerError { throw consumerError }
-            embeds.append(contentsOf: UnsafeBufferPointer(start: output, count: rows * d))
+            let batchEmbeds = UnsafeBufferPointer(start: output, count: rows * d)
+            // The last line of defence: a model that overflows (weights no check caught) stops the
+            // run naming the tile; a NaN row is never written as an embedding.
+            if let i = batchEmbeds.firstIndex(where: { !$0.isFinite }) {
+                throw .nonFinite(tile: source.location(of: batch.tiles[i / d]), row: batch.rows.lowerBound + i / d,
+                                 column: i % d, value: batchEmbeds[i])
+            }
+            embeds.append(contentsOf: batchEmbeds)
         }
         return Result(tileEmbeds: Tensor(shape: [summary.kept.count, d], floats: embeds), summary: summary)
     }

@@ -7,6 +7,12 @@ import TesseraModels
 ///
 /// Shapes: images [batch, C, H, W] (f32, normalised); embedding [batch, D].
 public struct TileEncoderTiming {
+    /// The largest batch and pass count a benchmark option may ask for: a batch holds every
+    /// image and its activations at once (1,000,000,000 images would be 602 TB of pixels alone),
+    /// and the passes' times are kept.
+    public static let maxBatch = 1024
+    public static let maxIterations = 100_000
+
     /// Images in the batch.
     public let batch: Int
     /// Wall-clock seconds of each timed pass over the batch.

@@ -78,8 +78,16 @@ public struct RunFolder: Sendable {
             .write(to: URL(fileURLWithPath: self.options), options: .atomic)
     }
 
+    /// The first `run.json` version whose runs all train a teacher-space head and write
+    /// `teacher_head.safetensors` at their end (the head came before version 2; a version-1 run
+    /// may predate it).
+    public static let teacherHeadVersion = 2
+
     /// The options `run.json` holds, as written (export reads them; a resume reads `readRun`).
     public func readOptions() throws -> DistillationOptions { try readFile().options }
+
+    /// The version of `run.json` (1 when it has no `version` key).
+    public func readOptionsVersion() throws -> Int { try readFile().version }
 
     /// The options and identity (nil before version 3) `run.json` holds, every value checked as
     /// a new run's are (`DistillationOptions.validate`): the file may have been edited.

@@ -38,9 +38,7 @@ enum EdgeActions {
     }
 
     static func inspect(bundle: String) throws(EdgeError) {
-        let inspection: BundleInspection
-        do { inspection = try BundleInspection(path: bundle) } catch { throw .bundle(error) }
-        print(inspection.lines.joined(separator: "\n"))
+        print(try BundleInspection(path: bundle).lines.joined(separator: "\n"))
     }
 
     static func bench(bundle: String, batch: Int, iterations: Int, threads: Int?) throws(EdgeError) {

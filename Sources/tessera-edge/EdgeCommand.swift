@@ -1,3 +1,6 @@
+import TesseraCore
+import TesseraPipeline
+
 /// What a `tessera-edge` command line asks for.
 enum EdgeCommand: Equatable {
     case run(bundle: String, slide: String, output: String, threads: Int?)
@@ -30,11 +33,15 @@ enum EdgeCommand: Equatable {
             guard options[key] == nil else { throw UsageError("\(name): \(argument) is given twice") }
             options[key] = value
         }
-        func count(_ option: String, default value: Int? = nil) throws(UsageError) -> Int? {
+        // Bounded, as `tessera` bounds them: a huge count would abort in malloc, not fail by name.
+        func count(_ option: String, in bounds: ClosedRange<Int>, default value: Int? = nil) throws(UsageError) -> Int? {
             guard let text = options[option] else { return value }
-            guard let n = Int(text), n >= 1 else { throw UsageError("\(name): \(option) must be a whole number of at least 1, got '\(text)'") }
+            guard let n = Int(text), bounds.contains(n) else {
+                throw UsageError("\(name): \(option) must be a whole number in \(bounds.lowerBound)...\(bounds.upperBound), got '\(text)'")
+            }
             return n
         }
+        let threads = 1...Parallel.maxThreads
         func expect(_ names: [String]) throws(UsageError) {
             guard positional.count == names.count else {
                 throw UsageError("\(name) takes \(names.joined(separator: " ")), got \(positional.count) argument\(positional.count == 1 ? "" : "s")")
@@ -44,14 +51,15 @@ enum EdgeCommand: Equatable {
         case "run":
             try expect(["BUNDLE", "SLIDE"])
             guard let output = options["-o"] else { throw UsageError("run: -o OUT.safetensors is required") }
-            return .run(bundle: positional[0], slide: positional[1], output: output, threads: try count("--threads"))
+            return .run(bundle: positional[0], slide: positional[1], output: output, threads: try count("--threads", in: threads))
         case "inspect":
             try expect(["BUNDLE"])
             return .inspect(bundle: positional[0])
         default:
             try expect(["BUNDLE"])
-            return .bench(bundle: positional[0], batch: try count("--batch", default: 8)!,
-                          iterations: try count("--iterations", default: 5)!, threads: try count("--threads"))
+            return .bench(bundle: positional[0], batch: try count("--batch", in: 1...TileEncoderTiming.maxBatch, default: 8)!,
+                          iterations: try count("--iterations", in: 1...TileEncoderTiming.maxIterations, default: 5)!,
+                          threads: try count("--threads", in: threads))
         }
     }
 }

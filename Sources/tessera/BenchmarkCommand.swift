@@ -50,7 +50,12 @@ struct BenchmarkCommand: ParsableCommand {
     var output: String?
 
     func validate() throws {
-        guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+        guard (1...TileEncoderTiming.maxBatch).contains(batch) else {
+            throw ValidationError("--batch must be in 1...\(TileEncoderTiming.maxBatch), got \(batch)")
+        }
+        guard (1...TileEncoderTiming.maxIterations).contains(iterations) else {
+            throw ValidationError("--iterations must be in 1...\(TileEncoderTiming.maxIterations), got \(iterations)")
+        }
         guard BundleWeights(rawValue: weights) != nil else {
             throw ValidationError("--weights must be one of \(BundleWeights.allCases.map(\.rawValue).joined(separator: ", "))")
         }

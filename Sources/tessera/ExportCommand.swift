@@ -18,7 +18,8 @@ struct ExportCommand: ParsableCommand {
         (`tessera distill -o RUN`, formats/run-folder.md): then the student tile encoder (RUN/student), the student slide \
         encoder (RUN/slide_student, unless --slide-encoder is given), the teacher-space head \
         (RUN/teacher_head.safetensors, unless --no-teacher-head is given) and the provenance are \
-        taken from the run: the teacher's SHA-256 as the teacher cache records it, the run's id (its \
+        taken from the run (a run that trained a head but lacks its file is refused: resume it, or \
+        pass --no-teacher-head): the teacher's SHA-256 as the teacher cache records it, the run's id (its \
         folder name and a digest of run.json) and its final metrics (metrics.jsonl).
 
         The bundle's manifest carries the tile encoder's configuration, the tile transform (Resize \
@@ -84,12 +85,17 @@ struct ExportCommand: ParsableCommand {
         let run = folder.holdsStudent ? folder : nil
         let tilePath = run?.student ?? tileEncoder
         let slidePath = slideEncoder ?? run?.slideStudent
-        // Runs made before the head existed have none.
-        let headPath = run.flatMap { noTeacherHead || !FileManager.default.fileExists(atPath: $0.teacherHead) ? nil : $0.teacherHead }
-        // Before the models load: a bad -o fails at once.
+        let headPath = try run.flatMap { try RunTeacherHead.path(in: $0, omitted: noTeacherHead) }
+        if let run, headPath == nil, !noTeacherHead {
+            FileHandle.standardError.write(text: "note: \(run.teacherHead) is absent (a run.json version 1 run may predate the "
+                                           + "teacher-space head): the bundle has no head and no teacher_tile_embeds\n")
+        }
+        // Before the models load: a bad -o fails at once. The run folder stands for every file in it
+        // (its teacher cache included); a teacher cache elsewhere is read too (the teacher's SHA-256).
+        let cache = try run.map { [InputOutputOverlap.Input("--tile-encoder", $0.teacherCache(try $0.readOptions()))] } ?? []
         try OutputPath.check(output, option: "-o", inputs: [.init("--tile-encoder", tileEncoder), .init("--tile-encoder", tilePath)]
                                  + (slidePath.map { [.init(slideEncoder == nil ? "--tile-encoder" : "--slide-encoder", $0)] } ?? [])
-                                 + (headPath.map { [.init("--tile-encoder", $0)] } ?? []))
+                                 + (headPath.map { [.init("--tile-encoder", $0)] } ?? []) + cache)
         let provenance = try run.map { try BundleProvenance(run: $0, tesseraVersion: version, createdUnixSeconds: created) }
             ?? BundleProvenance(tesseraVersion: version, createdUnixSeconds: created)
         let export = BundleExport(tileEncoder: try VisionTransformer.load(path: tilePath, architecture: arch),

@@ -8,7 +8,9 @@ struct ThreadsOption: ParsableArguments {
     var threads: Int?
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let threads, !(1...Parallel.maxThreads).contains(threads) {
+            throw ValidationError("--threads must be in 1...\(Parallel.maxThreads), got \(threads)")
+        }
     }
 
     /// Sets `Parallel.threadCount` when --threads was given.

@@ -83,6 +83,8 @@ int main(int argc, char **argv) {
     check(tessera_edge_embed_folder(engine, NULL, argv[3]) == -1, "a NULL folder fails");
     check(tessera_edge_embed_rgb(engine, NULL, 1, width, height, NULL) == -1, "NULL buffers fail");
     check(tessera_edge_set_threads(0) == -1, "zero threads fail");
+    check(tessera_edge_set_threads(1025) == -1, "more than 1024 threads fail");
+    check(strstr(tessera_edge_last_error(), "1...1024") != NULL, "the error gives the bounds");
     tessera_edge_close(engine);
     tessera_edge_close(NULL);
 

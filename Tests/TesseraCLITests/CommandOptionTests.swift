@@ -16,9 +16,11 @@ final class CommandOptionTests: XCTestCase {
             ["benchmark", "--tile-encoder", Fixtures.path("tile_teacher")],
         ]
         for arguments in commands {
-            let result = try TesseraProcess.run(arguments + ["--threads", "0"])
-            XCTAssertEqual(result.status, 64, arguments[0])
-            XCTAssertTrue(result.stderr.contains("--threads must be at least 1"), result.stderr)
+            for threads in ["0", "1025", "9223372036854775807"] {
+                let result = try TesseraProcess.run(arguments + ["--threads", threads])
+                XCTAssertEqual(result.status, 64, arguments[0])
+                XCTAssertTrue(result.stderr.contains("--threads must be in 1...1024, got \(threads)"), result.stderr)
+            }
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: output))
     }
@@ -28,7 +30,12 @@ final class CommandOptionTests: XCTestCase {
         defer { folder.cleanUp() }
         let noise = try TesseraProcess.run(["benchmark", "--tile-encoder", Fixtures.path("tile_teacher"), "--batch", "0"])
         XCTAssertEqual(noise.status, 64, noise.stderr)
-        XCTAssertTrue(noise.stderr.contains("--batch must be at least 1"), noise.stderr)
+        XCTAssertTrue(noise.stderr.contains("--batch must be in 1...1024, got 0"), noise.stderr)
+        for (option, value, bounds) in [("--batch", "1000000000", "1...1024"), ("--iterations", "9223372036854775807", "1...100000")] {
+            let huge = try TesseraProcess.run(["benchmark", "--tile-encoder", Fixtures.path("tile_teacher"), option, value])
+            XCTAssertEqual(huge.status, 64, huge.stderr)
+            XCTAssertTrue(huge.stderr.contains("\(option) must be in \(bounds), got \(value)"), huge.stderr)
+        }
 
         var dict = StateDict()
         dict.set("input", Tensor(zeros: [0, 3, 224, 224], dtype: .f32))

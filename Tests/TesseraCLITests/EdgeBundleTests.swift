@@ -2,6 +2,7 @@ import Foundation
 import TesseraBundle
 import TesseraCore
 import TesseraFormats
+import TesseraRunFolder
 import TestSupport
 import XCTest
 
@@ -264,6 +265,58 @@ final class EdgeBundleTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains(message), result.stderr)
             XCTAssertFalse(FileManager.default.fileExists(atPath: output))
         }
+    }
+
+    /// `-o` naming a file of the run folder at any depth is refused, its teacher cache included
+    /// (export reads the teacher's SHA-256 there): issue 23 found RUN/teacher_cache/* replaced.
+    func testExportRefusesToReplaceAFileOfTheRun() throws {
+        let run = try distillation()
+        let cache = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: run + "/teacher_cache").sorted().first)
+        for member in ["teacher_cache/" + cache, "student/config.json", "metrics.jsonl"] {
+            let output = run + "/" + member
+            let before = try Data(contentsOf: URL(fileURLWithPath: output))
+            let result = try TesseraProcess.run(["export", "--tile-encoder", run, "--weights", "f32", "-o", output])
+            XCTAssertEqual(result.status, 1, "\(member): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("-o \(output) is \(member) of the input --tile-encoder "), "\(member): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("would replace its own input"), result.stderr)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: output)), before, "\(member) changed")
+        }
+    }
+
+    /// A run that trained a head (run.json version 2) but lacks teacher_head.safetensors (a full
+    /// disk at its end) is refused, saying how to get the head or to leave it out; a version-1
+    /// run, which may predate heads, exports without one and says so.
+    func testExportRefusesARunThatLostItsHead() throws {
+        let run = try distillation()
+        let copy = try path("headless")
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        for item in ["run.json", "student", "slide_student", "teacher_cache", "metrics.jsonl"] {
+            try FileManager.default.createSymbolicLink(atPath: copy + "/" + item, withDestinationPath: run + "/" + item)
+        }
+        let output = try path("headless.tsb")
+        let refused = try TesseraProcess.run(["export", "--tile-encoder", copy, "--weights", "f32", "-o", output])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        for part in ["\(copy)/teacher_head.safetensors: missing, but the run trained a teacher-space head (run.json version \(RunFolder.optionsVersion))",
+                     "tessera distill --resume \(copy)", "--no-teacher-head"] {
+            XCTAssertTrue(refused.stderr.contains(part), refused.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+
+        let without = try TesseraProcess.run(["export", "--tile-encoder", copy, "--no-teacher-head", "--weights", "f32", "-o", output])
+        XCTAssertEqual(without.status, 0, without.stderr)
+        XCTAssertNil(try BundleReader.open(output).manifest.teacherHead)
+        try FileManager.default.removeItem(atPath: output)
+
+        // A version-1 run.json (no `version` key).
+        var options = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/run.json")))
+                                    as? [String: Any])
+        XCTAssertEqual(options.removeValue(forKey: "version") as? Int, RunFolder.optionsVersion)
+        try FileManager.default.removeItem(atPath: copy + "/run.json")
+        try JSONSerialization.data(withJSONObject: options).write(to: URL(fileURLWithPath: copy + "/run.json"))
+        let old = try TesseraProcess.run(["export", "--tile-encoder", copy, "--weights", "f32", "-o", output])
+        XCTAssertEqual(old.status, 0, old.stderr)
+        XCTAssertTrue(old.stderr.contains("note: \(copy)/teacher_head.safetensors is absent"), old.stderr)
+        XCTAssertNil(try BundleReader.open(output).manifest.teacherHead)
     }
 
     /// A run whose teacher_head.safetensors is not a head of its student is refused, naming the

@@ -1,5 +1,5 @@
 import Foundation
-import TesseraBundle
+@testable import TesseraBundle
 import TesseraCore
 import TesseraFormats
 import TestSupport
@@ -55,15 +55,61 @@ final class EdgeCommandTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [], "nothing is written")
     }
 
-    /// valid.tsb is a well-formed bundle whose tensors are not a whole model: inspect accepts it,
-    /// run says what the tile encoder lacks.
-    func testIncompleteModelIsRefusedByRun() throws {
+    /// valid.tsb is a well-formed bundle whose tensors are not a whole model: inspect and run
+    /// refuse it alike (one validation), saying what the tile encoder lacks.
+    func testIncompleteModelIsRefusedByInspectAndRun() throws {
         let path = Fixtures.path("hostile_bundles/valid.tsb")
-        XCTAssertEqual(try edge(["inspect", path]).status, 0)
-        let result = try edge(["run", path, Fixtures.path("slide_folder/demo_slide"), "-o", "/tmp/never-written.safetensors"])
-        XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stderr.contains("\(path): the tile encoder cannot be built") && result.stderr.contains("missing"),
-                      result.stderr)
+        let inspect = try edge(["inspect", path])
+        let run = try edge(["run", path, Fixtures.path("slide_folder/demo_slide"), "-o", "/tmp/never-written.safetensors"])
+        for result in [inspect, run] {
+            XCTAssertEqual(result.status, 1)
+            XCTAssertTrue(result.stderr.contains("\(path): the tile encoder cannot be built") && result.stderr.contains("missing"),
+                          result.stderr)
+        }
+        XCTAssertEqual(inspect.stderr, run.stderr)
+    }
+
+    /// The exported bundle with its manifest changed by `change` and resealed, the tensors as they were.
+    private func rewritten(_ name: String, _ change: (inout BundleManifest) -> Void) throws -> String {
+        let source = try bundle(), bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+        var manifest = try BundleReader.open(source).manifest
+        let sections = manifest.tensors.map { info in
+            let stored = Tensor(zeros: [info.storedLength], dtype: .u8)
+            bytes.copyBytes(to: stored.storage.mutableBytes.bindMemory(to: UInt8.self), from: info.offset..<(info.offset + info.storedLength))
+            return stored
+        }
+        change(&manifest)
+        var file: [UInt8] = []
+        BundleWriter.assemble(manifest, sections: sections).write { file += $0 }
+        let path = Self.folder!.file(name + ".tsb")
+        try Data(file).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Well-formed bundles that mean nothing runnable (issue 23): a tile transform std of 1e-45
+    /// or mean of 3e38 (every embedding NaN), an mlp_hidden, depth or patch size the tensors
+    /// contradict. Both inspect commands and run exit 1 with the same message, naming the field.
+    func testAbsurdBundlesAreRefusedByInspectAndRun() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let cases: [(String, (inout BundleManifest) -> Void, String)] = [
+            ("std", { $0.tileTransform.std[0] = Float.leastNonzeroMagnitude }, "'tile_transform.std' must be in"),
+            ("mean", { $0.tileTransform.mean[2] = 3e38 }, "'tile_transform.mean' must be in 0.0...1.0"),
+            ("mlp-hidden", { $0.tileEncoder.mlpHidden += 1 }, "tile_encoder.mlp_hidden is 257, but blocks.0.mlp.fc1.weight has 256 rows"),
+            ("depth", { $0.tileEncoder.depth += 1 }, "missing (12): blocks.2.norm1.weight"),
+            ("patch", { $0.tileEncoder.patchSize = 8 }, "patch_embed.proj.weight: expected shape [64, 3, 8, 8], found [64, 3, 16, 16]"),
+        ]
+        for (name, change, message) in cases {
+            let path = try rewritten("absurd-" + name, change)
+            let results = [try edge(["inspect", path]), try TesseraProcess.run(["inspect", path]),
+                           try edge(["run", path, Fixtures.path("slide_folder/demo_slide"), "-o", folder.file("out.safetensors")])]
+            for result in results {
+                XCTAssertEqual(result.status, 1, "\(name): \(result.stderr)")
+                XCTAssertTrue(result.stderr.contains(path + ": ") && result.stderr.contains(message), "\(name): \(result.stderr)")
+            }
+            XCTAssertEqual(results[0].stderr, results[2].stderr, name)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [], "nothing is written")
     }
 
     /// A truncated PNG among good tiles is reported by name and skipped; the rest are embedded
@@ -149,7 +195,15 @@ final class EdgeCommandTests: XCTestCase {
             (["embed", "x"], "unknown command 'embed'"),
             (["run", "b.tsb", "slide"], "-o OUT.safetensors is required"),
             (["run", "b.tsb", "-o", "out"], "run takes BUNDLE SLIDE, got 1 argument"),
-            (["run", "b.tsb", "slide", "-o", "out", "--threads", "0"], "--threads must be a whole number of at least 1, got '0'"),
+            (["run", "b.tsb", "slide", "-o", "out", "--threads", "0"], "run: --threads must be a whole number in 1...1024, got '0'"),
+            (["run", "b.tsb", "slide", "-o", "out", "--threads", "1025"], "run: --threads must be a whole number in 1...1024, got '1025'"),
+            // Huge counts once aborted in malloc (exit 134): usage errors, before the bundle is opened.
+            (["bench", "b.tsb", "--iterations", "9223372036854775807"],
+             "bench: --iterations must be a whole number in 1...100000, got '9223372036854775807'"),
+            (["bench", "b.tsb", "--iterations", "99999999999999999999"], "--iterations must be a whole number in 1...100000"),
+            (["bench", "b.tsb", "--batch", "1000000000"], "bench: --batch must be a whole number in 1...1024, got '1000000000'"),
+            (["bench", "b.tsb", "--batch", "-1"], "bench: --batch must be a whole number in 1...1024, got '-1'"),
+            (["bench", "b.tsb", "--threads", "100000"], "bench: --threads must be a whole number in 1...1024, got '100000'"),
             (["bench", "b.tsb", "--batch"], "--batch needs a value"),
             (["bench", "b.tsb", "--iterations", "2", "--iterations", "3"], "--iterations is given twice"),
             (["inspect", "b.tsb", "--threads", "2"], "inspect: unknown option '--threads'"),

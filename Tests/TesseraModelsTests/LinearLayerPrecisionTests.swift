@@ -103,7 +103,11 @@ final class LinearLayerPrecisionTests: XCTestCase {
         XCTAssertEqual(mismatch([("fc.weight", int8), ("fc.weight.scales", Tensor(shape: [2], floats: [1, 1])), ("fc.bias", bias)])?.misshaped,
                        [.init(name: "fc.weight.scales", expected: [n], actual: [2])])
         let negative = mismatch([("fc.weight", int8), ("fc.weight.scales", Tensor(shape: [n], floats: [0.1, -1, 0, 0.3])), ("fc.bias", bias)])
-        XCTAssertEqual(negative?.invalid, [.init(name: "fc.weight.scales", reason: "scale of row 1 is negative or not finite")])
+        XCTAssertEqual(negative?.invalid, [.init(name: "fc.weight.scales", reason: "scale of row 1 is -1.0: expected 0...515.77954 (weights within F16's range)")])
+        // 3e38 is finite and positive, but 127 x it is no weight: every product would overflow.
+        let huge = mismatch([("fc.weight", int8), ("fc.weight.scales", Tensor(shape: [n], floats: [0.1, 0.2, 3e38, 0.3])), ("fc.bias", bias)])
+        XCTAssertEqual(huge?.invalid.map(\.name), ["fc.weight.scales"])
+        XCTAssert(huge?.description.contains("scale of row 2 is 3e+38") == true, huge?.description ?? "no error")
         let infinite = mismatch([("fc.weight", int8), ("fc.weight.scales", scales), ("fc.bias", Tensor(shape: [n], floats: [1, .infinity, 0, 0]))])
         XCTAssertEqual(infinite?.invalid.map(\.name), ["fc.weight"])
         XCTAssert(infinite?.description.contains("fc.weight: int8 weights need a finite bias; element 1 is inf") == true,

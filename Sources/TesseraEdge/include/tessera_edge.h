@@ -26,7 +26,7 @@ typedef struct tessera_edge tessera_edge;
 /* Opens and checks the bundle at bundle_path and builds its models; NULL on failure. */
 tessera_edge *tessera_edge_open(const char *bundle_path);
 
-/* Worker threads of the process's engines (default: all cores). 0, or -1 when threads < 1. */
+/* Worker threads of the process's engines (default: all cores). 0, or -1 when threads is not in 1...1024. */
 int tessera_edge_set_threads(int threads);
 
 /* D, the floats of one tile embedding. */
