@@ -20,6 +20,7 @@ let embeddableModules: KeyValuePairs<String, String> = [
     "TesseraBundle": "-Osize",
     "TesseraEdgeModels": "-Osize",
     "TesseraPipeline": "-Osize",
+    "TesseraSlide": "-O",
     "TesseraEdge": "-Osize",
 ]
 let embeddedPrograms: KeyValuePairs<String, String> = [
@@ -94,10 +95,11 @@ let package = Package(
                 swiftSettings: embedded("TesseraEdgeModels")),
         .target(name: "TesseraPipeline", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO"],
                 swiftSettings: embedded("TesseraPipeline")),
-        // Whole-slide files through OpenSlide and prov-gigapath's tiling of them; written for the
-        // embeddable subset (it compiles as Embedded Swift for aarch64) but not yet in
-        // embeddableModules: the aarch64 tessera-edge is built without it (scripts/build-aarch64).
-        .target(name: "TesseraSlide", dependencies: ["CPosix", "COpenSlide", "TesseraCore", "TesseraImage", "TesseraPipeline"]),
+        // Whole-slide files through OpenSlide and prov-gigapath's tiling of them (embeddable: the
+        // aarch64 tessera-edge reads whole-slide files, libopenslide linked as a shared library;
+        // its static copy is built without it, see scripts/build-aarch64).
+        .target(name: "TesseraSlide", dependencies: ["CPosix", "COpenSlide", "TesseraCore", "TesseraImage", "TesseraPipeline"],
+                swiftSettings: embedded("TesseraSlide")),
         .target(name: "TesseraEdge", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
                 exclude: ["include"], swiftSettings: embedded("TesseraEdge")),
         // A distillation's run folder (formats/run-folder.md): its names, run.json (with the tiling
