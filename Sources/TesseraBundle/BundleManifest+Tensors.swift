@@ -1,3 +1,5 @@
+import TesseraCore
+
 extension BundleManifest {
     /// The configured components.
     var components: [BundleComponent] {

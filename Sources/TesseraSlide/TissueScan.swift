@@ -1,3 +1,5 @@
+import TesseraImage
+
 /// The segmentation level of a slide reduced to what the tiling takes from it. Both the
 /// foreground test and its automatic threshold depend on a pixel's R + G + B alone (the
 /// luminance is their mean), so it is enough to know, for every sum 0...765, how many pixels

@@ -46,6 +46,9 @@ struct EdgeProgress {
         StandardError.write("\r\(label): \(done)/\(total) \(unit), \(Self.fixed(rate, 1)) \(unit)/s, ETA \(Self.fixed(eta, 0)) s")
     }
 
+    /// `text` on a line of its own, below the progress line.
+    mutating func report(_ text: String) { line(text) }
+
     private mutating func line(_ text: String) {
         finish()
         StandardError.write(text + "\n")
