@@ -123,10 +123,9 @@ public final class DistillationRun {
             throw Failure.unnamedStudent(initWeights: path)
         }
         let teacherTile = try VisionTransformer.load(path: o.teacher)
-        let teacherSlidePath = try SlideEncoder.checkpointFile(o.teacherSlide)
-        teacher = Teacher(tileEncoder: teacherTile.model, slideEncoder: try SlideEncoder.load(path: o.teacherSlide),
-                          batchSize: o.teacherBatch)
-        let teacherSHA256 = try SHA256.hex(ofFile: teacherTile.weightsPath), teacherSlideSHA256 = try SHA256.hex(ofFile: teacherSlidePath)
+        let teacherSlide = try SlideEncoder.loaded(path: o.teacherSlide)
+        teacher = Teacher(tileEncoder: teacherTile.model, slideEncoder: teacherSlide.model, batchSize: o.teacherBatch)
+        let teacherSHA256 = teacherTile.weightsSHA256, teacherSlideSHA256 = teacherSlide.weightsSHA256
         let data = try DistillDataset.open(o.data)
         dataset = data
         let held = try data.validation + (o.validationData.map { try DistillDataset.open($0).slides } ?? [])

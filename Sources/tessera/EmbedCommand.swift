@@ -95,7 +95,7 @@ struct EmbedCommand: ParsableCommand {
             tileEmbedder: TileEmbedder(model: loaded.model, batchSize: batch, strict: strict),
             slideEmbedder: try slideEncoder.map { try slide.embedder(for: slide.load($0), tileSize: pngs == nil ? nil : tiling.tileSize.map(Double.init)) },
             architecture: config.architecture, weightsName: TileList.fileName(loaded.weightsPath),
-            weightsSHA256: try SHA256.hex(ofFile: loaded.weightsPath))
+            weightsSHA256: loaded.weightsSHA256)
         let spool = hiddenStates ? try HiddenStateSpool(folder: URL(fileURLWithPath: output).deletingLastPathComponent().path,
                                                         depth: config.depth, tokens: config.tokens, dim: config.embedDim) : nil
         var report = PipelineReport()

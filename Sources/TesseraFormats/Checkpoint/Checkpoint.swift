@@ -4,7 +4,7 @@ import TesseraCore
 /// file, a PyTorch zip or legacy checkpoint (told apart by their first bytes,
 /// never by the extension), or a Hugging Face timm directory (`config.json`
 /// beside `model.safetensors` or `pytorch_model.bin`), which opens as one model.
-public struct Checkpoint {
+public struct Checkpoint: Sendable {
     public enum Format: String, Sendable {
         case safetensors
         case torchZip = "torch zip"
@@ -24,6 +24,13 @@ public struct Checkpoint {
     /// The directory's `config.json`, when there is one.
     public let config: JSONValue?
     public let stateDict: StateDict
+    /// The weights file as it was mapped and read: the bytes `stateDict` came from, whatever the
+    /// path names by now.
+    public let weightsFile: MappedFile
+
+    /// The SHA-256 (hex) of `weightsFile`'s bytes, the ones that were read (not of the path
+    /// again: a file replaced meanwhile would name other weights than those that ran).
+    public var weightsSHA256: String { SHA256.hex(SHA256.digest(weightsFile.bytes)) }
 
     /// "safetensors", "torch zip", ..., or "hf directory (torch zip: pytorch_model.bin)".
     public var formatDescription: String {
@@ -56,6 +63,6 @@ public struct Checkpoint {
             (stateDict, wrapper) = try torchStateDict(file, key: key)
         }
         return Checkpoint(path: requested, weightsPath: weights, format: format, isDirectory: directory != nil,
-                          wrapper: wrapper, config: directory?.config, stateDict: stateDict)
+                          wrapper: wrapper, config: directory?.config, stateDict: stateDict, weightsFile: file)
     }
 }

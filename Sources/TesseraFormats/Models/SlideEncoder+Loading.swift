@@ -18,6 +18,9 @@ extension SlideEncoder {
         public let weights: StateDict
         /// The checkpoint file that was read.
         public let weightsPath: String
+        /// The SHA-256 (hex) of the bytes that were read (`Checkpoint.weightsSHA256`).
+        public var weightsSHA256: String { checkpoint.weightsSHA256 }
+        let checkpoint: Checkpoint
     }
 
     /// `load(path:heads:)`, keeping the state dict and the file.
@@ -26,11 +29,12 @@ extension SlideEncoder {
         let configPath = (file as NSString).deletingLastPathComponent + "/config.json"
         let configFile = FileManager.default.fileExists(atPath: configPath)
             ? try SlideEncoder.Config.File(path: configPath) : SlideEncoder.Config.File()
-        let weights = try Checkpoint.open(path: file).stateDict
+        let checkpoint = try Checkpoint.open(path: file)
+        let weights = checkpoint.stateDict
         let config = try SlideEncoder.Config.inferred(from: weights, file: file, configFile: configFile,
                                                       configPath: configPath, heads: heads)
         return Loaded(model: try SlideEncoder(weights: weights, config: config, name: "\(file) (slide encoder)"),
-                      weights: weights, weightsPath: file)
+                      weights: weights, weightsPath: file, checkpoint: checkpoint)
     }
 
     /// `path` itself, or the checkpoint inside the directory `path`: the first of

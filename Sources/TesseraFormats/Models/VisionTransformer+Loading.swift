@@ -9,6 +9,9 @@ extension VisionTransformer {
         public let weights: StateDict
         /// The weights file that was read.
         public let weightsPath: String
+        /// The SHA-256 (hex) of the bytes that were read (`Checkpoint.weightsSHA256`).
+        public var weightsSHA256: String { checkpoint.weightsSHA256 }
+        let checkpoint: Checkpoint
         /// Where the architecture came from: "config.json", "preset", or "shapes".
         public let configSource: String
     }
@@ -36,6 +39,6 @@ extension VisionTransformer {
             source = "shapes"
         }
         return Loaded(model: try VisionTransformer(weights: checkpoint.stateDict, config: config), weights: checkpoint.stateDict,
-                      weightsPath: checkpoint.weightsPath, configSource: source)
+                      weightsPath: checkpoint.weightsPath, checkpoint: checkpoint, configSource: source)
     }
 }
