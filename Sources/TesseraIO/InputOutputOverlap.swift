@@ -22,9 +22,20 @@ public enum InputOutputOverlap {
     /// is a folder (a slide folder, a model folder, a distillation run) stands
     /// for every file inside it at any depth, since its reader reads some of them
     /// (a run's `teacher_cache/*`, a model folder's files), and for what the
-    /// entries directly inside it link to.
-    static func checkFile(_ output: String, option: String, inputs: [Input]) throws(OutputError) {
-        guard let target = identity(output) else { return }
+    /// entries directly inside it link to. A new file may go into an input folder
+    /// (beside a slide's tiles), but not into one of `enclosing`, whose reader
+    /// takes every file it holds: the next read would take the output for one.
+    static func checkFile(_ output: String, option: String, inputs: [Input], enclosing: [Input] = []) throws(OutputError) {
+        if let target = identity(output) { try checkExisting(output, target, option: option, inputs: inputs) }
+        let location = canonical(output)
+        for input in enclosing {
+            guard let folder = canonicalExisting(input.path), location.hasPrefix(folder == "/" ? "/" : folder + "/") else { continue }
+            throw OutputError(option: option, path: output, problem: .insideInput(input))
+        }
+    }
+
+    /// `checkFile` for an output that exists already (`target`).
+    private static func checkExisting(_ output: String, _ target: Identity, option: String, inputs: [Input]) throws(OutputError) {
         let resolved = canonicalExisting(output)
         for input in inputs {
             guard let found = identity(input.path) else { continue }

@@ -19,7 +19,8 @@ public struct OutputError: Error, Equatable, CustomStringConvertible {
         case replacesInput(InputOutputOverlap.Input, member: String?)
         /// The output folder is the input (`same`) or holds it at some depth.
         case holdsInput(InputOutputOverlap.Input, same: Bool)
-        /// The output folder lies inside the input folder.
+        /// The output (a folder, or a file not there yet) lies inside the input folder, whose
+        /// every file its reader takes.
         case insideInput(InputOutputOverlap.Input)
         /// The output folder cannot be used: what is wrong with it, as a phrase following the path.
         case unusableFolder(String)
@@ -36,7 +37,8 @@ public struct OutputError: Error, Equatable, CustomStringConvertible {
             return "\(option) \(path) \(same ? "is" : "holds") the input \(input.option) \(input.path); "
                 + "choose a folder apart from the inputs"
         case .insideInput(let input):
-            return "\(option) \(path) lies inside the input \(input.option) \(input.path); choose a folder apart from the inputs"
+            return "\(option) \(path) lies inside the input \(input.option) \(input.path), whose every file is read; "
+                + "choose a place apart from the inputs"
         case .unusableFolder(let what):
             return "\(option) \(path) \(what); expected a folder this user can write into"
         }

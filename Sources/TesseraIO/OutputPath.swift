@@ -8,11 +8,13 @@ public enum OutputPath {
     /// The check every command and the C interface run on an output file before
     /// any work: `path` (named `option` by the caller) can take a regular file
     /// (`checkWritable`) and is none of `inputs`, under any name
-    /// (`InputOutputOverlap`), so that a bad output fails at once and leaves
-    /// the inputs untouched.
-    public static func check(_ path: String, option: String, inputs: [InputOutputOverlap.Input]) throws(OutputError) {
+    /// (`InputOutputOverlap`), nor a new file inside one of `enclosing` (folders
+    /// whose every file their reader takes, as a teacher cache's), so that a bad
+    /// output fails at once and leaves the inputs untouched.
+    public static func check(_ path: String, option: String, inputs: [InputOutputOverlap.Input],
+                             enclosing: [InputOutputOverlap.Input] = []) throws(OutputError) {
         do { try checkWritable(path) } catch { throw OutputError(option: option, path: path, problem: .unwritable(error)) }
-        try InputOutputOverlap.checkFile(path, option: option, inputs: inputs)
+        try InputOutputOverlap.checkFile(path, option: option, inputs: inputs, enclosing: enclosing)
     }
 
     /// Checks, without writing anything, that `path` can take an output file:

@@ -91,11 +91,12 @@ struct ExportCommand: ParsableCommand {
                                            + "teacher-space head): the bundle has no head and no teacher_tile_embeds\n")
         }
         // Before the models load: a bad -o fails at once. The run folder stands for every file in it
-        // (its teacher cache included); a teacher cache elsewhere is read too (the teacher's SHA-256).
+        // (its teacher cache included); a teacher cache elsewhere is read too (the teacher's SHA-256),
+        // every file in it, so no new file may go there either.
         let cache = try run.map { [InputOutputOverlap.Input("--tile-encoder", $0.teacherCache(try $0.readOptions()))] } ?? []
         try OutputPath.check(output, option: "-o", inputs: [.init("--tile-encoder", tileEncoder), .init("--tile-encoder", tilePath)]
                                  + (slidePath.map { [.init(slideEncoder == nil ? "--tile-encoder" : "--slide-encoder", $0)] } ?? [])
-                                 + (headPath.map { [.init("--tile-encoder", $0)] } ?? []) + cache)
+                                 + (headPath.map { [.init("--tile-encoder", $0)] } ?? []) + cache, enclosing: cache)
         let provenance = try run.map { try BundleProvenance(run: $0, tesseraVersion: version, createdUnixSeconds: created) }
             ?? BundleProvenance(tesseraVersion: version, createdUnixSeconds: created)
         let export = BundleExport(tileEncoder: try VisionTransformer.load(path: tilePath, architecture: arch),

@@ -281,6 +281,16 @@ final class EdgeBundleTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains("would replace its own input"), result.stderr)
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: output)), before, "\(member) changed")
         }
+        // Nor a new file in the teacher cache, whose every file export (and a resume) reads.
+        let cacheFiles = try FileManager.default.contentsOfDirectory(atPath: run + "/teacher_cache").sorted()
+        for member in ["teacher_cache/new.safetensors", "teacher_cache/./new.tsb"] {
+            let output = run + "/" + member
+            let result = try TesseraProcess.run(["export", "--tile-encoder", run, "--weights", "f32", "-o", output])
+            XCTAssertEqual(result.status, 1, "\(member): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("-o \(output) lies inside the input --tile-encoder \(run)/teacher_cache, whose every file is read"),
+                          "\(member): \(result.stderr)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run + "/teacher_cache").sorted(), cacheFiles)
     }
 
     /// A run that trained a head (run.json version 2) but lacks teacher_head.safetensors (a full

@@ -18,9 +18,9 @@ final class OutputPathCheckTests: XCTestCase {
         return path
     }
 
-    private func assertRefused(_ output: String, inputs: [InputOutputOverlap.Input], as problem: OutputError.Problem,
-                               file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try OutputPath.check(output, option: "-o", inputs: inputs), file: file, line: line) { error in
+    private func assertRefused(_ output: String, inputs: [InputOutputOverlap.Input], enclosing: [InputOutputOverlap.Input] = [],
+                               as problem: OutputError.Problem, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try OutputPath.check(output, option: "-o", inputs: inputs, enclosing: enclosing), file: file, line: line) { error in
             XCTAssertEqual(error as? OutputError, OutputError(option: "-o", path: output, problem: problem), file: file, line: line)
         }
     }
@@ -56,6 +56,19 @@ final class OutputPathCheckTests: XCTestCase {
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(),
                        ["other.safetensors", "s.tsb", "slide"], "checking writes nothing")
+    }
+
+    /// A folder whose every file is read (a teacher cache) takes no new file, at any depth or
+    /// through a link to it; beside it, a new file passes.
+    func testNoNewFileInsideAnEnclosingFolder() throws {
+        try FileManager.default.createDirectory(atPath: folder.file("cache/deeper"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.file("link"), withDestinationPath: folder.file("cache"))
+        let cache = InputOutputOverlap.Input("--tile-encoder", folder.file("cache"))
+        for output in [folder.file("cache/new.tsb"), folder.file("cache/deeper/new.tsb"), folder.file("link/new.tsb")] {
+            assertRefused(output, inputs: [], enclosing: [cache], as: .insideInput(cache))
+        }
+        XCTAssertNoThrow(try OutputPath.check(folder.file("new.tsb"), option: "-o", inputs: [], enclosing: [cache]))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.file("cache")), ["deeper"])
     }
 
     /// What `checkWritable` refuses comes back with the option, as one line.
