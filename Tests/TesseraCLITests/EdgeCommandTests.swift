@@ -140,7 +140,6 @@ final class EdgeCommandTests: XCTestCase {
     func testBadInputsFailWithTheirName() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanUp() }
-        let slide = Fixtures.path("slide_folder/demo_slide")
         let cases: [([String], String)] = [
             (["run", try bundle(), folder.file("absent"), "-o", folder.file("a.safetensors")], "\(folder.file("absent")): cannot read: No such file or directory"),
             (["run", try bundle(), folder.path, "-o", folder.file("b.safetensors")], "\(folder.path): no .png tiles in the folder"),

@@ -97,7 +97,7 @@ final class HostileTileCommandTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path), ["clean.svs"])
         try FileManager.default.removeItem(atPath: slide)
         try FileManager.default.copyItem(atPath: path("clean.svs"), toPath: slide)
-        FileManager.default.createFile(atPath: out.file("clean.svs/stale.png"), contents: Data([1]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: out.file("clean.svs/stale.png"), contents: Data([1])))
         XCTAssertEqual(try TesseraProcess.run(["tile", slide, "-o", out.path]).status, 0)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.file("clean.svs")).sorted(), first)
     }

@@ -41,14 +41,16 @@ enum TesseraProcess {
         try process.run()
         // Both pipes drain at once: read one after the other, a child that fills
         // the second pipe's buffer (64 KB of stderr) before closing the first would hang.
-        var stderr = Data()
+        // The reader's result, handed over by the group's wait (which orders the write before the read).
+        final class Drained: @unchecked Sendable { var data = Data() }
+        let stderr = Drained()
         let reading = DispatchGroup()
-        DispatchQueue.global().async(group: reading) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: reading) { stderr.data = err.fileHandleForReading.readDataToEndOfFile() }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         reading.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, reason: process.terminationReason,
                       stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+                      stderr: String(decoding: stderr.data, as: UTF8.self))
     }
 }

@@ -152,8 +152,8 @@ final class DistillationRunTests: XCTestCase {
     func testRelativePathsAreRecordedResolved() throws {
         let data = try twoSlides()
         let here = FileManager.default.currentDirectoryPath
-        defer { FileManager.default.changeCurrentDirectoryPath(here) }
-        FileManager.default.changeCurrentDirectoryPath(folder.path)
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(here) }
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(folder.path))
         var o = options(data: "data", steps: 1)
         o.cacheFolder = "./data/../cache"
         let run = try DistillationRun(options: o, folder: "run")

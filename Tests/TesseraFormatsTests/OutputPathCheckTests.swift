@@ -113,7 +113,7 @@ final class OutputPathCheckTests: XCTestCase {
         XCTAssertNoThrow(try InputOutputOverlap.checkFolder(folder.file("runs/new"), option: "-o", inputs: [data, weights], enclosing: [data]))
 
         let cwd = FileManager.default.currentDirectoryPath
-        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
         XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(folder.file("data")))
         let resolved = try XCTUnwrap(realpath(folder.path, nil))
         defer { free(resolved) }

@@ -155,7 +155,7 @@ final class RunFolderTests: XCTestCase {
     /// included (left out when Otsu's); a mode no Tessera writes is refused, naming run.json.
     func testTilingRoundTripsAndAnUnknownModeIsRefused() throws {
         let run = RunFolder(path: folder.file("run"))
-        try run.create()
+        _ = try run.create()
         for tiling in [TilingOptions(), TilingOptions(mode: .provGigapath, level: 1, tileSize: 128, foregroundThreshold: 200.5,
                                                       occupancyThreshold: 0.25)] {
             var o = options()
