@@ -27,11 +27,7 @@ public enum InputOutputOverlap {
     /// takes every file it holds: the next read would take the output for one.
     static func checkFile(_ output: String, option: String, inputs: [Input], enclosing: [Input] = []) throws(OutputError) {
         if let target = identity(output) { try checkExisting(output, target, option: option, inputs: inputs) }
-        let location = canonical(output)
-        for input in enclosing {
-            guard let folder = canonicalExisting(input.path), location.hasPrefix(folder == "/" ? "/" : folder + "/") else { continue }
-            throw OutputError(option: option, path: output, problem: .insideInput(input))
-        }
+        try checkOutside(enclosing, output, at: canonical(output), option: option)
     }
 
     /// `checkFile` for an output that exists already (`target`).
@@ -44,7 +40,7 @@ public enum InputOutputOverlap {
             }
             guard found.isFolder else { continue }
             if let resolved, let folder = canonicalExisting(input.path),
-               resolved.hasPrefix(folder == "/" ? "/" : folder + "/") {
+               isInside(resolved, folder) {
                 let member = String(resolved.dropFirst(folder == "/" ? 1 : folder.count + 1))
                 throw OutputError(option: option, path: output, problem: .replacesInput(input, member: member))
             }
@@ -62,14 +58,24 @@ public enum InputOutputOverlap {
         let folder = canonical(output)
         for input in inputs {
             guard let path = canonicalExisting(input.path) else { continue }
-            if path == folder || path.hasPrefix(folder == "/" ? "/" : folder + "/") {
+            if path == folder || isInside(path, folder) {
                 throw OutputError(option: option, path: output, problem: .holdsInput(input, same: path == folder))
             }
         }
+        try checkOutside(enclosing, output, at: folder, option: option)
+    }
+
+    /// Throws when `output`, at `location` (`canonical(output)`), lies inside one of `enclosing`.
+    private static func checkOutside(_ enclosing: [Input], _ output: String, at location: String, option: String) throws(OutputError) {
         for input in enclosing {
-            guard let path = canonicalExisting(input.path), folder.hasPrefix(path == "/" ? "/" : path + "/") else { continue }
+            guard let folder = canonicalExisting(input.path), isInside(location, folder) else { continue }
             throw OutputError(option: option, path: output, problem: .insideInput(input))
         }
+    }
+
+    /// Whether the canonical `path` lies below the canonical `folder`.
+    private static func isInside(_ path: String, _ folder: String) -> Bool {
+        path.hasPrefix(folder == "/" ? "/" : folder + "/")
     }
 
     private struct Identity: Equatable {

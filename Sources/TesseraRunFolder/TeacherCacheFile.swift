@@ -23,10 +23,9 @@ public enum TeacherCacheFile {
         return folder + "/" + name + "-" + digest.prefix(16) + (compressed ? compressedSuffix : rawSuffix)
     }
 
-    /// A slide's identity in a cache: the absolute path of its folder (or file), links resolved.
-    public static func source(ofSlideAt path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-    }
+    /// A slide's identity in a cache: the absolute path of its folder (or file), links resolved,
+    /// as run.json records paths.
+    public static func source(ofSlideAt path: String) -> String { RunFolder.resolved(path) }
 
     /// The slide's file that exists (the compressed one first), if any.
     public static func existing(folder: String, slide: String, source: String) -> String? {
