@@ -41,6 +41,7 @@ public struct SlidePipeline {
         /// The kept tiles' names, one per row of `tile_embeds`.
         public var tileNames: [String]
         public var embedded: Int
+        /// The tiles skipped: unreadable when embedded, or left out by the source (`unreadable`).
         public var skipped: Int
         public var slideEmbeddings: SlideEmbeddings?
     }
@@ -95,7 +96,8 @@ public struct SlidePipeline {
             "weights_sha256": weightsSHA256,
         ]
         for (key, value) in tiles.geometry?.metadata ?? [:] { dict.metadata[key] = value }
-        return Output(stateDict: dict, tileNames: names, embedded: kept.count, skipped: result.summary.skipped.count, slideEmbeddings: slide)
+        return Output(stateDict: dict, tileNames: names, embedded: kept.count,
+                      skipped: result.summary.skipped.count + tiles.unreadable, slideEmbeddings: slide)
     }
 
     /// The largest position `coords` (float32, as prov-gigapath writes it) holds exactly: 2^24

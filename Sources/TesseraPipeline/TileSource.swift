@@ -20,8 +20,13 @@ public protocol TileSource: AnyObject {
     var yieldsCrops: Bool { get }
     /// Where the tiles were cut from a whole-slide file; nil when unknown (PNG tiles).
     var geometry: TileGeometry? { get }
+    /// Tiles left out before the source listed its own, unreadable (a whole-slide file's grid
+    /// tiles its selection could not read, reported by name when the selection was made): a run
+    /// counts them among its skipped tiles.
+    var unreadable: Int { get }
 }
 
 extension TileSource {
     public var geometry: TileGeometry? { nil }
+    public var unreadable: Int { 0 }
 }

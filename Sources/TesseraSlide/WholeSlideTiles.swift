@@ -35,6 +35,7 @@ public final class WholeSlideTiles: TileSource, @unchecked Sendable {
 
     public var count: Int { tiles.count }
     public var yieldsCrops: Bool { false }
+    public var unreadable: Int { tiling.skipped.count }
     public var geometry: TileGeometry? {
         let level = slide.levels[tiling.options.level]
         return TileGeometry(level: tiling.options.level, tileSize: tiling.options.tileSize, downsample: level.downsample,

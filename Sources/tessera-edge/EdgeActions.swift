@@ -18,15 +18,12 @@ enum EdgeActions {
         let engine = try EdgeEngine(path: bundle)
         var progress = EdgeProgress()
         let result: SlidePipeline.Output
-        var unreadable = 0
         do {
             // A folder holds PNG tiles; any other path is a whole-slide file.
             if TileList.isFolder(slide) {
                 result = try engine.run(folder: slide) { progress.show($0) }
             } else {
-                let tiles = try EdgeWholeSlide.tiles(slide, progress: &progress)
-                unreadable = tiles.unreadable
-                result = try engine.run(tiles.source) { progress.show($0) }
+                result = try engine.run(try EdgeWholeSlide.tiles(slide, progress: &progress)) { progress.show($0) }
             }
             progress.finish()
         } catch {
@@ -35,7 +32,7 @@ enum EdgeActions {
         }
         try engine.write(result, to: output)
         let c = engine.models.tileEncoder.config
-        StandardError.write("embedded \(result.embedded) tiles (\(result.skipped + unreadable) skipped) with \(c.architecture) "
+        StandardError.write("embedded \(result.embedded) tiles (\(result.skipped) skipped) with \(c.architecture) "
                             + "(D=\(c.embedDim)) in \(EdgeProgress.fixed(MonotonicClock.seconds - start, 2)) s, peak RSS "
                             + "\(EdgeProgress.fixed(Double(PeakMemory.residentBytes) / 1_048_576, 1)) MB -> \(output)\n")
     }

@@ -88,12 +88,7 @@ struct EmbedCommand: ParsableCommand {
         threads.apply()
         let started = Date()
         let source: any TileSource
-        var unreadable = 0  // tiles of a whole-slide file its selection could not read (already reported)
-        if let pngs { source = pngs } else {
-            let selected = try WholeSlideTiles.selecting(tiles[0], tiling)
-            unreadable = selected.tiling.skipped.count
-            source = selected
-        }
+        if let pngs { source = pngs } else { source = try WholeSlideTiles.selecting(tiles[0], tiling) }
         let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
         let config = loaded.model.config
         let pipeline = SlidePipeline(
@@ -115,7 +110,7 @@ struct EmbedCommand: ParsableCommand {
         try SafeTensors.write(result.stateDict, to: output)
         let seconds = Date().timeIntervalSince(started)
         Self.report(String(format: "embedded %d tiles (%d skipped) with %@ (D=%d) in %.2f s -> %@",
-                           result.embedded, result.skipped + unreadable, config.architecture, config.embedDim, seconds, output))
+                           result.embedded, result.skipped, config.architecture, config.embedDim, seconds, output))
     }
 
     static func report(_ line: String) {
