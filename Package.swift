@@ -108,7 +108,9 @@ let package = Package(
         .target(name: "TesseraRunFolder", dependencies: ["TesseraCore", "TesseraFormats", "TesseraSlide", "CZstd"]),
         .target(name: "TesseraExport", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraBundle",
                                                       "TesseraRunFolder"]),
-        .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels"],
+        // Open MPI's C API, loaded at run time: a build never needs Open MPI (tessera_mpi.h).
+        .target(name: "CTesseraMPI", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "TesseraTrain", dependencies: ["TesseraCore", "TesseraFormats", "TesseraModels", "CTesseraMPI"],
                 swiftSettings: fast),
         .target(name: "TesseraDistill", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraPipeline", "TesseraTrain",
                                                        "TesseraRunFolder", "TesseraSlide"],
@@ -126,7 +128,7 @@ let package = Package(
                           path: "Sources/TesseraCrossCheck", swiftSettings: embedded("tessera-crosscheck")),
         .executableTarget(name: "tessera", dependencies: [
             "TesseraCore", "TesseraFormats", "TesseraImage", "TesseraModels", "TesseraPipeline", "TesseraBench", "TesseraDistill",
-            "TesseraBundle", "TesseraEdge", "TesseraExport", "TesseraRunFolder", "TesseraSlide",
+            "TesseraBundle", "TesseraEdge", "TesseraExport", "TesseraRunFolder", "TesseraSlide", "TesseraTrain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -6,14 +6,17 @@ import TesseraTrain
 /// against both (its run's uuid, the options it was written with, its model's tensors exactly).
 extension DistillationRun {
     /// The run in `folder`, locked, at its last checkpoint (or at the start when it has none);
-    /// `changes` says what this resume changes or confirms.
-    public static func resume(folder: String, with changes: ResumeOptions = ResumeOptions()) throws -> DistillationRun {
+    /// `changes` says what this resume changes or confirms. In a `group` (of any size: the run's
+    /// ranks may change), the leader locks the folder and writes run.json; every rank reads.
+    public static func resume(folder: String, with changes: ResumeOptions = ResumeOptions(),
+                              group: (any ProcessGroup)? = nil) throws -> DistillationRun {
         let run = RunFolder(path: folder)
-        let lock: RunFolderLock
+        let leads = (group?.rank ?? 0) == 0
+        let lock: RunFolderLock?
         var options: DistillationOptions
         let recorded: RunIdentity?
         do {
-            lock = try run.lock()
+            lock = leads ? try run.lock() : nil
             (options, recorded) = try run.readRun()
         } catch let error as RunFolderError { throw Failure.resume(error.description) }
         if let threads = changes.threads, let count = options.threads, threads != count {
@@ -32,9 +35,9 @@ extension DistillationRun {
             do { try options.validate() } catch { throw Failure.resume("\(error)") }
         }
         let checkpoint = FileManager.default.fileExists(atPath: run.checkpoint) ? run.checkpoint : nil
-        let resumed = try DistillationRun(options: options, folder: run, lock: lock, uuid: recorded?.uuid, recorded: recorded,
-                                          checkpoint: checkpoint, recomputeCache: changes.recomputeCache)
-        if let identity = resumed.identity, changes.steps != nil { try run.write(options, identity: identity) }
+        let resumed = try DistillationRun(options: options, folder: run, lock: lock, group: group, uuid: recorded?.uuid,
+                                          recorded: recorded, checkpoint: checkpoint, recomputeCache: changes.recomputeCache)
+        if leads, let identity = resumed.identity, changes.steps != nil { try run.write(options, identity: identity) }
         return resumed
     }
 

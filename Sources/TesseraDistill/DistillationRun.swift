@@ -13,6 +13,12 @@ import TesseraTrain
 /// order and the tile samples are functions of the seed and the step, the checkpoint holds the
 /// parameters and the optimizer, and the run computes with the thread count it recorded. A run
 /// holds its folder's lock (`RunFolderLock`) from its start to its end: one writer at a time.
+///
+/// Data-parallel (`group`, the ranks of an `mpirun` job): every rank builds the same run, fills
+/// its share of the teacher cache, computes its share of each step's slides; the gradients are
+/// summed in the slides' order (`Trainer.step(microBatches:recordWidth:group:_:)`), so every rank
+/// takes the same optimizer step as one process would, bit for bit. Only rank 0, the leader,
+/// locks and writes the folder (run.json, metrics, checkpoints, validation, the student).
 public final class DistillationRun {
     public let folder: RunFolder
     public let options: DistillationOptions
@@ -26,8 +32,12 @@ public final class DistillationRun {
     let dataset: DistillDataset
     let validation: [DistillDataset.Slide]
     let recipe: DistillationLoss
-    /// Held as long as the run: one writer per run folder.
-    private let lock: RunFolderLock
+    /// Held as long as the run by the leader: one writer per run folder.
+    private let lock: RunFolderLock?
+    /// The ranks sharing the run (nil: this process alone).
+    public let group: (any ProcessGroup)?
+    /// Rank 0, or the process alone: the one that writes the run folder.
+    public var isLeader: Bool { (group?.rank ?? 0) == 0 }
 
     public enum Event {
         case cache(TeacherCache.Event)
@@ -98,37 +108,41 @@ public final class DistillationRun {
     /// resume it). The options' paths are recorded resolved (`resolvingPaths`) and their values
     /// checked (`validate`, as a resume checks run.json's); `threads`, when nil, becomes the
     /// process's `Parallel.threadCount`, and `tiling`, when nil, `tessera tile`'s default (both
-    /// recorded in run.json).
-    public convenience init(options: DistillationOptions, folder: String) throws {
+    /// recorded in run.json). In a `group`, the leader creates the folder before the others go on.
+    public convenience init(options: DistillationOptions, folder: String, group: (any ProcessGroup)? = nil) throws {
         var options = options.resolvingPaths()
         options.threads = options.threads ?? Parallel.threadCount
         options.tiling = options.tiling ?? TilingOptions()
         try options.validate()
         let run = RunFolder(path: folder)
-        let lock = try run.create()
-        try self.init(options: options, folder: run, lock: lock, uuid: UUID().uuidString, recorded: nil, checkpoint: nil,
-                      recomputeCache: false)
-        try run.write(options, identity: identity!)
+        let leads = (group?.rank ?? 0) == 0
+        let lock = leads ? try run.create() : nil
+        try group?.barrier()
+        try self.init(options: options, folder: run, lock: lock, group: group, uuid: leads ? UUID().uuidString : nil, recorded: nil,
+                      checkpoint: nil, recomputeCache: false)
+        if leads { try run.write(options, identity: identity!) }
     }
 
-    /// `uuid`: the run's (nil for a run without identity); `recorded`: the identity run.json
-    /// records, which the files found now must match; `checkpoint`: the state to continue from.
-    init(options o: DistillationOptions, folder: RunFolder, lock: RunFolderLock, uuid: String?, recorded: RunIdentity?,
-         checkpoint: String?, recomputeCache: Bool) throws {
+    /// `uuid`: the run's (nil for a run without identity, and on a rank that does not lead);
+    /// `recorded`: the identity run.json records, which the files found now must match;
+    /// `checkpoint`: the state to continue from.
+    init(options o: DistillationOptions, folder: RunFolder, lock: RunFolderLock?, group: (any ProcessGroup)?, uuid: String?,
+         recorded: RunIdentity?, checkpoint: String?, recomputeCache: Bool) throws {
         self.folder = folder
         self.lock = lock
+        self.group = group
         options = o
         // A weights file holds no head count: guessing one would train another model than the file's.
         if let path = o.initWeights, o.studentConfig == nil, o.studentArchitecture == nil {
             throw Failure.unnamedStudent(initWeights: path)
         }
-        let teacherTile = try VisionTransformer.load(path: o.teacher)
-        let teacherSlide = try SlideEncoder.loaded(path: o.teacherSlide)
-        teacher = Teacher(tileEncoder: teacherTile.model, slideEncoder: teacherSlide.model, batchSize: o.teacherBatch)
-        let teacherSHA256 = teacherTile.weightsSHA256, teacherSlideSHA256 = teacherSlide.weightsSHA256
+        let cache = try Self.teacherCache(o, folder: folder, recompute: recomputeCache)
+        self.cache = cache
+        teacher = cache.teacher
+        let teacherSHA256 = cache.teacherSHA256, teacherSlideSHA256 = cache.teacherSlideSHA256
         let data = try DistillDataset.open(o.data)
         dataset = data
-        let held = try data.validation + (o.validationData.map { try DistillDataset.open($0).slides } ?? [])
+        let held = try Self.validationSlides(o, data: data)
         validation = held
         identity = uuid.map {
             RunIdentity(uuid: $0, teacherSHA256: teacherSHA256, teacherSlideSHA256: teacherSlideSHA256,
@@ -173,10 +187,6 @@ public final class DistillationRun {
                           schedule: Self.schedule(o),
                           maxGradNorm: o.maxGradNorm.map(Float.init), seed: o.seed)
         if let checkpoint { try Self.restore(trainer, from: checkpoint, options: o, uuid: uuid) }
-        cache = TeacherCache(folder: folder.teacherCache(o), teacher: teacher, teacherSHA256: teacherSHA256,
-                             teacherSlideSHA256: teacherSlideSHA256, reader: SlideReader(tiling: o.tiling ?? TilingOptions()),
-                             hiddenType: o.cachePrecision == "f32" ? .f32 : .f16,
-                             recomputeMismatched: o.recomputeCache || recomputeCache)
         recipe = DistillationLoss(beta: Float(o.beta), microBatch: o.microBatch, memoryBudget: o.memoryBudget,
                                   preprocessor: teacher.preprocessor)
     }
@@ -184,36 +194,52 @@ public final class DistillationRun {
     /// Runs from the current step to `options.steps`: caches the teacher's targets, trains,
     /// validates, checkpoints and exports the student. `stopAfter` ends the run early after that
     /// step, as an interruption would (no export, no checkpoint beyond the schedule's).
-    /// Computes with the options' `threads` (restoring `Parallel.threadCount` afterwards).
+    /// Computes with the options' `threads` (restoring `Parallel.threadCount` afterwards). In a
+    /// group, only the leader reports events and writes.
     public func run(stopAfter: Int? = nil, onEvent: (Event) -> Void = { _ in }) throws {
         let o = options
         let processThreads = Parallel.threadCount
         Parallel.threadCount = o.threads ?? processThreads
         defer { Parallel.threadCount = processThreads }
-        let training = try cache.fill(dataset.training) { onEvent(.cache($0)) }
+        let onEvent = isLeader ? onEvent : { _ in }
+        let shared = (group?.size ?? 1) > 1
+        if let group, shared {
+            // Each rank caches its share; then every rank finds every slide cached (or left out).
+            let shard = try Shard(index: group.rank, count: group.size)
+            _ = try cache.fill(shard.part(of: dataset.training + validation)) { onEvent(.cache($0)) }
+            try group.barrier()
+        }
+        let training = try cache.fill(dataset.training, compute: !shared) { onEvent(.cache($0)) }
         guard !training.isEmpty else { throw Failure.noTrainingSlide(o.data) }
-        let held = try cache.fill(validation) { onEvent(.cache($0)) }
-        let log = try MetricsLog(path: folder.metrics, keepThrough: trainer.step)
+        let held = try cache.fill(validation, compute: !shared) { onEvent(.cache($0)) }
+        let log = isLeader ? try MetricsLog(path: folder.metrics, keepThrough: trainer.step) : nil
         while trainer.step < min(o.steps, stopAfter ?? .max) {
             let step = trainer.step
             let started = Date()
-            var hidden = 0.0, slideLoss = 0.0, tiles = 0, names: [String] = []
             let chosen = (0..<o.slidesPerStep).map { training[Self.slideIndex(step * o.slidesPerStep + $0, count: training.count, seed: o.seed)] }
-            let report = try trainer.step(microBatches: chosen.count) { i in
-                let (tilesOfSlide, targets) = try inputs(chosen[i], step: step, onEvent: onEvent)
-                let value = try recipe.accumulate(student: student, slide: tilesOfSlide, targets: targets)
-                guard value.loss.isFinite else { throw Failure.nonFinite(step: step + 1, slide: chosen[i].name, loss: value.loss) }
-                hidden += value.hidden
-                slideLoss += value.slide
-                tiles += tilesOfSlide.count
-                names.append(chosen[i].name)
-                return Float(value.loss)
+            let report: Trainer.StepReport
+            do {
+                report = try trainer.step(microBatches: chosen.count, recordWidth: 4, group: group) { i in
+                    let (tilesOfSlide, targets) = try inputs(chosen[i], step: step, onEvent: onEvent)
+                    let value = try recipe.accumulate(student: student, slide: tilesOfSlide, targets: targets)
+                    return [value.loss, value.hidden, value.slide, Double(tilesOfSlide.count)]
+                }
+            } catch TrainError.nonFinite(let i, let loss) {
+                throw Failure.nonFinite(step: step + 1, slide: chosen[i].name, loss: loss)
             }
+            var hidden = 0.0, slideLoss = 0.0, tiles = 0
+            for record in report.records {
+                hidden += record[1]
+                slideLoss += record[2]
+                tiles += Int(record[3])
+            }
+            let names = chosen.map(\.name)
             let seconds = Date().timeIntervalSince(started), count = Double(chosen.count)
             let metrics = Metrics(step: step + 1, of: o.steps, loss: (Double(o.beta) * hidden + (1 - o.beta) * slideLoss) / count,
                                   lossHidden: hidden / count, lossSlide: slideLoss / count, lr: report.lr,
                                   gradNorm: Double(report.gradNorm), tilesPerSecond: Double(tiles) / max(seconds, 1e-9),
                                   tiles: tiles, slides: names)
+            guard let log else { continue }  // the leader writes; the other ranks go on to the next step
             try log.append([("step", .integer(metrics.step)), ("loss", .real(metrics.loss)), ("loss_hidden", .real(metrics.lossHidden)),
                             ("loss_slide", .real(metrics.lossSlide)), ("lr", .real(metrics.lr)), ("grad_norm", .real(metrics.gradNorm)),
                             ("tiles_per_s", .real(metrics.tilesPerSecond)), ("tiles", .integer(tiles)),
@@ -232,7 +258,7 @@ public final class DistillationRun {
                 onEvent(.checkpoint(step: trainer.step, path: folder.checkpoint))
             }
         }
-        guard trainer.step == o.steps else { return }
+        guard trainer.step == o.steps, isLeader else { return }
         try student.export(to: folder, preprocessor: teacher.preprocessor, teacherNorm: teacher.tileEncoder.norm)
     }
 

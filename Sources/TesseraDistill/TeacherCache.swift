@@ -53,12 +53,14 @@ public struct TeacherCache {
     }
 
     /// Caches every slide that has no valid file yet; returns the slides that have targets (a
-    /// slide with no readable tile is left out, with a warning). The folder is locked meanwhile
-    /// (`RunFolderLock`): runs sharing a cache folder never fill it at once.
-    public func fill(_ slides: [DistillDataset.Slide], onEvent: (Event) -> Void = { _ in }) throws -> [DistillDataset.Slide] {
+    /// slide with no readable tile is left out, with a warning). A slide is locked while it is
+    /// computed (`RunFolderLock`, `TeacherCacheFile.lockPath`): processes sharing a cache folder
+    /// (the shards of a job array, the ranks of a run) fill it at once, never the same slide.
+    /// `compute: false` only validates: a slide without a file is left out (another process
+    /// filled the cache and found it unreadable).
+    public func fill(_ slides: [DistillDataset.Slide], compute: Bool = true,
+                     onEvent: (Event) -> Void = { _ in }) throws -> [DistillDataset.Slide] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let lock = try RunFolderLock(folder: folder, what: "the teacher cache")
-        defer { withExtendedLifetime(lock) {} }
         var todo: [(DistillDataset.Slide, [String])] = [], usable: [DistillDataset.Slide] = []
         for slide in slides {
             let tiles = try names(of: slide) { onEvent(.skipped(path: $0, error: $1)) }
@@ -78,12 +80,21 @@ public struct TeacherCache {
                     try FileManager.default.removeItem(atPath: file)
                 }
             }
-            todo.append((slide, tiles))
+            if compute { todo.append((slide, tiles)) }
         }
         let total = todo.reduce(0) { $0 + $1.1.count }
         var done = 0
         if total > 0 { onEvent(.tiles(done: 0, total: total)) }
         for (slide, tiles) in todo {
+            let lock = try RunFolderLock(path: TeacherCacheFile.lockPath(folder: folder, slide: slide.name, source: Self.source(slide)),
+                                         guarding: path(slide, zst: false), what: "slide \(slide.name) of the teacher cache")
+            // Gone with the slide's file written (or the slide found unreadable): a cache holds no lock files at rest.
+            defer { withExtendedLifetime(lock) { _ = unlink(lock.path) } }
+            if let file = existingFile(slide), (try? validate(TeacherCacheFile.contents(of: file), file: file, slide: slide, tiles: tiles)) != nil {
+                done += tiles.count  // cached by another process since the slide was looked at
+                usable.append(slide)
+                continue
+            }
             let read = SlideTiles.read(try reader.tiles(of: slide) { _, _ in }) { onEvent(.skipped(path: $0, error: $1)) }
             guard read.count > 0 else {
                 onEvent(.warning("\(slide.path): no readable tile; the slide is left out"))

@@ -9,6 +9,12 @@ public struct Shard: Equatable, Sendable, CustomStringConvertible {
     /// The whole dataset: one shard.
     public static let all = Shard(checkedIndex: 0, count: 1)
 
+    /// Shard `index` (0-based) of `count`.
+    public init(index: Int, count: Int) throws(Problem) {
+        guard count >= 1, index >= 0, index < count else { throw Problem(text: "\(index)/\(count)") }
+        self.init(checkedIndex: index, count: count)
+    }
+
     public struct Problem: Error, CustomStringConvertible {
         public let text: String
         public var description: String { "--shard \(text): expected K/N with N >= 1 and 0 <= K < N (K is 0-based, as SLURM_ARRAY_TASK_ID in --array=0-(N-1))" }

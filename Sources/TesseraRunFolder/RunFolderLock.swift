@@ -17,8 +17,14 @@ public final class RunFolderLock {
 
     /// Locks `folder` (which must exist), or throws naming the holder; `what` says what the
     /// folder is ("the run", "the teacher cache").
-    public init(folder: String, what: String) throws {
-        path = folder + "/" + Self.fileName
+    public convenience init(folder: String, what: String) throws {
+        try self.init(path: folder + "/" + Self.fileName, guarding: folder, what: what)
+    }
+
+    /// Locks with the lock file `path` what `guarded` names (a folder, or one file of a
+    /// folder that several processes fill), or throws naming the holder.
+    public init(path: String, guarding guarded: String, what: String) throws {
+        self.path = path
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw RunFolderError(path: path, problem: "cannot be opened to lock \(what) (\(Self.describe(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -26,7 +32,7 @@ public final class RunFolderLock {
             close(fd)
             guard code == EWOULDBLOCK else { throw RunFolderError(path: path, problem: "cannot lock \(what) (\(Self.describe(code)))") }
             let holder = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            throw RunFolderError(path: folder, problem: "is in use: \(what) is being written by "
+            throw RunFolderError(path: guarded, problem: "is in use: \(what) is being written by "
                                  + (holder.isEmpty ? "another process" : holder) + " (its lock: \(path)); one writer at a time: "
                                  + "wait for it to end, or stop it")
         }

@@ -23,6 +23,12 @@ public enum TeacherCacheFile {
         return folder + "/" + name + "-" + digest.prefix(16) + (compressed ? compressedSuffix : rawSuffix)
     }
 
+    /// The lock file of a slide's file while one process computes it (`RunFolderLock`), beside it.
+    public static func lockPath(folder: String, slide: String, source: String) -> String {
+        let raw = path(folder: folder, slide: slide, source: source, compressed: false)
+        return raw.dropLast(rawSuffix.count) + ".lock"
+    }
+
     /// A slide's identity in a cache: the absolute path of its folder (or file), links resolved,
     /// as run.json records paths.
     public static func source(ofSlideAt path: String) -> String { RunFolder.resolved(path) }

@@ -40,6 +40,8 @@ public enum TrainError: Error, CustomStringConvertible, Equatable {
     case missingParameter(String)
     case shapeMismatch(name: String, expected: [Int], found: [Int])
     case badCheckpoint(path: String, reason: String)
+    /// Micro-batch `microBatch` of a step has a non-finite loss: the step stops before the optimizer.
+    case nonFinite(microBatch: Int, loss: Double)
 
     public var description: String {
         switch self {
@@ -47,6 +49,7 @@ public enum TrainError: Error, CustomStringConvertible, Equatable {
         case .shapeMismatch(let name, let expected, let found):
             return "parameter '\(name)': expected shape \(expected), found \(found)"
         case .badCheckpoint(let path, let reason): return "\(path): not a usable training checkpoint: \(reason)"
+        case .nonFinite(let microBatch, let loss): return "micro-batch \(microBatch): the loss is \(loss)"
         }
     }
 }

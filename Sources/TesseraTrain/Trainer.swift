@@ -14,6 +14,8 @@ public final class Trainer: @unchecked Sendable {
 
     public struct StepReport: Sendable {
         public let loss: Float, gradNorm: Float, lr: Double
+        /// Every micro-batch's record, in order (the first value its loss).
+        public let records: [[Double]]
     }
 
     public init(parameters: ParameterSet, optimizer: AdamW = AdamW(), schedule: LearningRateSchedule,
@@ -25,21 +27,38 @@ public final class Trainer: @unchecked Sendable {
         self.rng = RandomGenerator(seed: seed)
     }
 
-    /// One optimizer step over `microBatches` equal micro-batches (gradient accumulation):
-    /// zero the gradients; `accumulate(i)` runs the forward and backward pass of micro-batch i,
-    /// adding d(its mean loss) into the gradient buffers, and returns that loss; the sum is
-    /// scaled by 1 / microBatches (the gradient of the mean over the whole batch), clipped,
-    /// and AdamW steps at `schedule.lr(at: step)`.
+    /// One optimizer step over `microBatches` equal micro-batches (gradient accumulation), as
+    /// `step(microBatches:recordWidth:group:_:)` with the loss as each micro-batch's record.
     @discardableResult
-    public func step(microBatches: Int = 1, _ accumulate: (Int) throws -> Float) rethrows -> StepReport {
-        parameters.zeroGradients()
-        var loss: Float = 0
-        for i in 0..<microBatches { loss += try accumulate(i) }
-        if microBatches > 1 { parameters.scaleGradients(by: 1 / Float(microBatches)) }
+    public func step(microBatches: Int = 1, _ accumulate: (Int) throws -> Float) throws -> StepReport {
+        try step(microBatches: microBatches, recordWidth: 1) { [Double(try accumulate($0))] }
+    }
+
+    /// One optimizer step over `microBatches` micro-batches, shared among the ranks of `group`
+    /// (nil: this process alone). `accumulate(i)` runs the forward and backward pass of
+    /// micro-batch i into the (zeroed) gradient buffers and returns its record, `recordWidth`
+    /// values, the first its mean loss. The gradients are summed over the micro-batches in their
+    /// order, one micro-batch's whole gradient after another's, whatever the ranks
+    /// (`DataParallelSum`): the same bits with one rank or many. A non-finite loss stops the step
+    /// before the optimizer on every rank (`TrainError.nonFinite`, the first in order). The sum
+    /// is scaled by 1 / microBatches (the gradient of the mean over the whole batch), clipped,
+    /// and AdamW steps at `schedule.lr(at: step)`, the same on every rank.
+    @discardableResult
+    public func step(microBatches n: Int, recordWidth: Int, group: (any ProcessGroup)? = nil,
+                     _ accumulate: (Int) throws -> [Double]) throws -> StepReport {
+        let records: [[Double]]
+        if let group, group.size > 1 {
+            records = try DataParallelSum(parameters: parameters, group: group).accumulate(microBatches: n, recordWidth: recordWidth,
+                                                                                           accumulate)
+        } else {
+            records = try DataParallelSum.alone(parameters: parameters, microBatches: n, accumulate)
+        }
+        if n > 1 { parameters.scaleGradients(by: 1 / Float(n)) }
         let norm = GradientClipping.clipGlobalNorm(parameters, maxNorm: maxGradNorm ?? .infinity)
         let lr = schedule.lr(at: step)
         optimizer.step(parameters, lr: lr)
         step += 1
-        return StepReport(loss: loss / Float(microBatches), gradNorm: norm, lr: lr)
+        let loss = records.reduce(Float(0)) { $0 + Float($1[0]) }
+        return StepReport(loss: loss / Float(n), gradNorm: norm, lr: lr, records: records)
     }
 }

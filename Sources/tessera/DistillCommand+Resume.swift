@@ -1,11 +1,12 @@
 import TesseraDistill
+import TesseraTrain
 
 /// `tessera distill --resume RUN`: the run as its run.json records it, with what this command
 /// line may change (`ResumeOptions`); the library's refusals said in the command line's terms.
 extension DistillCommand {
-    func resumeRun(_ folder: String) throws -> DistillationRun {
+    func resumeRun(_ folder: String, group: MPIProcessGroup?) throws -> DistillationRun {
         let changes = ResumeOptions(steps: steps, threads: threads.threads, recomputeCache: recomputeCache, cacheFolder: cache)
-        do { return try DistillationRun.resume(folder: folder, with: changes) } catch DistillationRun.Failure.threads(let recorded, _) {
+        do { return try DistillationRun.resume(folder: folder, with: changes, group: group) } catch DistillationRun.Failure.threads(let recorded, _) {
             throw CLIMessage("--threads \(threads.threads!): the run in \(folder) computes with \(recorded) threads (its run.json), and "
                              + "another count changes the last bits of every result; resume without --threads")
         } catch DistillationRun.Failure.cacheOutsideRun(let cache) {

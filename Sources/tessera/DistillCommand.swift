@@ -3,6 +3,8 @@ import Foundation
 import TesseraCore
 import TesseraDistill
 import TesseraFormats
+import TesseraPipeline
+import TesseraTrain
 
 /// `tessera distill`: teacher (tile + slide encoder) → a small student, on the user's slides.
 struct DistillCommand: ParsableCommand {
@@ -32,10 +34,21 @@ struct DistillCommand: ParsableCommand {
         teacher_head.safetensors (the student's CLS into the teacher's embedding space; \
         `tessera export --tile-encoder RUN` bundles it, and tessera-edge then writes teacher_tile_embeds).
 
+        More than one machine (docs/cluster.md): `--cache-only --shard K/N` fills shard K's slides of \
+        RUN/teacher_cache (or --cache) and stops, so N job-array tasks fill it at once and the \
+        training run finds it complete. Under `mpirun -np R` (Open MPI, loaded at run time) the \
+        ranks share each step's --slides-per-step slides; gradients are summed in the slides' order, \
+        so the run equals the one-process run bit for bit, whatever R; rank 0 writes RUN. A run \
+        resumes with another R. Give each rank --threads (the run's thread count is each rank's).
+
         Examples:
           tessera distill --teacher hf/prov-gigapath --teacher-slide slide_encoder.pth --data slides/ \\
               --student vit_small_patch16_224 --slide-depth 2 --steps 2000 --micro-batch 16 -o run1
           tessera distill --resume run1
+          tessera distill --teacher hf/prov-gigapath --teacher-slide slide_encoder.pth --data slides/ -o run1 \\
+              --cache-only --shard $SLURM_ARRAY_TASK_ID/8
+          mpirun -np 4 tessera distill --teacher hf/prov-gigapath --teacher-slide slide_encoder.pth --data slides/ \\
+              --slides-per-step 4 --threads 8 -o run1
         """)
 
     @Option(help: "Teacher tile encoder: a Hugging Face timm folder or a weights file.")
@@ -98,13 +111,22 @@ struct DistillCommand: ParsableCommand {
     var output: String?
     @Option(help: "Continue the run in this folder from its last checkpoint.")
     var resume: String?
+    @Flag(name: .customLong("cache-only"), help: "Fill the teacher cache (RUN/teacher_cache or --cache) and stop: no run.json, no training.")
+    var cacheOnly = false
+    @Option(help: "With --cache-only: fill shard K of N of the slides (K 0-based; slide i to shard i mod N).")
+    var shard: String?
     @OptionGroup var threads: ThreadsOption
 
     /// The options' defaults, which the help shows: a flag not given leaves run.json's value.
     static let defaults = DistillationOptions(teacher: "", teacherSlide: "", data: "")
 
     func validate() throws {
+        if let shard {
+            guard cacheOnly else { throw ValidationError("--shard \(shard) needs --cache-only (a training run shares its steps under mpirun)") }
+            do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) }
+        }
         if resume != nil {
+            guard !cacheOnly else { throw ValidationError("--cache-only fills a new run's teacher cache; it cannot be given with --resume") }
             let refused = newRunFlagsGiven
             guard refused.isEmpty else {
                 throw ValidationError("\(refused.joined(separator: ", ")) cannot be given with --resume: a resumed run keeps the options "
@@ -123,6 +145,8 @@ struct DistillCommand: ParsableCommand {
     }
 
     func run() throws {
+        let group = try Self.processGroup()
+        defer { group?.finish() }
         if let resume {
             try RunFolderCheck.checkExisting(resume, option: "--resume")
         } else {
@@ -134,12 +158,13 @@ struct DistillCommand: ParsableCommand {
             try InputOutputOverlap.checkFolder(output!, option: "-o", inputs: inputs,
                                                enclosing: inputs.filter { ["--data", "--val-data"].contains($0.option) })
         }
+        if cacheOnly { return try fillCache() }
         threads.apply()
         let run: DistillationRun
         if let resume {
-            run = try resumeRun(resume)
+            run = try resumeRun(resume, group: group)
         } else {
-            do { run = try DistillationRun(options: newRunOptions(), folder: output!) } catch DistillationRun.Failure.unnamedStudent(let path) {
+            do { run = try DistillationRun(options: newRunOptions(), folder: output!, group: group) } catch DistillationRun.Failure.unnamedStudent(let path) {
                 throw CLIMessage("--init \(path): a weights file does not say the student's head count; name the student's "
                                  + "architecture with --student-config (a timm config.json) or --student (a preset)")
             }
@@ -148,8 +173,31 @@ struct DistillCommand: ParsableCommand {
         defer { report.finish() }
         try run.run { report.show($0) }
         report.finish()
+        guard run.isLeader else { return }
         let folder = run.folder
         FileHandle.standardError.write(text: "student written to \(folder.student), \(folder.slideStudent), \(folder.adaptor), "
                                            + "\(folder.teacherHead)\n")
+    }
+}
+
+extension DistillCommand {
+    /// The ranks of this `mpirun` job, or nil when the command was not started by an MPI launcher.
+    static func processGroup() throws -> MPIProcessGroup? {
+        guard MPIProcessGroup.launched(environment: ProcessInfo.processInfo.environment) else { return nil }
+        do { return try MPIProcessGroup() } catch {
+            throw CLIMessage("started by an MPI launcher, but \(error)")
+        }
+    }
+
+    /// `--cache-only`: the shard's slides of the teacher cache, and a summary line.
+    func fillCache() throws {
+        let shard = try shard.map { try Shard(parsing: $0) } ?? .all
+        threads.apply()
+        var report = DistillReport(steps: 0, startStep: 0)
+        defer { report.finish() }
+        let cached = try DistillationRun.fillCache(options: newRunOptions(), folder: output!, shard: shard) { report.show(.cache($0)) }
+        report.finish()
+        FileHandle.standardError.write(text: "teacher cache of shard \(shard): \(cached.count) slides with targets in "
+                                           + "\(RunFolder(path: output!).teacherCache(newRunOptions()))\n")
     }
 }
