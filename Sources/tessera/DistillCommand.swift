@@ -113,7 +113,7 @@ struct DistillCommand: ParsableCommand {
     var resume: String?
     @Flag(name: .customLong("cache-only"), help: "Fill the teacher cache (RUN/teacher_cache or --cache) and stop: no run.json, no training.")
     var cacheOnly = false
-    @Option(help: "With --cache-only: fill shard K of N of the slides (K 0-based; slide i to shard i mod N).")
+    @Option(parsing: .unconditional, help: "With --cache-only: fill shard K of N of the slides (K 0-based; slide i to shard i mod N).")
     var shard: String?
     @OptionGroup var threads: ThreadsOption
 

@@ -64,13 +64,18 @@ final class DistillResumeCommandTests: XCTestCase {
         XCTAssertEqual(try RunFolder(path: path).readOptions().steps, 5, "run.json untouched")
     }
 
-    /// One writer per run folder and per teacher cache being filled: the second command stops
-    /// with status 1 naming the holder (here, this test process).
+    /// One writer per run folder and per slide of a teacher cache being filled: the second
+    /// command stops with status 1 naming the holder (here, this test process).
     func testASecondWriterIsRefusedNamingTheHolder() throws {
         try FileManager.default.createDirectory(atPath: folder.file("run"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: folder.file("cache"), withIntermediateDirectories: true)
+        let slideFile = TeacherCacheFile.path(folder: folder.file("cache"), slide: "demo_slide",
+                                              source: TeacherCacheFile.source(ofSlideAt: Fixtures.path("slide_folder/demo_slide")),
+                                              compressed: false)
         let held = [try RunFolderLock(folder: folder.file("run"), what: "the run"),
-                    try RunFolderLock(folder: folder.file("cache"), what: "the teacher cache")]
+                    try RunFolderLock(path: TeacherCacheFile.lockPath(folder: folder.file("cache"), slide: "demo_slide",
+                                                                      source: TeacherCacheFile.source(ofSlideAt: Fixtures.path("slide_folder/demo_slide"))),
+                                      guarding: slideFile, what: "slide demo_slide of the teacher cache")]
         let command = ["distill", "--teacher", Fixtures.path("tile_teacher"), "--teacher-slide", Fixtures.path("slide_encoder"),
                        "--data", Fixtures.path("slide_folder"), "--init", Fixtures.path("distill/student_init.safetensors"),
                        "--student-config", Fixtures.path("tile_student/config.json"), "--slide-depth", "1", "--slide-heads", "4",
@@ -82,7 +87,7 @@ final class DistillResumeCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("run/run.json")))
         let cache = try TesseraProcess.run(command + ["-o", folder.file("other"), "--cache", folder.file("cache")])
         XCTAssertEqual(cache.status, 1, cache.stderr)
-        XCTAssertTrue(cache.stderr.contains("\(folder.file("cache")) is in use: the teacher cache is being written by process \(getpid())"),
+        XCTAssertTrue(cache.stderr.contains("\(slideFile) is in use: slide demo_slide of the teacher cache is being written by process \(getpid())"),
                       cache.stderr)
         withExtendedLifetime(held) {}
     }

@@ -29,8 +29,18 @@ enum TesseraProcess {
 
     /// Runs `program` with `arguments`; `environment` adds to (or overrides) this process's.
     static func run(_ arguments: [String], program: String = "tessera", environment: [String: String] = [:]) throws -> Result {
+        try run(executable: try product(program), arguments, environment: environment)
+    }
+
+    /// `tessera` with `arguments` as `ranks` ranks of an Open MPI job on this machine (as root
+    /// and on more ranks than cores, as CI runs it). `make test` installs Open MPI (scripts/bootstrap).
+    static func mpirun(ranks: Int, _ arguments: [String]) throws -> Result {
+        try run(executable: "/usr/bin/mpirun", ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", try product("tessera")] + arguments)
+    }
+
+    static func run(executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try product(program))
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

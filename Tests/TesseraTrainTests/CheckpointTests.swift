@@ -21,7 +21,7 @@ final class CheckpointTests: XCTestCase {
         let bias = try trainer.parameters.require("blocks.0.mlp.fc2.bias", shape: [64])
         let rows = 8
         for _ in 0..<steps {
-            trainer.step(microBatches: 2) { _ in
+            try trainer.step(microBatches: 2) { _ in
                 let x = (0..<(rows * 256)).map { _ in Float(trainer.rng.normal()) }
                 let target = (0..<(rows * 64)).map { _ in Float(trainer.rng.normal()) }
                 var y = [Float](repeating: 0, count: rows * 64)
