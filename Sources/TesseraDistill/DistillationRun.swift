@@ -52,6 +52,9 @@ public final class DistillationRun {
         public let loss, lossHidden, lossSlide, lr, gradNorm, tilesPerSecond: Double
         public let tiles: Int
         public let slides: [String]
+        /// Among ranks (nil alone): rank 0's wait for the others, its gradient exchange's seconds and bytes sent.
+        public let waitSeconds, exchangeSeconds: Double?
+        public let exchangeBytes: Int?
     }
 
     public struct Validation: Sendable {
@@ -238,12 +241,16 @@ public final class DistillationRun {
             let metrics = Metrics(step: step + 1, of: o.steps, loss: (Double(o.beta) * hidden + (1 - o.beta) * slideLoss) / count,
                                   lossHidden: hidden / count, lossSlide: slideLoss / count, lr: report.lr,
                                   gradNorm: Double(report.gradNorm), tilesPerSecond: Double(tiles) / max(seconds, 1e-9),
-                                  tiles: tiles, slides: names)
+                                  tiles: tiles, slides: names, waitSeconds: report.waitSeconds,
+                                  exchangeSeconds: report.exchangeSeconds, exchangeBytes: report.exchangeBytes)
             guard let log else { continue }  // the leader writes; the other ranks go on to the next step
             try log.append([("step", .integer(metrics.step)), ("loss", .real(metrics.loss)), ("loss_hidden", .real(metrics.lossHidden)),
                             ("loss_slide", .real(metrics.lossSlide)), ("lr", .real(metrics.lr)), ("grad_norm", .real(metrics.gradNorm)),
                             ("tiles_per_s", .real(metrics.tilesPerSecond)), ("tiles", .integer(tiles)),
-                            ("slides", .array(names.map { .string($0) }))])
+                            ("slides", .array(names.map { .string($0) }))]
+                           + (metrics.exchangeBytes.map { [("wait_s", .real(metrics.waitSeconds!)),
+                                                           ("exchange_s", .real(metrics.exchangeSeconds!)),
+                                                           ("exchange_bytes", .integer($0))] } ?? []))
             onEvent(.step(metrics))
             let last = trainer.step == o.steps
             if !held.isEmpty, o.validateEvery > 0 && trainer.step % o.validateEvery == 0 || last && !held.isEmpty {

@@ -7,9 +7,24 @@
 /// whatever the rank count and the network. Per step a rank sends and receives about
 /// (its micro-batches + 1) x the gradient's bytes, the volume of a ring all-reduce when each
 /// rank has one micro-batch; the all-to-all keeps its micro-batches' gradients meanwhile.
+import TesseraCore
+
 struct DataParallelSum {
     let parameters: ParameterSet
     let group: any ProcessGroup
+
+    /// What a step's exchange cost this rank.
+    struct Exchange {
+        /// In the gathering of the records: the wait for the slowest rank's micro-batches.
+        var waitSeconds = 0.0
+        /// In the all-to-all and the all-gather of the gradient.
+        var seconds = 0.0
+        /// Gradient bytes this rank sent to the others.
+        var bytes = 0
+    }
+
+    /// The last `accumulate`'s exchange.
+    private(set) var exchange = Exchange()
 
     /// Alone: the gradients of `n` micro-batches summed in order into the gradient buffers.
     static func alone(parameters: ParameterSet, microBatches n: Int, _ accumulate: (Int) throws -> [Double]) throws -> [[Double]] {
@@ -41,7 +56,7 @@ struct DataParallelSum {
 
     /// Among the group's ranks: this rank's micro-batches computed, every record and the summed
     /// gradient exchanged. Every rank returns all `n` records, in order.
-    func accumulate(microBatches n: Int, recordWidth: Int, _ accumulate: (Int) throws -> [Double]) throws -> [[Double]] {
+    mutating func accumulate(microBatches n: Int, recordWidth: Int, _ accumulate: (Int) throws -> [Double]) throws -> [[Double]] {
         let ranks = group.size, me = group.rank
         let mine = Self.share(n, rank: me, size: ranks)
         let trainable = parameters.trainable
@@ -64,7 +79,9 @@ struct DataParallelSum {
             }
         }
         let perRank = (0..<ranks).map { Self.share(n, rank: $0, size: ranks).count }
+        let waiting = MonotonicClock.seconds
         let all = try group.allGather(own, counts: perRank.map { $0 * recordWidth })
+        let exchanging = MonotonicClock.seconds
         let records = (0..<n).map { Array(all[($0 * recordWidth)..<(($0 + 1) * recordWidth)]) }
         // Every rank has every loss: all stop at the same micro-batch, before any exchange of gradients.
         try Self.check(records)
@@ -77,6 +94,8 @@ struct DataParallelSum {
             for e in 0..<myChunk.count { sum[e] += received[base + e] }
         }
         let gathered = try group.allGather(sum, counts: chunks.map(\.count))
+        exchange = Exchange(waitSeconds: exchanging - waiting, seconds: MonotonicClock.seconds - exchanging,
+                            bytes: MemoryLayout<Float>.size * (mine.count * (total - myChunk.count) + myChunk.count * (ranks - 1)))
         parameters.zeroGradients()
         Self.load(gathered, into: trainable)
         return records

@@ -16,6 +16,10 @@ public final class Trainer: @unchecked Sendable {
         public let loss: Float, gradNorm: Float, lr: Double
         /// Every micro-batch's record, in order (the first value its loss).
         public let records: [[Double]]
+        /// Among ranks (nil alone): this rank's wait for the others' micro-batches, the seconds
+        /// of the gradient's exchange, and the gradient bytes it sent (`DataParallelSum`).
+        public let waitSeconds, exchangeSeconds: Double?
+        public let exchangeBytes: Int?
     }
 
     public init(parameters: ParameterSet, optimizer: AdamW = AdamW(), schedule: LearningRateSchedule,
@@ -47,9 +51,11 @@ public final class Trainer: @unchecked Sendable {
     public func step(microBatches n: Int, recordWidth: Int, group: (any ProcessGroup)? = nil,
                      _ accumulate: (Int) throws -> [Double]) throws -> StepReport {
         let records: [[Double]]
+        var exchange: DataParallelSum.Exchange?
         if let group, group.size > 1 {
-            records = try DataParallelSum(parameters: parameters, group: group).accumulate(microBatches: n, recordWidth: recordWidth,
-                                                                                           accumulate)
+            var sum = DataParallelSum(parameters: parameters, group: group)
+            records = try sum.accumulate(microBatches: n, recordWidth: recordWidth, accumulate)
+            exchange = sum.exchange
         } else {
             records = try DataParallelSum.alone(parameters: parameters, microBatches: n, accumulate)
         }
@@ -59,6 +65,7 @@ public final class Trainer: @unchecked Sendable {
         optimizer.step(parameters, lr: lr)
         step += 1
         let loss = records.reduce(Float(0)) { $0 + Float($1[0]) }
-        return StepReport(loss: loss / Float(n), gradNorm: norm, lr: lr, records: records)
+        return StepReport(loss: loss / Float(n), gradNorm: norm, lr: lr, records: records, waitSeconds: exchange?.waitSeconds,
+                          exchangeSeconds: exchange?.seconds, exchangeBytes: exchange?.bytes)
     }
 }
