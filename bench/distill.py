@@ -20,6 +20,9 @@ depth; the teacher cache is made by `tessera distill` itself (formats/teacher-ca
 (b) ViT-B/16 student, slides of 32, 128, 512 tiles: peak RSS and step time; PyTorch in a child
     whose address space is capped (RLIMIT_AS) so that running out of memory cannot hurt the machine.
 (c) teacher cache throughput of `tessera distill` against `tessera embed` on the same tiles.
+(d) data parallel: (a)'s recipe with 2 slides per step and one thread per process, `mpirun -np 2`
+    against one process; the parallel efficiency and rank 0's gradient exchange (seconds, bytes)
+    per step, from metrics.jsonl. Needs Open MPI (`make test` installs it).
 
     swift build -c release --product tessera
     python3 bench/distill.py [--threads 2] [--only a,b,c]
@@ -334,12 +337,14 @@ class Bench:
         os.makedirs(os.path.dirname(p), exist_ok=True)
         return p
 
-    def distill(self, name, data, cache, extra, limit_s=None):
-        """`tessera distill` into a fresh run folder; the run, its metrics lines and step times."""
+    def distill(self, name, data, cache, extra, limit_s=None, threads=None, launcher=()):
+        """`tessera distill` (after `launcher`, e.g. mpirun's words) into a fresh run folder; the run,
+        its metrics lines and step times."""
         run = self.fresh("runs", name)
         os.makedirs(self.path("logs"), exist_ok=True)
-        cmd = [self.exe, "distill", "--teacher", self.teacher, "--teacher-slide", self.teacher_slide, "--data", data,
-               "--cache", cache, "--threads", str(self.threads), "--checkpoint-every", "1000000", "-o", run] + extra
+        cmd = list(launcher) + [self.exe, "distill", "--teacher", self.teacher, "--teacher-slide", self.teacher_slide,
+                                "--data", data, "--cache", cache, "--threads", str(threads or self.threads),
+                                "--checkpoint-every", "1000000", "-o", run] + extra
         r = run_measured(cmd, self.path("logs", name), limit_s=limit_s, metrics=os.path.join(run, "metrics.jsonl"))
         r["cmd"] = cmd
         try:
@@ -652,6 +657,40 @@ def run_c(b):
                    fill["peak_rss_mb"], e["peak_rss_mb"], "embed in the PyTorch column; goal <= 1.0x"))
 
 
+def run_d(b):
+    """(d) one process of one thread against `mpirun -np 2` of one thread each, alternately (1, 2, 1,
+    2 ...), on (a)'s slides: 2 slides per step, one per rank. Efficiency = speed-up / 2."""
+    a = b.args
+    if shutil.which("mpirun") is None:
+        sys.exit("(d) needs Open MPI's mpirun (Debian: apt install openmpi-bin)")
+    mpirun = ["mpirun", "-np", "2", "--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
+    extra = ["--student", "vit_small_patch16_224", "--slide-depth", str(a.slide_depth), "--steps", str(a.steps_d),
+             "--micro-batch", str(a.micro_batch_a), "--slides-per-step", "2"]
+    steps = {1: [], 2: []}
+    exchange, wait, sent = [], [], []
+    for r in range(a.rounds):
+        for ranks in (1, 2):
+            k = b.distill(f"d-ranks{ranks}-{r + 1}", b.data["a"], b.caches["a"], extra, threads=1,
+                          launcher=mpirun if ranks == 2 else ())
+            if k["rc"] != 0:
+                sys.exit(f"(d) {ranks} rank(s) failed:\n{k['stderr'][-3000:]}")
+            steps[ranks] += k["step_s"][1:] or k["step_s"]
+            if ranks == 2:
+                exchange += [m["exchange_s"] for m in k["metrics"][1:]]
+                wait += [m["wait_s"] for m in k["metrics"][1:]]
+                sent += [m["exchange_bytes"] for m in k["metrics"]]
+            print(f"  (d) round {r + 1}: {ranks} rank(s) x 1 thread: s/step {', '.join(fmt(x) for x in k['step_s'])} "
+                  f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+    one, two = median(steps[1]), median(steps[2])
+    efficiency = one / two / 2
+    print(f"  => (d) 2 slides/step, median of steps 2+: 1 rank {fmt(one, 3)} s, 2 ranks {fmt(two, 3)} s: speed-up "
+          f"{fmt(one / two)}x, efficiency {100 * efficiency:.1f}% (goal >= 90%: {'met' if efficiency >= 0.9 else 'missed'}); "
+          f"rank 0's gradient exchange {1000 * median(exchange):.1f} ms/step for {sent[0] / 1e6:.1f} MB sent "
+          f"({sent[0] / 1e6 / max(median(exchange), 1e-9) / 1e3:.2f} GB/s), waiting for rank 1 {1000 * median(wait):.1f} ms/step")
+    b.rows.append(("(d) 2 ranks vs 1, 1 thread", two, one, two / one, None, None,
+                   f"'pytorch s' = 1 rank; efficiency {100 * efficiency:.1f}%, goal >= 90%"))
+
+
 def summary(b):
     print("\nsummary (s/step: median over steps 2+ where there are several; ratio = tessera / pytorch)")
     print(f"  {'configuration':<28} {'tessera s':>10} {'pytorch s':>10} {'ratio':>7} {'tessera MB':>11} {'pytorch MB':>11}  note")
@@ -705,7 +744,8 @@ def main():
     p.add_argument("--tessera", default=os.path.join(ROOT, ".build", "release", "tessera"))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default=os.path.join(HERE, "out", "distill"))
-    p.add_argument("--only", default="a,b,c", help="configurations to run, among a, b, c")
+    p.add_argument("--only", default="a,b,c", help="configurations to run, among a, b, c, d")
+    p.add_argument("--steps-d", type=int, default=5)
     p.add_argument("--teacher", help="tile teacher folder (e.g. fixtures/make_gigapath.py's) instead of the shallow one")
     p.add_argument("--teacher-depth", type=int, default=1, help="blocks of the random GigaPath-width teacher")
     p.add_argument("--slide-depth", type=int, default=2)
@@ -753,7 +793,7 @@ def main():
     if max(e["n1"], e["n9"], e["n1100"]) > 1e-4 or e["gradient"] > 1e-3:
         sys.exit("the torch slide encoder does not match the reference (outputs 1e-4, gradient 1e-3): no timing")
     only = set(args.only.split(","))
-    keys = ["a"] if "a" in only or ("b" in only and 32 in args.tiles_b) else []
+    keys = ["a"] if "a" in only or "d" in only or ("b" in only and 32 in args.tiles_b) else []
     keys += [n for n in args.tiles_b if n != 32] if "b" in only else []
     keys += [args.tiles_c] if "c" in only and args.tiles_c not in keys else []
     prepare(b, keys)
@@ -761,6 +801,8 @@ def main():
         run_a(b)
     if "c" in only:
         run_c(b)
+    if "d" in only:
+        run_d(b)
     if "b" in only:
         run_b(b)
     summary(b)
