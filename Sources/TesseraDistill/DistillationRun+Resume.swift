@@ -11,7 +11,7 @@ extension DistillationRun {
     public static func resume(folder: String, with changes: ResumeOptions = ResumeOptions(),
                               group: (any ProcessGroup)? = nil) throws -> DistillationRun {
         let run = RunFolder(path: folder)
-        let leads = (group?.rank ?? 0) == 0
+        let leads = Self.leads(group)
         let lock: RunFolderLock?
         var options: DistillationOptions
         let recorded: RunIdentity?

@@ -37,7 +37,10 @@ public final class DistillationRun {
     /// The ranks sharing the run (nil: this process alone).
     public let group: (any ProcessGroup)?
     /// Rank 0, or the process alone: the one that writes the run folder.
-    public var isLeader: Bool { (group?.rank ?? 0) == 0 }
+    public var isLeader: Bool { Self.leads(group) }
+
+    /// Whether this process writes the run folder: rank 0 of `group`, or the process alone.
+    static func leads(_ group: (any ProcessGroup)?) -> Bool { (group?.rank ?? 0) == 0 }
 
     public enum Event {
         case cache(TeacherCache.Event)
@@ -118,7 +121,7 @@ public final class DistillationRun {
         options.tiling = options.tiling ?? TilingOptions()
         try options.validate()
         let run = RunFolder(path: folder)
-        let leads = (group?.rank ?? 0) == 0
+        let leads = Self.leads(group)
         let lock = leads ? try run.create() : nil
         try group?.barrier()
         try self.init(options: options, folder: run, lock: lock, group: group, uuid: leads ? UUID().uuidString : nil, recorded: nil,
