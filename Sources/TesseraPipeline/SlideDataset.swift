@@ -47,10 +47,14 @@ public struct SlideDataset: Sendable {
     public init(slides: [Slide]) { self.slides = slides }
 
     /// Whether a command's input names a dataset rather than one slide: a folder with no PNG
-    /// tiles directly inside (a folder of slides), or a file with a manifest extension.
-    public static func isDataset(_ path: String) -> Bool {
+    /// tiles directly inside and at least one slide (a folder, or a file `isWholeSlideFile`
+    /// takes for a whole-slide file; an empty folder stays a slide folder without tiles, an
+    /// error as such), or a file with a manifest extension.
+    public static func isDataset(_ path: String, isWholeSlideFile: (String) -> Bool) -> Bool {
         if TileList.isFolder(path) {
-            return !((try? FolderListing.names(in: path)) ?? []).contains { !$0.hasPrefix(".") && PNGFileName.matches($0) }
+            let names = ((try? FolderListing.names(in: path)) ?? []).filter { !$0.hasPrefix(".") }
+            return !names.contains(where: PNGFileName.matches)
+                && names.contains { TileList.isFolder(path + "/" + $0) || isWholeSlideFile(path + "/" + $0) }
         }
         let name = TileList.fileName(path)
         guard let dot = name.utf8.lastIndex(of: UInt8(ascii: ".")) else { return false }

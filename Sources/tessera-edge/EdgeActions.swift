@@ -9,7 +9,7 @@ import TesseraPipeline
 /// What each command does: call the engine, report on stderr, results on stdout.
 enum EdgeActions {
     static func run(bundle: String, slide: String, output: String, threads: Int?, shard: Shard?) throws(EdgeError) {
-        if SlideDataset.isDataset(slide) {
+        if SlideDataset.isDataset(slide, isWholeSlideFile: EdgeWholeSlide.isWholeSlideFile) {
             return try EdgeDataset.run(bundle: bundle, dataset: slide, output: output, threads: threads, shard: shard ?? .all)
         }
         // Before the bundle loads: a bad -o fails at once, and never replaces the bundle, a tile or the slide.

@@ -54,7 +54,7 @@ enum EdgeCommand: Equatable {
             var shard: Shard?
             if let text = options["--shard"] {
                 do { shard = try Shard(parsing: text) } catch { throw UsageError("run: \(error.description)") }
-                guard SlideDataset.isDataset(positional[1]) else {
+                guard SlideDataset.isDataset(positional[1], isWholeSlideFile: EdgeWholeSlide.isWholeSlideFile) else {
                     throw UsageError("run: --shard applies to a DATASET (a folder of slides or a .txt/.csv/.tsv manifest)")
                 }
             }

@@ -31,11 +31,23 @@ struct EmbedCommand: ParsableCommand {
         `tessera slide` would on the tile file. From a whole-slide file its grid cell is one tile \
         (--tile-size x the level's downsample, level-0 pixels); for PNG tiles --tile-size sets it.
 
+        TILES may also be a DATASET: a folder of slides (slide folders and whole-slide files; no \
+        tiles directly inside) or a manifest (a .txt, .csv or .tsv file, one slide per line, \
+        relative paths from its folder, `#` comments, a train/val column ignored). Then -o is an \
+        output folder and each slide gets OUT/<slide name>.safetensors, the file this command \
+        writes for that slide alone plus the stamp `tessera.dataset.input` (slide, models, \
+        options); a slide whose output records the same stamp is skipped, so a rerun resumes. A \
+        slide that fails is reported by name and the others go on (exit status 1); \
+        OUT/summary.json says what became of each slide, merged across the runs that share OUT. \
+        --shard K/N (0-based K) takes slide i of the dataset only when i mod N = K: one job of a \
+        job array (formats/dataset.md).
+
         Example:
           tessera embed slides/demo_slide --tile-encoder hf/prov-gigapath -o demo.tiles.safetensors
           tessera embed a.png b.png --tile-encoder student.safetensors --arch vit_small_patch16_224 -o ab.safetensors
           tessera embed slides/demo_slide --tile-encoder hf/prov-gigapath --slide-encoder slide_encoder.pth -o demo.safetensors
           tessera embed slides/a.svs --level 1 --tile-encoder hf/prov-gigapath --slide-encoder slide_encoder.pth -o a.safetensors
+          tessera embed cohort/ --tile-encoder hf/prov-gigapath --slide-encoder slide_encoder.pth -o embeddings/ --shard $SLURM_ARRAY_TASK_ID/8
         """)
 
     @Argument(help: "A slide folder of .png tiles, PNG files, a whole-slide file, or a DATASET (a folder of slides or a .txt/.csv/.tsv manifest).")
@@ -87,7 +99,7 @@ struct EmbedCommand: ParsableCommand {
     var wholeSlide: Bool { tiles.count == 1 && WholeSlideTiles.names(tiles[0]) && !dataset }
 
     /// One argument that is a folder of slides or a manifest (`SlideDataset.isDataset`).
-    var dataset: Bool { tiles.count == 1 && SlideDataset.isDataset(tiles[0]) }
+    var dataset: Bool { tiles.count == 1 && SlideDataset.isDataset(tiles[0], isWholeSlideFile: WholeSlideFileName.matches) }
 
     /// The models of the run, loaded once whatever the number of slides.
     struct Models {

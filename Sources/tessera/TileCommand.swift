@@ -33,9 +33,17 @@ struct TileCommand: ParsableCommand {
         and nothing is written for it; the other slides are still tiled and the exit status is 1. \
         A tile that cannot be decoded is reported by name and position and left out.
 
+        SLIDE may also be a DATASET: a folder of whole-slide files or a manifest (a .txt, .csv or \
+        .tsv file, one slide per line). Each slide's folder then records the stamp \
+        dataset-input.json (slide, tiling options) and a slide whose folder records the same is \
+        skipped, so a rerun resumes; OUT/summary.json says what became of each slide, merged \
+        across the runs that share OUT; --shard K/N (0-based K) takes slide i only when i mod N = \
+        K, one job of a job array (formats/dataset.md).
+
         Example:
           tessera tile slides/a.svs slides/b.svs -o tiles --compat prov-gigapath
           tessera tile slides/a.svs -o tiles --mpp 0.5
+          tessera tile cohort/ -o tiles --shard $SLURM_ARRAY_TASK_ID/8
         """)
 
     @Argument(help: "Whole-slide files (any format OpenSlide reads; their file names must be distinct), or a DATASET: a folder of them or a .txt/.csv/.tsv manifest.")
@@ -67,7 +75,7 @@ struct TileCommand: ParsableCommand {
     }
 
     /// One argument that is a folder of slides or a manifest (`SlideDataset.isDataset`).
-    var dataset: Bool { slides.count == 1 && SlideDataset.isDataset(slides[0]) }
+    var dataset: Bool { slides.count == 1 && SlideDataset.isDataset(slides[0], isWholeSlideFile: WholeSlideFileName.matches) }
 
     func run() throws {
         if dataset { return try runDataset() }

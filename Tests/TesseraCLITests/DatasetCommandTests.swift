@@ -150,7 +150,7 @@ final class DatasetCommandTests: XCTestCase {
         try "# the cohort\ndataset/a\ndataset/b val\n\(dataset)/c  # absolute\n".write(toFile: manifest, atomically: true, encoding: .utf8)
         let bundle = folder.file("student.tsb")
         let export = try TesseraProcess.run(["export", "--tile-encoder", Fixtures.path("tile_student"), "--slide-encoder",
-                                             Fixtures.path("slide_encoder_16h"), "-o", bundle])
+                                             Fixtures.path("slide_encoder_16h"), "--weights", "f32", "-o", bundle])
         XCTAssertEqual(export.status, 0, export.stderr)
         let whole = folder.file("whole"), shards = folder.file("shards")
         let run = try TesseraProcess.run(["run", bundle, manifest, "-o", whole, "--threads", "2"], program: "tessera-edge")
