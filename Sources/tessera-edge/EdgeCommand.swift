@@ -50,7 +50,7 @@ enum EdgeCommand: Equatable {
         switch name {
         case "run":
             try expect(["BUNDLE", "SLIDE"])
-            guard let output = options["-o"] else { throw UsageError("run: -o OUT.safetensors (or OUT_DIR with a DATASET) is required") }
+            guard let output = options["-o"] else { throw UsageError("run: -o OUT.safetensors is required (-o OUT_DIR with a DATASET)") }
             var shard: Shard?
             if let text = options["--shard"] {
                 do { shard = try Shard(parsing: text) } catch { throw UsageError("run: \(error.description)") }
