@@ -121,6 +121,13 @@ final class DatasetCommandTests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(try statuses(out), ["a": "skipped", "b": "done", "c": "skipped"])
         XCTAssertEqual(try bytes(out + "/b.safetensors"), whole)
+        // A slide that changed (a tile added to its folder) is redone.
+        let tile = try FileManager.default.contentsOfDirectory(atPath: dataset + "/a").sorted()[0]
+        try FileManager.default.copyItem(atPath: dataset + "/a/" + tile, toPath: dataset + "/c/" + tile)
+        let touched = try TesseraProcess.run(["embed", dataset] + models + ["-o", out])
+        XCTAssertEqual(touched.status, 0, touched.stderr)
+        XCTAssertEqual(try statuses(out), ["a": "skipped", "b": "skipped", "c": "done"])
+        XCTAssertEqual(try SafeTensors.read(path: out + "/c.safetensors")["tile_embeds"]?.shape, [5, 64])
     }
 
     /// A damaged whole-slide file among the slides fails by name; the others are written; exit 1.
