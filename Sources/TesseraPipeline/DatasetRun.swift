@@ -6,7 +6,7 @@ import TesseraIO
 /// and `tessera-edge run` on a DATASET: each slide of the shard gets one output in `folder`
 /// (`<slide name><suffix>`); a slide whose output records this run's `stamp` is skipped (up
 /// to date), any other is redone; one slide's failure is reported by name and the rest go on;
-/// `summary.json` in `folder` then says what became of each slide (`DatasetSummary`).
+/// `summary.json` in `folder` says what became of each slide (`DatasetSummary`).
 /// Outputs are written atomically by `process` (a renamed temporary), so a slide killed midway
 /// leaves nothing that records a stamp. See formats/dataset.md.
 public struct DatasetRun {
@@ -58,15 +58,16 @@ public struct DatasetRun {
     }
 
     /// Runs `process(slide, output, stamp)` on every slide of the shard whose output's
-    /// `recorded` stamp (nil: none, or the output does not open) is not its stamp, then merges
-    /// the outcomes into summary.json. `report` gets progress and failures, one line each.
+    /// `recorded` stamp (nil: none, or the output does not open) is not its stamp, merging each
+    /// slide's outcome into summary.json as it comes (a job killed by its time limit leaves the
+    /// slides it finished recorded). `report` gets progress and failures, one line each.
     public func run(recorded: (String) -> String?,
                     process: (SlideDataset.Slide, String, String) throws(SlideFailure) -> Void,
                     report: (String) -> Void) throws(FormatError) -> DatasetSummary {
         guard mkdir(folder, 0o777) == 0 || tessera_errno() == EEXIST, TileList.isFolder(folder) else {
             throw FormatError(path: folder, problem: .io(operation: "create the output folder", errno: tessera_errno()))
         }
-        var outcomes: [(slide: SlideDataset.Slide, outcome: DatasetSummary.Outcome)] = []
+        var summary = DatasetSummary(folder: folder)
         let start = MonotonicClock.seconds
         var worked = 0
         for (i, slide) in slides.enumerated() {
@@ -74,24 +75,24 @@ public struct DatasetRun {
             let head = "slide \(i + 1) of \(slides.count) (shard \(shard)): \(slide.name)"
             if recorded(output) == stamp {
                 report(head + ": up to date, skipped")
-                outcomes.append((slide, .skipped("up to date")))
+                try summary.merge(slide, .skipped("up to date"), shard: shard)
                 continue
             }
             report(head)
+            let outcome: DatasetSummary.Outcome
             do {
                 try process(slide, output, stamp)
-                outcomes.append((slide, .done))
+                outcome = .done
             } catch {
                 report("error: \(slide.name): \(error.reason)")
-                outcomes.append((slide, .failed(error.reason)))
+                outcome = .failed(error.reason)
             }
+            try summary.merge(slide, outcome, shard: shard)
             // The rate and ETA of the slides worked on: a skipped one takes no time.
             worked += 1
             let elapsed = MonotonicClock.seconds - start, rate = Double(worked) / max(elapsed, 1e-9)
             report("\(i + 1) of \(slides.count) slides, \(Self.fixed(rate * 60)) slides/min, ETA \(Self.fixed(Double(slides.count - i - 1) / rate)) s")
         }
-        var summary = DatasetSummary(folder: folder)
-        try summary.merge(outcomes, shard: shard)
         return summary
     }
 

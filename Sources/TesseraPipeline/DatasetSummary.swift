@@ -4,9 +4,9 @@ import TesseraIO
 
 /// A dataset run's `summary.json` (formats/dataset.md): per slide `done`, `skipped` (with why)
 /// or `failed` (with the reason), and the counts. Several shards share one output folder, so a
-/// run merges: under an exclusive flock on `summary.json.lock` it reads the summary there,
-/// replaces the entries of its own slides, and writes the whole atomically; shards that end at
-/// once take turns, and a shard's entries survive every other shard's run.
+/// run merges, after each of its slides: under an exclusive flock on `summary.json.lock` it
+/// reads the summary there, replaces that slide's entry, and writes the whole atomically;
+/// shards take turns, and a shard's entries survive every other shard's run.
 public struct DatasetSummary {
     public static let fileName = "summary.json", lockName = "summary.json.lock"
     public static let versionKey = "tessera.dataset_summary", version = "1"
@@ -37,25 +37,23 @@ public struct DatasetSummary {
             + failures.map { "\($0.name) (\($0.reason))" }.joined(separator: "; ")
     }
 
-    /// Counts `outcomes` and merges them into the file (see above).
-    mutating func merge(_ outcomes: [(slide: SlideDataset.Slide, outcome: Outcome)], shard: Shard) throws(FormatError) {
-        var entries: [(key: String, value: JSONValue)] = []
-        for (slide, outcome) in outcomes {
-            var fields: [(key: String, value: JSONValue)] = [("path", .string(slide.path)), ("shard", .string(shard.description))]
-            switch outcome {
-            case .done:
-                done += 1
-                fields.insert(("status", .string("done")), at: 0)
-            case .skipped(let why):
-                skipped += 1
-                fields.insert(contentsOf: [("status", .string("skipped")), ("reason", .string(why))], at: 0)
-            case .failed(let reason):
-                failed += 1
-                failures.append((slide.name, reason))
-                fields.insert(contentsOf: [("status", .string("failed")), ("reason", .string(reason))], at: 0)
-            }
-            entries.append((slide.name, .object(fields)))
+    /// Counts `slide`'s `outcome` and merges it into the file (see above).
+    mutating func merge(_ slide: SlideDataset.Slide, _ outcome: Outcome, shard: Shard) throws(FormatError) {
+        var fields: [(key: String, value: JSONValue)]
+        switch outcome {
+        case .done:
+            done += 1
+            fields = [("status", .string("done"))]
+        case .skipped(let why):
+            skipped += 1
+            fields = [("status", .string("skipped")), ("reason", .string(why))]
+        case .failed(let reason):
+            failed += 1
+            failures.append((slide.name, reason))
+            fields = [("status", .string("failed")), ("reason", .string(reason))]
         }
+        fields += [("path", .string(slide.path)), ("shard", .string(shard.description))]
+        var entries: [(key: String, value: JSONValue)] = [(slide.name, .object(fields))]
         let lockPath = folder + "/" + Self.lockName
         let lock = tessera_open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
         guard lock >= 0 else { throw FormatError(path: lockPath, problem: .io(operation: "open the lock", errno: tessera_errno())) }
@@ -63,9 +61,8 @@ public struct DatasetSummary {
         while flock(lock, LOCK_EX) != 0 {
             guard tessera_errno() == EINTR else { throw FormatError(path: lockPath, problem: .io(operation: "flock", errno: tessera_errno())) }
         }
-        // The other runs' slides, as they left them; a summary that does not parse is replaced.
-        let ours = Set(entries.map { $0.key })
-        for (name, entry) in Self.slides(in: path) where !ours.contains(name) { entries.append((name, entry)) }
+        // The other slides, as the runs before left them; a summary that does not parse is replaced.
+        for (name, entry) in Self.slides(in: path) where name != slide.name { entries.append((name, entry)) }
         entries.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         var counts: [String: Int] = ["done": 0, "skipped": 0, "failed": 0]
         for entry in entries { if let status = entry.value["status"]?.string { counts[status, default: 0] += 1 } }
