@@ -98,7 +98,7 @@ let package = Package(
         // Whole-slide files through OpenSlide and prov-gigapath's tiling of them (embeddable: the
         // aarch64 tessera-edge reads whole-slide files, libopenslide linked as a shared library;
         // its static copy is built without it, see scripts/build-aarch64).
-        .target(name: "TesseraSlide", dependencies: ["CPosix", "COpenSlide", "TesseraCore", "TesseraImage", "TesseraPipeline"],
+        .target(name: "TesseraSlide", dependencies: ["CPosix", "COpenSlide", "TesseraCore", "TesseraImage", "TesseraIO", "TesseraPipeline"],
                 swiftSettings: embedded("TesseraSlide")),
         .target(name: "TesseraEdge", dependencies: ["CPosix", "TesseraCore", "TesseraImage", "TesseraModels", "TesseraIO", "TesseraBundle", "TesseraEdgeModels", "TesseraPipeline"],
                 exclude: ["include"], swiftSettings: embedded("TesseraEdge")),

@@ -8,16 +8,24 @@ import TesseraPipeline
 
 /// What each command does: call the engine, report on stderr, results on stdout.
 enum EdgeActions {
-    static func run(bundle: String, slide: String, output: String, threads: Int?) throws(EdgeError) {
+    static func run(bundle: String, slide: String, output: String, threads: Int?, shard: Shard?) throws(EdgeError) {
+        if SlideDataset.isDataset(slide, isWholeSlideFile: EdgeWholeSlide.isWholeSlideFile) {
+            return try EdgeDataset.run(bundle: bundle, dataset: slide, output: output, threads: threads, shard: shard ?? .all)
+        }
         // Before the bundle loads: a bad -o fails at once, and never replaces the bundle, a tile or the slide.
         do { try OutputPath.check(output, option: "-o", inputs: [.init("BUNDLE", bundle), .init("SLIDE", slide)]) } catch {
             throw .unsafeOutput(error)
         }
         if let threads { Parallel.threadCount = threads }
+        try embed(slide, engine: try EdgeEngine(path: bundle), to: output)
+    }
+
+    /// One slide (a folder of PNG tiles or a whole-slide file) into `output`, `metadata` added to
+    /// the pipeline's: the single-slide command, and each slide of a dataset.
+    static func embed(_ slide: String, engine: EdgeEngine, to output: String, metadata: [String: String] = [:]) throws(EdgeError) {
         let start = MonotonicClock.seconds
-        let engine = try EdgeEngine(path: bundle)
         var progress = EdgeProgress()
-        let result: SlidePipeline.Output
+        var result: SlidePipeline.Output
         do {
             // A folder holds PNG tiles; any other path is a whole-slide file.
             if TileList.isFolder(slide) {
@@ -30,6 +38,7 @@ enum EdgeActions {
             progress.finish()
             throw error
         }
+        for (key, value) in metadata { result.stateDict.metadata[key] = value }
         try engine.write(result, to: output)
         let c = engine.models.tileEncoder.config
         StandardError.write("embedded \(result.embedded) tiles (\(result.skipped) skipped) with \(c.architecture) "

@@ -3,7 +3,7 @@ import TesseraPipeline
 
 /// What a `tessera-edge` command line asks for.
 enum EdgeCommand: Equatable {
-    case run(bundle: String, slide: String, output: String, threads: Int?)
+    case run(bundle: String, slide: String, output: String, threads: Int?, shard: Shard?)
     case inspect(bundle: String)
     case bench(bundle: String, batch: Int, iterations: Int, threads: Int?)
     /// `--help`: all commands, or one.
@@ -19,7 +19,7 @@ enum EdgeCommand: Equatable {
         }
         guard commands.contains(name) else { throw UsageError("unknown command '\(name)' (commands: run, inspect, bench)") }
         var positional: [String] = [], options: [String: String] = [:]
-        let allowed: [String] = ["run": ["-o", "--output", "--threads"], "bench": ["--batch", "--iterations", "--threads"]][name] ?? []
+        let allowed: [String] = ["run": ["-o", "--output", "--threads", "--shard"], "bench": ["--batch", "--iterations", "--threads"]][name] ?? []
         var rest = arguments.dropFirst()[...]
         while let argument = rest.popFirst() {
             if argument == "-h" || argument == "--help" { return .help(name) }
@@ -50,8 +50,15 @@ enum EdgeCommand: Equatable {
         switch name {
         case "run":
             try expect(["BUNDLE", "SLIDE"])
-            guard let output = options["-o"] else { throw UsageError("run: -o OUT.safetensors is required") }
-            return .run(bundle: positional[0], slide: positional[1], output: output, threads: try count("--threads", in: threads))
+            guard let output = options["-o"] else { throw UsageError("run: -o OUT.safetensors is required (-o OUT_DIR with a DATASET)") }
+            var shard: Shard?
+            if let text = options["--shard"] {
+                do { shard = try Shard(parsing: text) } catch { throw UsageError("run: \(error.description)") }
+                guard SlideDataset.isDataset(positional[1], isWholeSlideFile: EdgeWholeSlide.isWholeSlideFile) else {
+                    throw UsageError("run: --shard applies to a DATASET (a folder of slides or a .txt/.csv/.tsv manifest)")
+                }
+            }
+            return .run(bundle: positional[0], slide: positional[1], output: output, threads: try count("--threads", in: threads), shard: shard)
         case "inspect":
             try expect(["BUNDLE"])
             return .inspect(bundle: positional[0])

@@ -2,6 +2,7 @@
 enum EdgeHelp {
     static let usage = """
     usage: tessera-edge run BUNDLE SLIDE -o OUT.safetensors [--threads N]
+           tessera-edge run BUNDLE DATASET -o OUT_DIR [--shard K/N] [--threads N]
            tessera-edge inspect BUNDLE
            tessera-edge bench BUNDLE [--batch 8] [--iterations 5] [--threads N]
            tessera-edge --help | COMMAND --help
@@ -10,6 +11,7 @@ enum EdgeHelp {
     static let commands: [String: String] = [
         "run": """
         tessera-edge run BUNDLE SLIDE -o OUT.safetensors [--threads N]
+        tessera-edge run BUNDLE DATASET -o OUT_DIR [--shard K/N] [--threads N]
           Embeds a slide with the bundle's tile transform and tile encoder, then its slide encoder,
           and writes OUT atomically: tile_embeds [N, D], coords [N, 2], layer_{i}_embed,
           last_layer_embed, encoder_out_embed, global_pool_embed, slide_embed, and
@@ -22,8 +24,15 @@ enum EdgeHelp {
           tile_downsample and tile_mpp_x/y. OUT may be neither the bundle, a tile nor the slide,
           and its folder must exist (checked first). A tile that cannot be read is reported by
           name and skipped. --threads: worker threads (default: all cores).
+          A DATASET (a folder of slides, no tiles directly inside, or a .txt/.csv/.tsv manifest, one
+          slide per line) writes OUT_DIR/<slide name>.safetensors per slide, each the file above
+          plus the stamp tessera.dataset.input; a slide whose output records the same stamp is
+          skipped (a rerun resumes), one that fails is reported by name and the others go on
+          (exit 1), and OUT_DIR/summary.json, merged across runs, says what became of each.
+          --shard K/N (0-based K): only slide i with i mod N = K, one job of a job array.
           example: tessera-edge run student.tsb slides/demo_slide -o demo.safetensors --threads 4
                    tessera-edge run student.tsb slides/a.svs -o a.safetensors
+                   tessera-edge run student.tsb cohort.txt -o embeddings --shard 0/4
         """,
         "inspect": """
         tessera-edge inspect BUNDLE

@@ -19,8 +19,8 @@ enum EdgeMain {
                 print(EdgeHelp.commands[command]!)
             case .help(nil):
                 print(EdgeHelp.overview)
-            case .run(let bundle, let slide, let output, let threads):
-                try EdgeActions.run(bundle: bundle, slide: slide, output: output, threads: threads)
+            case .run(let bundle, let slide, let output, let threads, let shard):
+                try EdgeActions.run(bundle: bundle, slide: slide, output: output, threads: threads, shard: shard)
             case .inspect(let bundle):
                 try EdgeActions.inspect(bundle: bundle)
             case .bench(let bundle, let batch, let iterations, let threads):

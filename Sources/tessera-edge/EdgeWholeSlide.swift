@@ -1,3 +1,4 @@
+import TesseraCore
 import TesseraEdgeModels
 import TesseraPipeline
 #if !TESSERA_EDGE_NO_OPENSLIDE
@@ -11,6 +12,17 @@ import TesseraSlide
 /// OpenSlide (scripts/build-aarch64: `tessera-edge-static`, compiled with
 /// TESSERA_EDGE_NO_OPENSLIDE) refuses the file instead.
 enum EdgeWholeSlide {
+    /// Which files in a folder of slides are whole-slide files (`SlideDataset`): as TesseraSlide's
+    /// `WholeSlideFileName` says; without OpenSlide, every file but a PNG, so that each is
+    /// refused by name rather than silently left out.
+    static func isWholeSlideFile(_ path: String) -> Bool {
+        #if TESSERA_EDGE_NO_OPENSLIDE
+        !PNGFileName.matches(path)
+        #else
+        WholeSlideFileName.matches(path)
+        #endif
+    }
+
     static func tiles(_ path: String, progress: inout EdgeProgress) throws(EdgeError) -> any TileSource {
         #if TESSERA_EDGE_NO_OPENSLIDE
         throw .input("\(path): not a folder of tiles (this build of tessera-edge reads no whole-slide files: use tessera-edge, linked with libopenslide)")

@@ -31,20 +31,32 @@ struct EmbedCommand: ParsableCommand {
         `tessera slide` would on the tile file. From a whole-slide file its grid cell is one tile \
         (--tile-size x the level's downsample, level-0 pixels); for PNG tiles --tile-size sets it.
 
+        TILES may also be a DATASET: a folder of slides (slide folders and whole-slide files; no \
+        tiles directly inside) or a manifest (a .txt, .csv or .tsv file, one slide per line, \
+        relative paths from its folder, `#` comments, a train/val column ignored). Then -o is an \
+        output folder and each slide gets OUT/<slide name>.safetensors, the file this command \
+        writes for that slide alone plus the stamp `tessera.dataset.input` (slide, models, \
+        options); a slide whose output records the same stamp is skipped, so a rerun resumes. A \
+        slide that fails is reported by name and the others go on (exit status 1); \
+        OUT/summary.json says what became of each slide, merged across the runs that share OUT. \
+        --shard K/N (0-based K) takes slide i of the dataset only when i mod N = K: one job of a \
+        job array (formats/dataset.md).
+
         Example:
           tessera embed slides/demo_slide --tile-encoder hf/prov-gigapath -o demo.tiles.safetensors
           tessera embed a.png b.png --tile-encoder student.safetensors --arch vit_small_patch16_224 -o ab.safetensors
           tessera embed slides/demo_slide --tile-encoder hf/prov-gigapath --slide-encoder slide_encoder.pth -o demo.safetensors
           tessera embed slides/a.svs --level 1 --tile-encoder hf/prov-gigapath --slide-encoder slide_encoder.pth -o a.safetensors
+          tessera embed cohort/ --tile-encoder hf/prov-gigapath --slide-encoder slide_encoder.pth -o embeddings/ --shard $SLURM_ARRAY_TASK_ID/8
         """)
 
-    @Argument(help: "A slide folder of .png tiles, PNG files, or a whole-slide file.")
+    @Argument(help: "A slide folder of .png tiles, PNG files, a whole-slide file, or a DATASET (a folder of slides or a .txt/.csv/.tsv manifest).")
     var tiles: [String]
 
     @Option(name: .customLong("tile-encoder"), help: "A Hugging Face timm directory or a weights file.")
     var tileEncoder: String
 
-    @Option(name: .shortAndLong, help: "Output .safetensors file (written atomically).")
+    @Option(name: .shortAndLong, help: "Output .safetensors file (written atomically); with a DATASET, the output folder.")
     var output: String
 
     @Option(help: "Architecture preset for a bare weights file (gigapath, vit_small_patch16_224, vit_base_patch16_224, vit_large_patch16_224, vit_giant_patch14_dinov2).")
@@ -69,37 +81,69 @@ struct EmbedCommand: ParsableCommand {
 
     @OptionGroup(title: "Tiling (a whole-slide file; see `tessera tile --help`)") var tiling: TilingArguments
 
+    @Option(parsing: .unconditional, help: "With a DATASET: this job's part of it, K/N (0-based K: slide i goes to shard i mod N).")
+    var shard: String?
+
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        if !wholeSlide, let option = tiling.slideOnly.first {
+        if let shard {
+            do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) }
+            guard dataset else { throw ValidationError("--shard applies to a DATASET (a folder of slides or a manifest)") }
+        }
+        if !dataset, !wholeSlide, let option = tiling.slideOnly.first {
             throw ValidationError("\(option) applies to a whole-slide file; TILES are PNG tiles")
         }
     }
 
     /// One argument that is a whole-slide file rather than PNG tiles.
-    var wholeSlide: Bool { tiles.count == 1 && WholeSlideTiles.names(tiles[0]) }
+    var wholeSlide: Bool { tiles.count == 1 && WholeSlideTiles.names(tiles[0]) && !dataset }
+
+    /// One argument that is a folder of slides or a manifest (`SlideDataset.isDataset`).
+    var dataset: Bool { tiles.count == 1 && SlideDataset.isDataset(tiles[0], isWholeSlideFile: WholeSlideFileName.matches) }
+
+    /// The models of the run, loaded once whatever the number of slides.
+    struct Models {
+        let tileEncoder: VisionTransformer.Loaded
+        let slideEncoder: SlideEncoder.Loaded?
+    }
 
     func run() throws {
-        let pngs = wholeSlide ? nil : try TileList.resolve(tiles)
-        let inputs = pngs?.paths.map { InputOutputOverlap.Input("tile", $0) } ?? [InputOutputOverlap.Input("slide", tiles[0])]
+        if dataset { return try runDataset() }
+        let inputs = wholeSlide ? [InputOutputOverlap.Input("slide", tiles[0])] : try TileList.resolve(tiles).paths.map { InputOutputOverlap.Input("tile", $0) }
         // Before any work: a bad -o fails at once.
-        try OutputPath.check(output, option: "-o", inputs: inputs + [.init("--tile-encoder", tileEncoder)]
-                                                           + (slideEncoder.map { [.init("--slide-encoder", $0)] } ?? []))
+        try OutputPath.check(output, option: "-o", inputs: inputs + modelInputs)
         threads.apply()
+        try embed(tiles, models: try loadModels(), to: output)
+    }
+
+    /// The model files, which no output may replace.
+    var modelInputs: [InputOutputOverlap.Input] {
+        [.init("--tile-encoder", tileEncoder)] + (slideEncoder.map { [.init("--slide-encoder", $0)] } ?? [])
+    }
+
+    func loadModels() throws -> Models {
+        Models(tileEncoder: try VisionTransformer.load(path: tileEncoder, architecture: arch),
+               slideEncoder: try slideEncoder.map { try SlideEncoder.loaded(path: $0, heads: slide.heads) })
+    }
+
+    /// One slide (a slide folder, PNG files or a whole-slide file) into `output`, `metadata` added
+    /// to the pipeline's: the single-slide command, and each slide of a dataset.
+    func embed(_ arguments: [String], models: Models, to output: String, metadata: [String: String] = [:]) throws {
         let started = Date()
+        let pngs = arguments.count == 1 && WholeSlideTiles.names(arguments[0]) ? nil : try TileList.resolve(arguments)
         let source: any TileSource
-        if let pngs { source = pngs } else { source = try WholeSlideTiles.selecting(tiles[0], tiling) }
-        let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
+        if let pngs { source = pngs } else { source = try WholeSlideTiles.selecting(arguments[0], tiling) }
+        let loaded = models.tileEncoder
         let config = loaded.model.config
         let pipeline = SlidePipeline(
             tileEmbedder: TileEmbedder(model: loaded.model, batchSize: batch, strict: strict),
-            slideEmbedder: try slideEncoder.map { try slide.embedder(for: slide.load($0), tileSize: pngs == nil ? nil : tiling.tileSize.map(Double.init)) },
+            slideEmbedder: models.slideEncoder.map { slide.embedder(for: $0.model, tileSize: pngs == nil ? nil : tiling.tileSize.map(Double.init)) },
             architecture: config.architecture, weightsName: TileList.fileName(loaded.weightsPath),
             weightsSHA256: loaded.weightsSHA256)
         let spool = hiddenStates ? try HiddenStateSpool(folder: URL(fileURLWithPath: output).deletingLastPathComponent().path,
                                                         depth: config.depth, tokens: config.tokens, dim: config.embedDim) : nil
         var report = PipelineReport()
-        let result: SlidePipeline.Output
+        var result: SlidePipeline.Output
         do {
             defer { report.finish() }  // also when the run fails: the error starts on a line of its own
             result = try pipeline.run(source, hiddenStates: spool) { report.show($0) }
@@ -107,6 +151,7 @@ struct EmbedCommand: ParsableCommand {
         if let slideModel = pipeline.slideEmbedder {
             Self.report(SlideOptions.summary(result.slideEmbeddings!.slideEmbed(pool: slideModel.pool), pool: slideModel.pool))
         }
+        for (key, value) in metadata { result.stateDict.metadata[key] = value }
         try SafeTensors.write(result.stateDict, to: output)
         let seconds = Date().timeIntervalSince(started)
         Self.report(String(format: "embedded %d tiles (%d skipped) with %@ (D=%d) in %.2f s -> %@",

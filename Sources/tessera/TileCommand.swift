@@ -3,6 +3,7 @@ import Foundation
 import TesseraCore
 import TesseraImage
 import TesseraIO
+import TesseraPipeline
 import TesseraSlide
 
 struct TileCommand: ParsableCommand {
@@ -32,12 +33,20 @@ struct TileCommand: ParsableCommand {
         and nothing is written for it; the other slides are still tiled and the exit status is 1. \
         A tile that cannot be decoded is reported by name and position and left out.
 
+        SLIDE may also be a DATASET: a folder of whole-slide files or a manifest (a .txt, .csv or \
+        .tsv file, one slide per line). Each slide's folder then records the stamp \
+        dataset-input.json (slide, tiling options) and a slide whose folder records the same is \
+        skipped, so a rerun resumes; OUT/summary.json says what became of each slide, merged \
+        across the runs that share OUT; --shard K/N (0-based K) takes slide i only when i mod N = \
+        K, one job of a job array (formats/dataset.md).
+
         Example:
           tessera tile slides/a.svs slides/b.svs -o tiles --compat prov-gigapath
           tessera tile slides/a.svs -o tiles --mpp 0.5
+          tessera tile cohort/ -o tiles --shard $SLURM_ARRAY_TASK_ID/8
         """)
 
-    @Argument(help: "Whole-slide files (any format OpenSlide reads); their file names must be distinct.")
+    @Argument(help: "Whole-slide files (any format OpenSlide reads; their file names must be distinct), or a DATASET: a folder of them or a .txt/.csv/.tsv manifest.")
     var slides: [String]
 
     @Option(name: .shortAndLong, help: "Output folder (created if missing); each slide gets a folder named like its file.")
@@ -50,15 +59,26 @@ struct TileCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadsOption
 
+    @Option(parsing: .unconditional, help: "With a DATASET: this job's part of it, K/N (0-based K: slide i goes to shard i mod N).")
+    var shard: String?
+
     func validate() throws {
         guard (0...9).contains(pngLevel) else { throw ValidationError("--png-level must be between 0 and 9, got \(pngLevel)") }
+        if let shard {
+            do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) }
+            guard dataset else { throw ValidationError("--shard applies to a DATASET (a folder of whole-slide files or a manifest)") }
+        }
         let ids = slides.map(TileDataset.slideID(ofSlideAt:))
         if let twice = ids.first(where: { id in ids.filter { $0 == id }.count > 1 }) {
             throw ValidationError("two slides share the file name '\(twice)' (each names its output folder)")
         }
     }
 
+    /// One argument that is a folder of slides or a manifest (`SlideDataset.isDataset`).
+    var dataset: Bool { slides.count == 1 && SlideDataset.isDataset(slides[0], isWholeSlideFile: WholeSlideFileName.matches) }
+
     func run() throws {
+        if dataset { return try runDataset() }
         // Output safety before any work: the folders are not (and do not hold) an input.
         let inputs = slides.map { InputOutputOverlap.Input("slide", $0) }
         try InputOutputOverlap.checkFolder(output, option: "-o", inputs: inputs)
@@ -71,7 +91,7 @@ struct TileCommand: ParsableCommand {
         var failed = 0
         for path in slides {
             do {
-                try tile(path)
+                try tile(path, to: folder(of: path))
             } catch {
                 failed += 1
                 FileHandle.standardError.write(text: "error: \(error)\n")
@@ -82,23 +102,26 @@ struct TileCommand: ParsableCommand {
 
     func folder(of slide: String) -> String { output + "/" + TileDataset.slideID(ofSlideAt: slide) }
 
-    func tile(_ path: String) throws {
+    /// The slide at `path` into the folder `destination` (in OUT), with a dataset run's `stamp`
+    /// (`DatasetRun.stampFileName`) where given: the single-slide command, and each slide of a dataset.
+    func tile(_ path: String, to destination: String, stamp: String? = nil) throws {
         let started = MonotonicClock.seconds
         let source = try WholeSlideTiles.selecting(path, tiling)
         let id = TileDataset.slideID(ofSlideAt: path)
         // Everything goes to a hidden folder beside the result, renamed into place once complete.
-        let staging = output + "/.\(id).partial-\(getpid())"
+        let staging = output + "/.\(TileList.fileName(destination)).partial-\(getpid())"
         try? FileManager.default.removeItem(atPath: staging)
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
         do {
             try write(source, id: id, into: staging)
-            try commit(staging, as: folder(of: path))
+            if let stamp { try write(Array(stamp.utf8), to: staging + "/" + DatasetRun.stampFileName) }
+            try commit(staging, as: destination)
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
             throw error
         }
         FileHandle.standardError.write(text: "\(id): \(source.count) tiles, \(TileDataset.csvName) and \(TileCommand.thumbnailName) -> "
-            + "\(folder(of: path)) in "
+            + "\(destination) in "
             + String(format: "%.2f s, peak RSS %.0f MB\n", MonotonicClock.seconds - started, Double(PeakMemory.residentBytes) / 1_048_576))
     }
 

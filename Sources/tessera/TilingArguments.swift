@@ -73,3 +73,14 @@ struct TilingArguments: ParsableArguments {
          ("--occupancy-threshold", occupancyThreshold != nil)].filter { $0.1 }.map { $0.0 }
     }
 }
+
+extension TilingArguments {
+    /// Every tiling option as it applies (the defaults filled in), for a dataset output's stamp:
+    /// an output tiled otherwise is redone.
+    var settings: String {
+        let o = options
+        return "compat=\(o.mode == .provGigapath ? "prov-gigapath" : "exact") level=\(mpp.map { "mpp \($0)" } ?? String(o.level)) "
+            + "tile_size=\(o.tileSize) foreground_threshold=\(o.foregroundThreshold.map { "\($0)" } ?? "otsu") "
+            + "occupancy_threshold=\(o.occupancyThreshold)"
+    }
+}

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -36,6 +37,15 @@ static inline int tessera_thread_start(void *(*body)(void *), void *argument) {
         pthread_detach(thread);
     }
     return status;
+}
+
+/* The modification time in nanoseconds: struct stat names it st_mtim in glibc, st_mtimespec in Darwin. */
+static inline int64_t tessera_mtime_ns(const struct stat *info) {
+#ifdef __APPLE__
+    return (int64_t)info->st_mtimespec.tv_sec * 1000000000 + info->st_mtimespec.tv_nsec;
+#else
+    return (int64_t)info->st_mtim.tv_sec * 1000000000 + info->st_mtim.tv_nsec;
+#endif
 }
 
 /* MAP_FAILED is a cast macro ((void *)-1): Swift cannot import it either. */

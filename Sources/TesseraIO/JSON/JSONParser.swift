@@ -12,7 +12,7 @@ public struct JSONParser {
 
     /// Parses `bytes`, which start at `baseOffset` in the file at `path`.
     public static func parse(_ bytes: UnsafeRawBufferPointer, path: String, baseOffset: Int = 0,
-                             nestingLimit: Int = defaultNestingLimit) throws -> JSONValue {
+                             nestingLimit: Int = defaultNestingLimit) throws(FormatError) -> JSONValue {
         var parser = JSONParser(bytes: bytes, path: path, baseOffset: baseOffset, nestingLimit: nestingLimit)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -38,12 +38,12 @@ public struct JSONParser {
         while let b = current, b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D { position += 1 }
     }
 
-    private mutating func expect(_ byte: UInt8, _ what: String) throws {
+    private mutating func expect(_ byte: UInt8, _ what: String) throws(FormatError) {
         guard current == byte else { throw failure(.malformedJSON(expected: what)) }
         position += 1
     }
 
-    private mutating func parseValue(depth: Int) throws -> JSONValue {
+    private mutating func parseValue(depth: Int) throws(FormatError) -> JSONValue {
         guard let b = current else { throw failure(.malformedJSON(expected: "a value")) }
         switch b {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
@@ -57,11 +57,11 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseLiteral(_ word: String) throws {
+    private mutating func parseLiteral(_ word: String) throws(FormatError) {
         for b in word.utf8 { try expect(b, "'\(word)'") }
     }
 
-    private mutating func parseObject(depth: Int) throws -> JSONValue {
+    private mutating func parseObject(depth: Int) throws(FormatError) -> JSONValue {
         guard depth <= nestingLimit else { throw failure(.nestingTooDeep(limit: nestingLimit)) }
         position += 1
         var members: [(key: String, value: JSONValue)] = []
@@ -85,7 +85,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseArray(depth: Int) throws -> JSONValue {
+    private mutating func parseArray(depth: Int) throws(FormatError) -> JSONValue {
         guard depth <= nestingLimit else { throw failure(.nestingTooDeep(limit: nestingLimit)) }
         position += 1
         var elements: [JSONValue] = []
@@ -102,7 +102,7 @@ public struct JSONParser {
     }
 
     /// -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?, kept as text.
-    private mutating func parseNumber() throws -> String {
+    private mutating func parseNumber() throws(FormatError) -> String {
         let start = position
         if current == UInt8(ascii: "-") { position += 1 }
         if current == UInt8(ascii: "0") {
@@ -119,12 +119,12 @@ public struct JSONParser {
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
     }
 
-    private mutating func digits() throws {
+    private mutating func digits() throws(FormatError) {
         guard let b = current, b >= 0x30, b <= 0x39 else { throw failure(.malformedJSON(expected: "a digit")) }
         while let b = current, b >= 0x30, b <= 0x39 { position += 1 }
     }
 
-    private mutating func parseString() throws -> String {
+    private mutating func parseString() throws(FormatError) -> String {
         position += 1  // opening quote
         var utf8: [UInt8] = []
         while true {
@@ -151,7 +151,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseEscape(into utf8: inout [UInt8]) throws {
+    private mutating func parseEscape(into utf8: inout [UInt8]) throws(FormatError) {
         guard let b = current else { throw failure(.malformedJSON(expected: "an escape")) }
         position += 1
         switch b {
@@ -177,7 +177,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func hex4() throws -> UInt32 {
+    private mutating func hex4() throws(FormatError) -> UInt32 {
         var value: UInt32 = 0
         for _ in 0..<4 {
             guard let b = current, let digit = Self.hexDigit(b) else { throw failure(.malformedJSON(expected: "4 hex digits")) }
