@@ -20,9 +20,10 @@ depth; the teacher cache is made by `tessera distill` itself (formats/teacher-ca
 (b) ViT-B/16 student, slides of 32, 128, 512 tiles: peak RSS and step time; PyTorch in a child
     whose address space is capped (RLIMIT_AS) so that running out of memory cannot hurt the machine.
 (c) teacher cache throughput of `tessera distill` against `tessera embed` on the same tiles.
-(d) data parallel: (a)'s recipe with 2 slides per step and one thread per process, `mpirun -np 2`
-    against one process; the parallel efficiency and rank 0's gradient exchange (seconds, bytes)
-    per step, from metrics.jsonl. Needs Open MPI (`make test` installs it).
+(d) data parallel: (a)'s recipe with 2 slides per step: `mpirun -np 2` of one thread each against
+    one process of one thread (the parallel efficiency) and one process of two threads (what the
+    same cores give without MPI); rank 0's gradient exchange (seconds, bytes) per step, from
+    metrics.jsonl. Needs Open MPI (`make test` installs it).
 
     swift build -c release --product tessera
     python3 bench/distill.py [--threads 2] [--only a,b,c]
@@ -658,31 +659,34 @@ def run_c(b):
 
 
 def run_d(b):
-    """(d) one process of one thread against `mpirun -np 2` of one thread each, alternately (1, 2, 1,
-    2 ...), on (a)'s slides: 2 slides per step, one per rank. Efficiency = speed-up / 2."""
+    """(d) one process of one thread, `mpirun -np 2` of one thread each and one process of two
+    threads, in turn, --rounds times, on (a)'s slides: 2 slides per step, one per rank.
+    Efficiency = speed-up of 2 ranks over 1 / 2."""
     a = b.args
     if shutil.which("mpirun") is None:
         sys.exit("(d) needs Open MPI's mpirun (Debian: apt install openmpi-bin)")
     mpirun = ["mpirun", "-np", "2", "--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
     extra = ["--student", "vit_small_patch16_224", "--slide-depth", str(a.slide_depth), "--steps", str(a.steps_d),
              "--micro-batch", str(a.micro_batch_a), "--slides-per-step", "2"]
-    steps = {1: [], 2: []}
+    steps = {(1, 1): [], (2, 1): [], (1, 2): []}
     exchange, wait, sent = [], [], []
     for r in range(a.rounds):
-        for ranks in (1, 2):
-            k = b.distill(f"d-ranks{ranks}-{r + 1}", b.data["a"], b.caches["a"], extra, threads=1,
+        for ranks, threads in steps:
+            k = b.distill(f"d-ranks{ranks}-threads{threads}-{r + 1}", b.data["a"], b.caches["a"], extra, threads=threads,
                           launcher=mpirun if ranks == 2 else ())
             if k["rc"] != 0:
                 sys.exit(f"(d) {ranks} rank(s) failed:\n{k['stderr'][-3000:]}")
-            steps[ranks] += k["step_s"][1:] or k["step_s"]
+            steps[ranks, threads] += k["step_s"][1:] or k["step_s"]
             if ranks == 2:
                 exchange += [m["exchange_s"] for m in k["metrics"][1:]]
                 wait += [m["wait_s"] for m in k["metrics"][1:]]
                 sent += [m["exchange_bytes"] for m in k["metrics"]]
-            print(f"  (d) round {r + 1}: {ranks} rank(s) x 1 thread: s/step {', '.join(fmt(x) for x in k['step_s'])} "
+            print(f"  (d) round {r + 1}: {ranks} rank(s) x {threads} thread(s): s/step {', '.join(fmt(x) for x in k['step_s'])} "
                   f"(load average {os.getloadavg()[0]:.1f})", flush=True)
-    one, two = median(steps[1]), median(steps[2])
+    one, two, threaded = median(steps[1, 1]), median(steps[2, 1]), median(steps[1, 2])
     efficiency = one / two / 2
+    print(f"  => (d) one process of 2 threads {fmt(threaded, 3)} s/step: speed-up {fmt(one / threaded)}x over 1 thread; "
+          f"2 ranks take {fmt(two / threaded)}x its time (what the cores give in parallel, without MPI)")
     print(f"  => (d) 2 slides/step, median of steps 2+: 1 rank {fmt(one, 3)} s, 2 ranks {fmt(two, 3)} s: speed-up "
           f"{fmt(one / two)}x, efficiency {100 * efficiency:.1f}% (goal >= 90%: {'met' if efficiency >= 0.9 else 'missed'}); "
           f"rank 0's gradient exchange {1000 * median(exchange):.1f} ms/step for {sent[0] / 1e6:.1f} MB sent "
