@@ -130,6 +130,37 @@ final class DatasetCommandTests: XCTestCase {
         XCTAssertEqual(try SafeTensors.read(path: out + "/c.safetensors")["tile_embeds"]?.shape, [5, 64])
     }
 
+    /// A shard killed by SIGKILL mid-slide (after its first slide's output appeared) leaves only
+    /// whole outputs under the final names; the rerun skips those, redoes the rest, and ends
+    /// with the uninterrupted run's files, byte for byte.
+    func testAShardKilledMidSlideLeavesNothingARerunTakesAsDone() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let dataset = try dataset(in: folder)
+        let teacher = ["--tile-encoder", Fixtures.path("tile_teacher"), "--batch", "1", "--threads", "1"]
+        let whole = try TesseraProcess.run(["embed", dataset] + teacher + ["-o", folder.file("whole")])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let out = folder.file("out")
+        let job = Process()
+        job.executableURL = URL(fileURLWithPath: try TesseraProcess.product("tessera"))
+        job.arguments = ["embed", dataset] + teacher + ["-o", out]
+        job.standardError = FileHandle.nullDevice
+        try job.run()
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: out + "/a.safetensors"), job.isRunning, Date() < deadline { usleep(200) }
+        XCTAssertTrue(job.isRunning, "the shard ended before it could be killed")
+        kill(job.processIdentifier, SIGKILL)
+        job.waitUntilExit()
+        let left = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".safetensors") && !$0.hasPrefix(".") }
+        for name in left { XCTAssertNoThrow(try SafeTensors.read(path: out + "/" + name), "\(name): a partial output under its final name") }
+        let rerun = try TesseraProcess.run(["embed", dataset] + teacher + ["-o", out])
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        XCTAssertEqual(try statuses(out)["a"], "skipped")
+        for slide in ["a", "b", "c"] {
+            XCTAssertEqual(try bytes(out + "/\(slide).safetensors"), try bytes(folder.file("whole/\(slide).safetensors")), slide)
+        }
+    }
+
     /// A damaged whole-slide file among the slides fails by name; the others are written; exit 1.
     func testABadSlideIsReportedByNameAndTheOthersGoOn() throws {
         let folder = try TemporaryFolder()
