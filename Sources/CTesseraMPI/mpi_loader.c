@@ -18,7 +18,6 @@ static struct {
     int (*barrier)(Handle);
     int (*allgatherv)(const void *, int, Handle, void *, const int *, const int *, Handle, Handle);
     int (*alltoallv)(const void *, const int *, const int *, Handle, void *, const int *, const int *, Handle, Handle);
-    int (*abort_)(Handle, int);
     int (*finalize)(void);
     Handle world, float_, double_;
 } mpi;
@@ -49,7 +48,6 @@ int tessera_mpi_load(char *message, size_t size) {
     RESOLVE(barrier, "MPI_Barrier");
     RESOLVE(allgatherv, "MPI_Allgatherv");
     RESOLVE(alltoallv, "MPI_Alltoallv");
-    RESOLVE(abort_, "MPI_Abort");
     RESOLVE(finalize, "MPI_Finalize");
     RESOLVE(float_, "ompi_mpi_float");
     RESOLVE(double_, "ompi_mpi_double");
@@ -80,11 +78,6 @@ int tessera_mpi_alltoallv_float(const float *send, const int *sendCounts, const 
                                 float *receive, const int *receiveCounts, const int *receiveDisplacements) {
     return mpi.world ? mpi.alltoallv(send, sendCounts, sendDisplacements, mpi.float_, receive, receiveCounts,
                                      receiveDisplacements, mpi.float_, mpi.world) : -1;
-}
-
-void tessera_mpi_abort(int code) {
-    if (mpi.world) mpi.abort_(mpi.world, code);
-    exit(code);
 }
 
 int tessera_mpi_finalize(void) { return mpi.world ? mpi.finalize() : -1; }

@@ -33,13 +33,6 @@ public final class MPIProcessGroup: ProcessGroup {
     /// Ends MPI for this process: every rank calls it once, after its last collective.
     public func finish() { _ = tessera_mpi_finalize() }
 
-    /// Ends every rank of the job with `code` (a rank that fails alone would leave the others
-    /// waiting in a collective).
-    public func abort(code: Int32) -> Never {
-        tessera_mpi_abort(code)
-        fatalError("MPI_Abort returned")
-    }
-
     public func barrier() throws { try Self.check(tessera_mpi_barrier(), "MPI_Barrier") }
 
     public func allGather(_ values: [Double], counts: [Int]) throws -> [Double] {

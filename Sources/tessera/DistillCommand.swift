@@ -144,9 +144,16 @@ struct DistillCommand: ParsableCommand {
         }
     }
 
+    /// Under mpirun, MPI ends only after a success: a rank that fails exits without it, and
+    /// mpirun then stops the others (a rank waiting in MPI_Finalize would wait for ranks waiting
+    /// in a collective for it).
     func run() throws {
         let group = try Self.processGroup()
-        defer { group?.finish() }
+        try run(group: group)
+        group?.finish()
+    }
+
+    func run(group: MPIProcessGroup?) throws {
         if let resume {
             try RunFolderCheck.checkExisting(resume, option: "--resume")
         } else {
@@ -158,7 +165,7 @@ struct DistillCommand: ParsableCommand {
             try InputOutputOverlap.checkFolder(output!, option: "-o", inputs: inputs,
                                                enclosing: inputs.filter { ["--data", "--val-data"].contains($0.option) })
         }
-        if cacheOnly { return try fillCache() }
+        if cacheOnly { return try fillCache(group: group) }
         threads.apply()
         let run: DistillationRun
         if let resume {
@@ -189,9 +196,14 @@ extension DistillCommand {
         }
     }
 
-    /// `--cache-only`: the shard's slides of the teacher cache, and a summary line.
-    func fillCache() throws {
-        let shard = try shard.map { try Shard(parsing: $0) } ?? .all
+    /// `--cache-only`: the shard's slides of the teacher cache, and a summary line. Under mpirun
+    /// the ranks are the shards (rank r of R fills shard r/R).
+    func fillCache(group: MPIProcessGroup?) throws {
+        let ranks = group.flatMap { $0.size > 1 ? $0 : nil }
+        if ranks != nil, let shard {
+            throw CLIMessage("--shard \(shard): under mpirun the ranks are the shards (rank r of R fills shard r/R); leave --shard out")
+        }
+        let shard = try ranks.map { try Shard(index: $0.rank, count: $0.size) } ?? self.shard.map { try Shard(parsing: $0) } ?? .all
         threads.apply()
         var report = DistillReport(steps: 0, startStep: 0)
         defer { report.finish() }

@@ -79,8 +79,8 @@ final class DistillMPITests: XCTestCase {
     }
 
     /// Two job-array tasks fill disjoint halves of RUN/teacher_cache at once (a and c, then b:
-    /// slide i to shard i mod 2); the training run then computes no teacher target, and its
-    /// cache files are those of a run that filled its own.
+    /// slide i to shard i mod 2), as do two ranks of `mpirun --cache-only`; the training run then
+    /// computes no teacher target, and its cache files are those of a run that filled its own.
     func testCacheOnlyShardsFillTheCacheTheRunFindsComplete() throws {
         let data = try data()
         let run = folder.file("run")
@@ -91,6 +91,15 @@ final class DistillMPITests: XCTestCase {
         XCTAssertTrue(shards[0].stderr.contains("teacher cache of shard 0/2: 2 slides with targets"), shards[0].stderr)
         XCTAssertTrue(shards[1].stderr.contains("teacher cache of shard 1/2: 1 slides with targets"), shards[1].stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/run.json"), "a cache-only fill starts no run")
+        // Under mpirun the ranks are the shards: the same files.
+        let ranks = try TesseraProcess.mpirun(ranks: 2, options(steps: 2, data: data) + ["-o", folder.file("ranks"), "--cache-only"])
+        XCTAssertEqual(ranks.status, 0, ranks.stderr)
+        let cached = try FileManager.default.contentsOfDirectory(atPath: run + "/teacher_cache").sorted()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.file("ranks/teacher_cache")).sorted(), cached)
+        for name in cached {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder.file("ranks/teacher_cache/" + name))),
+                           try Data(contentsOf: URL(fileURLWithPath: run + "/teacher_cache/" + name)), name)
+        }
         let training = try TesseraProcess.run(options(steps: 2, data: data) + ["-o", run])
         XCTAssertEqual(training.status, 0, training.stderr)
         XCTAssertFalse(training.stderr.contains("teacher cache:"), "no target computed again: \(training.stderr)")

@@ -21,8 +21,6 @@ int tessera_mpi_allgatherv_double(const double *send, int count, double *receive
 /// MPI_Alltoallv of floats.
 int tessera_mpi_alltoallv_float(const float *send, const int *sendCounts, const int *sendDisplacements,
                                 float *receive, const int *receiveCounts, const int *receiveDisplacements);
-/// MPI_Abort on MPI_COMM_WORLD: ends every rank.
-void tessera_mpi_abort(int code);
 int tessera_mpi_finalize(void);
 
 #endif
