@@ -113,17 +113,15 @@ struct DistillCommand: ParsableCommand {
     var resume: String?
     @Flag(name: .customLong("cache-only"), help: "Fill the teacher cache (RUN/teacher_cache or --cache) and stop: no run.json, no training.")
     var cacheOnly = false
-    @Option(parsing: .unconditional, help: "With --cache-only: fill shard K of N of the slides (K 0-based; slide i to shard i mod N).")
-    var shard: String?
+    @OptionGroup var shard: ShardOption
     @OptionGroup var threads: ThreadsOption
 
     /// The options' defaults, which the help shows: a flag not given leaves run.json's value.
     static let defaults = DistillationOptions(teacher: "", teacherSlide: "", data: "")
 
     func validate() throws {
-        if let shard {
-            guard cacheOnly else { throw ValidationError("--shard \(shard) needs --cache-only (a training run shares its steps under mpirun)") }
-            do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) }
+        if let shard = shard.shard, !cacheOnly {
+            throw ValidationError("--shard \(shard) needs --cache-only (a training run shares its steps under mpirun)")
         }
         if resume != nil {
             guard !cacheOnly else { throw ValidationError("--cache-only fills a new run's teacher cache; it cannot be given with --resume") }
@@ -200,10 +198,10 @@ extension DistillCommand {
     /// the ranks are the shards (rank r of R fills shard r/R).
     func fillCache(group: MPIProcessGroup?) throws {
         let ranks = group.flatMap { $0.size > 1 ? $0 : nil }
-        if ranks != nil, let shard {
+        if ranks != nil, let shard = shard.shard {
             throw CLIMessage("--shard \(shard): under mpirun the ranks are the shards (rank r of R fills shard r/R); leave --shard out")
         }
-        let shard = try ranks.map { try Shard(index: $0.rank, count: $0.size) } ?? self.shard.map { try Shard(parsing: $0) } ?? .all
+        let shard = try ranks.map { try Shard(index: $0.rank, count: $0.size) } ?? self.shard.value()
         threads.apply()
         var report = DistillReport(steps: 0, startStep: 0)
         defer { report.finish() }

@@ -7,13 +7,12 @@ extension EmbedCommand {
     /// `tessera embed DATASET -o OUT_DIR`: each slide of the shard through `embed`, the
     /// single-slide command's path, into `OUT_DIR/<slide name>.safetensors` (`DatasetRun`).
     func runDataset() throws {
-        let shard = try self.shard.map { try Shard(parsing: $0) } ?? .all
         let dataset = try SlideDataset.open(tiles[0], isWholeSlideFile: WholeSlideFileName.matches)
         try InputOutputOverlap.checkFolder(output, option: "-o", inputs: dataset.slides.map { .init("slide", $0.path) } + modelInputs,
                                            enclosing: [.init("DATASET", tiles[0])])
         threads.apply()
         let models = try loadModels()
-        let run = DatasetRun(dataset: dataset, shard: shard, folder: output, suffix: ".safetensors", settings: settings(of: models))
+        let run = DatasetRun(dataset: dataset, shard: try shard.value(), folder: output, suffix: ".safetensors", settings: settings(of: models))
         let summary = try run.run(recorded: DatasetRun.recordedStamp(inFile:), process: { slide, output, stamp throws(DatasetRun.SlideFailure) in
             do { try embed([slide.path], models: models, to: output, metadata: [DatasetRun.stampKey: stamp]) } catch {
                 throw DatasetRun.SlideFailure("\(error)")

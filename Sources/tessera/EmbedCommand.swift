@@ -81,13 +81,11 @@ struct EmbedCommand: ParsableCommand {
 
     @OptionGroup(title: "Tiling (a whole-slide file; see `tessera tile --help`)") var tiling: TilingArguments
 
-    @Option(parsing: .unconditional, help: "With a DATASET: this job's part of it, K/N (0-based K: slide i goes to shard i mod N).")
-    var shard: String?
+    @OptionGroup var shard: ShardOption
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        if let shard {
-            do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) }
+        if shard.shard != nil {
             guard dataset else { throw ValidationError("--shard applies to a DATASET (a folder of slides or a manifest)") }
         }
         if !dataset, !wholeSlide, let option = tiling.slideOnly.first {

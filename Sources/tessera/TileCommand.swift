@@ -59,13 +59,11 @@ struct TileCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadsOption
 
-    @Option(parsing: .unconditional, help: "With a DATASET: this job's part of it, K/N (0-based K: slide i goes to shard i mod N).")
-    var shard: String?
+    @OptionGroup var shard: ShardOption
 
     func validate() throws {
         guard (0...9).contains(pngLevel) else { throw ValidationError("--png-level must be between 0 and 9, got \(pngLevel)") }
-        if let shard {
-            do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) }
+        if shard.shard != nil {
             guard dataset else { throw ValidationError("--shard applies to a DATASET (a folder of whole-slide files or a manifest)") }
         }
         let ids = slides.map(TileDataset.slideID(ofSlideAt:))
