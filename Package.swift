@@ -62,6 +62,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // The C library for the embeddable modules (no Glibc/Darwin/Dispatch there).
@@ -115,6 +117,12 @@ let package = Package(
         .target(name: "TesseraDistill", dependencies: ["TesseraCore", "TesseraImage", "TesseraModels", "TesseraFormats", "TesseraPipeline", "TesseraTrain",
                                                        "TesseraRunFolder", "TesseraSlide"],
                 swiftSettings: fast),
+        // Slide-level fine-tuning and probes (prov-gigapath's finetune/ and linear_probe/): task
+        // configs, labels, per-slide feature files, the classification head's training, metrics.
+        .target(name: "TesseraFinetune", dependencies: ["TesseraCore", "TesseraIO", "TesseraFormats", "TesseraModels", "TesseraTrain",
+                                                        .product(name: "Yams", package: "Yams"),
+                                                        .product(name: "CSV", package: "CSV.swift")],
+                swiftSettings: fast),
         .target(name: "TesseraBench", dependencies: ["TesseraCore", "TesseraModels"]),
         .executableTarget(name: "tessera-train-bench", dependencies: ["TesseraCore", "TesseraModels", "TesseraTrain"],
                           path: "Sources/TesseraTrainBench", swiftSettings: fast),
@@ -128,7 +136,7 @@ let package = Package(
                           path: "Sources/TesseraCrossCheck", swiftSettings: embedded("tessera-crosscheck")),
         .executableTarget(name: "tessera", dependencies: [
             "TesseraCore", "TesseraFormats", "TesseraImage", "TesseraModels", "TesseraPipeline", "TesseraBench", "TesseraDistill",
-            "TesseraBundle", "TesseraEdge", "TesseraExport", "TesseraRunFolder", "TesseraSlide", "TesseraTrain",
+            "TesseraBundle", "TesseraEdge", "TesseraExport", "TesseraRunFolder", "TesseraSlide", "TesseraTrain", "TesseraFinetune",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

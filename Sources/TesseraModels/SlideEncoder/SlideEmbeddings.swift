@@ -5,13 +5,17 @@ public struct SlideEmbeddings: Sendable {
     /// `layer_{i}_embed`, i = 0...L: norm(state i)[CLS], state 0 = the embeddings
     /// (the all-layer path of the prov-gigapath pipeline; no `encoder.layer_norm`).
     public let layerEmbeds: [[Float]]
+    /// norm(mean(state i[1:])), i = 0...L: each state's tile tokens pooled as the fine-tuning
+    /// head pools them with `global_pool` (no `encoder.layer_norm`; not written to outputs).
+    public let layerMeanEmbeds: [[Float]]
     /// `encoder_out_embed`: norm(encoder.layer_norm(x))[CLS], the default path.
     public let encoderOutEmbed: [Float]
     /// `global_pool_embed`: norm(mean(encoder.layer_norm(x)[1:])).
     public let globalPoolEmbed: [Float]
 
-    public init(layerEmbeds: [[Float]], encoderOutEmbed: [Float], globalPoolEmbed: [Float]) {
+    public init(layerEmbeds: [[Float]], layerMeanEmbeds: [[Float]], encoderOutEmbed: [Float], globalPoolEmbed: [Float]) {
         self.layerEmbeds = layerEmbeds
+        self.layerMeanEmbeds = layerMeanEmbeds
         self.encoderOutEmbed = encoderOutEmbed
         self.globalPoolEmbed = globalPoolEmbed
     }

@@ -103,7 +103,16 @@ public struct SlideEncoder: Sendable {
             positions.add(column: cells[i].column, row: cells[i].row, to: stream + (i + 1) * dim)
         }
 
+        /// norm(mean of state i's tile tokens), the mean kept in `saved` when saving.
+        func meanNormed(_ state: UnsafePointer<Float>, _ i: Int) -> [Float] {
+            var mean = [Float](repeating: 0, count: dim)
+            TokenPool.forward(out: &mean, inp: state, mode: .mean, batch: 1, tokens: tokens, dim: dim)
+            saved?.layerMeans.advanced(by: i * dim).update(from: mean, count: dim)
+            return normed(mean, slot: Activations.layerMeanSlot(i, depth: config.depth))
+        }
+
         var layerEmbeds = [normed(x, slot: 0)]
+        var layerMeanEmbeds = [meanNormed(x, 0)]
         for (l, layer) in encoder.layers.enumerated() {
             if let saved {
                 saved.states[l + 1].update(from: x, count: tokens * dim)
@@ -111,6 +120,7 @@ public struct SlideEncoder: Sendable {
             }
             layer.forward(x, tokens: tokens, buffers: saved?.layer(l).buffers ?? workspace!.layerBuffers)
             layerEmbeds.append(normed(x, slot: l + 1))
+            layerMeanEmbeds.append(meanNormed(x, l + 1))
             progress?(l + 1, config.depth)
         }
         let encoded = saved?.encoded ?? x
@@ -120,6 +130,6 @@ public struct SlideEncoder: Sendable {
         TokenPool.forward(out: &pooled, inp: encoded, mode: .mean, batch: 1, tokens: tokens, dim: dim)
         saved?.pooled.update(from: pooled, count: dim)
         let globalPool = normed(pooled, slot: config.depth + 2)
-        return SlideEmbeddings(layerEmbeds: layerEmbeds, encoderOutEmbed: encoderOut, globalPoolEmbed: globalPool)
+        return SlideEmbeddings(layerEmbeds: layerEmbeds, layerMeanEmbeds: layerMeanEmbeds, encoderOutEmbed: encoderOut, globalPoolEmbed: globalPool)
     }
 }
