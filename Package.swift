@@ -149,6 +149,7 @@ let package = Package(
         .testTarget(name: "TesseraModelsTests", dependencies: ["TesseraModels", "TesseraFormats", "TesseraImage", "TesseraPipeline", "TesseraBundle",
                                                           "TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
+        .testTarget(name: "TesseraFinetuneTests", dependencies: ["TesseraFinetune", "TesseraModels", "TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraDistillTests", dependencies: ["TesseraDistill", "TestSupport"]),
         .testTarget(name: "TesseraRunFolderTests", dependencies: ["TesseraRunFolder", "TesseraSlide", "TestSupport"]),
         .testTarget(name: "TesseraSlideTests", dependencies: ["TesseraSlide", "TesseraImage", "TesseraCore", "TestSupport"]),

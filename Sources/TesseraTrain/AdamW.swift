@@ -53,9 +53,10 @@ public final class AdamW: @unchecked Sendable {
         state[name] = State(m: m.converted(to: .f32), v: v.converted(to: .f32), step: step)
     }
 
-    /// One optimizer step over every trainable parameter at learning rate `lr`.
+    /// One optimizer step over every trainable parameter at learning rate `lr` times the
+    /// parameter's `lrScale` (torch: one param group per scale, its lr set to lr · scale).
     public func step(_ parameters: ParameterSet, lr: Double) {
-        for p in parameters.trainable { update(p, lr: lr) }
+        for p in parameters.trainable { update(p, lr: lr * p.lrScale) }
     }
 
     private func update(_ p: Parameter, lr: Double) {

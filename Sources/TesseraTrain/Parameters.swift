@@ -10,6 +10,8 @@ public final class Parameter: @unchecked Sendable {
     public var isTrainable: Bool
     /// In the weight-decay group (timm's `param_groups_weight_decay` rule, see `ParameterSet`).
     public var decays: Bool
+    /// This parameter's learning rate is the step's times this (layer-wise lr decay; 1 otherwise).
+    public var lrScale: Double = 1
 
     init(name: String, value: Tensor, isTrainable: Bool, decays: Bool) {
         self.name = name

@@ -6,11 +6,12 @@ extension SlideEncoder {
     /// into `gradients` (this model's tree over the gradient buffers, `gradients(_:)`; frozen
     /// parameters skipped) and, when given,
     /// d loss / d tile_embeds [tiles, in_chans] into `tileGradient`, from the gradients of
-    /// the outputs: `layerEmbedGradients[i]` = d loss / d layer_{i}_embed, `encoderOutGradient`,
-    /// `globalPoolGradient` (each [D]; absent ones are zero). The dilated-attention merge
-    /// weights carry no gradient, as in the reference.
+    /// the outputs: `layerEmbedGradients[i]` = d loss / d layer_{i}_embed, `layerMeanGradients[i]`
+    /// = d loss / d layerMeanEmbeds[i], `encoderOutGradient`, `globalPoolGradient` (each [D];
+    /// absent ones are zero). The dilated-attention merge weights carry no gradient, as in the
+    /// reference.
     public func backward(activations act: TrainingActivations, layerEmbedGradients: [Int: [Float]] = [:],
-                         encoderOutGradient: [Float]? = nil, globalPoolGradient: [Float]? = nil,
+                         layerMeanGradients: [Int: [Float]] = [:], encoderOutGradient: [Float]? = nil, globalPoolGradient: [Float]? = nil,
                          gradients grads: Gradients<SlideEncoder>, tileEmbeds: Tensor,
                          tileGradient: UnsafeMutablePointer<Float>? = nil) {
         let g = grads.tree, saved = act.saved
@@ -40,6 +41,15 @@ extension SlideEncoder {
         for l in stride(from: c.depth, through: 0, by: -1) {
             // layer_{l}_embed = norm(state_l[0])
             if let g = layerEmbedGradients[l] { normBackward(g, row: saved.states[l], into: dx, slot: l) }
+            // layerMeanEmbeds[l] = norm(mean(state_l[1:]))
+            if let g = layerMeanGradients[l] {
+                var dmean = [Float](repeating: 0, count: d)
+                dmean.withUnsafeMutableBufferPointer {
+                    normBackward(g, row: saved.layerMeans + l * d, into: $0.baseAddress!,
+                                 slot: Activations.layerMeanSlot(l, depth: c.depth))
+                }
+                TokenPool.backward(dinp: dx, dout: dmean, mode: .mean, batch: 1, tokens: n, dim: d)
+            }
             guard l > 0 else { break }
             if saved.recompute {
                 saved.states[l].update(from: saved.states[l - 1], count: n * d)
