@@ -38,6 +38,17 @@ public final class Trainer: @unchecked Sendable {
         try step(microBatches: microBatches, recordWidth: 1) { [Double(try accumulate($0))] }
     }
 
+    /// One optimizer step at `lr` over the gradients the caller accumulated by its own rule
+    /// (fine-tuning's: each slide's loss / accumulation count, backpropagated into the same
+    /// buffers), clipped as `step(microBatches:)` clips them; returns the gradient norm.
+    @discardableResult
+    public func step(accumulatedAt lr: Double) -> Float {
+        let norm = GradientClipping.clipGlobalNorm(parameters, maxNorm: maxGradNorm ?? .infinity)
+        optimizer.step(parameters, lr: lr)
+        step += 1
+        return norm
+    }
+
     /// One optimizer step over `microBatches` micro-batches, shared among the ranks of `group`
     /// (nil: this process alone). `accumulate(i)` runs the forward and backward pass of
     /// micro-batch i into the (zeroed) gradient buffers and returns its record, `recordWidth`
@@ -60,10 +71,8 @@ public final class Trainer: @unchecked Sendable {
             records = try DataParallelSum.alone(parameters: parameters, microBatches: n, accumulate)
         }
         if n > 1 { parameters.scaleGradients(by: 1 / Float(n)) }
-        let norm = GradientClipping.clipGlobalNorm(parameters, maxNorm: maxGradNorm ?? .infinity)
         let lr = schedule.lr(at: step)
-        optimizer.step(parameters, lr: lr)
-        step += 1
+        let norm = step(accumulatedAt: lr)
         let loss = records.reduce(Float(0)) { $0 + Float($1[0]) }
         return StepReport(loss: loss / Float(n), gradNorm: norm, lr: lr, records: records, waitSeconds: exchange?.waitSeconds,
                           exchangeSeconds: exchange?.seconds, exchangeBytes: exchange?.bytes)
