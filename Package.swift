@@ -150,6 +150,7 @@ let package = Package(
                                                           "TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraTrainTests", dependencies: ["TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraDistillTests", dependencies: ["TesseraDistill", "TestSupport"]),
+        .testTarget(name: "TesseraFinetuneTests", dependencies: ["TesseraFinetune", "TesseraModels", "TesseraTrain", "TestSupport"]),
         .testTarget(name: "TesseraRunFolderTests", dependencies: ["TesseraRunFolder", "TesseraSlide", "TestSupport"]),
         .testTarget(name: "TesseraSlideTests", dependencies: ["TesseraSlide", "TesseraImage", "TesseraCore", "TestSupport"]),
         .testTarget(name: "TesseraCLITests", dependencies: ["TesseraBundle", "TesseraModels", "TesseraRunFolder", "TestSupport", "tessera-crosscheck"]),
