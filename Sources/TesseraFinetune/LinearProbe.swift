@@ -6,7 +6,7 @@ import TesseraTrain
 /// prov-gigapath's linear probe (linear_probe/main.py): one Linear layer on frozen embeddings,
 /// trained for a fixed number of SGD iterations with a cosine-annealed learning rate, its
 /// gradient written out by hand (`LinearProbe.Gradient`; the reference in double precision is the
-/// test's). docs/models.md, "Linear probe", lists where it differs from upstream.
+/// test's). docs/models.md §6.2 lists where it differs from upstream.
 ///
 /// Legend: N = training slides, B = the batch (min(batchSize, N)), D = the embedding's width,
 /// C = classes (label_dict's size).
