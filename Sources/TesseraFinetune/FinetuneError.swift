@@ -10,6 +10,8 @@ public enum FinetuneError: Error, CustomStringConvertible, Equatable {
     /// Inputs of a computation that do not fit together (metrics of [S, C] probabilities and
     /// labels, a probe's options): what is wrong.
     case badArgument(String)
+    /// A slide's loss is not finite: training stops before the optimizer, the last checkpoint intact.
+    case nonFinite(slide: String, epoch: Int, step: Int, loss: Double)
 
     public var description: String {
         switch self {
@@ -17,6 +19,9 @@ public enum FinetuneError: Error, CustomStringConvertible, Equatable {
         case .badField(let file, let field, let reason): return "\(file): \(field): \(reason)"
         case .badRow(let file, let row, let reason): return "\(file): data row \(row): \(reason)"
         case .badArgument(let reason): return reason
+        case .nonFinite(let slide, let epoch, let step, let loss):
+            return "slide \(slide) (epoch \(epoch), step \(step + 1)): the loss is \(loss); stopped before the optimizer step, "
+                + "the last checkpoint is intact (a lower --lr, or a look at the slide's features, may help)"
         }
     }
 }

@@ -154,7 +154,9 @@ public final class FinetuneRun {
                 let activations = SlideEncoder.TrainingActivations(config: encoderConfig, tiles: slide.tileEmbeds.shape[0])
                 let (loss, _) = try model.accumulate(tileEmbeds: slide.tileEmbeds, cells: slide.cells, target: labels.targets[order[b]],
                                                      scale: 1 / Float(options.accumulate), activations: activations)
-                guard loss.isFinite else { throw TrainError.nonFinite(microBatch: b, loss: Double(loss)) }
+                guard loss.isFinite else {
+                    throw FinetuneError.nonFinite(slide: labels.slideIDs[order[b]], epoch: epoch, step: trainer.step, loss: Double(loss))
+                }
                 windowLoss += Double(loss)
                 guard (b + 1) % options.accumulate == 0 else { continue }
                 let norm = trainer.step(accumulatedAt: lr)
