@@ -31,7 +31,17 @@ public enum BitmapFont {
     static func glyph(_ character: Unicode.Scalar) -> [UInt8] {
         let code = Int(character.value)
         let art = code == 0xB5 ? micro : (32...126).contains(code) ? ascii[code - 32] : ascii[Int(("?" as Unicode.Scalar).value) - 32]
-        return art.split(separator: " ").map { row in row.reduce(0) { $0 << 1 | ($1 == "#" ? 1 : 0) } }
+        // Bytes rather than Characters: no grapheme breaking, which would link Unicode's tables into an edge binary.
+        var rows: [UInt8] = [], row: UInt8 = 0
+        for byte in art.utf8 {
+            if byte == UInt8(ascii: " ") {
+                rows.append(row)
+                row = 0
+            } else {
+                row = row << 1 | (byte == UInt8(ascii: "#") ? 1 : 0)
+            }
+        }
+        return rows + [row]
     }
 
     /// `µ` (U+00B5), for micrometres.
