@@ -11,7 +11,7 @@ struct Tessera: ParsableCommand {
         """,
         subcommands: [InspectCommand.self, ConvertCommand.self, PreprocessCommand.self, EmbedCommand.self,
                       SlideCommand.self, TileCommand.self, DistillCommand.self, FinetuneCommand.self, ProbeCommand.self, CompareCommand.self,
-                      ExportCommand.self, BenchmarkCommand.self])
+                      ExportCommand.self, PlotCommand.self, BenchmarkCommand.self])
 
     static func main() {
         if let invalid = ArgumentEncoding.firstInvalid() { exit(withError: invalid) }
