@@ -3,7 +3,7 @@ import TesseraCore
 extension Checkpoint.Format {
     /// The format by the file's first bytes (see `torch(_:)`), or a JSON object
     /// after the 8-byte length of a safetensors header.
-    static func detect(_ file: MappedFile) throws -> Checkpoint.Format {
+    public static func detect(_ file: MappedFile) throws -> Checkpoint.Format {
         let bytes = file.bytes
         if let format = torch(bytes) { return format }
         if bytes.count >= 9, bytes[8] == UInt8(ascii: "{") { return .safetensors }

@@ -8,7 +8,8 @@ extension SafeTensors {
         try read(MappedFile.checked(path))
     }
 
-    static func read(_ file: MappedFile) throws -> StateDict {
+    /// The tensors of an already mapped file, validated as `read(path:)` validates them.
+    public static func read(_ file: MappedFile) throws -> StateDict {
         let header = try SafeTensorsHeader(file: file.bytes, path: file.path)
         var dict = StateDict()
         dict.metadata = header.metadata
