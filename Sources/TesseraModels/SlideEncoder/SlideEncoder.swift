@@ -60,8 +60,10 @@ public struct SlideEncoder: Sendable {
     /// with every value the backward pass needs kept in `saved`).
     ///
     /// tileEmbeds [N, in_chans] (any float dtype), cells: N grid cells (from `SlideGrid`).
-    /// `progress(layersDone, depth)` is called after each layer.
+    /// `progress(layersDone, depth)` is called after each layer. `lastLayerInput`, when given
+    /// ([N + 1, D]), receives the residual stream the last layer reads (`classTokenAttention`).
     public func forward(tileEmbeds: Tensor, cells: [SlideGrid.Cell], saving saved: Activations? = nil,
+                        lastLayerInput: UnsafeMutablePointer<Float>? = nil,
                         progress: ((Int, Int) -> Void)? = nil) throws(SlideEncoderError) -> SlideEmbeddings {
         let dim = config.embedDim
         guard tileEmbeds.rank == 2, tileEmbeds.shape[1] == config.inChans else {
@@ -118,6 +120,7 @@ public struct SlideEncoder: Sendable {
                 saved.states[l + 1].update(from: x, count: tokens * dim)
                 x = saved.states[l + 1]
             }
+            if l == config.depth - 1 { lastLayerInput?.update(from: x, count: tokens * dim) }
             layer.forward(x, tokens: tokens, buffers: saved?.layer(l).buffers ?? workspace!.layerBuffers)
             layerEmbeds.append(normed(x, slot: l + 1))
             layerMeanEmbeds.append(meanNormed(x, l + 1))
