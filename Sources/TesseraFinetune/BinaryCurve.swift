@@ -1,7 +1,7 @@
 /// One binary ranking problem (scores and 0/1 truths) reduced to scikit-learn's
 /// `confusion_matrix_at_thresholds`: the cumulative true and false positives at each distinct
 /// score, from the highest score down. Both AUROC and average precision are read off it, in
-/// scikit-learn's arithmetic order (docs/models.md, "Metrics").
+/// scikit-learn's arithmetic order (docs/models.md §6.5).
 ///
 /// Legend: N = the number of samples, T = the number of distinct scores (T ≤ N).
 struct BinaryCurve {

@@ -11,8 +11,9 @@ import TesseraTrain
 /// `pat_id`) and any others (upstream writes whole pandas rows, its index first under an empty
 /// name). Slide ids are compared as `SlideLabels.featureID` gives them (".svs" removed).
 ///
-/// Without such a folder, `crossValidation` makes K folds (see there); `write` records them in the
-/// same form, so a run keeps the splits it used and upstream's tools can read them.
+/// Without such a folder, `crossValidation` makes K folds (see there, and docs/models.md §6.7);
+/// `write` records them in the same form, so a run keeps the splits it used and upstream's tools
+/// can read them.
 public struct FoldSplits: Equatable, Sendable {
     /// The column that defines a split: upstream's `split_key`.
     public enum Key: String, Sendable, CaseIterable {

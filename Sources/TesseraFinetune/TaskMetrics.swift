@@ -3,7 +3,7 @@ import TesseraModels
 /// prov-gigapath's `calculate_metrics_with_task_cfg(probs, labels, task_cfg)`
 /// (finetune/metrics.py) with scikit-learn's definitions, in double precision and in numpy's
 /// order of additions (`NumPySum`), so the values equal upstream's to the last bits
-/// (docs/models.md, "Metrics").
+/// (docs/models.md §6.5).
 ///
 /// Legend: S = samples (slides), C = classes (label_dict's size).
 ///

@@ -126,7 +126,10 @@ struct FinetuneCommand: ParsableCommand {
         guard let layers = FinetuneOptions.featLayers(featLayer!) else {
             throw ValidationError("--feat-layer must be layer indices joined by '-', e.g. 11 or 5-11; got '\(featLayer!)'")
         }
-        var o = FinetuneOptions(features: features!, labels: labels!, taskConfig: taskConfig!, slideEncoder: slideEncoder!, featLayers: layers)
+        // Absolute paths: a resume from another folder reads the same files.
+        func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+        var o = FinetuneOptions(features: absolute(features!), labels: absolute(labels!), taskConfig: absolute(taskConfig!),
+                                slideEncoder: absolute(slideEncoder!), featLayers: layers)
         o.globalPool = globalPool
         o.lr = lr ?? o.lr
         o.minLR = minLR ?? o.minLR
@@ -140,8 +143,8 @@ struct FinetuneCommand: ParsableCommand {
         o.shuffle = !noShuffle
         o.seed = seed ?? o.seed
         o.freeze = freeze
-        o.initClassifier = initClassifier
-        o.splitDir = splitDir
+        o.initClassifier = initClassifier.map(absolute)
+        o.splitDir = splitDir.map(absolute)
         o.folds = folds
         o.valRatio = valRatio ?? o.valRatio
         o.patientSplit = patientSplit

@@ -10,7 +10,8 @@ struct Tessera: ParsableCommand {
           tessera inspect fixtures/tile_teacher/pytorch_model.bin
         """,
         subcommands: [InspectCommand.self, ConvertCommand.self, PreprocessCommand.self, EmbedCommand.self,
-                      SlideCommand.self, TileCommand.self, DistillCommand.self, FinetuneCommand.self, CompareCommand.self, ExportCommand.self, BenchmarkCommand.self])
+                      SlideCommand.self, TileCommand.self, DistillCommand.self, FinetuneCommand.self, ProbeCommand.self, CompareCommand.self,
+                      ExportCommand.self, BenchmarkCommand.self])
 
     static func main() {
         if let invalid = ArgumentEncoding.firstInvalid() { exit(withError: invalid) }
