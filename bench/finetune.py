@@ -603,12 +603,16 @@ def probe_bench(a, python):
         print(f"  run {k + 1}: {r['wall_s']:.2f} s whole process (CPU {r['cpu_s']:.2f} s), peak RSS {r['peak_rss_mb']:.0f} MB; "
               f"{load_note()}", flush=True)
     print(f"  {' '.join(cmd[1:])}")
-    tail = [x for x in r["stdout"].strip().splitlines() if x][-3:]
-    for x in tail:
-        print(f"  stdout: {x}")
+    try:
+        m = json.load(open(os.path.join(out, "metrics.json")))
+        test = m.get("mean_test_metrics", {})
+        print(f"  probe's test metrics (metrics.json): " + ", ".join(f"{k} {test[k]:.4f}" for k in ("acc", "bacc", "macro_auroc")
+                                                                      if isinstance(test.get(k), (int, float))))
+    except (OSError, ValueError):
+        print(f"  (no readable {out}/metrics.json)")
     best = min(times)
     print(f"  => tessera probe: {best:.2f} s (best of {len(times)}; median {median(times):.2f} s) "
-          f"(goal < 5 s: {'met' if best < 5 else 'missed'})")
+          f"(goal < 5 s: {'met' if best < 5 else 'missed'}); {load_note()}")
 
 
 def main():
@@ -645,7 +649,7 @@ def main():
     p.add_argument("--probe-classes", type=int, default=3)
     p.add_argument("--probe-repeats", type=int, default=3)
     p.add_argument("--probe-args", default="--features {embeddings} --labels {labels} --task-config {task} "
-                   "--split-dir {splits} --threads {threads} -o {out}",
+                   "--splits {splits} --threads {threads} -o {out}",
                    help="tessera probe's arguments; {embeddings} {labels} {task} {splits} {threads} {out} are filled in")
     p.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     p.add_argument("child_args", nargs="?", help=argparse.SUPPRESS)
