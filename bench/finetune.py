@@ -432,7 +432,8 @@ def run_tessera(a, data, name):
     run = os.path.join(a.out, "runs", name)
     shutil.rmtree(run, ignore_errors=True)
     os.makedirs(os.path.dirname(run), exist_ok=True)
-    cmd = [os.path.abspath(a.tessera), "finetune", "--features", os.path.join(data, "features"),
+    features = os.path.join(data, "features" if a.tessera_reads == "safetensors" else "features_h5")
+    cmd = [os.path.abspath(a.tessera), "finetune", "--features", features,
            "--labels", os.path.join(data, "labels.csv"), "--task-config", os.path.join(data, "task.yaml"),
            "--slide-encoder", os.path.join(data, "slide_encoder"), "--feat-layer", a.feat_layer,
            "--lr", str(a.lr), "--min-lr", str(a.min_lr), "--weight-decay", str(a.weight_decay),
@@ -478,7 +479,8 @@ def finetune_bench(a, python):
     print(f"settings: feat layer {a.feat_layer}, {'mean' if a.global_pool else 'class-token'} pooling, lr {a.lr}, min lr "
           f"{a.min_lr}, weight decay {a.weight_decay}, layer decay {a.layer_decay}, accumulate (gc) {a.accumulate}, 1 epoch, "
           f"warm-up 0, batch 1, dropout 0, f32, {'shuffled slides (orders differ)' if a.shuffle else 'slides in the CSV order'}; "
-          f"threads {a.threads} (tessera --threads, torch.set_num_threads); DataLoader workers {a.workers}", flush=True)
+          f"threads {a.threads} (tessera --threads, torch.set_num_threads); DataLoader workers {a.workers}; tessera reads "
+          f"the {a.tessera_reads} files, upstream the .h5", flush=True)
     results = []
     for r in range(a.rounds):
         torch_first = r % 2 == 1
@@ -639,6 +641,8 @@ def main():
     p.add_argument("--workers", type=int, default=0, help="upstream's DataLoader workers (its default is 10)")
     p.add_argument("--attention", choices=["flash-cpu", "math"], default="flash-cpu",
                    help="what replaces flash_attn_func upstream: torch's fused CPU flash attention, or plain torch operations")
+    p.add_argument("--tessera-reads", choices=["safetensors", "h5"], default="safetensors",
+                   help="the feature files Tessera reads: its own, or the .h5 files upstream reads")
     p.add_argument("--rounds", type=int, default=1, help="rounds, alternating which engine runs first")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--compare-steps", type=int, default=2, help="steps whose losses must agree")
