@@ -1,7 +1,6 @@
 extension SlidePicture {
-    /// The row under the map: a scale bar with its length on the left, the components' legend on
-    /// the right ("PC1 34%": a swatch of the channel and the share of the variance it shows,
-    /// rounded to a whole percent, "<1%" below a half).
+    /// The row under the map: a scale bar with its length on the left, the legend on the right
+    /// (swatches and their texts: the components', `legend(_:)`, or an attention scale's).
     struct Caption {
         /// The bar's length in picture pixels and its label ("500 µm", "2 mm", "1000 px").
         let bar: Int
@@ -13,7 +12,8 @@ extension SlidePicture {
         /// The bar is the longest of 1, 2 or 5 times a power of ten micrometres (level-0 pixels without
         /// `micronsPerPixel`) that fits in a quarter of the map's width; `scale`: level-0 pixels per
         /// picture pixel.
-        init(_ pca: PrincipalComponents, micronsPerPixel: Double?, scale: Double, mapWidth: Int, unit: Int, margin: Int) {
+        init(legend: [(text: String, colour: RGBImage.Colour)], micronsPerPixel: Double?, scale: Double, mapWidth: Int, unit: Int,
+             margin: Int) {
             let mpp = micronsPerPixel.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
             let pixelsPerUnit = 1 / (scale * (mpp ?? 1))
             var length = 1
@@ -24,14 +24,20 @@ extension SlidePicture {
             } else {
                 label = length >= 1000 ? "\(length / 1000) mm" : "\(length) µm"
             }
+            self.legend = legend
+            self.unit = unit
+            self.margin = margin
+        }
+
+        /// The principal components' legend: "PC1 34%", a swatch of the channel and the share of the
+        /// variance it shows, rounded to a whole percent ("<1%" below a half).
+        static func legend(_ pca: PrincipalComponents) -> [(text: String, colour: RGBImage.Colour)] {
             let channels = [RGBImage.Colour(255, 0, 0), RGBImage.Colour(0, 255, 0), RGBImage.Colour(0, 0, 255)]
-            legend = (0..<3).map { k in
+            return (0..<3).map { k in
                 let percent = pca.totalVariance > 0 ? 100 * pca.variances[k] / pca.totalVariance : 0
                 let share = percent.rounded() >= 1 ? "\(Int(percent.rounded()))%" : "<1%"
                 return ("PC\(k + 1) " + share, channels[k])
             }
-            self.unit = unit
-            self.margin = margin
         }
 
         /// 1, 2, 5, 10, 20, 50, ... up to 5 * 10^8: any slide's width in micrometres or pixels.

@@ -5,22 +5,26 @@ extension SlidePicture {
     /// picture's arithmetic stays far inside Int.
     public static let coordinateLimit = 1 << 31
 
-    /// `tileEmbeds` as f32 [N, D] (N > 0) and `coords` [N, 2] as doubles, checked: present, floating
+    /// Per-tile values `tensor` (named `name`: `tile_embeds` [N, D], or `class_attention` [N] when
+    /// `vector`) as f32 [N, D] (N > 0) and `coords` [N, 2] as doubles, checked: present, floating
     /// point, of those shapes, finite (and the coordinates within `coordinateLimit`).
-    static func checked(tileEmbeds: Tensor?, coords: Tensor?) throws(SlidePictureError) -> (Tensor, [Double]) {
-        guard let tileEmbeds else { throw .missing(tensor: "tile_embeds") }
+    static func checked(_ tensor: Tensor?, named name: String, vector: Bool = false,
+                        coords: Tensor?) throws(SlidePictureError) -> (Tensor, [Double]) {
+        guard let tensor else { throw .missing(tensor: name) }
         guard let coords else { throw .missing(tensor: "coords") }
-        for (name, tensor) in [("tile_embeds", tileEmbeds), ("coords", coords)] where !tensor.dtype.isFloatingPoint {
-            throw .notFloatingPoint(tensor: name, dtype: tensor.dtype)
+        for (label, t) in [(name, tensor), ("coords", coords)] where !t.dtype.isFloatingPoint {
+            throw .notFloatingPoint(tensor: label, dtype: t.dtype)
         }
-        guard tileEmbeds.rank == 2 else { throw .badShape(tensor: "tile_embeds", shape: tileEmbeds.shape, expected: "[N, D]") }
+        guard tensor.rank == (vector ? 1 : 2) else { throw .badShape(tensor: name, shape: tensor.shape, expected: vector ? "[N]" : "[N, D]") }
         guard coords.rank == 2, coords.shape[1] == 2 else { throw .badShape(tensor: "coords", shape: coords.shape, expected: "[N, 2]") }
-        guard tileEmbeds.shape[0] == coords.shape[0] else { throw .rowCountsDiffer(tileEmbeds: tileEmbeds.shape[0], coords: coords.shape[0]) }
-        guard tileEmbeds.shape[0] > 0 else { throw .noTiles }
-        guard tileEmbeds.shape[1] > 0 else { throw .badShape(tensor: "tile_embeds", shape: tileEmbeds.shape, expected: "[N, D] with D > 0") }
-        let embeds = tileEmbeds.float32(), width = tileEmbeds.shape[1]
-        let bad = embeds.withFloats { values in values.firstIndex { !$0.isFinite } }
-        if let bad { throw .nonFinite(tensor: "tile_embeds", row: bad / width, column: bad % width) }
+        guard tensor.shape[0] == coords.shape[0] else { throw .rowCountsDiffer(tensor: name, rows: tensor.shape[0], coords: coords.shape[0]) }
+        guard tensor.shape[0] > 0 else { throw .noTiles }
+        let width = vector ? 1 : tensor.shape[1]
+        guard width > 0 else { throw .badShape(tensor: name, shape: tensor.shape, expected: "[N, D] with D > 0") }
+        let values = tensor.float32()
+        let bad = values.withFloats { v in v.firstIndex { !$0.isFinite } }
+        if let bad { throw .nonFinite(tensor: name, row: bad / width, column: bad % width) }
+        let embeds = vector ? Tensor(shape: [tensor.shape[0], 1], floats: values.floats()) : values
         var positions = [Double](repeating: 0, count: coords.count)
         for i in 0..<coords.count {
             positions[i] = coords.scalar(at: i)

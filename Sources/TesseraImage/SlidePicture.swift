@@ -54,7 +54,8 @@ public struct SlidePicture {
 
     public let image: RGBImage
     public let layout: Layout
-    public let components: PrincipalComponents
+    /// The principal components the tiles are coloured by (nil for an attention map).
+    public let components: PrincipalComponents?
     /// Each tile's colour, in the rows' order.
     public let colours: [RGBImage.Colour]
 
@@ -65,12 +66,47 @@ public struct SlidePicture {
     public init(tileEmbeds: Tensor?, coords: Tensor?, tileSize: Double? = nil, name: String, micronsPerPixel: Double? = nil,
                 width: Int = 1024, background: Background? = nil) throws(SlidePictureError) {
         guard Self.widths.contains(width) else { throw .badWidth(width) }
-        let (embeds, positions) = try Self.checked(tileEmbeds: tileEmbeds, coords: coords)
+        let (embeds, positions) = try Self.checked(tileEmbeds, named: "tile_embeds", coords: coords)
+        let n = embeds.shape[0], d = embeds.shape[1]
+        let pca = embeds.withFloats { PrincipalComponents(rows: $0, count: n, width: d) }
+        try self.init(colours: Self.colours(pca), legend: Caption.legend(pca), components: pca, positions: positions,
+                      tileSize: tileSize, name: name, micronsPerPixel: micronsPerPixel, width: width, background: background)
+    }
+
+    /// The map of the attention the class token pays each tile (`classAttention` [N], what
+    /// `tessera-edge run` writes for a bundle with a classifier): each tile coloured by its
+    /// weight, min-max scaled over the slide's tiles on a dark-to-bright heat scale (`heat`).
+    public init(classAttention: Tensor?, coords: Tensor?, tileSize: Double? = nil, name: String, micronsPerPixel: Double? = nil,
+                width: Int = 1024, background: Background? = nil) throws(SlidePictureError) {
+        guard Self.widths.contains(width) else { throw .badWidth(width) }
+        let (weights, positions) = try Self.checked(classAttention, named: "class_attention", vector: true, coords: coords)
+        let values = weights.floats().map(Double.init)
+        let low = values.min()!, high = values.max()!
+        let colours = values.map { Self.heat(high > low ? ($0 - low) / (high - low) : 0.5) }
+        try self.init(colours: colours, legend: [("attention: low", Self.heat(0)), ("high", Self.heat(1))], components: nil,
+                      positions: positions, tileSize: tileSize, name: name, micronsPerPixel: micronsPerPixel, width: width,
+                      background: background)
+    }
+
+    /// A dark-to-bright heat scale for t in 0...1: near-black, purple, red, orange, pale yellow
+    /// (piecewise linear between those five colours), readable in grey too.
+    public static func heat(_ t: Double) -> RGBImage.Colour {
+        let stops: [(Double, Double, Double)] = [(0, 0, 4), (87, 16, 110), (188, 55, 84), (249, 142, 9), (252, 255, 164)]
+        let x = min(max(t, 0), 1) * Double(stops.count - 1)
+        let i = min(Int(x), stops.count - 2), f = x - Double(i)
+        func mix(_ a: Double, _ b: Double) -> UInt8 { UInt8((a + (b - a) * f).rounded()) }
+        return RGBImage.Colour(mix(stops[i].0, stops[i + 1].0), mix(stops[i].1, stops[i + 1].1), mix(stops[i].2, stops[i + 1].2))
+    }
+
+    /// Draws tiles of `colours` at `positions` [N, 2] with `legend` under the map.
+    private init(colours: [RGBImage.Colour], legend: [(text: String, colour: RGBImage.Colour)], components: PrincipalComponents?,
+                 positions: [Double], tileSize: Double?, name: String, micronsPerPixel: Double?, width: Int,
+                 background: Background?) throws(SlidePictureError) {
+        let n = colours.count
         let tileSize = tileSize ?? Self.gridStep(positions) ?? 256
         guarantee(tileSize > 0 && tileSize.isFinite, "SlidePicture: tile size \(tileSize)")
-        let n = embeds.shape[0], d = embeds.shape[1]
-        components = embeds.withFloats { PrincipalComponents(rows: $0, count: n, width: d) }
-        colours = Self.colours(components)
+        self.components = components
+        self.colours = colours
 
         let xs = (0..<n).map { positions[2 * $0] }, ys = (0..<n).map { positions[2 * $0 + 1] }
         var region = (x0: xs.min()!, y0: ys.min()!, x1: xs.max()! + tileSize, y1: ys.max()! + tileSize)
@@ -83,7 +119,7 @@ public struct SlidePicture {
         let mapWidth = max(1, Int(((region.x1 - region.x0) / scale).rounded()))
         let mapHeight = max(1, Int(((region.y1 - region.y0) / scale).rounded()))
         let unit = max(1, width / 512), titleUnit = max(1, 3 * unit / 2), margin = 8 * unit
-        let caption = Caption(components, micronsPerPixel: micronsPerPixel, scale: scale, mapWidth: mapWidth, unit: unit, margin: margin)
+        let caption = Caption(legend: legend, micronsPerPixel: micronsPerPixel, scale: scale, mapWidth: mapWidth, unit: unit, margin: margin)
         let content = max(mapWidth, caption.width)
         let mapY = 2 * margin + BitmapFont.glyphHeight * titleUnit
         layout = Layout(mapX: margin + (content - mapWidth) / 2, mapY: mapY, mapWidth: mapWidth, mapHeight: mapHeight,

@@ -9,8 +9,8 @@ public enum SlidePictureError: Error, Equatable, CustomStringConvertible {
     case notFloatingPoint(tensor: String, dtype: DType)
     /// A tensor of the wrong rank or width; `expected` says what it should be, e.g. "[N, 2]".
     case badShape(tensor: String, shape: [Int], expected: String)
-    /// `tile_embeds` and `coords` describe different numbers of tiles.
-    case rowCountsDiffer(tileEmbeds: Int, coords: Int)
+    /// `tensor` (`tile_embeds`, `class_attention`) and `coords` describe different numbers of tiles.
+    case rowCountsDiffer(tensor: String, rows: Int, coords: Int)
     /// N = 0: nothing to draw.
     case noTiles
     /// A NaN or infinity (after conversion to f32, as the PCA reads the values).
@@ -28,9 +28,9 @@ public enum SlidePictureError: Error, Equatable, CustomStringConvertible {
         case .notFloatingPoint(let tensor, let dtype): return "'\(tensor)' is \(dtype), not floating point"
         case .badShape(let tensor, let shape, let expected):
             return "'\(tensor)' has shape \(Tensor.describe(shape)), expected \(expected)"
-        case .rowCountsDiffer(let embeds, let coords):
-            return "'tile_embeds' has \(embeds) rows but 'coords' \(coords): they must describe the same tiles"
-        case .noTiles: return "no tiles: 'tile_embeds' and 'coords' have 0 rows"
+        case .rowCountsDiffer(let tensor, let rows, let coords):
+            return "'\(tensor)' has \(rows) rows but 'coords' \(coords): they must describe the same tiles"
+        case .noTiles: return "no tiles: 'coords' has 0 rows"
         case .nonFinite(let tensor, let row, let column): return "'\(tensor)'[\(row), \(column)] is not a finite number"
         case .coordinateOutOfRange(let row, let column, let limit):
             return "'coords'[\(row), \(column)] lies more than \(limit) pixels from the origin"

@@ -84,10 +84,15 @@ struct PlotCommand: ParsableCommand {
         }
         let bytes = try PNGEncoder().encode(picture.image)
         try AtomicOutput.write(to: output) { sink in try bytes.withUnsafeBytes { try sink($0) } }
-        let pca = picture.components
-        let shares = pca.variances.map { String(format: "%.1f%%", pca.totalVariance > 0 ? 100 * $0 / pca.totalVariance : 0) }
-        FileHandle.standardError.write(text: "plotted \(pca.count) tiles (D=\(pca.width); PC1-3 explain \(shares.joined(separator: ", ")) of the variance"
-            + (pca.converged ? "" : "; the components did not converge in \(PrincipalComponents.maxIterations) iterations")
-            + String(format: ") in %.2f s -> %@ (%dx%d)\n", MonotonicClock.seconds - started, output, picture.image.width, picture.image.height))
+        let shown: String
+        if let pca = picture.components {
+            let shares = pca.variances.map { String(format: "%.1f%%", pca.totalVariance > 0 ? 100 * $0 / pca.totalVariance : 0) }
+            shown = "D=\(pca.width); PC1-3 explain \(shares.joined(separator: ", ")) of the variance"
+                + (pca.converged ? "" : "; the components did not converge in \(PrincipalComponents.maxIterations) iterations")
+        } else {
+            shown = "the class token's attention in the last layer"
+        }
+        FileHandle.standardError.write(text: "plotted \(picture.colours.count) tiles (\(shown))"
+            + String(format: " in %.2f s -> %@ (%dx%d)\n", MonotonicClock.seconds - started, output, picture.image.width, picture.image.height))
     }
 }

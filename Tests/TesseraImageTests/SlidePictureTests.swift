@@ -68,7 +68,7 @@ final class SlidePictureTests: XCTestCase {
             (Tensor(zeros: [2, 3], dtype: .i32), coords, .notFloatingPoint(tensor: "tile_embeds", dtype: .i32)),
             (Tensor(shape: [6], floats: [1, 2, 3, 4, 5, 6]), coords, .badShape(tensor: "tile_embeds", shape: [6], expected: "[N, D]")),
             (embeds, Tensor(shape: [2, 3], floats: [0, 0, 0, 1, 1, 1]), .badShape(tensor: "coords", shape: [2, 3], expected: "[N, 2]")),
-            (embeds, Tensor(shape: [1, 2], floats: [0, 0]), .rowCountsDiffer(tileEmbeds: 2, coords: 1)),
+            (embeds, Tensor(shape: [1, 2], floats: [0, 0]), .rowCountsDiffer(tensor: "tile_embeds", rows: 2, coords: 1)),
             (Tensor(zeros: [0, 3]), Tensor(zeros: [0, 2]), .noTiles),
             (Tensor(shape: [2, 3], floats: [1, 2, 3, 4, .nan, 6]), coords, .nonFinite(tensor: "tile_embeds", row: 1, column: 1)),
             (embeds, Tensor(shape: [2, 2], floats: [0, 0, .infinity, 0]), .nonFinite(tensor: "coords", row: 1, column: 0)),
@@ -82,7 +82,7 @@ final class SlidePictureTests: XCTestCase {
         XCTAssertThrowsError(try SlidePicture(tileEmbeds: embeds, coords: coords, name: "x", width: 10)) {
             XCTAssertEqual($0 as? SlidePictureError, .badWidth(10))
         }
-        XCTAssertEqual(SlidePictureError.rowCountsDiffer(tileEmbeds: 2, coords: 1).description,
+        XCTAssertEqual(SlidePictureError.rowCountsDiffer(tensor: "tile_embeds", rows: 2, coords: 1).description,
                        "'tile_embeds' has 2 rows but 'coords' 1: they must describe the same tiles")
     }
 
