@@ -45,6 +45,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import _tiles  # noqa: E402
+from _machine import machine, show_machine  # noqa: E402
 
 GIGAPATH_ARGS = {"img_size": 224, "patch_size": 16, "embed_dim": 1536, "num_heads": 24, "init_values": 1e-05,
                  "mlp_ratio": 5.33334, "in_chans": 3, "num_classes": 0}
@@ -404,29 +405,6 @@ def progress_rate(stderr, label):
 def median(values):
     s = sorted(values)
     return s[len(s) // 2] if s else float("nan")
-
-
-def machine(threads):
-    """CPU model, the SIMD flags that matter to GEMM, sgemm rate of the BLAS Tessera calls, load."""
-    flags, model = set(), "?"
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("flags"):
-            flags = set(line.split(":")[1].split())
-        elif line.startswith("model name"):
-            model = line.split(":")[1].strip()
-    wanted = ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16"]
-    rate = subprocess.run([sys.executable, os.path.join(HERE, "sgemm_rate.py"), str(threads)], capture_output=True,
-                          text=True, cwd=HERE).stdout.strip()
-    available = next((int(line.split()[1]) // 1024 for line in open("/proc/meminfo") if line.startswith("MemAvailable")), 0)
-    return {"cpu": model, "cores": os.cpu_count(), "flags": [f for f in wanted if f in flags], "sgemm_gflops": rate,
-            "load": os.getloadavg(), "mem_available_mb": available}
-
-
-def show_machine(m, when):
-    load = ", ".join(f"{x:.1f}" for x in m["load"])
-    print(f"machine ({when}): {m['cpu']}, {m['cores']} cores; flags {' '.join(m['flags'])}; "
-          f"sgemm {m['sgemm_gflops']} GFLOP/s (bench/sgemm_rate.py); load average {load}; "
-          f"{m['mem_available_mb'] / 1024:.1f} GB available", flush=True)
 
 
 def fmt(x, digits=2):

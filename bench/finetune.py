@@ -59,6 +59,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _machine import machine, show_machine  # noqa: E402
 ROOT = os.path.dirname(HERE)
 SLIDE_ENCODER = {"in_chans": 1536, "embed_dim": 768, "depth": 12, "num_heads": 16}
 BRANCH_LENGTHS, BRANCH_RATIOS = [1024, 5792, 32768, 185363, 1048576], [1, 2, 4, 8, 16]
@@ -365,29 +367,6 @@ def child(name, log, python, env=None, limit_s=None, **a):
     lines = [json.loads(x) for x in r["stdout"].splitlines() if x.startswith("{")]
     r["json"] = lines[-1] if lines else None
     return r
-
-
-def machine(threads, python):
-    """CPU model, the SIMD flags that matter to GEMM, sgemm rate of the BLAS Tessera calls, load."""
-    flags, model = set(), "?"
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("flags"):
-            flags = set(line.split(":")[1].split())
-        elif line.startswith("model name"):
-            model = line.split(":")[1].strip()
-    wanted = ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16"]
-    rate = subprocess.run([python, os.path.join(HERE, "sgemm_rate.py"), str(threads)], capture_output=True,
-                          text=True, cwd=HERE).stdout.strip() or "?"
-    available = next((int(line.split()[1]) // 1024 for line in open("/proc/meminfo") if line.startswith("MemAvailable")), 0)
-    return {"cpu": model, "cores": os.cpu_count(), "flags": [f for f in wanted if f in flags], "sgemm_gflops": rate,
-            "load": os.getloadavg(), "mem_available_mb": available}
-
-
-def show_machine(m, when):
-    load = ", ".join(f"{x:.1f}" for x in m["load"])
-    print(f"machine ({when}): {m['cpu']}, {m['cores']} cores; flags {' '.join(m['flags'])}; "
-          f"sgemm {m['sgemm_gflops']} GFLOP/s on the benchmark's threads (bench/sgemm_rate.py); load average {load}; "
-          f"{m['mem_available_mb'] / 1024:.1f} GB available", flush=True)
 
 
 def load_note():
