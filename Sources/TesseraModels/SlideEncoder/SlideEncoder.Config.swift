@@ -46,6 +46,9 @@ extension SlideEncoder {
             public var branches: [DilatedAttention.Branch]?
             public var gridSize: Int?
             public var tileSize: Double?
+            /// The `classifier` section of a fine-tuned run's config.json: the slide-level head
+            /// after this encoder (nil: the file has none).
+            public var classifier: SlideClassifier.Head?
 
             public init() {}
         }

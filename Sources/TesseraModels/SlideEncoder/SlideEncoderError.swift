@@ -11,7 +11,7 @@ public enum SlideEncoderError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noCheckpoint(let dir):
-            return "\(dir): no slide encoder checkpoint (slide_encoder.safetensors, slide_encoder.pth, model.safetensors, or a single *.safetensors or *.pth)"
+            return "\(dir): no slide encoder checkpoint (slide_encoder.safetensors, slide_encoder.pth, model.safetensors, checkpoint.pt, or a single *.safetensors or *.pth)"
         case .missingTensor(let name, let file):
             return "\(file): tensor '\(name)' is missing"
         case .badConfig(let path, let reason):
