@@ -9,7 +9,8 @@ import TesseraPipeline
 /// A bundle opened for inference: the reader's checks passed, every tensor verified and the
 /// models built. It runs the slide-folder pipeline as `tessera embed --slide-encoder` does
 /// (same output names and metadata) with the bundle's tile transform, and adds
-/// `teacher_tile_embeds` when the bundle has a teacher-space head.
+/// `teacher_tile_embeds` when the bundle has a teacher-space head, `logits` and `probabilities`
+/// when it has a classifier.
 public final class EdgeEngine: @unchecked Sendable {
     public let path: String
     /// The header's format version.
@@ -49,6 +50,11 @@ public final class EdgeEngine: @unchecked Sendable {
         return SlideEmbedder(model: model, pool: slide.pool)
     }
 
+    /// The classifier runs after the slide encoder when the bundle names `logits` among its outputs.
+    var classifier: SlideClassifier? {
+        manifest.outputs.contains(.logits) ? models.classifier : nil
+    }
+
     /// The tiles of the slide folder `folder` (its `.png` files in name order) through the
     /// pipeline, as `run(_:onEvent:)`.
     public func run(folder: String, onEvent: (SlidePipeline.Event) -> Void = { _ in }) throws(EdgeError)
@@ -61,12 +67,12 @@ public final class EdgeEngine: @unchecked Sendable {
 
     /// One slide's tiles (a folder's PNGs, a whole-slide file's tiles) through the pipeline:
     /// `tile_embeds`, `coords`, the slide outputs, `teacher_tile_embeds` when the bundle has a
-    /// head, and the metadata. Unreadable tiles are reported and skipped.
+    /// head, `logits` and `probabilities` when it has a classifier, and the metadata. Unreadable tiles are reported and skipped.
     public func run(_ tiles: any TileSource, onEvent: (SlidePipeline.Event) -> Void = { _ in }) throws(EdgeError)
         -> SlidePipeline.Output {
         let pipeline = SlidePipeline(
             tileEmbedder: TileEmbedder(model: models.tileEncoder, preprocessor: preprocessor, batchSize: batchSize),
-            slideEmbedder: slideEmbedder, architecture: manifest.tileEncoder.architecture,
+            slideEmbedder: slideEmbedder, classifier: classifier, architecture: manifest.tileEncoder.architecture,
             weightsName: TileList.fileName(path), weightsSHA256: sha256)
         let head = manifest.outputs.contains(.teacherTileEmbeds) ? models.teacherHead : nil
         // A head on the last hidden class token runs batch by batch inside the tile encoder's pass.
