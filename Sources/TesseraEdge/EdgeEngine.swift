@@ -1,3 +1,4 @@
+import CPosix
 import TesseraBundle
 import TesseraCore
 import TesseraEdgeModels
@@ -25,6 +26,10 @@ public final class EdgeEngine: @unchecked Sendable {
     public let sha256: String
     /// Tiles per batch of the tile encoder.
     public var batchSize = 8
+    /// The classifier's class names and setting as C strings for the C interface, made once
+    /// (empty and nil without a classifier); freed with the engine.
+    let classNames: [UnsafeMutablePointer<CChar>]
+    let classSetting: UnsafeMutablePointer<CChar>?
 
     /// Opens, checks and loads the bundle at `path`.
     public init(path: String) throws(EdgeError) {
@@ -41,6 +46,14 @@ public final class EdgeEngine: @unchecked Sendable {
         manifest = reader.manifest
         self.models = models
         self.preprocessor = preprocessor
+        let head = manifest.outputs.contains(.logits) ? models.classifier?.head : nil
+        classNames = (head?.classes ?? []).map { strdup($0)! }
+        classSetting = head.map { strdup($0.setting.rawValue)! }
+    }
+
+    deinit {
+        for name in classNames { free(name) }
+        free(classSetting)
     }
 
     /// The slide encoder runs when the bundle names `slide_embed` among its outputs.
