@@ -367,7 +367,52 @@ void   tessera__bundle__metric__free_unpacked
   assert(message->base.descriptor == &tessera__bundle__metric__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor tessera__bundle__manifest__field_descriptors[7] =
+void   tessera__bundle__classifier__init
+                     (Tessera__Bundle__Classifier         *message)
+{
+  static const Tessera__Bundle__Classifier init_value = TESSERA__BUNDLE__CLASSIFIER__INIT;
+  *message = init_value;
+}
+size_t tessera__bundle__classifier__get_packed_size
+                     (const Tessera__Bundle__Classifier *message)
+{
+  assert(message->base.descriptor == &tessera__bundle__classifier__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t tessera__bundle__classifier__pack
+                     (const Tessera__Bundle__Classifier *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &tessera__bundle__classifier__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t tessera__bundle__classifier__pack_to_buffer
+                     (const Tessera__Bundle__Classifier *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &tessera__bundle__classifier__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Tessera__Bundle__Classifier *
+       tessera__bundle__classifier__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Tessera__Bundle__Classifier *)
+     protobuf_c_message_unpack (&tessera__bundle__classifier__descriptor,
+                                allocator, len, data);
+}
+void   tessera__bundle__classifier__free_unpacked
+                     (Tessera__Bundle__Classifier *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &tessera__bundle__classifier__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor tessera__bundle__manifest__field_descriptors[8] =
 {
   {
     "tile_encoder",
@@ -453,8 +498,21 @@ static const ProtobufCFieldDescriptor tessera__bundle__manifest__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "classifier",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Tessera__Bundle__Manifest, classifier),
+    &tessera__bundle__classifier__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned tessera__bundle__manifest__field_indices_by_name[] = {
+  7,   /* field[7] = classifier */
   4,   /* field[4] = outputs */
   5,   /* field[5] = provenance */
   2,   /* field[2] = slide_encoder */
@@ -466,7 +524,7 @@ static const unsigned tessera__bundle__manifest__field_indices_by_name[] = {
 static const ProtobufCIntRange tessera__bundle__manifest__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor tessera__bundle__manifest__descriptor =
 {
@@ -476,7 +534,7 @@ const ProtobufCMessageDescriptor tessera__bundle__manifest__descriptor =
   "Tessera__Bundle__Manifest",
   "tessera.bundle",
   sizeof(Tessera__Bundle__Manifest),
-  7,
+  8,
   tessera__bundle__manifest__field_descriptors,
   tessera__bundle__manifest__field_indices_by_name,
   1,  tessera__bundle__manifest__number_ranges,
@@ -1256,6 +1314,83 @@ const ProtobufCMessageDescriptor tessera__bundle__metric__descriptor =
   (ProtobufCMessageInit) tessera__bundle__metric__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor tessera__bundle__classifier__field_descriptors[4] =
+{
+  {
+    "feat_layers",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Tessera__Bundle__Classifier, n_feat_layers),
+    offsetof(Tessera__Bundle__Classifier, feat_layers),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pooling",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Tessera__Bundle__Classifier, pooling),
+    &tessera__bundle__pooling__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "setting",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Tessera__Bundle__Classifier, setting),
+    &tessera__bundle__classifier_setting__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "classes",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Tessera__Bundle__Classifier, n_classes),
+    offsetof(Tessera__Bundle__Classifier, classes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned tessera__bundle__classifier__field_indices_by_name[] = {
+  3,   /* field[3] = classes */
+  0,   /* field[0] = feat_layers */
+  1,   /* field[1] = pooling */
+  2,   /* field[2] = setting */
+};
+static const ProtobufCIntRange tessera__bundle__classifier__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor tessera__bundle__classifier__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "tessera.bundle.Classifier",
+  "Classifier",
+  "Tessera__Bundle__Classifier",
+  "tessera.bundle",
+  sizeof(Tessera__Bundle__Classifier),
+  4,
+  tessera__bundle__classifier__field_descriptors,
+  tessera__bundle__classifier__field_indices_by_name,
+  1,  tessera__bundle__classifier__number_ranges,
+  (ProtobufCMessageInit) tessera__bundle__classifier__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue tessera__bundle__dtype__enum_values_by_number[5] =
 {
   { "DTYPE_UNSPECIFIED", "TESSERA__BUNDLE__DTYPE__DTYPE_UNSPECIFIED", 0 },
@@ -1436,5 +1571,37 @@ const ProtobufCEnumDescriptor tessera__bundle__teacher_head_input__descriptor =
   tessera__bundle__teacher_head_input__enum_values_by_name,
   1,
   tessera__bundle__teacher_head_input__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue tessera__bundle__classifier_setting__enum_values_by_number[4] =
+{
+  { "CLASSIFIER_SETTING_UNSPECIFIED", "TESSERA__BUNDLE__CLASSIFIER_SETTING__CLASSIFIER_SETTING_UNSPECIFIED", 0 },
+  { "CLASSIFIER_SETTING_MULTI_CLASS", "TESSERA__BUNDLE__CLASSIFIER_SETTING__CLASSIFIER_SETTING_MULTI_CLASS", 1 },
+  { "CLASSIFIER_SETTING_BINARY", "TESSERA__BUNDLE__CLASSIFIER_SETTING__CLASSIFIER_SETTING_BINARY", 2 },
+  { "CLASSIFIER_SETTING_MULTI_LABEL", "TESSERA__BUNDLE__CLASSIFIER_SETTING__CLASSIFIER_SETTING_MULTI_LABEL", 3 },
+};
+static const ProtobufCIntRange tessera__bundle__classifier_setting__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex tessera__bundle__classifier_setting__enum_values_by_name[4] =
+{
+  { "CLASSIFIER_SETTING_BINARY", 2 },
+  { "CLASSIFIER_SETTING_MULTI_CLASS", 1 },
+  { "CLASSIFIER_SETTING_MULTI_LABEL", 3 },
+  { "CLASSIFIER_SETTING_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor tessera__bundle__classifier_setting__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "tessera.bundle.ClassifierSetting",
+  "ClassifierSetting",
+  "Tessera__Bundle__ClassifierSetting",
+  "tessera.bundle",
+  4,
+  tessera__bundle__classifier_setting__enum_values_by_number,
+  4,
+  tessera__bundle__classifier_setting__enum_values_by_name,
+  1,
+  tessera__bundle__classifier_setting__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

@@ -2,6 +2,9 @@
 /// followed by the model's own state-dict key (`tile_encoder.blocks.0.attn.qkv.weight`).
 public enum BundleComponent: CaseIterable, Sendable {
     case tileEncoder, slideEncoder, teacherHead
+    /// The fine-tuned classifier after the slide encoder: its tensors keep upstream's
+    /// `ClassificationHead` names (`classifier.0.weight`), as the slide encoder's do (`slide_encoder.`).
+    case classifier
 
     /// The name prefix of the component's tensors.
     public var prefix: String {
@@ -9,6 +12,7 @@ public enum BundleComponent: CaseIterable, Sendable {
         case .tileEncoder: return "tile_encoder."
         case .slideEncoder: return "slide_encoder."
         case .teacherHead: return "teacher_head."
+        case .classifier: return "classifier."
         }
     }
 

@@ -133,7 +133,7 @@ extension BundleError.Problem {
         case .decompressedTooLarge(let total, let limit):
             return "compressed tensors would decompress to \(total) bytes, over the limit of \(limit)"
         case .outsideComponents:
-            return "name belongs to no component present in the bundle (tile_encoder., slide_encoder., teacher_head.)"
+            return "name belongs to no component present in the bundle (tile_encoder., slide_encoder., teacher_head., classifier.)"
         case .componentWithoutTensors(let component):
             return "component '\(component)' is configured but has no tensors"
         case .missingTensor(let referrer):

@@ -4,7 +4,7 @@ public enum BundleFormat {
     public static let magic: [UInt8] = [0x89, 0x54, 0x53, 0x42, 0x0D, 0x0A, 0x1A, 0x0A]
     /// The versions this code reads; it writes the lowest that holds a bundle
     /// (`BundleManifest.formatVersion`). formats/bundle.md, "Versions", says what each adds.
-    public static let versions: ClosedRange<UInt32> = 1...2
+    public static let versions: ClosedRange<UInt32> = 1...3
     /// Bytes of the fixed header; the manifest follows it.
     public static let headerSize = 64
     /// Every tensor starts at a multiple of this (cache lines, SIMD loads, mapping in place).
@@ -17,6 +17,9 @@ public enum BundleFormat {
     static let maxMetrics = 1024
     /// Dilated attention branches of the slide encoder.
     static let maxBranches = 64
+    /// A classifier's classes, and its feature layers.
+    static let maxClasses = 65_536
+    static let maxFeatureLayers = 1024
     /// Every size in a configuration is in 1...maxSize, so products of a few of them cannot overflow.
     static let maxSize = 1 << 20
     static let sha256Length = 32

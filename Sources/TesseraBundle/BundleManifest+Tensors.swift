@@ -4,6 +4,7 @@ extension BundleManifest {
     /// The configured components.
     var components: [BundleComponent] {
         [.tileEncoder] + (slideEncoder == nil ? [] : [.slideEncoder]) + (teacherHead == nil ? [] : [.teacherHead])
+            + (classifier == nil ? [] : [.classifier])
     }
 
     /// Tensor names are unique and belong to configured components, each of which
@@ -63,6 +64,12 @@ extension BundleManifest {
         if let head = teacherHead {
             for (name, shape) in head.tensorShapes {
                 guard let j = index[name] else { throw fail(name, .missingTensor(referencedBy: "teacher_head")) }
+                guard tensors[j].shape == shape else { throw fail(name, .wrongShape(expected: shape, actual: tensors[j].shape)) }
+            }
+        }
+        if let classifier, let slide = slideEncoder {
+            for (name, shape) in classifier.tensorShapes(embedDim: slide.config.embedDim) {
+                guard let j = index[name] else { throw fail(name, .missingTensor(referencedBy: "classifier")) }
                 guard tensors[j].shape == shape else { throw fail(name, .wrongShape(expected: shape, actual: tensors[j].shape)) }
             }
         }

@@ -61,6 +61,9 @@ extension BundleManifest {
                         "teacher_head.in_features \(head.inFeatures) differs from tile_encoder.embed_dim \(tile.embedDim)")
             if let eps = head.layerNormEps { try finite([eps], "teacher_head.layer_norm_eps") }
         }
+        if let classifier {
+            try classifier.validate(slideEncoder: slideEncoder?.config, path: path)
+        }
     }
 
     /// One 8-bit level of a pixel scaled to 0...1.
@@ -81,6 +84,9 @@ extension BundleManifest {
         try require(!seen.contains(.slideEmbed) || slideEncoder != nil, "outputs name slide_embed but there is no slide_encoder")
         try require(!seen.contains(.teacherTileEmbeds) || teacherHead != nil,
                     "outputs name teacher_tile_embeds but there is no teacher_head")
+        for output in [BundleOutput.logits, .probabilities] {
+            try require(!seen.contains(output) || classifier != nil, "outputs name \(output.rawValue) but there is no classifier")
+        }
     }
 
     private func validateProvenance(path: String) throws(BundleError) {

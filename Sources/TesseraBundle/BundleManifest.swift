@@ -8,7 +8,9 @@ public struct BundleManifest: Equatable, Sendable {
     public var tileTransform: BundleTileTransform
     public var slideEncoder: BundleSlideEncoder?
     public var teacherHead: BundleTeacherHead?
-    /// `tileEmbeds` always; `slideEmbed`, `teacherTileEmbeds` when the bundle has what they need.
+    /// The fine-tuned classifier after the slide encoder (format version 3).
+    public var classifier: BundleClassifier?
+    /// `tileEmbeds` always; `slideEmbed`, `teacherTileEmbeds`, `logits`, `probabilities` when the bundle has what they need.
     public var outputs: [BundleOutput]
     public var provenance: BundleProvenance
     /// Filled in by the writer (whatever a caller puts here is replaced).
@@ -16,18 +18,22 @@ public struct BundleManifest: Equatable, Sendable {
 
     public init(tileEncoder: VisionTransformer.Config, tileTransform: BundleTileTransform,
                 slideEncoder: BundleSlideEncoder? = nil, teacherHead: BundleTeacherHead? = nil,
-                outputs: [BundleOutput], provenance: BundleProvenance, tensors: [BundleTensorInfo] = []) {
+                classifier: BundleClassifier? = nil, outputs: [BundleOutput], provenance: BundleProvenance, tensors: [BundleTensorInfo] = []) {
         self.tileEncoder = tileEncoder
         self.tileTransform = tileTransform
         self.slideEncoder = slideEncoder
         self.teacherHead = teacherHead
+        self.classifier = classifier
         self.outputs = outputs
         self.provenance = provenance
         self.tensors = tensors
     }
 
     /// The lowest format version that holds this manifest: what the writer writes.
-    public var formatVersion: UInt32 { teacherHead?.formatVersion ?? 1 }
+    public var formatVersion: UInt32 {
+        if classifier != nil { return BundleClassifier.formatVersion }
+        return teacherHead?.formatVersion ?? 1
+    }
 }
 
 /// What the engine writes for a bundle, beside the metadata: the manifest's `outputs` names.
@@ -38,8 +44,11 @@ public enum BundleOutput: String, Sendable, Equatable {
     case slideEmbed = "slide_embed"
     /// The teacher-space head's [N, D_t]; needs a teacher head.
     case teacherTileEmbeds = "teacher_tile_embeds"
+    /// The classifier's [C] logits and probabilities (softmax or sigmoid, as trained); need a classifier.
+    case logits
+    case probabilities
 
-    static let all: [BundleOutput] = [.tileEmbeds, .slideEmbed, .teacherTileEmbeds]
+    static let all: [BundleOutput] = [.tileEmbeds, .slideEmbed, .teacherTileEmbeds, .logits, .probabilities]
 }
 
 /// A bundle's slide encoder: the model's own configuration (no mirrored copy: the manifest's

@@ -22,7 +22,9 @@ public enum BundleWeights: String, CaseIterable, Sendable {
     /// True for the tensors this choice applies to: the Linear weights of attention, MLPs
     /// and the teacher head, not the patch embeddings (the first layer of each encoder,
     /// whose input is pixels or tile embeddings, not normalised activations).
+    /// The classifier's Linear stays F32: it is tiny, and its outputs are the answers.
     public static func isMatrixWeight(name: String, shape: [Int]) -> Bool {
         shape.count == 2 && name.hasSuffix(".weight") && !name.split(separator: ".").contains("patch_embed")
+            && !name.hasPrefix(BundleComponent.classifier.prefix)
     }
 }

@@ -15,6 +15,7 @@ enum ManifestEncoder {
             m.tile_transform = c.value(tileTransform(manifest.tileTransform, c))
             m.slide_encoder = manifest.slideEncoder.map { c.value(slideEncoder($0, c)) }
             m.teacher_head = manifest.teacherHead.map { c.value(teacherHead($0, version: manifest.formatVersion)) }
+            m.classifier = manifest.classifier.map { c.value(classifier($0, c)) }
             m.n_outputs = manifest.outputs.count
             m.outputs = c.array(manifest.outputs.map { Optional(c.string($0.rawValue)) })
             m.provenance = c.value(provenance(manifest.provenance, c))
@@ -87,6 +88,19 @@ enum ManifestEncoder {
             h.layer_norm_eps = head.layerNormEps ?? 0
         }
         return h
+    }
+
+    private static func classifier(_ bundled: BundleClassifier, _ c: CAllocations) -> Tessera__Bundle__Classifier {
+        let head = bundled.head
+        var k = Tessera__Bundle__Classifier()
+        tessera__bundle__classifier__init(&k)
+        k.n_feat_layers = head.featLayers.count
+        k.feat_layers = c.array(head.featLayers.map { UInt32($0) })
+        k.pooling = Tessera__Bundle__Pooling(rawValue: head.pooling.manifestNumber)
+        k.setting = Tessera__Bundle__ClassifierSetting(rawValue: head.setting.manifestNumber)
+        k.n_classes = head.classes.count
+        k.classes = c.array(head.classes.map { Optional(c.string($0)) })
+        return k
     }
 
     private static func provenance(_ provenance: BundleProvenance, _ c: CAllocations) -> Tessera__Bundle__Provenance {

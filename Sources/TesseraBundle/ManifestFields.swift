@@ -35,6 +35,7 @@ struct ManifestFields {
             tileEncoder: try tileEncoder(tile.pointee), tileTransform: try tileTransform(transform.pointee),
             slideEncoder: try m.slide_encoder.map { (s) throws(BundleError) in try slideEncoder(s.pointee) },
             teacherHead: try m.teacher_head.map { (h) throws(BundleError) in try teacherHead(h.pointee) },
+            classifier: try m.classifier.map { (c) throws(BundleError) in try classifier(c.pointee) },
             outputs: outputs, provenance: try self.provenance(provenance.pointee), tensors: tensors)
     }
 
@@ -107,6 +108,40 @@ struct ManifestFields {
         return BundleTeacherHead(inFeatures: inFeatures, outFeatures: outFeatures,
                                  input: try enumeration(h.input.rawValue, "teacher_head.input"),
                                  layerNormEps: h.layer_norm_eps == 0 ? nil : h.layer_norm_eps)
+    }
+
+    /// Version 3's classifier: feature layers (each in 0...maxSize here; against the slide
+    /// encoder's depth in `validate`), pooling, setting and 1...maxClasses class names (free text,
+    /// not empty).
+    private func classifier(_ c: Tessera__Bundle__Classifier) throws(BundleError) -> BundleClassifier {
+        guard version >= BundleClassifier.formatVersion else {
+            throw fail(.fieldOfNewerVersion(field: "classifier", version: BundleClassifier.formatVersion, bundleVersion: version))
+        }
+        try count(c.n_feat_layers, "classifier.feat_layers", limit: BundleFormat.maxFeatureLayers)
+        guard c.n_feat_layers > 0 else { throw fail(.missingField("classifier.feat_layers")) }
+        var layers: [Int] = []
+        for i in 0..<c.n_feat_layers {
+            let layer = c.feat_layers[i]
+            guard layer <= BundleFormat.maxSize else {
+                throw fail(.outOfRange(field: "classifier.feat_layers", value: String(layer), expected: "at most \(BundleFormat.maxSize)"))
+            }
+            layers.append(Int(layer))
+        }
+        try count(c.n_classes, "classifier.classes", limit: BundleFormat.maxClasses)
+        guard c.n_classes > 0 else { throw fail(.missingField("classifier.classes")) }
+        var classes: [String] = []
+        for i in 0..<c.n_classes {
+            let name = try text(c.classes[i], "classifier.classes")
+            guard !name.isEmpty else {
+                throw fail(.invalidText(field: "classifier.classes", rule: "1...\(BundleFormat.maxNameLength) printable ASCII characters"))
+            }
+            classes.append(name)
+        }
+        return BundleClassifier(head: SlideClassifier.Head(
+            featLayers: layers,
+            pooling: try enumeration(c.pooling.rawValue, "classifier.pooling", SlideClassifier.Pooling.init(manifestNumber:)),
+            setting: try enumeration(c.setting.rawValue, "classifier.setting", SlideClassifier.Setting.init(manifestNumber:)),
+            classes: classes))
     }
 
     private func provenance(_ p: Tessera__Bundle__Provenance) throws(BundleError) -> BundleProvenance {

@@ -54,3 +54,36 @@ extension SlidePool {
 
     var manifestNumber: UInt32 { self == .mean ? 1 : 2 }
 }
+
+extension SlideClassifier.Pooling {
+    /// The manifest's `Pooling`, shared with the slide encoder's: mean of the tile tokens, or the class token.
+    init?(manifestNumber: UInt32) {
+        switch manifestNumber {
+        case 1: self = .mean
+        case 2: self = .cls
+        default: return nil
+        }
+    }
+
+    var manifestNumber: UInt32 { self == .mean ? 1 : 2 }
+}
+
+extension SlideClassifier.Setting {
+    /// The manifest's `ClassifierSetting`.
+    init?(manifestNumber: UInt32) {
+        switch manifestNumber {
+        case 1: self = .multiClass
+        case 2: self = .binary
+        case 3: self = .multiLabel
+        default: return nil
+        }
+    }
+
+    var manifestNumber: UInt32 {
+        switch self {
+        case .multiClass: return 1
+        case .binary: return 2
+        case .multiLabel: return 3
+        }
+    }
+}

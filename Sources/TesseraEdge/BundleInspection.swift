@@ -2,6 +2,7 @@ import CPosix
 import TesseraBundle
 import TesseraCore
 import TesseraEdgeModels
+import TesseraIO
 import TesseraModels
 
 /// A bundle as `inspect` shows it: opened as the engine opens it to run (every check `run`
@@ -59,6 +60,7 @@ public struct BundleInspection: Sendable {
             lines.append("slide encoder: none")
         }
         lines.append(m.teacherHead.map(Self.describe) ?? "teacher head: none")
+        lines.append(m.classifier.map { Self.describe($0.head) } ?? "classifier: none")
         lines.append("outputs: " + m.outputs.map { $0.rawValue }.joined(separator: ", "))
         let p = m.provenance
         lines.append("provenance: tessera \(p.tesseraVersion), created \(p.createdUnixSeconds) (unix seconds)")
@@ -85,6 +87,12 @@ public struct BundleInspection: Sendable {
         "teacher head: Linear \(head.inFeatures) -> \(head.outFeatures), "
             + (head.layerNormEps.map { "LayerNorm eps \($0), " } ?? "no LayerNorm, ")
             + (head.input == .tileEmbedding ? "on the tile embedding" : "on the last hidden class token (before the final norm)")
+    }
+
+    /// "classifier: multi_class, layers [1, 2] pooled cls, 3 classes: 'a', 'b', 'c'" (names quoted, at most 10 listed)
+    static func describe(_ head: SlideClassifier.Head) -> String {
+        "classifier: \(head.setting.rawValue), layers [" + head.featLayers.map { String($0) }.joined(separator: ", ")
+            + "] pooled \(head.pooling.rawValue), \(head.classes.count) classes: " + MessageText.list(head.classes)
     }
 
     /// "[0.485, 0.456, 0.406]": arrays spelled out (Embedded Swift does not print them).

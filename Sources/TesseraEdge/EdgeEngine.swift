@@ -1,3 +1,4 @@
+import CPosix
 import TesseraBundle
 import TesseraCore
 import TesseraEdgeModels
@@ -9,7 +10,8 @@ import TesseraPipeline
 /// A bundle opened for inference: the reader's checks passed, every tensor verified and the
 /// models built. It runs the slide-folder pipeline as `tessera embed --slide-encoder` does
 /// (same output names and metadata) with the bundle's tile transform, and adds
-/// `teacher_tile_embeds` when the bundle has a teacher-space head.
+/// `teacher_tile_embeds` when the bundle has a teacher-space head, `logits` and `probabilities`
+/// when it has a classifier.
 public final class EdgeEngine: @unchecked Sendable {
     public let path: String
     /// The header's format version.
@@ -24,6 +26,10 @@ public final class EdgeEngine: @unchecked Sendable {
     public let sha256: String
     /// Tiles per batch of the tile encoder.
     public var batchSize = 8
+    /// The classifier's class names and setting as C strings for the C interface, made once
+    /// (empty and nil without a classifier); freed with the engine.
+    let classNames: [UnsafeMutablePointer<CChar>]
+    let classSetting: UnsafeMutablePointer<CChar>?
 
     /// Opens, checks and loads the bundle at `path`.
     public init(path: String) throws(EdgeError) {
@@ -40,6 +46,14 @@ public final class EdgeEngine: @unchecked Sendable {
         manifest = reader.manifest
         self.models = models
         self.preprocessor = preprocessor
+        let head = manifest.outputs.contains(.logits) ? models.classifier?.head : nil
+        classNames = (head?.classes ?? []).map { strdup($0)! }
+        classSetting = head.map { strdup($0.setting.rawValue)! }
+    }
+
+    deinit {
+        for name in classNames { free(name) }
+        free(classSetting)
     }
 
     /// The slide encoder runs when the bundle names `slide_embed` among its outputs.
@@ -47,6 +61,11 @@ public final class EdgeEngine: @unchecked Sendable {
         guard manifest.outputs.contains(.slideEmbed), let model = models.slideEncoder, let slide = manifest.slideEncoder
         else { return nil }
         return SlideEmbedder(model: model, pool: slide.pool)
+    }
+
+    /// The classifier runs after the slide encoder when the bundle names `logits` among its outputs.
+    var classifier: SlideClassifier? {
+        manifest.outputs.contains(.logits) ? models.classifier : nil
     }
 
     /// The tiles of the slide folder `folder` (its `.png` files in name order) through the
@@ -61,12 +80,12 @@ public final class EdgeEngine: @unchecked Sendable {
 
     /// One slide's tiles (a folder's PNGs, a whole-slide file's tiles) through the pipeline:
     /// `tile_embeds`, `coords`, the slide outputs, `teacher_tile_embeds` when the bundle has a
-    /// head, and the metadata. Unreadable tiles are reported and skipped.
+    /// head, `logits` and `probabilities` when it has a classifier, and the metadata. Unreadable tiles are reported and skipped.
     public func run(_ tiles: any TileSource, onEvent: (SlidePipeline.Event) -> Void = { _ in }) throws(EdgeError)
         -> SlidePipeline.Output {
         let pipeline = SlidePipeline(
             tileEmbedder: TileEmbedder(model: models.tileEncoder, preprocessor: preprocessor, batchSize: batchSize),
-            slideEmbedder: slideEmbedder, architecture: manifest.tileEncoder.architecture,
+            slideEmbedder: slideEmbedder, classifier: classifier, architecture: manifest.tileEncoder.architecture,
             weightsName: TileList.fileName(path), weightsSHA256: sha256)
         let head = manifest.outputs.contains(.teacherTileEmbeds) ? models.teacherHead : nil
         // A head on the last hidden class token runs batch by batch inside the tile encoder's pass.

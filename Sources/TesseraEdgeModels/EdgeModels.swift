@@ -3,7 +3,7 @@ import TesseraCore
 import TesseraModels
 
 /// The models a bundle carries, built through the shared model code: the tile encoder, and
-/// the slide encoder and the teacher-space head when the bundle has them. Building reads every
+/// the slide encoder, the teacher-space head and the classifier when the bundle has them. Building reads every
 /// tensor of every component, so each one's checksum has been verified once this exists.
 public struct EdgeModels: Sendable {
     public let tileEncoder: VisionTransformer
@@ -11,6 +11,8 @@ public struct EdgeModels: Sendable {
     /// `teacher_head`: Linear(tile encoder's D -> the teacher's D), with a LayerNorm when it has one,
     /// on what the manifest's `teacherHead.input` says.
     public let teacherHead: TeacherSpaceHead?
+    /// The fine-tuned classifier after the slide encoder (`classifier.0` on the pooled layers).
+    public let classifier: SlideClassifier?
 
     public init(_ reader: BundleReader) throws(EdgeError) {
         let m = reader.manifest
@@ -34,6 +36,18 @@ public struct EdgeModels: Sendable {
                 let built = TeacherSpaceHead(scope, inFeatures: head.inFeatures, outFeatures: head.outFeatures,
                                              normEps: head.layerNormEps)
                 try scope.finish(model: reader.path + " (teacher head)")
+                return built
+            }
+        }
+        let embedDim = slideEncoder?.config.embedDim ?? 0
+        classifier = try m.classifier.map { (bundled) throws(EdgeError) in
+            try Self.build(.classifier, "classifier", of: reader) { (weights) throws(WeightMismatch) in
+                // The component's tensors keep upstream's names: the prefix is the model's own first key.
+                var named = StateDict()
+                for (name, tensor) in weights.entries { named.set(BundleComponent.classifier.prefix + name, tensor) }
+                let scope = WeightScope(named)
+                let built = SlideClassifier(scope, head: bundled.head, embedDim: embedDim)
+                try scope.finish(model: reader.path + " (classifier)")
                 return built
             }
         }

@@ -5,7 +5,8 @@ import TesseraFormats
 import TesseraModels
 
 /// A bundle made from loaded models (formats/bundle.md): the tile encoder with its tile
-/// transform, optionally a slide encoder and a run's teacher-space head, and the provenance. The manifest describes the
+/// transform, optionally a slide encoder (with a fine-tuned run's classifier when it has one) and a
+/// distillation run's teacher-space head, and the provenance. The manifest describes the
 /// models completely, so the engine needs nothing else; the tensors are laid out in the
 /// models' own parameter order, so the same model gives the same bundle whichever file it
 /// was loaded from.
@@ -51,9 +52,11 @@ public struct BundleExport {
         if let head, head.inFeatures != tile.embedDim {
             throw .mismatch("the teacher head takes hidden states of width \(head.inFeatures), the tile encoder makes \(tile.embedDim)")
         }
+        let classifier = slideEncoder?.classifier.map { BundleClassifier(head: $0.head) }
         return BundleManifest(tileEncoder: tile, tileTransform: BundleTileTransform(preprocessor),
-                              slideEncoder: slide, teacherHead: head,
-                              outputs: [.tileEmbeds] + (slide == nil ? [] : [.slideEmbed]) + (head == nil ? [] : [.teacherTileEmbeds]),
+                              slideEncoder: slide, teacherHead: head, classifier: classifier,
+                              outputs: [.tileEmbeds] + (slide == nil ? [] : [.slideEmbed]) + (head == nil ? [] : [.teacherTileEmbeds])
+                                  + (classifier == nil ? [] : [.logits, .probabilities]),
                               provenance: provenance)
     }
 
@@ -65,6 +68,13 @@ public struct BundleExport {
         }
         add(.tileEncoder, tileEncoder.model.config.parameterShapes, tileEncoder.weights)
         if let slideEncoder { add(.slideEncoder, slideEncoder.model.config.parameterShapes, slideEncoder.weights) }
+        if let slideEncoder, let classifier = slideEncoder.classifier {
+            // Upstream's names (classifier.0.weight), which the component's prefix begins.
+            let names = WeightScope.parameterShapes {
+                _ = SlideClassifier($0, head: classifier.head, embedDim: slideEncoder.model.config.embedDim)
+            }
+            for (name, _) in names { tensors.set(name, slideEncoder.classifierWeights[name]!) }
+        }
         if let teacherHead {
             for (name, tensor) in teacherHead.weights.entries { tensors.set(BundleComponent.teacherHead.prefix + name, tensor) }
         }

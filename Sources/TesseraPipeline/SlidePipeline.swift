@@ -11,15 +11,18 @@ import TesseraModels
 public struct SlidePipeline {
     public var tileEmbedder: TileEmbedder
     public var slideEmbedder: SlideEmbedder?
+    /// A fine-tuned classifier after the slide encoder: `logits` and `probabilities` (`SlidePrediction`).
+    public var classifier: SlideClassifier?
     /// What identifies the tile encoder in the output's metadata.
     public var architecture: String
     public var weightsName: String
     public var weightsSHA256: String
 
-    public init(tileEmbedder: TileEmbedder, slideEmbedder: SlideEmbedder? = nil,
+    public init(tileEmbedder: TileEmbedder, slideEmbedder: SlideEmbedder? = nil, classifier: SlideClassifier? = nil,
                 architecture: String, weightsName: String, weightsSHA256: String) {
         self.tileEmbedder = tileEmbedder
         self.slideEmbedder = slideEmbedder
+        self.classifier = slideEmbedder == nil ? nil : classifier
         self.architecture = architecture
         self.weightsName = weightsName
         self.weightsSHA256 = weightsSHA256
@@ -44,13 +47,16 @@ public struct SlidePipeline {
         /// The tiles skipped: unreadable when embedded, or left out by the source (`unreadable`).
         public var skipped: Int
         public var slideEmbeddings: SlideEmbeddings?
+        /// The classifier's answer, when the pipeline has one.
+        public var prediction: SlidePrediction?
     }
 
     /// The output holds `tile_embeds` f32 [N, D] (rows in tile order); `coords` f32 [N, 2] (the
     /// tiles' level-0 x, y; left out, with a warning naming the tile, when a kept tile has no
     /// position); `blocks.{i}` [N, tokens, D] when `hiddenStates` spools them; every slide output
     /// (`SlideEmbeddings.named`) with a slide encoder, its grid following the tiles' geometry when
-    /// the source knows it; and in `__metadata__` `tile_names` and `skipped_tiles` (JSON lists of
+    /// the source knows it; with a classifier, `logits` and `probabilities` [C] (and `classes`, a
+    /// JSON list, and `setting` in the metadata); and in `__metadata__` `tile_names` and `skipped_tiles` (JSON lists of
     /// tile names), `architecture`, `weights`, `weights_sha256`, and the geometry's entries.
     /// `consumers` see every batch's block outputs as well.
     public func run(_ tiles: any TileSource, hiddenStates spool: (any HiddenStateSink)? = nil,
@@ -96,8 +102,10 @@ public struct SlidePipeline {
             "weights_sha256": weightsSHA256,
         ]
         for (key, value) in tiles.geometry?.metadata ?? [:] { dict.metadata[key] = value }
+        let prediction = slide.flatMap { slide in classifier.map { SlidePrediction(classifier: $0, embeddings: slide) } }
+        prediction?.add(to: &dict)
         return Output(stateDict: dict, tileNames: names, embedded: kept.count,
-                      skipped: result.summary.skipped.count + tiles.unreadable, slideEmbeddings: slide)
+                      skipped: result.summary.skipped.count + tiles.unreadable, slideEmbeddings: slide, prediction: prediction)
     }
 
     /// The largest position `coords` (float32, as prov-gigapath writes it) holds exactly: 2^24

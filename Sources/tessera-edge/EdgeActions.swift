@@ -40,6 +40,7 @@ enum EdgeActions {
         }
         for (key, value) in metadata { result.stateDict.metadata[key] = value }
         try engine.write(result, to: output)
+        if let prediction = result.prediction { print(slide + ": " + prediction.summary) }
         let c = engine.models.tileEncoder.config
         StandardError.write("embedded \(result.embedded) tiles (\(result.skipped) skipped) with \(c.architecture) "
                             + "(D=\(c.embedDim)) in \(EdgeProgress.fixed(MonotonicClock.seconds - start, 2)) s, peak RSS "

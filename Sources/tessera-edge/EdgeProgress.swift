@@ -55,17 +55,5 @@ struct EdgeProgress {
     }
 
     /// `value` with `digits` decimals (no Foundation formatting on the edge).
-    static func fixed(_ value: Double, _ digits: Int) -> String {
-        guard value.isFinite else { return "\(value)" }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let scaled = Int((abs(value) * scale).rounded())
-        let whole = scaled / Int(scale), fraction = scaled % Int(scale)
-        var text = (value < 0 && scaled > 0 ? "-" : "") + String(whole)
-        if digits > 0 {
-            let digitsText = String(fraction)
-            text += "." + String(repeating: "0", count: digits - digitsText.count) + digitsText
-        }
-        return text
-    }
+    static func fixed(_ value: Double, _ digits: Int) -> String { SlidePrediction.fixed(value, digits) }
 }

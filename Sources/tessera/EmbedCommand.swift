@@ -136,6 +136,7 @@ struct EmbedCommand: ParsableCommand {
         let pipeline = SlidePipeline(
             tileEmbedder: TileEmbedder(model: loaded.model, batchSize: batch, strict: strict),
             slideEmbedder: models.slideEncoder.map { slide.embedder(for: $0.model, tileSize: pngs == nil ? nil : tiling.tileSize.map(Double.init)) },
+            classifier: models.slideEncoder?.classifier,
             architecture: config.architecture, weightsName: TileList.fileName(loaded.weightsPath),
             weightsSHA256: loaded.weightsSHA256)
         let spool = hiddenStates ? try HiddenStateSpool(folder: URL(fileURLWithPath: output).deletingLastPathComponent().path,
@@ -151,6 +152,7 @@ struct EmbedCommand: ParsableCommand {
         }
         for (key, value) in metadata { result.stateDict.metadata[key] = value }
         try SafeTensors.write(result.stateDict, to: output)
+        if let prediction = result.prediction { print(arguments.joined(separator: " ") + ": " + prediction.summary) }
         let seconds = Date().timeIntervalSince(started)
         Self.report(String(format: "embedded %d tiles (%d skipped) with %@ (D=%d) in %.2f s -> %@",
                            result.embedded, result.skipped, config.architecture, config.embedDim, seconds, output))

@@ -37,18 +37,25 @@ struct ExportCommand: ParsableCommand {
         stand in for the teacher's tile embeddings. Its Linear weight is stored as --weights says, \
         its LayerNorm in f32. Such a bundle has format version 2 (tessera-edge builds that read only \
         version 1 refuse it); without a head the bundle is version 1.
+        --slide-encoder may be a fine-tuned run (`tessera finetune -o RUN`: model.safetensors with \
+        slide_encoder.* and classifier.0.*, config.json with a classifier section; or a folder with \
+        upstream's checkpoint.pt and such a config.json): the bundle then carries the classifier too \
+        (its feature layers, pooling, task setting and class names; its weights always f32) and the \
+        engine writes logits and probabilities [classes] beside the embeddings. Such a bundle has \
+        format version 3.
 
         Examples:
           tessera export --tile-encoder run1 --weights int8 -o student.tsb
           tessera export --tile-encoder run1 --no-teacher-head --weights f16 -o student-v1.tsb
           tessera export --tile-encoder fixtures/tile_student --slide-encoder slide_student/ --weights f16 --compress zstd -o s.tsb
           tessera export --tile-encoder fixtures/tile_teacher --slide-encoder fixtures/slide_encoder --weights f32 -o teacher.tsb
+          tessera export --tile-encoder hf/prov-gigapath --slide-encoder finetune_run --weights int8 -o classifier.tsb
         """)
 
     @Option(name: .customLong("tile-encoder"), help: "A timm folder, a weights file, or a distillation run folder.")
     var tileEncoder: String
 
-    @Option(name: .customLong("slide-encoder"), help: "A slide encoder (checkpoint or its folder); overrides a run's slide student.")
+    @Option(name: .customLong("slide-encoder"), help: "A slide encoder (checkpoint or its folder, or a fine-tuned run: with its classifier); overrides a run's slide student.")
     var slideEncoder: String?
 
     @Option(help: "Architecture preset for a bare weights file (see `tessera embed --help`).")
@@ -115,6 +122,10 @@ struct ExportCommand: ParsableCommand {
         if let slide = m.slideEncoder {
             let s = slide.config
             lines.append("slide encoder: D \(s.embedDim), depth \(s.depth), \(s.heads) heads, slide_embed = \(slide.pool == .mean ? "mean" : "cls")")
+        }
+        if let c = m.classifier?.head {
+            lines.append("classifier: \(c.setting.rawValue), layers \(c.featLayers.map(String.init).joined(separator: ", ")) "
+                         + "(\(c.pooling.rawValue)), \(c.classes.count) classes (\(MessageText.list(c.classes))) -> logits, probabilities")
         }
         if let h = m.teacherHead {
             lines.append("teacher head: Linear \(h.inFeatures) -> \(h.outFeatures)" + (h.layerNormEps == nil ? "" : " + LayerNorm")

@@ -68,7 +68,7 @@ final class BundleRoundTripTests: XCTestCase {
                         XCTAssertTrue(read[name]!.isBitIdentical(to: stored[name]!), "\(label): \(component.prefix)\(name)")
                     }
                     let int8 = read.entries.filter { $0.tensor.dtype == .i8 }.map(\.name)
-                    XCTAssertEqual(int8.isEmpty, weights != .int8, label)
+                    XCTAssertEqual(int8.isEmpty, weights != .int8 || source.count == 0, label)  // the sample has no classifier
                     for name in int8 { XCTAssertEqual(read[StateDict.scalesName(of: name)]?.shape, [read[name]!.shape[0]], label) }
                 }
             }

@@ -7,7 +7,7 @@ import XCTest
 
 /// fixtures/hostile_bundles (written by fixtures/make_hostile_bundles.py, an
 /// independent Python writer of the format): the valid bundles (format versions
-/// 1 and 2) read back exactly; every other case is refused with the error its name says.
+/// 1, 2 and 3) read back exactly; every other case is refused with the error its name says.
 final class HostileBundleTests: XCTestCase {
     private func path(_ name: String) -> String { Fixtures.path("hostile_bundles/\(name).tsb") }
 
@@ -26,7 +26,7 @@ final class HostileBundleTests: XCTestCase {
     /// Each case's problem, and the tensor the error names (nil: none).
     private static let expected: [String: (BundleError.Problem, String?)] = [
         "bad_magic": (.badMagic, nil),
-        "future_version": (.unsupportedVersion(3, supported: 1...2), nil),
+        "future_version": (.unsupportedVersion(4, supported: 1...3), nil),
         "truncated_header": (.fileTooShort(size: 40), nil),
         "reserved_not_zero": (.reservedNotZero, nil),
         "manifest_length_2_40": (.manifestLength(1 << 40, limit: 16 << 20), nil),
@@ -73,11 +73,31 @@ final class HostileBundleTests: XCTestCase {
         "head_norm_wrong_shape": (.wrongShape(expected: [12], actual: [8]), "teacher_head.norm.weight"),
         "v1_head_with_input": (.fieldOfNewerVersion(field: "teacher_head.input", version: 2, bundleVersion: 1), nil),
         "v1_head_with_norm_eps": (.fieldOfNewerVersion(field: "teacher_head.layer_norm_eps", version: 2, bundleVersion: 1), nil),
+        "v2_with_classifier": (.fieldOfNewerVersion(field: "classifier", version: 3, bundleVersion: 2), nil),
+        "classifier_without_slide_encoder": (.inconsistent("classifier without a slide_encoder to sit on"), nil),
+        "classifier_feat_layers_missing": (.missingField("classifier.feat_layers"), nil),
+        "classifier_feat_layer_past_depth": (.outOfRange(field: "classifier.feat_layers", value: "2",
+                                                         expected: "0...1 (0 = the slide encoder's input, 1 = its last layer)"), nil),
+        "classifier_feat_layer_huge": (.outOfRange(field: "classifier.feat_layers", value: "1048577", expected: "at most 1048576"), nil),
+        "classifier_pooling_missing": (.missingField("classifier.pooling"), nil),
+        "classifier_pooling_unknown": (.unknownEnumValue(field: "classifier.pooling", value: 9), nil),
+        "classifier_setting_missing": (.missingField("classifier.setting"), nil),
+        "classifier_setting_unknown": (.unknownEnumValue(field: "classifier.setting", value: 9), nil),
+        "classifier_classes_missing": (.missingField("classifier.classes"), nil),
+        "classifier_class_name_empty": (.invalidText(field: "classifier.classes", rule: "1...256 printable ASCII characters"), nil),
+        "classifier_class_name_not_ascii": (.invalidText(field: "classifier.classes", rule: "at most 256 printable ASCII characters"), nil),
+        "classifier_class_name_too_long": (.invalidText(field: "classifier.classes", rule: "at most 256 printable ASCII characters"), nil),
+        "classifier_classes_duplicate": (.duplicate(field: "classifier.classes", value: "a"), nil),
+        "classifier_binary_three_classes": (.inconsistent("classifier.setting is binary but classifier.classes has 3 names, not 2"), nil),
+        "classifier_weight_wrong_shape": (.wrongShape(expected: [3, 16], actual: [3, 8]), "classifier.0.weight"),
+        "classifier_bias_missing": (.missingTensor(referencedBy: "classifier"), "classifier.0.bias"),
+        "logits_without_classifier": (.inconsistent("outputs name logits but there is no classifier"), nil),
+        "classifier_tensor_without_classifier": (.outsideComponents, "classifier.0.weight"),
     ]
 
     func testEveryCaseIsRefusedWithItsError() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Fixtures.path("hostile_bundles"))
-        let cases = Set(files.map { String($0.dropLast(".tsb".count)) }).subtracting(["valid", "valid_v2", "manifest_checksum", "tensor_checksum"])
+        let cases = Set(files.map { String($0.dropLast(".tsb".count)) }).subtracting(["valid", "valid_v2", "valid_v3", "manifest_checksum", "tensor_checksum"])
         XCTAssertEqual(cases, Set(Self.expected.keys), "every fixture has an expected error and every expectation a fixture")
         XCTAssertGreaterThanOrEqual(cases.count, 20)
         for (name, (problem, tensor)) in Self.expected.sorted(by: { $0.key < $1.key }) {
@@ -190,5 +210,20 @@ final class HostileBundleTests: XCTestCase {
         for (name, k) in [("norm.weight", 8), ("norm.bias", 9)] {
             XCTAssertEqual(head[name]?.floats(), (0..<12).map { Float((($0 * 7 + k * 3) % 17) - 8) / 16 }, name)
         }
+    }
+
+    /// valid_v3.tsb: valid_v2.tsb with a version 3 classifier (layers 0 and 1 by the class token, 3 classes).
+    func testValidVersion3BundleReadsBackExactly() throws {
+        let reader = try BundleReader.open(path("valid_v3"))
+        try reader.verifyAll()
+        XCTAssertEqual(reader.version, 3)
+        XCTAssertEqual(reader.manifest.formatVersion, 3)
+        XCTAssertEqual(reader.manifest.classifier?.head, SlideClassifier.Head(
+            featLayers: [0, 1], pooling: .cls, setting: .multiClass, classes: ["tumour", "stroma", "normal tissue"]))
+        XCTAssertEqual(reader.manifest.outputs, [.tileEmbeds, .slideEmbed, .teacherTileEmbeds, .logits, .probabilities])
+        let classifier = try reader.floatWeights(.classifier)
+        XCTAssertEqual(classifier.names, ["0.weight", "0.bias"])
+        let expected: [Float] = (0..<3).map { (i: Int) -> Float in Float((i * 7 + 33) % 17 - 8) / 16 }
+        XCTAssertEqual(classifier["0.bias"]?.floats(), expected)
     }
 }

@@ -33,9 +33,22 @@ final class EdgeCInterfaceTests: XCTestCase {
         let tile = try PNGDecoder().decode(path: slide + "/" + tileName)
         try Data(tile.pixels).write(to: URL(fileURLWithPath: folder.file("tile.rgb")))
 
+        // A bundle with a fine-tuned classifier (upstream's checkpoint.pt on the fixture teacher).
+        let classifier = folder.file("classifier.tsb")
+        let exportClassifier = try TesseraProcess.run(["export", "--tile-encoder", Fixtures.path("tile_teacher"), "--slide-encoder",
+                                                       Fixtures.path("classifier_run"), "--weights", "f32", "-o", classifier])
+        XCTAssertEqual(exportClassifier.status, 0, exportClassifier.stderr)
+
         let run = try Self.shell(program, [bundle, slide, folder.file("c.safetensors"), folder.file("tile.rgb"), String(tile.width),
-                                           String(tile.height), folder.file("tile.f32"), Fixtures.path("hostile_bundles/tensor_checksum.tsb")])
+                                           String(tile.height), folder.file("tile.f32"), Fixtures.path("hostile_bundles/tensor_checksum.tsb"),
+                                           classifier, folder.file("prediction.f32")])
         XCTAssertEqual(run.status, 0, run.output)
+        // The C logits and probabilities are those tessera-edge run writes, bit for bit.
+        let classified = try TesseraProcess.run(["run", classifier, slide, "-o", folder.file("classifier.safetensors")], program: "tessera-edge")
+        XCTAssertEqual(classified.status, 0, classified.stderr)
+        let prediction = try Data(contentsOf: URL(fileURLWithPath: folder.file("prediction.f32"))).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let written = try SafeTensors.read(path: folder.file("classifier.safetensors"))
+        XCTAssertEqual(prediction, written["logits"]!.floats() + written["probabilities"]!.floats())
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: bundle)), bundleBytes, "the bundle as output_path is refused")
 
         let edge = try TesseraProcess.run(["run", bundle, slide, "-o", folder.file("edge.safetensors")], program: "tessera-edge")

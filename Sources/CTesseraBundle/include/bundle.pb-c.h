@@ -23,6 +23,7 @@ typedef struct Tessera__Bundle__SlideEncoder Tessera__Bundle__SlideEncoder;
 typedef struct Tessera__Bundle__TeacherHead Tessera__Bundle__TeacherHead;
 typedef struct Tessera__Bundle__Provenance Tessera__Bundle__Provenance;
 typedef struct Tessera__Bundle__Metric Tessera__Bundle__Metric;
+typedef struct Tessera__Bundle__Classifier Tessera__Bundle__Classifier;
 
 
 /* --- enums --- */
@@ -70,6 +71,22 @@ typedef enum _Tessera__Bundle__TeacherHeadInput {
   TESSERA__BUNDLE__TEACHER_HEAD_INPUT__TEACHER_HEAD_INPUT_LAST_HIDDEN_CLS = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(TESSERA__BUNDLE__TEACHER_HEAD_INPUT)
 } Tessera__Bundle__TeacherHeadInput;
+typedef enum _Tessera__Bundle__ClassifierSetting {
+  TESSERA__BUNDLE__CLASSIFIER_SETTING__CLASSIFIER_SETTING_UNSPECIFIED = 0,
+  /*
+   * softmax over the classes
+   */
+  TESSERA__BUNDLE__CLASSIFIER_SETTING__CLASSIFIER_SETTING_MULTI_CLASS = 1,
+  /*
+   * softmax over the 2 classes
+   */
+  TESSERA__BUNDLE__CLASSIFIER_SETTING__CLASSIFIER_SETTING_BINARY = 2,
+  /*
+   * a sigmoid per class
+   */
+  TESSERA__BUNDLE__CLASSIFIER_SETTING__CLASSIFIER_SETTING_MULTI_LABEL = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(TESSERA__BUNDLE__CLASSIFIER_SETTING)
+} Tessera__Bundle__ClassifierSetting;
 
 /* --- messages --- */
 
@@ -87,17 +104,21 @@ struct  Tessera__Bundle__Manifest
    */
   Tessera__Bundle__TeacherHead *teacher_head;
   /*
-   * tile_embeds, slide_embed, teacher_tile_embeds
+   * tile_embeds, slide_embed, teacher_tile_embeds, logits, probabilities
    */
   size_t n_outputs;
   char **outputs;
   Tessera__Bundle__Provenance *provenance;
   size_t n_tensors;
   Tessera__Bundle__Tensor **tensors;
+  /*
+   * version 3; absent: no classifier (needs slide_encoder)
+   */
+  Tessera__Bundle__Classifier *classifier;
 };
 #define TESSERA__BUNDLE__MANIFEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&tessera__bundle__manifest__descriptor) \
-    , NULL, NULL, NULL, NULL, 0,NULL, NULL, 0,NULL }
+    , NULL, NULL, NULL, NULL, 0,NULL, NULL, 0,NULL, NULL }
 
 
 struct  Tessera__Bundle__Tensor
@@ -260,6 +281,38 @@ struct  Tessera__Bundle__Metric
     , (char *)protobuf_c_empty_string, 0 }
 
 
+/*
+ * A fine-tuned slide-level classifier after the slide encoder (prov-gigapath's
+ * ClassificationHead): tensors classifier.0.weight [C, L*D], classifier.0.bias [C]
+ * (C = classes, L = feat_layers, D = slide_encoder.embed_dim). Version 3.
+ */
+struct  Tessera__Bundle__Classifier
+{
+  ProtobufCMessage base;
+  /*
+   * 0 = the slide encoder's input, i = layer i's output; each <= slide_encoder.depth
+   */
+  size_t n_feat_layers;
+  uint32_t *feat_layers;
+  /*
+   * POOLING_CLS: each layer's class token; POOLING_MEAN: the mean of its tile tokens (both through the slide encoder's norm)
+   */
+  Tessera__Bundle__Pooling pooling;
+  /*
+   * how probabilities are made from logits
+   */
+  Tessera__Bundle__ClassifierSetting setting;
+  /*
+   * class (label) names in output order, unique
+   */
+  size_t n_classes;
+  char **classes;
+};
+#define TESSERA__BUNDLE__CLASSIFIER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&tessera__bundle__classifier__descriptor) \
+    , 0,NULL, TESSERA__BUNDLE__POOLING__POOLING_UNSPECIFIED, TESSERA__BUNDLE__CLASSIFIER_SETTING__CLASSIFIER_SETTING_UNSPECIFIED, 0,NULL }
+
+
 /* Tessera__Bundle__Manifest methods */
 void   tessera__bundle__manifest__init
                      (Tessera__Bundle__Manifest         *message);
@@ -412,6 +465,25 @@ Tessera__Bundle__Metric *
 void   tessera__bundle__metric__free_unpacked
                      (Tessera__Bundle__Metric *message,
                       ProtobufCAllocator *allocator);
+/* Tessera__Bundle__Classifier methods */
+void   tessera__bundle__classifier__init
+                     (Tessera__Bundle__Classifier         *message);
+size_t tessera__bundle__classifier__get_packed_size
+                     (const Tessera__Bundle__Classifier   *message);
+size_t tessera__bundle__classifier__pack
+                     (const Tessera__Bundle__Classifier   *message,
+                      uint8_t             *out);
+size_t tessera__bundle__classifier__pack_to_buffer
+                     (const Tessera__Bundle__Classifier   *message,
+                      ProtobufCBuffer     *buffer);
+Tessera__Bundle__Classifier *
+       tessera__bundle__classifier__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   tessera__bundle__classifier__free_unpacked
+                     (Tessera__Bundle__Classifier *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Tessera__Bundle__Manifest_Closure)
@@ -438,6 +510,9 @@ typedef void (*Tessera__Bundle__Provenance_Closure)
 typedef void (*Tessera__Bundle__Metric_Closure)
                  (const Tessera__Bundle__Metric *message,
                   void *closure_data);
+typedef void (*Tessera__Bundle__Classifier_Closure)
+                 (const Tessera__Bundle__Classifier *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -450,6 +525,7 @@ extern const ProtobufCEnumDescriptor    tessera__bundle__mlp_kind__descriptor;
 extern const ProtobufCEnumDescriptor    tessera__bundle__interpolation__descriptor;
 extern const ProtobufCEnumDescriptor    tessera__bundle__pooling__descriptor;
 extern const ProtobufCEnumDescriptor    tessera__bundle__teacher_head_input__descriptor;
+extern const ProtobufCEnumDescriptor    tessera__bundle__classifier_setting__descriptor;
 extern const ProtobufCMessageDescriptor tessera__bundle__manifest__descriptor;
 extern const ProtobufCMessageDescriptor tessera__bundle__tensor__descriptor;
 extern const ProtobufCMessageDescriptor tessera__bundle__tile_encoder__descriptor;
@@ -458,6 +534,7 @@ extern const ProtobufCMessageDescriptor tessera__bundle__slide_encoder__descript
 extern const ProtobufCMessageDescriptor tessera__bundle__teacher_head__descriptor;
 extern const ProtobufCMessageDescriptor tessera__bundle__provenance__descriptor;
 extern const ProtobufCMessageDescriptor tessera__bundle__metric__descriptor;
+extern const ProtobufCMessageDescriptor tessera__bundle__classifier__descriptor;
 
 PROTOBUF_C__END_DECLS
 

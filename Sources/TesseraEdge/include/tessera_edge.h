@@ -5,7 +5,9 @@
  * inference: the bundle's checksums verified and its models built. It turns a
  * slide folder of {x}x_{y}y.png tiles into one safetensors file (tile_embeds,
  * coords, the slide encoder's outputs, teacher_tile_embeds when the bundle has
- * a teacher-space head), or RGB tiles in memory into tile embeddings.
+ * a teacher-space head, logits and probabilities when it has a fine-tuned
+ * classifier), or RGB tiles in memory into tile embeddings. A classifier's
+ * answer for a slide also comes back in memory (tessera_edge_classify_folder).
  *
  * Failures return NULL or -1; tessera_edge_last_error() then says what went
  * wrong and where (file, tensor, byte offset). An engine may be used by one
@@ -46,6 +48,25 @@ int tessera_edge_embed_folder(tessera_edge *engine, const char *slide_dir, const
  * 0, or -1 on failure. */
 int tessera_edge_embed_rgb(tessera_edge *engine, const uint8_t *rgb, size_t count, size_t width, size_t height,
                            float *embeddings);
+
+/* C, the classes of the bundle's fine-tuned classifier; 0 when the bundle has none. */
+size_t tessera_edge_class_count(const tessera_edge *engine);
+
+/* The name of class index (0...C-1, the order of logits and probabilities), NUL-terminated
+ * printable ASCII, valid until the engine is closed; NULL when index is not below the class count. */
+const char *tessera_edge_class_name(const tessera_edge *engine, size_t index);
+
+/* How the classifier was trained, so how probabilities are made from logits: "multi_class" or
+ * "binary" (a softmax over the classes: they sum to 1) or "multi_label" (a sigmoid per class);
+ * valid until the engine is closed; NULL when the bundle has no classifier. */
+const char *tessera_edge_class_setting(const tessera_edge *engine);
+
+/* As tessera_edge_embed_folder (output_path may also be NULL: nothing is written), then the
+ * classifier on the slide: logits and probabilities each receive tessera_edge_class_count()
+ * floats, in class order. 0, or -1 on failure (a bundle without a classifier included; then
+ * nothing is read or written). */
+int tessera_edge_classify_folder(tessera_edge *engine, const char *slide_dir, const char *output_path,
+                                 float *logits, float *probabilities);
 
 /* The message of this thread's last failure ("" when its last call succeeded); valid
  * until the thread's next call into this library. */
