@@ -40,15 +40,17 @@ public struct SlideEmbedder: Sendable {
     }
 
     /// tileEmbeds [N, in_chans], coords [N, 2] (x, y); `names` (N, when known) name the
-    /// tiles in errors and warnings.
+    /// tiles in errors and warnings. `lastLayerInput` [N + 1, D], when given, receives the
+    /// last layer's input (for `SlideEncoder.classTokenAttention`).
     public func embed(tileEmbeds: Tensor, coords: Tensor, names: [String]? = nil,
+                      lastLayerInput: UnsafeMutablePointer<Float>? = nil,
                       onEvent: (Event) -> Void = { _ in }) throws(SlideEncoderError) -> SlideEmbeddings {
         let cells = try self.cells(tileEmbeds: tileEmbeds, coords: coords, names: names) { onEvent(.warning($0)) }
         onEvent(.layers(done: 0, total: model.config.depth))
         // withoutActuallyEscaping rethrows untyped errors: the typed error travels in a Result.
         return try withoutActuallyEscaping(onEvent) { onEvent in
             Result { () throws(SlideEncoderError) in
-                try model.forward(tileEmbeds: tileEmbeds, cells: cells) { done, total in
+                try model.forward(tileEmbeds: tileEmbeds, cells: cells, lastLayerInput: lastLayerInput) { done, total in
                     onEvent(.layers(done: done, total: total))
                 }
             }

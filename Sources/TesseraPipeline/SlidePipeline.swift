@@ -56,7 +56,7 @@ public struct SlidePipeline {
     /// position); `blocks.{i}` [N, tokens, D] when `hiddenStates` spools them; every slide output
     /// (`SlideEmbeddings.named`) with a slide encoder, its grid following the tiles' geometry when
     /// the source knows it; with a classifier, `logits` and `probabilities` [C] (and `classes`, a
-    /// JSON list, and `setting` in the metadata); and in `__metadata__` `tile_names` and `skipped_tiles` (JSON lists of
+    /// JSON list, and `setting` in the metadata) and `class_attention` [N]; and in `__metadata__` `tile_names` and `skipped_tiles` (JSON lists of
     /// tile names), `architecture`, `weights`, `weights_sha256`, and the geometry's entries.
     /// `consumers` see every batch's block outputs as well.
     public func run(_ tiles: any TileSource, hiddenStates spool: (any HiddenStateSink)? = nil,
@@ -81,9 +81,14 @@ public struct SlidePipeline {
             dict.set("blocks.\(i)", state)
         }
         var slide: SlideEmbeddings?
+        // With a classifier, the last layer's input, for where its class token looks (`class_attention`).
+        let tokens = kept.count + 1, width = slideEmbedder?.model.config.embedDim ?? 0
+        let lastLayerInput = classifier == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: tokens * width)
+        defer { lastLayerInput?.deallocate() }
         if let slideEmbedder = slideEmbedder?.placing(tiles.geometry), let coords {
             do {
-                slide = try slideEmbedder.embed(tileEmbeds: result.tileEmbeds, coords: coords, names: names) {
+                slide = try slideEmbedder.embed(tileEmbeds: result.tileEmbeds, coords: coords, names: names,
+                                                lastLayerInput: lastLayerInput) {
                     switch $0 {
                     case .layers(let done, let total): onEvent(.layers(done: done, total: total))
                     case .warning(let text): onEvent(.warning(text))
@@ -102,7 +107,13 @@ public struct SlidePipeline {
             "weights_sha256": weightsSHA256,
         ]
         for (key, value) in tiles.geometry?.metadata ?? [:] { dict.metadata[key] = value }
-        let prediction = slide.flatMap { slide in classifier.map { SlidePrediction(classifier: $0, embeddings: slide) } }
+        let prediction = slide.flatMap { slide in
+            classifier.map { classifier in
+                SlidePrediction(classifier: classifier, embeddings: slide, classAttention: lastLayerInput.map {
+                    slideEmbedder!.model.classTokenAttention(lastLayerInput: $0, tokens: tokens)
+                })
+            }
+        }
         prediction?.add(to: &dict)
         return Output(stateDict: dict, tileNames: names, embedded: kept.count,
                       skipped: result.summary.skipped.count + tiles.unreadable, slideEmbeddings: slide, prediction: prediction)

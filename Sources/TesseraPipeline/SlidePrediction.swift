@@ -11,13 +11,17 @@ public struct SlidePrediction: Sendable {
     public let setting: SlideClassifier.Setting
     public let logits: [Float]
     public let probabilities: [Float]
+    /// The attention the class token pays each tile in the slide encoder's last layer [N]
+    /// (`SlideEncoder.classTokenAttention`): where the prediction looked.
+    public let classAttention: [Float]?
 
     /// The output tensors' names, and the metadata keys of the class names (a JSON list) and the task.
-    public static let logitsName = "logits", probabilitiesName = "probabilities"
+    public static let logitsName = "logits", probabilitiesName = "probabilities", attentionName = "class_attention"
     public static let classesKey = "classes", settingKey = "setting"
 
-    /// `classifier` on one slide's embeddings.
-    public init(classifier: SlideClassifier, embeddings: SlideEmbeddings) {
+    /// `classifier` on one slide's embeddings (and the class token's attention, when computed).
+    public init(classifier: SlideClassifier, embeddings: SlideEmbeddings, classAttention: [Float]? = nil) {
+        self.classAttention = classAttention
         classes = classifier.head.classes
         setting = classifier.head.setting
         logits = classifier.logits(features: classifier.features(embeddings))
@@ -35,10 +39,11 @@ public struct SlidePrediction: Sendable {
         "top classes (\(setting.rawValue)): " + top().map { $0.name + " " + Self.fixed(Double($0.probability), 4) }.joined(separator: ", ")
     }
 
-    /// Adds `logits` and `probabilities` [C] to `dict`, and the class names and the task to its metadata.
+    /// Adds `logits` and `probabilities` [C] (and `class_attention` [N]) to `dict`, and the class names and the task to its metadata.
     public func add(to dict: inout StateDict) {
         dict.set(Self.logitsName, Tensor(shape: [logits.count], floats: logits))
         dict.set(Self.probabilitiesName, Tensor(shape: [probabilities.count], floats: probabilities))
+        if let classAttention { dict.set(Self.attentionName, Tensor(shape: [classAttention.count], floats: classAttention)) }
         dict.metadata[Self.classesKey] = JSONValue.array(classes.map { .string($0) }).serialized()
         dict.metadata[Self.settingKey] = setting.rawValue
     }

@@ -47,6 +47,9 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "The title (default: OUT's file name without .safetensors).")
     var name: String?
 
+    @Option(help: "pca: the tiles by their embeddings' principal components; attention: by the attention the class token pays each tile in the last layer (class_attention, which tessera-edge writes for a bundle with a classifier) (default pca).")
+    var map: PlotMap = .pca
+
     func validate() throws {
         guard SlidePicture.widths.contains(width) else {
             throw ValidationError("--width must be between \(SlidePicture.widths.lowerBound) and \(SlidePicture.widths.upperBound), got \(width)")
@@ -74,11 +77,17 @@ struct PlotCommand: ParsableCommand {
             mpp = slide.mpp?.x ?? mpp
         }
         let title = name ?? URL(fileURLWithPath: input).lastPathComponent.replacingOccurrences(of: ".safetensors", with: "")
+        let tileSize = geometry.map(\.levelZeroTileSize).flatMap { $0 >= 1 ? $0 : nil }
         let picture: SlidePicture
         do {
-            picture = try SlidePicture(tileEmbeds: dict["tile_embeds"], coords: dict["coords"],
-                                       tileSize: geometry.map(\.levelZeroTileSize).flatMap { $0 >= 1 ? $0 : nil },
-                                       name: title, micronsPerPixel: mpp, width: width, background: background)
+            switch map {
+            case .pca:
+                picture = try SlidePicture(tileEmbeds: dict["tile_embeds"], coords: dict["coords"], tileSize: tileSize,
+                                           name: title + Self.prediction(dict), micronsPerPixel: mpp, width: width, background: background)
+            case .attention:
+                picture = try SlidePicture(classAttention: dict[SlidePrediction.attentionName], coords: dict["coords"], tileSize: tileSize,
+                                           name: title + Self.prediction(dict), micronsPerPixel: mpp, width: width, background: background)
+            }
         } catch {
             throw CLIMessage("\(input): \(error)")
         }
@@ -95,4 +104,20 @@ struct PlotCommand: ParsableCommand {
         FileHandle.standardError.write(text: "plotted \(picture.colours.count) tiles (\(shown))"
             + String(format: " in %.2f s -> %@ (%dx%d)\n", MonotonicClock.seconds - started, output, picture.image.width, picture.image.height))
     }
+
+    /// ": subtype_b 0.91" when OUT holds a classifier's answer (`SlidePrediction`'s tensors and
+    /// class names), for the title; "" otherwise.
+    static func prediction(_ dict: StateDict) -> String {
+        guard let probabilities = dict[SlidePrediction.probabilitiesName]?.floats(), let best = probabilities.indices.max(by: {
+            probabilities[$0] < probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 > $1)
+        }), let json = dict.metadata[SlidePrediction.classesKey],
+              let classes = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String], classes.count == probabilities.count
+        else { return "" }
+        return String(format: ": %@ %.2f", classes[best], probabilities[best])
+    }
+}
+
+/// What `tessera plot` colours the tiles by.
+enum PlotMap: String, ExpressibleByArgument, CaseIterable {
+    case pca, attention
 }
