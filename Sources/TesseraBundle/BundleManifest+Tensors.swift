@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraModels
 
 extension BundleManifest {
     /// The configured components.

@@ -29,7 +29,9 @@ struct EmbedCommand: ParsableCommand {
         --slide-encoder also runs the slide encoder on the embedded tiles and adds its outputs \
         (layer_{i}_embed, last_layer_embed, encoder_out_embed, global_pool_embed, slide_embed), as \
         `tessera slide` would on the tile file. From a whole-slide file its grid cell is one tile \
-        (--tile-size x the level's downsample, level-0 pixels); for PNG tiles --tile-size sets it.
+        (--tile-size x the level's downsample, level-0 pixels); for PNG tiles --tile-size sets it. \
+        A fine-tuned run as --slide-encoder (its config.json has a classifier section) adds the \
+        classifier's logits and probabilities [classes] and prints the top three classes on stdout.
 
         TILES may also be a DATASET: a folder of slides (slide folders and whole-slide files; no \
         tiles directly inside) or a manifest (a .txt, .csv or .tsv file, one slide per line, \

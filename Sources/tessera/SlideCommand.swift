@@ -18,7 +18,10 @@ struct SlideCommand: ParsableCommand {
         layer_{i}_embed (i = 0...L) and last_layer_embed (the prov-gigapath pipeline's
         all-layer path), encoder_out_embed (the model's default output: CLS token),
         global_pool_embed (mean of the tile tokens), and slide_embed: the one chosen by
-        --pool (default mean: the CLS token was never trained in pretraining).
+        --pool (default mean: the CLS token was never trained in pretraining). With a fine-tuned
+        run as --slide-encoder (a slide-encoder folder whose config.json has a classifier section),
+        it also holds the classifier's logits and probabilities [classes] (class names and task in
+        the metadata), and the top three classes are printed on stdout.
 
         Examples:
           tessera slide feats.safetensors --slide-encoder slide_encoder.pth -o slide.safetensors
@@ -58,7 +61,8 @@ struct SlideCommand: ParsableCommand {
         // `tessera embed` records the tile file names: errors and warnings then name the file.
         let names = input.tileNames.flatMap { $0.count == coords.shape.first ? $0 : nil }
         // Tiles cut from a whole-slide file record their geometry: the grid's cell is one tile.
-        let embedder = slide.embedder(for: try slide.load(slideEncoder), tileSize: tileSize).placing(TileGeometry(metadata: input.metadata))
+        let loaded = try SlideEncoder.loaded(path: slideEncoder, heads: slide.heads)
+        let embedder = slide.embedder(for: loaded.model, tileSize: tileSize).placing(TileGeometry(metadata: input.metadata))
         var report = PipelineReport()
         let embeddings: SlideEmbeddings
         do {
@@ -73,7 +77,11 @@ struct SlideCommand: ParsableCommand {
         var out = StateDict()
         embeddings.add(to: &out, pool: slide.pool)
         FileHandle.standardError.write(text: SlideOptions.summary(embeddings.slideEmbed(pool: slide.pool), pool: slide.pool) + "\n")
+        // A fine-tuned run's classifier: logits and probabilities, as `tessera embed` writes them.
+        let prediction = loaded.classifier.map { SlidePrediction(classifier: $0, embeddings: embeddings) }
+        prediction?.add(to: &out)
         try SafeTensors.write(out, to: output)
+        if let prediction { print(features + ": " + prediction.summary) }
         FileHandle.standardError.write(text: "wrote \(output)\n")
     }
 }

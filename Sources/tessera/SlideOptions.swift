@@ -23,11 +23,6 @@ struct SlideOptions: ParsableArguments {
         guard coordScale > 0, coordScale.isFinite else { throw ValidationError("--coord-scale must be a positive number, got \(coordScale)") }
     }
 
-    /// The slide encoder at `path` (file or directory), with the --heads override.
-    func load(_ path: String) throws -> SlideEncoder {
-        try SlideEncoder.load(path: path, heads: heads)
-    }
-
     /// `model` with these options' pooling and grid: `tileSize` (level-0 pixels per grid cell,
     /// `--tile-size` of the command) overrides the tiles' own geometry and the model's default.
     func embedder(for model: SlideEncoder, tileSize: Double?) -> SlideEmbedder {

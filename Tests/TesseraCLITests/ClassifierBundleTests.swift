@@ -9,7 +9,7 @@ import XCTest
 /// A fine-tuned run in a bundle: `tessera export --slide-encoder RUN` → `tessera-edge inspect` →
 /// `tessera-edge run` writes `logits` and `probabilities` beside the embeddings (and prints the top
 /// classes); f32 bundles give the host's classifier on the same embeddings, and what `tessera embed
-/// --slide-encoder RUN` writes (1e-5); f16 and int8 bundles keep the predictions (argmax, largest
+/// --slide-encoder RUN` and `tessera slide --slide-encoder RUN` write (1e-5); f16 and int8 bundles keep the predictions (argmax, largest
 /// probability difference). Runs: fixtures/classifier_run (upstream's checkpoint.pt, CLS pooling,
 /// multi_class) and a hand-made run folder (mean pooling, multi_label) on the fixture teacher.
 final class ClassifierBundleTests: XCTestCase {
@@ -113,6 +113,16 @@ final class ClassifierBundleTests: XCTestCase {
                     XCTAssertLessThanOrEqual(relativeError(edge[key]!.floats(), try XCTUnwrap(hostDict[key], label).floats()), 1e-5, "\(label) \(key)")
                 }
                 XCTAssertEqual(hostDict.metadata["classes"], edge.metadata["classes"], label)
+                // tessera slide on the host's tile embeddings: the same answer.
+                let slideOutput = try path("\(name)-\(i)-slide.safetensors")
+                let slideRun = try TesseraProcess.run(["slide", hostOutput, "--slide-encoder", run, "-o", slideOutput])
+                XCTAssertEqual(slideRun.status, 0, slideRun.stderr)
+                XCTAssertTrue(slideRun.stdout.hasPrefix(hostOutput + ": top classes"), slideRun.stdout)
+                let slideDict = try SafeTensors.read(path: slideOutput)
+                for key in ["logits", "probabilities"] {
+                    XCTAssertLessThanOrEqual(relativeError(try XCTUnwrap(slideDict[key], label).floats(), hostDict[key]!.floats()), 1e-6, "\(label) slide \(key)")
+                }
+                XCTAssertEqual(slideDict.metadata["setting"], classifier.head.setting.rawValue, label)
                 if name == "multi_label" {
                     XCTAssertEqual(probabilities, logits.map { 1 / (1 + exp(-$0)) }, accuracy: 1e-6, label)
                 } else {
