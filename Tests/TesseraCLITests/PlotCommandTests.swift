@@ -31,6 +31,37 @@ final class PlotCommandTests: XCTestCase {
         XCTAssertFalse(centres.contains(.white))
     }
 
+    /// `--map attention` on a prediction (`class_attention`, which a classifier bundle's run
+    /// writes): the attention map titled with the top class; without the tensor, refused by name.
+    func testAttentionMapOfAPrediction() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let bundle = folder.file("classifier.tsb"), prediction = folder.file("prediction.safetensors")
+        var run = try TesseraProcess.run(["export", "--tile-encoder", Fixtures.path("tile_teacher"), "--slide-encoder",
+                                          Fixtures.path("classifier_run"), "--weights", "f32", "-o", bundle])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        run = try TesseraProcess.run(["run", bundle, Fixtures.path("slide_folder/demo_slide"), "-o", prediction], program: "tessera-edge")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let output = try SafeTensors.read(path: prediction)
+        let attention = try XCTUnwrap(output["class_attention"]).floats()
+        XCTAssertEqual(attention.count, 14)
+        XCTAssertTrue(attention.allSatisfy { $0 >= 0 } && attention.reduce(0, +) <= 1 + 1e-5)
+        run = try TesseraProcess.run(["plot", prediction, "--map", "attention", "--name", "demo", "-o", folder.file("attention.png")])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let image = try PNGDecoder().decode(path: folder.file("attention.png"))
+        let probabilities = try XCTUnwrap(output["probabilities"]).floats()
+        let classes = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(output.metadata["classes"]).utf8)) as? [String])
+        let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
+        let expected = try SlidePicture(classAttention: output["class_attention"], coords: output["coords"],
+                                        name: "demo" + String(format: ": %@ %.2f", classes[best], probabilities[best]), width: 1024)
+        XCTAssertEqual(image, expected.image)
+        run = try TesseraProcess.run(["plot", Fixtures.path("slide_folder/expected.safetensors"), "--map", "attention",
+                                      "-o", folder.file("none.png")])
+        XCTAssertEqual(run.status, 1)
+        XCTAssertTrue(run.stderr.contains("no tensor 'class_attention'"), run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("none.png")))
+    }
+
     func testWholeSlideOverItsThumbnail() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanUp() }
