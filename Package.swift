@@ -122,7 +122,7 @@ let package = Package(
                 swiftSettings: fast),
         // Slide-level fine-tuning and probes (prov-gigapath's finetune/ and linear_probe/): task
         // configs, labels, per-slide feature files, the classification head's training, metrics.
-        .target(name: "TesseraFinetune", dependencies: ["TesseraCore", "TesseraIO", "TesseraFormats", "TesseraModels", "TesseraTrain",
+        .target(name: "TesseraFinetune", dependencies: ["TesseraCore", "CTesseraKernels", "TesseraIO", "TesseraFormats", "TesseraModels", "TesseraTrain",
                                                         "TesseraRunFolder", "CHDF5",
                                                         .product(name: "Yams", package: "Yams"),
                                                         .product(name: "CSV", package: "CSV.swift")],

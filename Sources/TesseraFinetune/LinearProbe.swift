@@ -1,3 +1,4 @@
+import CTesseraKernels
 import Foundation
 import TesseraCore
 import TesseraModels
@@ -238,10 +239,10 @@ public struct LinearProbe: Sendable {
 }
 
 extension LinearProbe {
-    /// The loss of one batch and its gradient, a chunk of rows at a time: the chunk's rows of x
-    /// are copied into a buffer that stays in cache for both of its products (forward, then the
-    /// weight gradient), single-threaded GEMMs (OpenBLAS where linked), the chunks spread over the
-    /// threads.
+    /// The loss of one batch and its gradient, a chunk of rows at a time, each chunk in one pass
+    /// of the C kernels (`tk_probe_logits`, then `tk_probe_accumulate`): the batch's rows of x are
+    /// read in place through their indices (no copies, no GEMM packing: the products are
+    /// [chunk, D] x [D, C] with C a handful of classes), the chunks spread over the threads.
     ///
     /// For rows r of x [N, D] (normalised) with targets y [N, C]: z_r = W·x_r + b [C];
     /// g_r = (softmax(z_r) − y_r) / B (multi_class, binary: cross-entropy, mean over the batch) or
@@ -249,8 +250,9 @@ extension LinearProbe {
     /// ∂loss/∂W = Σ_r g_r ⊗ x_r = Gᵀ·X [C, D], ∂loss/∂b = Σ_r g_r [C].
     ///
     /// The batch is cut into chunks of `chunkRows` rows whatever the thread count; each chunk sums
-    /// into its own buffer, and the buffers are added in chunk order, so the result is the same
-    /// on any number of threads.
+    /// into its own buffer (its rows in batch order, one fused multiply-add each; W·x_r in the
+    /// kernel's fixed 16 lanes), and the buffers are added in chunk order, so the result is the
+    /// same on any number of threads, and on every kernel path.
     struct Gradient {
         static let chunkRows = 64
         let classes: Int, dim: Int
@@ -259,10 +261,10 @@ extension LinearProbe {
         private(set) var bias: [Float]
         /// Per chunk: W's sum [C·D], then b's [C].
         private var partials: [Float]
-        /// Per chunk: its rows of x [chunkRows, D] and their logits, then g [chunkRows, C].
-        private var rowsOfX: [Float]
+        /// Per chunk: its logits, then g [chunkRows, C].
         private var logits: [Float]
         private var losses: [Double]
+        private let path = tk_best_path()
 
         init(classes: Int, dim: Int, batch: Int) {
             self.classes = classes
@@ -271,7 +273,6 @@ extension LinearProbe {
             bias = [Float](repeating: 0, count: classes)
             let chunks = (batch + Self.chunkRows - 1) / Self.chunkRows
             partials = [Float](repeating: 0, count: chunks * (classes * dim + classes))
-            rowsOfX = [Float](repeating: 0, count: chunks * Self.chunkRows * dim)
             logits = [Float](repeating: 0, count: chunks * Self.chunkRows * classes)
             losses = [Double](repeating: 0, count: chunks)
         }
@@ -280,30 +281,31 @@ extension LinearProbe {
         /// `weight` and `bias`; accumulated in float, the loss in double.
         mutating func compute(weight w: [Float], bias b: [Float], x: [Float], y: [Float], rows: [Int],
                               setting: SlideClassifier.Setting) -> Double {
-            let c = classes, d = dim, stride = c * d + c, chunkRows = Self.chunkRows
+            let c = classes, d = dim, stride = c * d + c, chunkRows = Self.chunkRows, path = path
             let chunks = (rows.count + chunkRows - 1) / chunkRows
             precondition(chunks * stride <= partials.count, "LinearProbe.Gradient: a batch of \(rows.count) rows is larger than planned")
+            precondition(w.count == c * d && b.count == c && x.count % d == 0 && y.count == x.count / d * c,
+                         "LinearProbe.Gradient: weight \(w.count), bias \(b.count), x \(x.count), y \(y.count) for C \(c), D \(d)")
+            let n = x.count / d, batch = rows.count
             let multiLabel = setting == .multiLabel
             let scale = multiLabel ? 1 / Float(rows.count * c) : 1 / Float(rows.count)
-            let backend = GEMM.backend
             partials.withUnsafeMutableBufferPointer { partials in
-            rowsOfX.withUnsafeMutableBufferPointer { rowsOfX in
             logits.withUnsafeMutableBufferPointer { logits in
             losses.withUnsafeMutableBufferPointer { losses in
             w.withUnsafeBufferPointer { w in
             x.withUnsafeBufferPointer { x in
             y.withUnsafeBufferPointer { y in
-                let partials = partials.baseAddress!, rowsOfX = rowsOfX.baseAddress!, logits = logits.baseAddress!
-                let losses = losses.baseAddress!, w = w.baseAddress!, x = x.baseAddress!, y = y.baseAddress!
+            rows.withUnsafeBufferPointer { rows in
+                let partials = partials.baseAddress!, logits = logits.baseAddress!
+                let losses = losses.baseAddress!, w = w.baseAddress!, x = x.baseAddress!, y = y.baseAddress!, rows = rows.baseAddress!
                 Parallel.forEach(chunks) { chunk in
-                    let first = chunk * chunkRows, count = min(chunkRows, rows.count - first)
-                    let xc = rowsOfX + chunk * chunkRows * d, zc = logits + chunk * chunkRows * c
-                    for i in 0..<count { (xc + i * d).update(from: x + rows[first + i] * d, count: d) }
-                    backend.sgemm(transA: false, transB: true, m: count, n: c, k: d, alpha: 1, a: xc, lda: d, b: w, ldb: d,
-                                  beta: 0, c: zc, ldc: c)
+                    let first = chunk * chunkRows, count = min(chunkRows, batch - first)
+                    let zc = logits + chunk * chunkRows * c, chunkRowsAt = rows + first
+                    let forward = tk_probe_logits(path, x, n, d, chunkRowsAt, count, w, c, zc)
+                    precondition(forward == TK_OK, "LinearProbe.Gradient: tk_probe_logits failed (\(forward))")
                     var loss = 0.0
                     for i in 0..<count {
-                        let z = zc + i * c, yr = y + rows[first + i] * c
+                        let z = zc + i * c, yr = y + chunkRowsAt[i] * c
                         for k in 0..<c { z[k] += b[k] }
                         if multiLabel {
                             for k in 0..<c {
@@ -327,8 +329,9 @@ extension LinearProbe {
                     }
                     // zc now holds G for the chunk's rows.
                     let gw = partials + chunk * stride, gb = gw + c * d
-                    backend.sgemm(transA: true, transB: false, m: c, n: d, k: count, alpha: 1, a: zc, lda: c, b: xc, ldb: d,
-                                  beta: 0, c: gw, ldc: d)
+                    gw.update(repeating: 0, count: c * d)
+                    let backward = tk_probe_accumulate(path, x, n, d, chunkRowsAt, count, zc, c, gw)
+                    precondition(backward == TK_OK, "LinearProbe.Gradient: tk_probe_accumulate failed (\(backward))")
                     for k in 0..<c {
                         var sum: Float = 0
                         for i in 0..<count { sum += zc[i * c + k] }
@@ -343,15 +346,20 @@ extension LinearProbe {
             }
             }
             }
-            for j in 0..<(c * d) {
-                var sum: Float = 0
-                for chunk in 0..<chunks { sum += partials[chunk * stride + j] }
-                weight[j] = sum
-            }
-            for k in 0..<c {
-                var sum: Float = 0
-                for chunk in 0..<chunks { sum += partials[chunk * stride + c * d + k] }
-                bias[k] = sum
+            // The chunks' sums in chunk order (0 + p_0 + p_1 + ...), element by element.
+            partials.withUnsafeBufferPointer { partials in
+                weight.withUnsafeMutableBufferPointer { weight in
+                    bias.withUnsafeMutableBufferPointer { bias in
+                        let p = partials.baseAddress!, gw = weight.baseAddress!, gb = bias.baseAddress!
+                        gw.update(repeating: 0, count: c * d)
+                        gb.update(repeating: 0, count: c)
+                        for chunk in 0..<chunks {
+                            let part = p + chunk * stride
+                            for j in 0..<(c * d) { gw[j] += part[j] }
+                            for k in 0..<c { gb[k] += part[c * d + k] }
+                        }
+                    }
+                }
             }
             let total = losses[0..<chunks].reduce(0, +)
             return total / Double(multiLabel ? rows.count * c : rows.count)

@@ -191,6 +191,24 @@ tk_status tk_sigmoid(tk_path path, const float *x, float *y, size_t n);
 tk_status tk_layer_norm(tk_path path, const float *x, float *y, size_t rows, size_t cols,
                         const float *weight, const float *bias, float eps, float *mean, float *rstd);
 
+/*
+ * The linear probe's products over a batch of rows of x (n_rows rows of dim
+ * floats, contiguous), picked by index in place: rows[i] for i < count, each in
+ * [0, n_rows). w and dw are [classes, dim], z and g [count, classes].
+ *
+ * tk_probe_logits: z[i, k] = sum_j w[k, j] x[rows[i], j], element j multiplied
+ * and added into lane j % 16 by fmaf, the 16 lanes then added by a fixed tree.
+ * tk_probe_accumulate: dw[k, j] = fmaf(g[i, k], x[rows[i], j], dw[k, j]) for
+ * i = 0, 1, ..., count - 1 in that order (dw is added to, not overwritten).
+ *
+ * Every path gives the same bits. A row index out of range, a NULL pointer or a
+ * zero width is TK_ERR_ARGUMENT (nothing written); count 0 does nothing.
+ */
+tk_status tk_probe_logits(tk_path path, const float *x, size_t n_rows, size_t dim, const intptr_t *rows, size_t count,
+                          const float *w, size_t classes, float *z);
+tk_status tk_probe_accumulate(tk_path path, const float *x, size_t n_rows, size_t dim, const intptr_t *rows, size_t count,
+                              const float *g, size_t classes, float *dw);
+
 #ifdef __cplusplus
 }
 #endif
