@@ -139,7 +139,7 @@ struct ManifestFields {
         }
         return BundleClassifier(head: SlideClassifier.Head(
             featLayers: layers,
-            pooling: try enumeration(c.pooling.rawValue, "classifier.pooling", SlideClassifier.Pooling.init(manifestNumber:)),
+            pooling: try enumeration(c.pooling.rawValue, "classifier.pooling", SlidePool.init(manifestNumber:)),
             setting: try enumeration(c.setting.rawValue, "classifier.setting", SlideClassifier.Setting.init(manifestNumber:)),
             classes: classes))
     }

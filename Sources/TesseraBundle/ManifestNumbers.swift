@@ -43,20 +43,7 @@ extension VisionTransformer.MlpKind {
 }
 
 extension SlidePool {
-    /// The manifest's `Pooling`.
-    init?(manifestNumber: UInt32) {
-        switch manifestNumber {
-        case 1: self = .mean
-        case 2: self = .cls
-        default: return nil
-        }
-    }
-
-    var manifestNumber: UInt32 { self == .mean ? 1 : 2 }
-}
-
-extension SlideClassifier.Pooling {
-    /// The manifest's `Pooling`, shared with the slide encoder's: mean of the tile tokens, or the class token.
+    /// The manifest's `Pooling` (the slide encoder's `slide_embed` and the classifier's layers alike).
     init?(manifestNumber: UInt32) {
         switch manifestNumber {
         case 1: self = .mean

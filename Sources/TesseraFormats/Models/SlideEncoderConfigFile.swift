@@ -78,7 +78,7 @@ extension SlideClassifier.Head {
               case let layers = layerItems.compactMap(\.nonNegativeInt), layers.count == layerItems.count else {
             throw bad("feat_layer", "must be a non-empty list of layer indices (0 = the encoder's input, i = layer i's output)")
         }
-        guard let poolingName = try field("pooling").string, let pooling = SlideClassifier.Pooling(rawValue: poolingName) else {
+        guard let poolingName = try field("pooling").string, let pooling = SlidePool(rawValue: poolingName) else {
             throw bad("pooling", "is \(Self.describe(section["pooling"])): expected \"cls\" or \"mean\"")
         }
         guard let settingName = try field("setting").string, let setting = SlideClassifier.Setting(rawValue: settingName) else {

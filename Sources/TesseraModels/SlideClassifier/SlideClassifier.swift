@@ -12,15 +12,17 @@ public struct SlideClassifier: Sendable {
     /// `classifier.0`: weight [C, L·D], bias [C].
     public let linear: LinearLayer
 
-    /// What the weights do not say: which layers, how they are pooled, what the outputs mean.
+    /// What the weights do not say: which layers, how they are pooled (the class token, or the
+    /// mean of the tile tokens: upstream's `global_pool`; each through the slide encoder's `norm`),
+    /// what the outputs mean.
     public struct Head: Sendable, Equatable {
         public var featLayers: [Int]
-        public var pooling: Pooling
+        public var pooling: SlidePool
         public var setting: Setting
         /// The class (or label) names in output order: label_dict's keys sorted by value.
         public var classes: [String]
 
-        public init(featLayers: [Int], pooling: Pooling, setting: Setting, classes: [String]) {
+        public init(featLayers: [Int], pooling: SlidePool, setting: Setting, classes: [String]) {
             self.featLayers = featLayers
             self.pooling = pooling
             self.setting = setting
@@ -37,13 +39,6 @@ public struct SlideClassifier: Sendable {
             if setting == .binary && classes.count != 2 { return "a binary task has 2 classes, not \(classes.count)" }
             return nil
         }
-    }
-
-    /// How a layer's tokens become one [D] vector: the class token or the mean of the tile tokens
-    /// (upstream's `global_pool`), each through the slide encoder's `norm`.
-    public enum Pooling: String, Sendable, Equatable {
-        case cls
-        case mean
     }
 
     /// The task: softmax over the classes (`multi_class`, `binary`: cross-entropy) or a sigmoid per

@@ -47,11 +47,12 @@ public struct SlideEmbeddings: Sendable {
     }
 }
 
-/// Which embedding is *the* slide embedding (`slide_embed`).
+/// Which token pooling makes a slide's vector: for *the* slide embedding (`slide_embed`), and for
+/// each feature layer of a fine-tuned classifier (`SlideClassifier.Head.pooling`).
 public enum SlidePool: String, CaseIterable, Sendable {
-    /// `encoder_out_embed`: the CLS token of the default path. The CLS token was
-    /// never trained in pretraining, so this is rarely what you want.
+    /// The class token (for `slide_embed`: `encoder_out_embed`, the default path's; the CLS token
+    /// was never trained in pretraining, so this is rarely what you want there).
     case cls
-    /// `global_pool_embed`: norm(mean of the non-CLS tokens). The default.
+    /// norm(mean of the non-CLS tokens) (for `slide_embed`: `global_pool_embed`, the default).
     case mean
 }
