@@ -195,9 +195,7 @@ public final class FinetuneRun {
     private func epochOrder(_ rows: [Int], epoch: Int) -> [Int] {
         guard options.shuffle else { return rows }
         var rng = RandomGenerator(seed: options.seed &+ 0x9E37_79B9 &* UInt64(epoch + 1))
-        var order = rows
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next(upperBound: UInt64(i + 1)))) }
-        return order
+        return rng.shuffled(rows)
     }
 
     /// One slide's tiles as the model reads them: at most the task's `max_tiles` (upstream's
@@ -209,7 +207,7 @@ public final class FinetuneRun {
         var tiles = Array(0..<slide.tileEmbeds.shape[0])
         if task.shuffleTiles ?? false {
             var rng = RandomGenerator(seed: options.seed ^ UInt64(row) &* 0xD1B5_4A32_D192_ED03 &+ UInt64(epoch))
-            for i in stride(from: tiles.count - 1, to: 0, by: -1) { tiles.swapAt(i, Int(rng.next(upperBound: UInt64(i + 1)))) }
+            tiles = rng.shuffled(tiles)
         }
         tiles = Array(tiles.prefix(task.maxTiles ?? 1000))
         let all = slide.tileEmbeds, width = all.shape[1]

@@ -126,7 +126,7 @@ public struct FoldSplits: Equatable, Sendable {
         var dealt = 0
         var shuffledGroups: [[String]] = []
         for group in groups {
-            let shuffled = shuffle(group, &generator)
+            let shuffled = generator.shuffled(group)
             for value in shuffled {
                 testFold[value] = dealt % folds
                 dealt += 1
@@ -139,7 +139,7 @@ public struct FoldSplits: Equatable, Sendable {
             var foldGenerator = RandomGenerator(seed: seed &+ UInt64(k) &+ 1)
             for group in shuffledGroups {
                 fold.test += group.filter { testFold[$0] == k }
-                let rest = shuffle(group.filter { testFold[$0] != k }, &foldGenerator)
+                let rest = foldGenerator.shuffled(group.filter { testFold[$0] != k })
                 let validation = Int((valRatio * Double(rest.count)).rounded())
                 fold.val += rest.prefix(validation)
                 fold.train += rest.dropFirst(validation)
@@ -147,17 +147,6 @@ public struct FoldSplits: Equatable, Sendable {
             result.append(fold)
         }
         return FoldSplits(key: key, folds: result)
-    }
-
-    /// Fisher-Yates: `values` in an order drawn from `generator` (a uniform index below i + 1 by
-    /// rejection, so no index is favoured).
-    static func shuffle(_ values: [String], _ generator: inout RandomGenerator) -> [String] {
-        var result = values
-        for i in stride(from: result.count - 1, to: 0, by: -1) {
-            let j = Int(generator.next(upperBound: UInt64(i + 1)))
-            result.swapAt(i, j)
-        }
-        return result
     }
 
     /// The rows of `labels` [S] in each part of fold `k`, in `labels`' order. Key values the labels

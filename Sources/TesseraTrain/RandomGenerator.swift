@@ -56,3 +56,13 @@ public struct RandomGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
         }
     }
 }
+
+extension RandomGenerator {
+    /// Fisher-Yates from the end: `values` in an order drawn from this generator (index j of
+    /// position i uniform below i + 1 by rejection, `next(upperBound:)`, so none is favoured).
+    public mutating func shuffled<T>(_ values: [T]) -> [T] {
+        var result = values
+        for i in stride(from: result.count - 1, to: 0, by: -1) { result.swapAt(i, Int(next(upperBound: UInt64(i + 1)))) }
+        return result
+    }
+}
