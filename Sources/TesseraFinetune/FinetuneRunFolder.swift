@@ -32,15 +32,8 @@ public enum FinetuneRunFolder {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// Writes `text` to `path` atomically.
-    static func write(_ text: String, to path: String) throws {
-        let file = try AtomicFile(path: path)
-        try Array(text.utf8).withUnsafeBytes { try file.write($0) }
-        try file.commit()
-    }
-
     public static func writeOptions(_ options: FinetuneOptions, to folder: String) throws {
-        try write(json(options) + "\n", to: folder + "/" + Self.options)
+        try AtomicOutput.write(json(options) + "\n", to: folder + "/" + Self.options)
     }
 
     /// The options recorded in `folder`.
@@ -98,6 +91,6 @@ public enum FinetuneRunFolder {
             return [(name + "_mean", mean), (name + "_std", std)]
         }
         let summary = JSONValue.object([(key: "folds", value: .array(folds)), (key: "test", value: object(spread))])
-        try write(summary.serialized(pretty: true) + "\n", to: folder + "/" + Self.summary)
+        try AtomicOutput.write(summary.serialized(pretty: true) + "\n", to: folder + "/" + Self.summary)
     }
 }

@@ -12,4 +12,9 @@ public enum AtomicOutput {
         try produce(file.write)
         try file.commit()
     }
+
+    /// Writes `text` (UTF-8) to `path`, atomically as above.
+    public static func write(_ text: String, to path: String) throws {
+        try write(to: path) { sink in try Array(text.utf8).withUnsafeBytes { try sink($0) } }
+    }
 }

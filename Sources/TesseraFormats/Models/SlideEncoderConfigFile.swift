@@ -152,10 +152,6 @@ extension SlideEncoder.Config {
 
     /// Writes `configJSON(classifier:)` to `path` (pretty, a newline at the end), atomically.
     public func writeConfigJSON(to path: String, classifier: SlideClassifier.Head? = nil) throws {
-        let text = try configJSON(classifier: classifier).serialized(pretty: true) + "\n"
-        try AtomicOutput.write(to: path) { sink in
-            var bytes = Array(text.utf8)
-            try bytes.withUnsafeMutableBytes { try sink(UnsafeRawBufferPointer($0)) }
-        }
+        try AtomicOutput.write(try configJSON(classifier: classifier).serialized(pretty: true) + "\n", to: path)
     }
 }
