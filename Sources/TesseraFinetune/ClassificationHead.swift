@@ -20,7 +20,8 @@ public struct ClassificationHead {
     private let encoderGradients: Gradients<SlideEncoder>
     private let classifierGradients: Gradients<SlideClassifier>
 
-    /// The models over `parameters`, which must hold every tensor of both (and nothing else);
+    /// The models over `parameters`, which must hold every tensor of both (and nothing else;
+    /// `slideEncoder` runs the layers up to the highest feature layer only);
     /// freezes what the optimizer must not step (`LayerDecay.freezeUnreached`).
     public init(parameters: ParameterSet, encoderConfig: SlideEncoder.Config, head: SlideClassifier.Head,
                 freezeEncoder: Bool = false) throws {
@@ -93,7 +94,17 @@ public struct ClassificationHead {
     /// The slide encoder and classifier over `dict` (values or gradients).
     private static func models(_ dict: StateDict, encoderConfig: SlideEncoder.Config, head: SlideClassifier.Head,
                                name: String) throws -> (SlideEncoder, SlideClassifier) {
-        let encoder = try SlideEncoder(weights: dict.scoped(encoderPrefix), config: encoderConfig, name: "slide encoder" + name)
+        // Layers above the highest feature layer reach no output the head reads: the model the
+        // head runs stops below them, so neither pass spends time on them (torch runs their
+        // forward and discards it). Their tensors stay in the parameter set, frozen.
+        var reached = encoderConfig
+        reached.depth = head.featLayers.max() ?? encoderConfig.depth
+        let unreached = (reached.depth..<encoderConfig.depth).map { "encoder.layers.\($0)." }
+        var encoderDict = StateDict()
+        for (name, tensor) in dict.scoped(encoderPrefix).entries where !unreached.contains(where: name.hasPrefix) {
+            encoderDict.set(name, tensor)
+        }
+        let encoder = try SlideEncoder(weights: encoderDict, config: reached, name: "slide encoder" + name)
         var classifierDict = StateDict()
         for (name, tensor) in dict.entries where name.hasPrefix(classifierPrefix + ".") { classifierDict.set(name, tensor) }
         let scope = WeightScope(classifierDict)

@@ -141,6 +141,8 @@ public final class FinetuneRun {
         let totalSteps = min(options.steps ?? Int.max, perEpoch * options.epochs)
         var validation: [(name: String, value: Double)] = []
         var stoppedByStepCount = false
+        // Kept from slide to slide while the tile count stays: a new plan is gigabytes of fresh pages to fault in and zero.
+        var activations: SlideEncoder.TrainingActivations?
         training: for epoch in position.epoch..<options.epochs {
             let order = epochOrder(rows.train, epoch: epoch)
             var windowLoss = 0.0, lr = options.lr
@@ -151,9 +153,13 @@ public final class FinetuneRun {
                 }
                 if b % options.accumulate == 0 { lr = options.schedule.lr(atEpoch: Double(epoch) + Double(b) / Double(order.count)) }
                 let slide = try features(row: order[b], epoch: epoch)
-                let activations = SlideEncoder.TrainingActivations(config: encoderConfig, tiles: slide.tileEmbeds.shape[0])
+                let tiles = slide.tileEmbeds.shape[0]
+                if activations?.tiles != tiles {  // a plan for another size: freed before the next is allocated
+                    activations = nil
+                    activations = SlideEncoder.TrainingActivations(config: model.slideEncoder.config, tiles: tiles)
+                }
                 let (loss, _) = try model.accumulate(tileEmbeds: slide.tileEmbeds, cells: slide.cells, target: labels.targets[order[b]],
-                                                     scale: 1 / Float(options.accumulate), activations: activations)
+                                                     scale: 1 / Float(options.accumulate), activations: activations!)
                 guard loss.isFinite else {
                     throw FinetuneError.nonFinite(slide: labels.slideIDs[order[b]], epoch: epoch, step: trainer.step, loss: Double(loss))
                 }

@@ -66,15 +66,15 @@ final class DilatedAttentionBackwardTests: XCTestCase {
             }
             return out
         }
-        var forward = [Float](repeating: 0, count: tokens * dim)
-        DilatedAttention.forward(out: &forward, q: q.floats, k: k.floats, v: v.floats, tokens: tokens, heads: heads,
+        var forward = [Float](repeating: 0, count: tokens * dim), lse = [Float](repeating: 0, count: branches.count * tokens * heads)
+        DilatedAttention.forward(out: &forward, lse: &lse, q: q.floats, k: k.floats, v: v.floats, tokens: tokens, heads: heads,
                                  headDim: headDim, branches: branches)
         XCTAssertLessThan(relativeError(forward, merged([q, k, v]).floats), 1e-5, "the double reference is the kernel's forward")
 
         let num = G.numeric([q, k, v], w: dy, merged)
         var dq = [Float](repeating: 0.5, count: q.count), dk = dq, dv = dq   // accumulate onto 0.5
         var dkSum = [Float](repeating: 0.5, count: dim)
-        DilatedAttention.backward(dq: &dq, dk: &dk, dv: &dv, dkSum: &dkSum, dout: dy.floats, q: q.floats, k: k.floats, v: v.floats,
+        DilatedAttention.backward(dq: &dq, dk: &dk, dv: &dv, dkSum: &dkSum, dout: dy.floats, lse: lse, q: q.floats, k: k.floats, v: v.floats,
                                   tokens: tokens, heads: heads, headDim: headDim, branches: branches)
         G.assertClose(dq.map { $0 - 0.5 }, num[0], "dilated attention dq")
         G.assertClose(dk.map { $0 - 0.5 }, num[1], "dilated attention dk")

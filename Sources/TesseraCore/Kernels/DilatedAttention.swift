@@ -20,7 +20,8 @@ import CTesseraKernels
 /// r = 8 and more than 185363 tokens) later positions receive the outputs of
 /// shifted, possibly padded (all-zero) queries.
 ///
-/// Memory: the merged output itself plus two floats per (position, head); the
+/// Memory: the merged output itself plus two floats per (position, head) (and, for
+/// training, one lse per (branch, position, head)); the
 /// scores exist only per block of `queryBlock` query rows of one head group.
 public enum DilatedAttention {
     /// One (segment length, dilation ratio) pair of the attention.
@@ -41,24 +42,28 @@ public enum DilatedAttention {
 
     /// out[tokens, heads*headDim] = dilated attention of q, k, v [tokens, heads*headDim],
     /// head h at columns h*headDim..<(h+1)*headDim. `out` must not alias q, k or v.
+    /// When given, lse[branches, tokens, heads] receives each branch's log-sum-exp at the
+    /// (row, head) pairs it adds to the merge, -inf elsewhere: what `backward` needs.
     /// Segments, heads and query blocks of a branch run in parallel.
-    public static func forward(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
-                               k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+    public static func forward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>? = nil,
+                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                tokens: Int, heads: Int, headDim: Int, branches: [Branch]) {
         let dim = heads * headDim
         out.initialize(repeating: 0, count: tokens * dim)
         guard tokens > 0, heads > 0 else { return }
         let merge = Merge(tokens: tokens, heads: heads, headDim: headDim, out: out)
         defer { merge.deallocate() }
-        for branch in branches {
+        for (b, branch) in branches.enumerated() {
             let g = Geometry(tokens: tokens, heads: heads, branch: branch)
             let items = g.segments * heads * g.queryBlocks
+            let branchLSE = lse.map { $0 + b * tokens * heads }
+            branchLSE?.initialize(repeating: -.infinity, count: tokens * heads)
             Parallel.chunks(items) { range in
                 let scratch = Scratch(groupLength: g.groupLength, headDim: headDim)
                 defer { scratch.deallocate() }
                 for item in range {
                     attend(item: item, geometry: g, q: q, k: k, v: v, headDim: headDim,
-                           scratch: scratch, merge: merge)
+                           scratch: scratch, merge: merge, lse: branchLSE)
                 }
             }
         }
@@ -66,77 +71,50 @@ public enum DilatedAttention {
     }
 
     /// Gradients of `forward`, accumulated (+=) into dq, dk, dv [tokens, heads*headDim], given
-    /// dout = d loss / d out. The branch-merge weights w_b = softmax over branches of lse_b are
-    /// constants here, as in the reference (it computes them under no_grad), so branch b
-    /// receives d o_b = w_b ⊙ dout and backpropagates through its own softmax attention:
+    /// dout = d loss / d out and the lse [branches, tokens, heads] `forward` wrote for these
+    /// q, k, v. The branch-merge weights w_b = softmax over branches of lse_b are constants here,
+    /// as in the reference (it computes them under no_grad), so branch b receives
+    /// d o_b = w_b ⊙ dout and backpropagates through its own softmax attention:
     ///
-    ///     P = softmax(S), S = scale q k^T (zero-padded keys: logit 0, value 0), o_b = P v
+    ///     P = softmax(S) = exp(S - lse_b), S = scale q k^T (zero-padded keys: logit 0, value 0), o_b = P v
     ///     dP = d o_b v^T;  dS = P ⊙ (dP - rowsum(P ⊙ dP));  dq = scale dS k;  dk = scale dS^T q;  dv = P^T d o_b
     ///
-    /// Nothing is saved by the forward pass: the lse of every branch (for the weights) and each
-    /// score block are recomputed, so memory stays O(tokens * dim). Gradients reaching padded
+    /// Score blocks are recomputed, so memory stays O(tokens * dim). Gradients reaching padded
     /// keys, values and queries are dropped; a padded (all-zero) query that lands on a real output
     /// row (the reference's shifted layout) averages the values, so only dv receives its gradient.
     ///
-    /// dkSum[heads*headDim] += the sum of dk over the tokens (the key projection's bias gradient),
-    /// computed in double as scale * sum_t q[t] * rowsum(dS[t]): softmax ignores a shift of all
-    /// keys, so this sum is only what the zero-padded keys leave over, and summing the float dk
-    /// rows would lose it to cancellation.
+    /// dkSum[heads*headDim] += the sum of dk over the tokens (the key projection's bias gradient):
+    /// softmax ignores a shift of all keys, so this sum is only what the zero-padded keys leave
+    /// over. A row of dS sums to 0 over all keys, so over the real ones it is
+    /// rowsum(P ⊙ dP) × (the padding keys' probability), taken in that closed form (in double)
+    /// rather than from the float dk rows, whose sum would lose it to cancellation.
     public static func backward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                 dv: UnsafeMutablePointer<Float>, dkSum: UnsafeMutablePointer<Float>? = nil,
-                                dout: UnsafePointer<Float>,
+                                dout: UnsafePointer<Float>, lse: UnsafePointer<Float>,
                                 q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                 tokens: Int, heads: Int, headDim: Int, branches: [Branch]) {
         guard tokens > 0, heads > 0, !branches.isEmpty else { return }
         let pairs = tokens * heads
-        // lse[b][row * heads + head] of every (row, head) branch b adds to the merge; -inf where it adds nothing.
-        let lse = UnsafeMutablePointer<Float>.allocate(capacity: branches.count * pairs)
-        defer { lse.deallocate() }
-        lse.initialize(repeating: -.infinity, count: branches.count * pairs)
-        for (b, branch) in branches.enumerated() {
-            let g = Geometry(tokens: tokens, heads: heads, branch: branch)
-            Parallel.chunks(g.segments * heads * g.queryBlocks) { range in
-                let scratch = Scratch(groupLength: g.groupLength, headDim: headDim)
-                defer { scratch.deallocate() }
-                for item in range {
-                    let block = item % g.queryBlocks, head = (item / g.queryBlocks) % heads
-                    let layout = Layout(g, segment: item / (g.queryBlocks * heads), head: head, headDim: headDim)
-                    let rowBegin = block * queryBlock, rowEnd = min(rowBegin + queryBlock, layout.visibleRows)
-                    guard rowBegin < rowEnd else { continue }
-                    let realEnd = min(rowEnd, layout.keys)
-                    if rowBegin < realEnd {
-                        layout.scores(into: scratch.scores, q: q, k: k, rows: rowBegin..<realEnd)
-                        for t in 0..<(realEnd - rowBegin) {
-                            let (m, s) = exponentiate(scratch.scores + t * layout.keys, count: layout.keys,
-                                                      zeroLogits: g.groupLength - layout.keys)
-                            lse[b * pairs + layout.outRow(rowBegin + t) * heads + head] = m + logf(s)
-                        }
-                    }
-                    for i in max(rowBegin, layout.keys)..<max(rowEnd, layout.keys) {
-                        lse[b * pairs + layout.outRow(i) * heads + head] = logf(Float(g.groupLength))
-                    }
-                }
-            }
-        }
-        // The merge weights, in place of the lse: softmax over the branches that add (row, head),
-        // an lse of exactly 0 counting as unseen (-1e8), as in the forward merge.
+        // The merge weights: softmax over the branches that add (row, head), an lse of exactly 0
+        // counting as unseen (-1e8), as in the forward merge.
+        let weights = UnsafeMutablePointer<Float>.allocate(capacity: branches.count * pairs)
+        defer { weights.deallocate() }
         Parallel.chunks(pairs) { range in
             for pair in range {
-                var maxLSE = -Float.infinity
-                for b in branches.indices where lse[b * pairs + pair] > -.infinity {
-                    if lse[b * pairs + pair] == 0 { lse[b * pairs + pair] = unseenLSE }
-                    maxLSE = max(maxLSE, lse[b * pairs + pair])
+                func seen(_ b: Int) -> Float? {
+                    let value = lse[b * pairs + pair]
+                    return value > -.infinity ? (value == 0 ? unseenLSE : value) : nil
                 }
+                let maxLSE = branches.indices.compactMap(seen).max() ?? 0
                 var sum: Float = 0
                 for b in branches.indices {
-                    let w = lse[b * pairs + pair] > -.infinity ? expf(lse[b * pairs + pair] - maxLSE) : 0
-                    lse[b * pairs + pair] = w
+                    let w = seen(b).map { expf($0 - maxLSE) } ?? 0
+                    weights[b * pairs + pair] = w
                     sum += w
                 }
-                if sum > 0 { for b in branches.indices { lse[b * pairs + pair] /= sum } }
+                if sum > 0 { for b in branches.indices { weights[b * pairs + pair] /= sum } }
             }
         }
-        let weights = UnsafePointer(lse)
         for (b, branch) in branches.enumerated() {
             let g = Geometry(tokens: tokens, heads: heads, branch: branch)
             // One (segment, head) per item: its query blocks share dk, dv rows, so they run in order.
@@ -150,8 +128,8 @@ public enum DilatedAttention {
                 defer { scratch.deallocate() }
                 for item in range {
                     let layout = Layout(g, segment: item / heads, head: item % heads, headDim: headDim)
-                    branchBackward(layout, weights: weights + b * pairs, dq: dq, dk: dk, dv: dv, keySum: keySums + item * headDim,
-                                   dout: dout, q: q, k: k, v: v, scratch: scratch)
+                    branchBackward(layout, weights: weights + b * pairs, lse: lse + b * pairs, dq: dq, dk: dk, dv: dv,
+                                   keySum: keySums + item * headDim, dout: dout, q: q, k: k, v: v, scratch: scratch)
                 }
             }
             if let dkSum {
@@ -250,7 +228,8 @@ public enum DilatedAttention {
 
     /// One block of query rows of one head in one segment of one branch.
     static func attend(item: Int, geometry g: Geometry, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-                       v: UnsafePointer<Float>, headDim: Int, scratch: Scratch, merge: Merge) {
+                       v: UnsafePointer<Float>, headDim: Int, scratch: Scratch, merge: Merge,
+                       lse branchLSE: UnsafeMutablePointer<Float>?) {
         // Head slowest: `Parallel.chunks` gives each worker a contiguous run of
         // items, and runs of whole heads cost the same (segments differ: the last
         // is usually short).
@@ -278,8 +257,9 @@ public enum DilatedAttention {
             GEMM.sgemm(m: rows, n: headDim, k: keys, a: scratch.scores, lda: keys, b: v + l.base, ldb: l.rowStride,
                        c: scratch.rowOut, ldc: headDim)
             for t in 0..<rows {
-                merge.add(row: l.outRow(rowBegin + t), head: head, output: scratch.rowOut + t * headDim,
-                          weight: scratch.invSum[t], lse: scratch.lse[t])
+                let row = l.outRow(rowBegin + t)
+                merge.add(row: row, head: head, output: scratch.rowOut + t * headDim, weight: scratch.invSum[t], lse: scratch.lse[t])
+                branchLSE?[row * g.heads + head] = scratch.lse[t]
             }
         }
         // Padded (all-zero) queries that land on real output rows: every logit is 0,
@@ -294,8 +274,8 @@ public enum DilatedAttention {
             }
             let lse = logf(Float(g.groupLength))
             for i in zeroBegin..<rowEnd {
-                merge.add(row: l.outRow(i), head: head, output: mean,
-                          weight: 1 / Float(g.groupLength), lse: lse)
+                merge.add(row: l.outRow(i), head: head, output: mean, weight: 1 / Float(g.groupLength), lse: lse)
+                branchLSE?[l.outRow(i) * g.heads + head] = lse
             }
         }
     }
@@ -378,13 +358,15 @@ extension DilatedAttention {
         func deallocate() { p.deallocate(); ds.deallocate(); dOut.deallocate() }
     }
 
-    /// The backward pass of one (segment, head) of one branch, query block by query block.
-    static func branchBackward(_ l: Layout, weights: UnsafePointer<Float>, dq: UnsafeMutablePointer<Float>,
-                               dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+    /// The backward pass of one (segment, head) of one branch, query block by query block;
+    /// weights and lse [tokens, heads] are the branch's.
+    static func branchBackward(_ l: Layout, weights: UnsafePointer<Float>, lse: UnsafePointer<Float>,
+                               dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
                                keySum: UnsafeMutablePointer<Double>, dout: UnsafePointer<Float>,
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                scratch s: BackwardScratch) {
-        let keys = l.keys, hd = l.headDim, heads = l.g.heads
+        let keys = l.keys, hd = l.headDim, heads = l.g.heads, paddingKeys = Double(l.g.groupLength - keys)
+        let path = tk_best_path()
         var rowBegin = 0
         while rowBegin < l.visibleRows {
             let rowEnd = min(rowBegin + queryBlock, l.visibleRows)
@@ -398,30 +380,24 @@ extension DilatedAttention {
             let realEnd = min(rowEnd, keys)
             if rowBegin < realEnd {
                 let rows = realEnd - rowBegin
-                // P = softmax(S) over the real keys and the zero-logit padding keys
+                // P = exp(S - lse) over the real keys (the zero-logit padding keys take the rest)
                 l.scores(into: s.p, q: q, k: k, rows: rowBegin..<realEnd)
-                for t in 0..<rows {
-                    let pr = s.p + t * keys
-                    let (_, sum) = exponentiate(pr, count: keys, zeroLogits: l.g.groupLength - keys)
-                    let inv = 1 / sum
-                    for j in 0..<keys { pr[j] *= inv }
-                }
                 // dP = d o_b v^T (padding keys have v = 0, so their dP is 0)
                 GEMM.sgemm(transB: true, m: rows, n: keys, k: hd, a: s.dOut, lda: hd, b: v + l.base, ldb: l.rowStride,
                            c: s.ds, ldc: keys)
-                // dS = P ⊙ (dP - rowsum(P ⊙ dP))
-                // (in double: dS sums to ~0 over a row, and the key bias's gradient is exactly that sum)
                 for t in 0..<rows {
                     let pr = s.p + t * keys, dr = s.ds + t * keys
-                    var dot: Double = 0, rowSum: Double = 0
-                    for j in 0..<keys { dot += Double(pr[j]) * Double(dr[j]) }
-                    for j in 0..<keys {
-                        let ds = Double(pr[j]) * (Double(dr[j]) - dot)
-                        rowSum += ds
-                        dr[j] = Float(ds)
-                    }
-                    // sum_s dk[s] += scale * q[t] * sum_s dS[t, s]
-                    let qt = q + l.base + (rowBegin + t) * l.rowStride, factor = Double(l.scale) * rowSum
+                    let rowLSE = lse[l.outRow(rowBegin + t) * heads + l.head]
+                    let status = tk_exp(path, pr, pr, keys, rowLSE)
+                    guarantee(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
+                    // dS = P ⊙ (dP - rowsum(P ⊙ dP))
+                    let dot = VectorMath.dot(pr, dr, count: keys)
+                    VectorMath.map(out: dr, inp: dr, count: keys) { $0 - dot }
+                    for j in 0..<keys { dr[j] *= pr[j] }
+                    // sum_s dk[s] += scale * q[t] * sum over real s of dS[t, s] (see `backward`)
+                    guard paddingKeys > 0 else { continue }
+                    let factor = Double(l.scale) * Double(dot) * paddingKeys * exp(-Double(rowLSE))
+                    let qt = q + l.base + (rowBegin + t) * l.rowStride
                     for c in 0..<hd { keySum[c] += factor * Double(qt[c]) }
                 }
                 // dq[rows] += scale dS k;  dk += scale dS^T q[rows];  dv += P^T d o_b

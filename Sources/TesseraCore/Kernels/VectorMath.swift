@@ -63,6 +63,21 @@ extension VectorMath {
         return result
     }
 
+    /// sum of x[i] * y[i] over count floats, in lanes of 8.
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = Lanes(), i = 0
+        while i + 8 <= count {
+            acc += load(x + i) * load(y + i)
+            i += 8
+        }
+        var result = acc.sum()
+        while i < count {
+            result += x[i] * y[i]
+            i += 1
+        }
+        return result
+    }
+
     /// x[count] *= factor
     public static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
         map(out: x, inp: x, count: count) { $0 * factor }

@@ -5,7 +5,7 @@ extension SlideEncoder {
     /// `LayerBuffers` its own (shapes there), the hidden ones for all N tokens.
     public final class LayerActivations {
         public let a, q, k, v, o, o2, mid, f, h, g, g2: UnsafeMutablePointer<Float>
-        public let aMean, aRstd, o2Mean, o2Rstd, fMean, fRstd, g2Mean, g2Rstd: UnsafeMutablePointer<Float>
+        public let aMean, aRstd, o2Mean, o2Rstd, fMean, fRstd, g2Mean, g2Rstd, lse: UnsafeMutablePointer<Float>
         let ffnDim: Int
 
         public init(_ c: Config, tokens n: Int, arena: Arena) {
@@ -30,12 +30,13 @@ extension SlideEncoder {
             fRstd = arena.take(n)
             g2Mean = arena.take(n)
             g2Rstd = arena.take(n)
+            lse = arena.take(c.branches.count * n * c.heads)
         }
 
         public var buffers: LayerBuffers {
             LayerBuffers(a: a, q: q, k: k, v: v, o: o, o2: o2, f: f, h: h, g: g, g2: g2, mid: mid,
                          aMean: aMean, aRstd: aRstd, o2Mean: o2Mean, o2Rstd: o2Rstd, fMean: fMean, fRstd: fRstd,
-                         g2Mean: g2Mean, g2Rstd: g2Rstd, hiddenStride: ffnDim)
+                         g2Mean: g2Mean, g2Rstd: g2Rstd, lse: lse, hiddenStride: ffnDim)
         }
     }
 }

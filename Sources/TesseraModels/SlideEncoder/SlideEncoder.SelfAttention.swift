@@ -21,13 +21,13 @@ extension SlideEncoder {
             branches = c.branches
         }
 
-        /// residual[tokens, D] += attention(input[tokens, D]), through b.q, b.k, b.v, b.o, b.o2.
+        /// residual[tokens, D] += attention(input[tokens, D]), through b.q, b.k, b.v, b.o, b.o2 (and b.lse).
         func forward(residual: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, tokens: Int, buffers b: LayerBuffers) {
             let d = qProj.outFeatures
             qProj(out: b.q, inp: input, rows: tokens)
             kProj(out: b.k, inp: input, rows: tokens)
             vProj(out: b.v, inp: input, rows: tokens)
-            DilatedAttention.forward(out: b.o, q: b.q, k: b.k, v: b.v, tokens: tokens,
+            DilatedAttention.forward(out: b.o, lse: b.lse, q: b.q, k: b.k, v: b.v, tokens: tokens,
                                      heads: heads, headDim: d / heads, branches: branches)
             innerAttnLn(out: b.o2, mean: b.o2Mean, rstd: b.o2Rstd, inp: b.o, rows: tokens)
             outProj.accumulate(into: residual, inp: b.o2, rows: tokens)

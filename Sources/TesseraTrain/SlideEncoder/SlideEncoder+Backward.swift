@@ -95,7 +95,7 @@ extension SlideEncoder {
         ln(attn.innerAttnLn, gattn.innerAttnLn, dinp: zeroed(act.dn, n * d), dout: act.dq, inp: s.o, mean: s.o2Mean, rstd: s.o2Rstd)
         // o = dilated_attention(q, k, v) (merge weights detached; the key bias's gradient is the kernel's dkSum)
         DilatedAttention.backward(dq: zeroed(act.dq, n * d), dk: zeroed(act.dk, n * d), dv: zeroed(act.dv, n * d),
-                                  dkSum: grads.of(gattn.kProj.bias), dout: act.dn,
+                                  dkSum: grads.of(gattn.kProj.bias), dout: act.dn, lse: s.lse,
                                   q: s.q, k: s.k, v: s.v, tokens: n, heads: c.heads, headDim: d / c.heads, branches: c.branches)
         // q, k, v = *_proj(a);  a = self_attn_layer_norm(x): dx becomes d loss / d x
         let da = zeroed(act.dn, n * d)
