@@ -1,5 +1,6 @@
 import TesseraCore
 import TesseraImage
+import TesseraModels
 
 /// What the cross-check computes: the tile transform of given PNGs, a few kernels
 /// on small seeded inputs (odd sizes, every GEMM transpose, one GEMM large enough to
@@ -25,6 +26,7 @@ enum CrossCheckSuite {
         gelu(into: &results, &random)
         attention(into: &results, &random)
         dilatedAttention(into: &results, &random)
+        classifierProbabilities(into: &results, &random)
         try ModelSuite.run(bundle: bundle, tiles: tiles, into: &results)
         return results
     }
@@ -85,6 +87,14 @@ enum CrossCheckSuite {
         MultiHeadAttention.forward(out: &out, probs: &probs, qkv: qkv, batch: batch, tokens: tokens, heads: heads, headDim: headDim)
         results.append("attention/out", shape: [batch, tokens, dim], out)
         results.append("attention/probs", shape: [batch, heads, tokens, tokens], probs)
+    }
+
+    /// A classifier's probabilities for each task setting (softmax; a sigmoid per label).
+    private static func classifierProbabilities(into results: inout ResultSet, _ random: inout SeededRandom) {
+        let logits = random.floats(7, scale: 6)
+        for setting in SlideClassifier.Setting.allCases {
+            results.append("classifier/" + setting.rawValue, shape: [logits.count], setting.probabilities(logits: logits))
+        }
     }
 
     /// Three branches, the last with more segment than tokens and a ratio that pads heads.

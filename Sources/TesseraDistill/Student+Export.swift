@@ -36,19 +36,10 @@ extension Student {
             ])),
         ])
         try SafeTensors.write(SafeTensors.canonicalOrder(all.scoped(Self.tilePrefix)), to: run.studentWeights)
-        try write(timm, to: run.studentConfig)
+        try AtomicOutput.write(timm.serialized(pretty: true) + "\n", to: run.studentConfig)
 
-        let s = slideEncoder.config
-        let slideJSON = JSONValue.object([
-            ("architecture", .string("gigapath_slide_enc")), ("in_chans", .integer(s.inChans)),
-            ("embed_dim", .integer(s.embedDim)), ("depth", .integer(s.depth)), ("num_heads", .integer(s.heads)),
-            ("mlp_ratio", .real(Double(s.ffnDim) / Double(s.embedDim))), ("slide_ngrids", .integer(s.gridSize)),
-            ("tile_size", .integer(Int(s.tileSize))),
-            ("segment_length", .array(s.branches.map { .integer($0.segmentLength) })),
-            ("dilated_ratio", .array(s.branches.map { .integer($0.ratio) })),
-        ])
         try SafeTensors.write(SafeTensors.canonicalOrder(all.scoped(Self.slidePrefix)), to: run.slideStudentWeights)
-        try write(slideJSON, to: run.slideStudentConfig)
+        try slideEncoder.config.writeConfigJSON(to: run.slideStudentConfig)
 
         let adaptorWeights = all.scoped(Self.adaptorPrefix)
         try SafeTensors.write(SafeTensors.canonicalOrder(adaptorWeights), to: run.adaptor)
@@ -61,9 +52,5 @@ extension Student {
             head.metadata = [Names.epsKey: "\(teacherNorm.eps)"]
             try SafeTensors.write(SafeTensors.canonicalOrder(head), to: run.teacherHead)
         }
-    }
-
-    private func write(_ json: JSONValue, to path: String) throws {
-        try Data((json.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 }

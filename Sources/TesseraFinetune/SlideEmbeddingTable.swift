@@ -34,9 +34,9 @@ public struct SlideEmbeddingTable: Sendable {
         self.missing = missing
     }
 
-    /// The file `slide`'s embedding is read from in `folder`, if there is one.
+    /// The file `slide`'s embedding is read from in `folder`, if there is one (never outside it).
     public static func file(in folder: String, slideID: String, csvSlideID: String) -> String? {
-        for name in [slideID, csvSlideID] {
+        for name in [slideID, csvSlideID] where SlideLabels.isFileName(name) {
             let path = folder + "/" + name + ".safetensors"
             if FileManager.default.fileExists(atPath: path) { return path }
         }

@@ -108,7 +108,7 @@ public struct SlideFeatures {
             throw .badInput(file: folder, reason: "not a folder (looking for the feature file of slide '\(slideID)')")
         }
         // A slide id from a labels file must not reach outside the folder.
-        guard !slideID.isEmpty, slideID != ".", slideID != "..", !slideID.contains("/"), !slideID.contains("\0") else {
+        guard SlideLabels.isFileName(slideID) else {
             throw .badInput(file: folder, reason: "slide id '\(slideID)' is not a file name")
         }
         let base = folder.hasSuffix("/") ? folder : folder + "/"

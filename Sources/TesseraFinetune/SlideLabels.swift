@@ -87,6 +87,10 @@ public struct SlideLabels: Sendable {
         for (row, id) in ids.enumerated() {
             let featureID = Self.featureID(id)
             guard !featureID.isEmpty else { throw .badRow(file: file, row: row + 1, reason: "empty slide_id") }
+            // Feature files are looked up by slide id: one must not reach outside the folder.
+            for name in [featureID, id] where !Self.isFileName(name) {
+                throw .badRow(file: file, row: row + 1, reason: "slide_id '\(id)' is not a file name")
+            }
             if let first = seen[featureID] {
                 throw .badRow(file: file, row: row + 1, reason: "slide_id '\(id)' repeats data row \(first + 1)")
             }
@@ -98,6 +102,11 @@ public struct SlideLabels: Sendable {
         self.targets = targets
         self.classIndex = classIndex
         patientIDs = table.hasColumn("pat_id") ? try table.column("pat_id") : nil
+    }
+
+    /// Whether `name` can only name a file inside a folder: not empty, `.` or `..`, no `/` or NUL.
+    public static func isFileName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
     }
 
     /// S.

@@ -47,6 +47,18 @@ public struct SlideClassifier: Sendable {
         case multiClass = "multi_class"
         case binary
         case multiLabel = "multi_label"
+
+        /// probabilities [C] of logits [C]: softmax (multi_class, binary) or sigmoid (multi_label).
+        public func probabilities(logits: [Float]) -> [Float] {
+            switch self {
+            case .multiClass, .binary:
+                var out = logits
+                out.withUnsafeMutableBufferPointer { Softmax.forward($0.baseAddress!, rows: 1, cols: $0.count) }
+                return out
+            case .multiLabel:
+                return logits.map { 1 / (1 + expf(-$0)) }
+            }
+        }
     }
 
     /// `classifier.0.weight` and `.bias` under `root` (the scope holding `classifier`).
@@ -70,15 +82,6 @@ public struct SlideClassifier: Sendable {
         return out
     }
 
-    /// probabilities [C] as the task was trained: softmax (multi_class, binary) or sigmoid (multi_label).
-    public func probabilities(logits: [Float]) -> [Float] {
-        switch head.setting {
-        case .multiClass, .binary:
-            var out = logits
-            out.withUnsafeMutableBufferPointer { Softmax.forward($0.baseAddress!, rows: 1, cols: $0.count) }
-            return out
-        case .multiLabel:
-            return logits.map { 1 / (1 + expf(-$0)) }
-        }
-    }
+    /// probabilities [C] as the task was trained (`Setting.probabilities`).
+    public func probabilities(logits: [Float]) -> [Float] { head.setting.probabilities(logits: logits) }
 }
