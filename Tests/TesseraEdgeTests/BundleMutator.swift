@@ -6,7 +6,8 @@ import TesseraImage
 import TesseraModels
 
 /// A structure-aware mutator of what a bundle means (issue 23): valid, runnable seeds (a tiny
-/// tile encoder, slide encoder and version 2 head; Linear weights f32, f16 or int8) whose
+/// tile encoder, slide encoder, teacher-space head and fine-tuned classifier; Linear weights f32,
+/// f16 or int8) whose
 /// configuration fields and tensor values are set to extreme values, then every checksum
 /// recomputed and the layout redone (`BundleWriter.assemble`), so that each mutant passes the
 /// format's checks and reaches the checks of meaning, the models' and the engine's last line.
@@ -98,7 +99,7 @@ struct BundleMutator {
         }
         let float = c.element(floats)
         let channel = c.pick(3)
-        switch c.pick(21) {
+        switch c.pick(23) {
         case 0: m.tileEncoder.imageSize = size(m.tileEncoder.imageSize)
         case 1: m.tileEncoder.patchSize = size(m.tileEncoder.patchSize)
         case 2: m.tileEncoder.inChans = size(m.tileEncoder.inChans)
@@ -125,10 +126,21 @@ struct BundleMutator {
             default: slide.branches[channel % 2].ratio = size(slide.branches[channel % 2].ratio)
             }
             m.slideEncoder?.config = slide
-        default:
+        case 20:
             guard var head = m.teacherHead else { return }
             if c.pick(2) == 0 { head.outFeatures = size(head.outFeatures) } else { head.layerNormEps = float }
             m.teacherHead = head
+        default:
+            guard var head = m.classifier?.head else { return }
+            switch c.pick(6) {
+            case 0 where !head.featLayers.isEmpty: head.featLayers[c.pick(head.featLayers.count)] = size(head.featLayers[0])
+            case 1: head.featLayers = c.pick(2) == 0 ? [] : head.featLayers + [size(1)]
+            case 2: head.pooling = head.pooling == .cls ? .mean : .cls
+            case 3: head.setting = c.element(SlideClassifier.Setting.allCases)
+            case 4: head.classes = c.pick(2) == 0 ? Array(head.classes.dropLast()) : head.classes + [c.element(["", "a", "ü"])]
+            default: head.classes[c.pick(head.classes.count)] = c.element(["", String(repeating: "x", count: 70_000)])
+            }
+            m.classifier?.head = head
         }
     }
 
@@ -161,11 +173,13 @@ struct BundleMutator {
         let slide = SlideEncoder.Config(inChans: 8, embedDim: 8, depth: 1, ffnDim: 16, heads: 2,
                                         branches: [.init(segmentLength: 4, ratio: 1), .init(segmentLength: 8, ratio: 2)],
                                         gridSize: 1000, tileSize: 256)
+        let classifier = BundleClassifier(head: .init(featLayers: [0, 1], pooling: .cls, setting: .multiClass, classes: ["a", "b", "c"]))
         let manifest = BundleManifest(
             tileEncoder: tile, tileTransform: BundleTileTransform(TilePreprocessor(resize: 36, crop: 32)),
             slideEncoder: BundleSlideEncoder(config: slide, pool: .mean),
             teacherHead: BundleTeacherHead(inFeatures: 8, outFeatures: 12, input: .lastHiddenCLS, layerNormEps: 1e-5),
-            outputs: [.tileEmbeds, .slideEmbed, .teacherTileEmbeds],
+            classifier: classifier,
+            outputs: [.tileEmbeds, .slideEmbed, .teacherTileEmbeds, .logits, .probabilities],
             provenance: BundleProvenance(tesseraVersion: "fuzz", createdUnixSeconds: 0))
         let head = WeightScope.parameterShapes { _ = TeacherSpaceHead($0, inFeatures: 8, outFeatures: 12, normEps: 1e-5) }
         var state: UInt64 = 0x5EED
@@ -179,6 +193,9 @@ struct BundleMutator {
                 }
                 tensors.set(component.prefix + name, Tensor(shape: shape, floats: values))
             }
+        }
+        for (name, shape) in classifier.tensorShapes(embedDim: slide.embedDim) {
+            tensors.set(name, Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { Float($0 % 7) / 7 - 0.5 }))
         }
         do {
             let bundle = try BundleWriter(weights: weights).encode(manifest, tensors: tensors, path: "seed.tsb")
