@@ -2,24 +2,26 @@ import TesseraCore
 
 /// The validated layout of a safetensors file: header length, then every
 /// tensor's dtype, shape and byte range, checked against each other and
-/// against the data area before any tensor is made.
-struct SafeTensorsHeader {
-    struct Entry {
-        let name: String
-        let dtype: DType
-        let shape: [Int]
+/// against the data area before any tensor is made. Embeddable: the edge's
+/// resumed dataset runs check earlier outputs with it; TesseraFormats' reader
+/// makes the tensors.
+public struct SafeTensorsHeader {
+    public struct Entry {
+        public let name: String
+        public let dtype: DType
+        public let shape: [Int]
         /// Byte range relative to the start of the data area.
-        let range: Range<Int>
+        public let range: Range<Int>
     }
 
     /// Entries in data order (ascending offsets).
-    let entries: [Entry]
-    let metadata: [String: String]
+    public let entries: [Entry]
+    public let metadata: [String: String]
     /// File offset of the data area.
-    let dataStart: Int
+    public let dataStart: Int
 
     /// Validates the whole file `bytes` (read from `path`) without touching tensor data.
-    init(file bytes: UnsafeRawBufferPointer, path: String) throws {
+    public init(file bytes: UnsafeRawBufferPointer, path: String) throws(FormatError) {
         guard bytes.count >= 8 else { throw FormatError(path: path, problem: .fileTooShort(size: bytes.count)) }
         let length = bytes.loadUnaligned(as: UInt64.self).littleEndian
         guard length <= UInt64(SafeTensors.headerLimit) else {
@@ -35,7 +37,7 @@ struct SafeTensorsHeader {
 
     /// `json` is the header text; the data area starts at file offset `dataStart`
     /// and holds `dataSize` bytes.
-    init(json: UnsafeRawBufferPointer, path: String, dataStart: Int, dataSize: Int) throws {
+    public init(json: UnsafeRawBufferPointer, path: String, dataStart: Int, dataSize: Int) throws(FormatError) {
         let document = try JSONParser.parse(json, path: path, baseOffset: 8)
         guard case .object(let members) = document else {
             throw FormatError(path: path, offset: 8, problem: .headerNotObject)
@@ -53,14 +55,14 @@ struct SafeTensorsHeader {
         let ordered = entries.enumerated().sorted {
             ($0.element.range.lowerBound, $0.element.range.upperBound, $0.offset)
                 < ($1.element.range.lowerBound, $1.element.range.upperBound, $1.offset)
-        }.map(\.element)
+        }.map { $0.element }
         try Self.checkCoverage(ordered, path: path, dataStart: dataStart, dataSize: dataSize)
         self.entries = ordered
         self.metadata = metadata
         self.dataStart = dataStart
     }
 
-    private static func metadata(_ value: JSONValue, path: String) throws -> [String: String] {
+    private static func metadata(_ value: JSONValue, path: String) throws(FormatError) -> [String: String] {
         guard case .object(let members) = value else {
             throw FormatError(path: path, problem: .malformedEntry("__metadata__ is not an object"))
         }
@@ -72,7 +74,7 @@ struct SafeTensorsHeader {
         return metadata
     }
 
-    private static func entry(_ name: String, _ value: JSONValue, path: String, dataSize: Int) throws -> Entry {
+    private static func entry(_ name: String, _ value: JSONValue, path: String, dataSize: Int) throws(FormatError) -> Entry {
         func fail(_ problem: FormatError.Problem) -> FormatError { FormatError(path: path, tensor: name, problem: problem) }
         guard case .object(let fields) = value else { throw fail(.malformedEntry("not an object")) }
         for field in fields where !["dtype", "shape", "data_offsets"].contains(field.key) {
@@ -92,9 +94,9 @@ struct SafeTensorsHeader {
     }
 
     /// A JSON array of non-negative integers that fit in `Int`.
-    private static func integers(_ value: JSONValue?, field: String, fail: (FormatError.Problem) -> FormatError) throws -> [Int] {
+    private static func integers(_ value: JSONValue?, field: String, fail: (FormatError.Problem) -> FormatError) throws(FormatError) -> [Int] {
         guard case .array(let elements) = value else { throw fail(.malformedEntry("\(field) missing or not an array")) }
-        return try elements.map { element in
+        return try elements.map { element throws(FormatError) in
             guard case .number(let literal) = element else { throw fail(.malformedEntry("\(field) holds a non-number")) }
             guard let n = element.nonNegativeInt else { throw fail(.numberOutOfRange(literal)) }
             return n
@@ -102,7 +104,7 @@ struct SafeTensorsHeader {
     }
 
     /// The ranges, in order, must tile the data area exactly: no overlap, no gap.
-    private static func checkCoverage(_ ordered: [Entry], path: String, dataStart: Int, dataSize: Int) throws {
+    private static func checkCoverage(_ ordered: [Entry], path: String, dataStart: Int, dataSize: Int) throws(FormatError) {
         var cursor = 0
         var previous: String?
         for entry in ordered {
