@@ -105,21 +105,10 @@ extension PrincipalComponents {
         return basis
     }
 
-    /// a . b over `count` entries, in four lanes (a fixed order: the same sum on every run).
+    /// a . b over `count` entries, in four lanes (`VectorMath.dot`).
     @inline(__always)
     static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, count: Int) -> Double {
-        var lanes = SIMD4<Double>()
-        var i = 0
-        while i + 4 <= count {
-            lanes += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD4<Double>.self) * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD4<Double>.self)
-            i += 4
-        }
-        var s = lanes.sum()
-        while i < count {
-            s += a[i] * b[i]
-            i += 1
-        }
-        return s
+        VectorMath.dot(a, b, count: count, lanes: SIMD4<Double>.self)
     }
 
     /// Vector i of block a . vector j of block b.

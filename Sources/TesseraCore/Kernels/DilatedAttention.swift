@@ -391,7 +391,7 @@ extension DilatedAttention {
                     let status = tk_exp(path, pr, pr, keys, rowLSE)
                     guarantee(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
                     // dS = P ⊙ (dP - rowsum(P ⊙ dP))
-                    let dot = VectorMath.dot(pr, dr, count: keys)
+                    let dot = VectorMath.dot(pr, dr, count: keys, lanes: VectorMath.Lanes.self)
                     VectorMath.map(out: dr, inp: dr, count: keys) { $0 - dot }
                     for j in 0..<keys { dr[j] *= pr[j] }
                     // sum_s dk[s] += scale * q[t] * sum over real s of dS[t, s] (see `backward`)

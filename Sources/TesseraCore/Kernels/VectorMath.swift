@@ -63,12 +63,14 @@ extension VectorMath {
         return result
     }
 
-    /// sum of x[i] * y[i] over count floats, in lanes of 8.
-    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
-        var acc = Lanes(), i = 0
-        while i + 8 <= count {
-            acc += load(x + i) * load(y + i)
-            i += 8
+    /// sum of x[i] * y[i] over count values, in lanes of `V` (a fixed order: the same sum on every run).
+    @inlinable @inline(__always)
+    public static func dot<V: SIMD>(_ x: UnsafePointer<V.Scalar>, _ y: UnsafePointer<V.Scalar>, count: Int,
+                                    lanes: V.Type) -> V.Scalar where V.Scalar: FloatingPoint {
+        var acc = V(), i = 0
+        while i + V.scalarCount <= count {
+            acc += UnsafeRawPointer(x + i).loadUnaligned(as: V.self) * UnsafeRawPointer(y + i).loadUnaligned(as: V.self)
+            i += V.scalarCount
         }
         var result = acc.sum()
         while i < count {
