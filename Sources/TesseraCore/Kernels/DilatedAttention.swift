@@ -392,8 +392,7 @@ extension DilatedAttention {
                     guarantee(status == TK_OK, "tk_exp failed with status \(status.rawValue)")
                     // dS = P ⊙ (dP - rowsum(P ⊙ dP))
                     let dot = VectorMath.dot(pr, dr, count: keys, lanes: VectorMath.Lanes.self)
-                    VectorMath.map(out: dr, inp: dr, count: keys) { $0 - dot }
-                    for j in 0..<keys { dr[j] *= pr[j] }
+                    for j in 0..<keys { dr[j] = pr[j] * (dr[j] - dot) }
                     // sum_s dk[s] += scale * q[t] * sum over real s of dS[t, s] (see `backward`)
                     guard paddingKeys > 0 else { continue }
                     let factor = Double(l.scale) * Double(dot) * paddingKeys * exp(-Double(rowLSE))
