@@ -18,6 +18,7 @@ unsigned tk_detect_paths(void)
     unsigned paths = 1u << TK_PATH_SCALAR | 1u << TK_PATH_NEON;
     if (has_feature("hw.optional.arm.FEAT_DotProd")) paths |= 1u << TK_PATH_NEON_DOTPROD;
     if (has_feature("hw.optional.arm.FEAT_I8MM")) paths |= 1u << TK_PATH_NEON_I8MM;
+    if ((paths >> TK_PATH_NEON_I8MM & 1u) && has_feature("hw.optional.arm.FEAT_BF16")) paths |= 1u << TK_PATH_NEON_BF16;
     return paths;
 }
 #else
@@ -26,12 +27,16 @@ unsigned tk_detect_paths(void)
 /* From the kernel's uapi asm/hwcap.h, spelled out for older C libraries. */
 #define HWCAP_ASIMDDP_BIT (1ul << 20)
 #define HWCAP2_I8MM_BIT (1ul << 13)
+#define HWCAP2_BF16_BIT (1ul << 14)
 
 unsigned tk_detect_paths(void)
 {
     unsigned paths = 1u << TK_PATH_SCALAR | 1u << TK_PATH_NEON;
     if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP_BIT) paths |= 1u << TK_PATH_NEON_DOTPROD;
     if (getauxval(AT_HWCAP2) & HWCAP2_I8MM_BIT) paths |= 1u << TK_PATH_NEON_I8MM;
+    if ((getauxval(AT_HWCAP2) & (HWCAP2_I8MM_BIT | HWCAP2_BF16_BIT)) == (HWCAP2_I8MM_BIT | HWCAP2_BF16_BIT)) {
+        paths |= 1u << TK_PATH_NEON_BF16;
+    }
     return paths;
 }
 #endif

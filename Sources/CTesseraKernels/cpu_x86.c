@@ -20,13 +20,19 @@ unsigned tk_detect_paths(void)
     const int avx2 = b >> 5 & 1, avx512f = b >> 16 & 1, avx512bw = b >> 30 & 1, avx512vl = b >> 31 & 1;
     const int avx512vnni = c >> 11 & 1;
     const unsigned leaf7_subleaves = a;
-    int avxvnni = 0;
-    if (leaf7_subleaves >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) avxvnni = a >> 4 & 1;
+    int avxvnni = 0, avx512bf16 = 0;
+    if (leaf7_subleaves >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) {
+        avxvnni = a >> 4 & 1;
+        avx512bf16 = a >> 5 & 1;
+    }
 
     const int base256 = avx2 && fma && f16c;
     if (base256) paths |= 1u << TK_PATH_AVX2;
     if (base256 && avxvnni) paths |= 1u << TK_PATH_AVXVNNI;
-    if (base256 && zmm_saved && avx512f && avx512bw && avx512vl && avx512vnni) paths |= 1u << TK_PATH_AVX512VNNI;
+    if (base256 && zmm_saved && avx512f && avx512bw && avx512vl && avx512vnni) {
+        paths |= 1u << TK_PATH_AVX512VNNI;
+        if (avx512bf16) paths |= 1u << TK_PATH_AVX512BF16;
+    }
     return paths;
 }
 #endif

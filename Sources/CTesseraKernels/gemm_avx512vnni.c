@@ -110,5 +110,9 @@ TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, size_t r
     }
 }
 
-const tk_kernel tk_kernel_avx512vnni = {16 * NV, 4, 1, compute_panel, tk_quantize_avx512, tk_f16_f16c};
+const tk_kernel tk_kernel_avx512vnni = {16 * NV, 4, 1, compute_panel, tk_quantize_avx512, tk_f16_f16c,
+                                        TK_BF16_NR_AVX512, tk_bf16_panel_avx512};
+/* The same int8 products; bf16 ones by vdpbf16ps. */
+const tk_kernel tk_kernel_avx512bf16 = {16 * NV, 4, 1, compute_panel, tk_quantize_avx512, tk_f16_f16c,
+                                        TK_BF16_NR_AVX512, tk_bf16_panel_avx512bf16};
 #endif

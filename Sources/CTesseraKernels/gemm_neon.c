@@ -58,5 +58,5 @@ static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begi
     }
 }
 
-const tk_kernel tk_kernel_neon = {NR, 0, 0, compute_panel, tk_quantize_neon, tk_f16_neon};
+const tk_kernel tk_kernel_neon = {NR, 0, 0, compute_panel, tk_quantize_neon, tk_f16_neon, TK_BF16_NR_NEON, tk_bf16_panel_neon};
 #endif

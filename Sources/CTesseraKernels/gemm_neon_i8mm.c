@@ -48,5 +48,9 @@ block(const int8_t *panel, size_t kp, const int8_t *xq, size_t ldq, const int mr
 
 #include "neon_panel.h"
 
-const tk_kernel tk_kernel_neon_i8mm = {NR, 8, 0, compute_panel, tk_quantize_neon, tk_f16_neon};
+const tk_kernel tk_kernel_neon_i8mm = {NR, 8, 0, compute_panel, tk_quantize_neon, tk_f16_neon, TK_BF16_NR_NEON,
+                                      tk_bf16_panel_neon};
+/* The same int8 products; bf16 ones by bfmlalt/bfmlalb. */
+const tk_kernel tk_kernel_neon_bf16 = {NR, 8, 0, compute_panel, tk_quantize_neon, tk_f16_neon, TK_BF16_NR_NEON,
+                                      tk_bf16_panel_neon_bf16};
 #endif

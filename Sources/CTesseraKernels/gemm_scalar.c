@@ -18,4 +18,4 @@ static void compute_panel(const tk_weights *w, const tk_rows *x, size_t row_begi
     }
 }
 
-const tk_kernel tk_kernel_scalar = {4, 0, 0, compute_panel, tk_quantize_scalar, tk_f16_scalar};
+const tk_kernel tk_kernel_scalar = {4, 0, 0, compute_panel, tk_quantize_scalar, tk_f16_scalar, 4, tk_bf16_panel_scalar};

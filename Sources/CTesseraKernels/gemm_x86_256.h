@@ -121,4 +121,5 @@ TILE_TARGET static void compute_panel(const tk_weights *w, const tk_rows *x, siz
     }
 }
 
-const tk_kernel TILE_KERNEL = {8 * NV, 4, TILE_VNNI, compute_panel, TILE_QUANTIZE, tk_f16_f16c};
+const tk_kernel TILE_KERNEL = {8 * NV, 4, TILE_VNNI, compute_panel, TILE_QUANTIZE, tk_f16_f16c,
+                               TK_BF16_NR_AVX2, tk_bf16_panel_avx2};

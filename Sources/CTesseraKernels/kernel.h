@@ -9,6 +9,9 @@
 
 #include "tessera_kernels.h"
 
+#include <math.h>
+#include <string.h>
+
 /* Quantised activation rows as tk_quantize_rows writes them. */
 typedef struct tk_rows {
     const int8_t *q;
@@ -50,6 +53,24 @@ typedef size_t tk_quantize_fn(const float *x, size_t ldx, size_t m, size_t k,
 
 typedef void tk_f16_fn(const uint16_t *src, float *dst, size_t n);
 
+/*
+ * Packed bf16 weights. Columns are cut into panels of the path's `bf16_nr`;
+ * inside a panel, k pair p of column j is one 32-bit word (its even k in the low
+ * half, its odd k in the high half, as vdpbf16ps reads them):
+ *     data[p*nr*kp + 2*(q*nr + j) + e] = W[p*nr + j, 2*q + e]
+ * Padding (k past the weights' k, columns past n) holds zero.
+ */
+struct tk_bf16_weights {
+    const struct tk_kernel *kernel;
+    size_t n, k, kp, panels;
+    uint16_t *data;
+    float *bias; /* panels*nr entries, 0 past n or without bias */
+};
+
+/* As tk_panel_fn, for bf16 weights and activation rows x (row stride ldx). */
+typedef void tk_bf16_panel_fn(const tk_bf16_weights *w, const uint16_t *x, size_t ldx, size_t row_begin,
+                              size_t row_end, size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy, int add);
+
 typedef struct tk_kernel {
     unsigned nr;
     unsigned group; /* 0: the whole padded row */
@@ -57,10 +78,19 @@ typedef struct tk_kernel {
     tk_panel_fn *panel;
     tk_quantize_fn *quantize;
     tk_f16_fn *f16;
+    unsigned bf16_nr;
+    tk_bf16_panel_fn *bf16_panel;
 } tk_kernel;
 
 /* The path's kernel, or NULL when it is not built for this architecture. */
 const tk_kernel *tk_kernel_for(tk_path path);
+
+/* size bytes of zeros, 64-byte aligned (a cache line, and the widest vector any
+ * kernel loads); free with free(). NULL when out of memory. */
+void *tk_zeroed_aligned(size_t size);
+
+/* 1 when none of v[0..n) is an infinity or NaN. */
+int tk_all_finite(const float *v, size_t n);
 
 /* Bit i set when path i is usable on this CPU (one file per architecture). */
 unsigned tk_detect_paths(void);
@@ -98,22 +128,50 @@ static inline tk_status tk_rows_status(size_t bad, size_t m, size_t *first_bad_r
     return TK_ERR_NONFINITE;
 }
 
+/* The bf16 definition's flush: a result below 2^-126 in magnitude becomes zero
+ * of its sign (the SIMD paths get it from the CPU's flush-to-zero mode instead). */
+static inline float tk_flush(float v)
+{
+    return v > -0x1p-126f && v < 0x1p-126f ? v * 0.0f : v;
+}
+
+static inline float tk_bf16_widen(uint16_t h)
+{
+    const uint32_t bits = (uint32_t)h << 16;
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+/* One pair of k of the bf16 definition: odd k first, then even, each a flushed fma. */
+static inline float tk_bf16_pair(float acc, uint16_t x_even, uint16_t x_odd, uint16_t w_even, uint16_t w_odd)
+{
+    acc = tk_flush(fmaf(tk_bf16_widen(x_odd), tk_bf16_widen(w_odd), acc));
+    return tk_flush(fmaf(tk_bf16_widen(x_even), tk_bf16_widen(w_even), acc));
+}
+
 /* Each path's kernel is defined beside its panel function, whose registers
  * decide the panel width and group. */
 extern const tk_kernel tk_kernel_scalar;
 tk_quantize_fn tk_quantize_scalar;
 tk_f16_fn tk_f16_scalar;
+tk_bf16_panel_fn tk_bf16_panel_scalar;
 
 #if defined(__x86_64__)
-extern const tk_kernel tk_kernel_avx2, tk_kernel_avxvnni, tk_kernel_avx512vnni;
+extern const tk_kernel tk_kernel_avx2, tk_kernel_avxvnni, tk_kernel_avx512vnni, tk_kernel_avx512bf16;
 tk_quantize_fn tk_quantize_avx2, tk_quantize_avx512;
 tk_f16_fn tk_f16_f16c;
+tk_bf16_panel_fn tk_bf16_panel_avx2, tk_bf16_panel_avx512, tk_bf16_panel_avx512bf16;
+#define TK_BF16_NR_AVX2 16
+#define TK_BF16_NR_AVX512 64
 #endif
 
 #if defined(__aarch64__)
-extern const tk_kernel tk_kernel_neon, tk_kernel_neon_dotprod, tk_kernel_neon_i8mm;
+extern const tk_kernel tk_kernel_neon, tk_kernel_neon_dotprod, tk_kernel_neon_i8mm, tk_kernel_neon_bf16;
 tk_quantize_fn tk_quantize_neon;
 tk_f16_fn tk_f16_neon;
+tk_bf16_panel_fn tk_bf16_panel_neon, tk_bf16_panel_neon_bf16;
+#define TK_BF16_NR_NEON 16
 #endif
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *zeroed_aligned(size_t size)
+void *tk_zeroed_aligned(size_t size)
 {
     /* 64 bytes: a cache line, and the widest vector any kernel loads. */
     if (size > SIZE_MAX - 64) return NULL;
@@ -13,14 +13,6 @@ static void *zeroed_aligned(size_t size)
     void *p = aligned_alloc(64, rounded);
     if (p != NULL) memset(p, 0, size);
     return p;
-}
-
-static int all_finite(const float *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(v[i])) return 0;
-    }
-    return 1;
 }
 
 /* The panels' runs of `group` bytes in the order they are stored (the
@@ -49,6 +41,14 @@ copy_columns(uint8_t *data, const int8_t *w, size_t ldw, size_t n, size_t k, siz
     }
 }
 
+int tk_all_finite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i])) return 0;
+    }
+    return 1;
+}
+
 tk_status tk_weights_pack(tk_path path, const int8_t *w, size_t ldw, size_t n, size_t k,
                           const float *scale, const float *bias, tk_weights **out)
 {
@@ -56,7 +56,7 @@ tk_status tk_weights_pack(tk_path path, const int8_t *w, size_t ldw, size_t n, s
     *out = NULL;
     if (!tk_path_supported(path)) return TK_ERR_PATH;
     if (w == NULL || scale == NULL || n == 0 || k == 0 || k > TK_MAX_K || ldw < k) return TK_ERR_ARGUMENT;
-    if (!all_finite(scale, n) || (bias != NULL && !all_finite(bias, n))) return TK_ERR_NONFINITE;
+    if (!tk_all_finite(scale, n) || (bias != NULL && !tk_all_finite(bias, n))) return TK_ERR_NONFINITE;
 
     const tk_kernel *kernel = tk_kernel_for(path);
     const size_t nr = kernel->nr, kp = tk_padded_k(k);
@@ -70,9 +70,9 @@ tk_status tk_weights_pack(tk_path path, const int8_t *w, size_t ldw, size_t n, s
     packed->k = k;
     packed->kp = kp;
     packed->panels = panels;
-    packed->data = zeroed_aligned(columns * kp);
-    packed->scale = zeroed_aligned(columns * sizeof(float));
-    packed->bias = zeroed_aligned(columns * sizeof(float));
+    packed->data = tk_zeroed_aligned(columns * kp);
+    packed->scale = tk_zeroed_aligned(columns * sizeof(float));
+    packed->bias = tk_zeroed_aligned(columns * sizeof(float));
     if (packed->data == NULL || packed->scale == NULL || packed->bias == NULL) {
         tk_weights_free(packed);
         return TK_ERR_MEMORY;

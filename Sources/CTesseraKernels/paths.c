@@ -11,6 +11,8 @@ static const char *const names[TK_PATH_COUNT] = {
     [TK_PATH_NEON] = "neon",
     [TK_PATH_NEON_DOTPROD] = "neon-dotprod",
     [TK_PATH_NEON_I8MM] = "neon-i8mm",
+    [TK_PATH_AVX512BF16] = "avx512bf16",
+    [TK_PATH_NEON_BF16] = "neon-bf16",
 };
 
 static const tk_kernel *const kernels[TK_PATH_COUNT] = {
@@ -19,18 +21,20 @@ static const tk_kernel *const kernels[TK_PATH_COUNT] = {
     [TK_PATH_AVX2] = &tk_kernel_avx2,
     [TK_PATH_AVXVNNI] = &tk_kernel_avxvnni,
     [TK_PATH_AVX512VNNI] = &tk_kernel_avx512vnni,
+    [TK_PATH_AVX512BF16] = &tk_kernel_avx512bf16,
 #endif
 #if defined(__aarch64__)
     [TK_PATH_NEON] = &tk_kernel_neon,
     [TK_PATH_NEON_DOTPROD] = &tk_kernel_neon_dotprod,
     [TK_PATH_NEON_I8MM] = &tk_kernel_neon_i8mm,
+    [TK_PATH_NEON_BF16] = &tk_kernel_neon_bf16,
 #endif
 };
 
 /* Fastest first. */
 static const tk_path preference[TK_PATH_COUNT] = {
-    TK_PATH_AVX512VNNI, TK_PATH_AVXVNNI, TK_PATH_AVX2,
-    TK_PATH_NEON_I8MM, TK_PATH_NEON_DOTPROD, TK_PATH_NEON,
+    TK_PATH_AVX512BF16, TK_PATH_AVX512VNNI, TK_PATH_AVXVNNI, TK_PATH_AVX2,
+    TK_PATH_NEON_BF16, TK_PATH_NEON_I8MM, TK_PATH_NEON_DOTPROD, TK_PATH_NEON,
     TK_PATH_SCALAR,
 };
 

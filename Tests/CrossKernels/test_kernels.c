@@ -204,6 +204,115 @@ static void check_f16(void)
     free(in); free(want); free(got);
 }
 
+/* bf16: the definition (tk_bf16_dot) against a double-precision dot product of
+ * the same bf16 values, every path against it bit for bit, sub-ranges and adds. */
+static float bf16_value(uint16_t h)
+{
+    const uint32_t bits = (uint32_t)h << 16;
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+static void check_bf16_shape(size_t m, size_t n, size_t k, int with_bias)
+{
+    const size_t kp = tk_bf16_padded_k(k), ldx = k + 3, ldb = kp + 6, ldy = n + 5;
+    float *x = must(malloc(m * ldx * sizeof *x)), *wf = must(malloc(n * k * sizeof *wf));
+    float *bias = must(malloc(n * sizeof *bias));
+    for (size_t r = 0; r < m; r++) {
+        /* Row 3 is tiny: its products and sums fall below 2^-126 and are flushed. */
+        const float row_scale = r % 4 == 0 ? 1.0f : r % 4 == 1 ? 1e-3f : r % 4 == 2 ? 40.0f : 1e-37f;
+        for (size_t i = 0; i < ldx; i++) x[r * ldx + i] = uniform() * row_scale;
+        if (r == 1 && k > 2) x[r * ldx + 2] = 0x1p-130f; /* a subnormal: read as zero */
+    }
+    for (size_t i = 0; i < n * k; i++) wf[i] = uniform() * (i % 7 == 3 ? 1e-20f : 0.05f);
+    if (n * k > 1) wf[1] = 0x1p-128f;
+    for (size_t c = 0; c < n; c++) bias[c] = uniform();
+
+    uint16_t *xb = must(malloc(m * ldb * sizeof *xb)), *wb = must(malloc(n * kp * sizeof *wb));
+    if (tk_bf16_round_rows(x, ldx, m, k, xb, ldb) != TK_OK || tk_bf16_round_rows(wf, k, n, k, wb, kp) != TK_OK) {
+        fail("bf16", "round", m, n, k, 0);
+        return;
+    }
+    wb[1] = 0x0020; /* the subnormal as a file might hold it: packing reads it as zero */
+    uint16_t *w_taken = must(malloc(n * kp * sizeof *w_taken));
+    memcpy(w_taken, wb, n * kp * sizeof *wb);
+    w_taken[1] = 0;
+
+    float *y0 = must(malloc(m * ldy * sizeof(float))), *y = must(malloc(m * ldy * sizeof(float)));
+    for (size_t r = 0; r < m; r++) {
+        for (size_t c = 0; c < n; c++) {
+            const uint16_t *xr = xb + r * ldb, *wr = w_taken + c * kp;
+            const float b = with_bias ? bias[c] : 0.0f;
+            y0[r * ldy + c] = tk_bf16_dot(xr, wr, kp) + b;
+            double exact = b, magnitude = fabs(b);
+            for (size_t i = 0; i < kp; i++) {
+                const double term = (double)bf16_value(xr[i]) * (double)bf16_value(wr[i]);
+                exact += term;
+                magnitude += fabs(term);
+            }
+            const double bound = 1.01 * (double)(kp + 1) * 0x1p-24 * magnitude + (double)kp * 0x1p-126;
+            if (fabs((double)y0[r * ldy + c] - exact) > bound) fail("bf16", "definition vs double", m, n, k, r * n + c);
+        }
+    }
+
+    for (int p = 0; p < TK_PATH_COUNT; p++) {
+        if (!tk_path_supported((tk_path)p)) continue;
+        char name[64];
+        snprintf(name, sizeof name, "bf16 %s", tk_path_name((tk_path)p));
+        tk_bf16_weights *packed;
+        if (tk_bf16_weights_pack((tk_path)p, wb, kp, n, k, with_bias ? bias : NULL, &packed) != TK_OK) {
+            fail(name, "pack", m, n, k, 0);
+            continue;
+        }
+        memset(y, 0, m * ldy * sizeof(float));
+        tk_bf16_gemm(packed, xb, ldb, 0, m, 0, n, y, ldy, 0);
+        for (size_t r = 0; r < m; r++) {
+            for (size_t c = 0; c < n; c++) {
+                if (memcmp(&y[r * ldy + c], &y0[r * ldy + c], sizeof(float)) != 0) {
+                    fail(name, "output vs definition", m, n, k, r * n + c);
+                }
+            }
+        }
+        /* A block in the middle, written, then added to. */
+        const size_t r0 = m / 3, r1 = m - m / 4, c0 = n / 3, c1 = n - n / 5;
+        for (size_t i = 0; i < m * ldy; i++) y[i] = -7.0f + (float)(i % 5);
+        tk_bf16_gemm(packed, xb, ldb, r0, r1, c0, c1, y, ldy, 1);
+        for (size_t r = 0; r < m; r++) {
+            for (size_t c = 0; c < ldy; c++) {
+                const float before = -7.0f + (float)((r * ldy + c) % 5);
+                const int inside = r >= r0 && r < r1 && c >= c0 && c < c1;
+                const float want = inside ? before + y0[r * ldy + c] : before;
+                if (memcmp(&want, &y[r * ldy + c], sizeof want) != 0) fail(name, "add to a block", m, n, k, r * ldy + c);
+            }
+        }
+        tk_bf16_weights_free(packed);
+    }
+    free(x); free(wf); free(bias); free(xb); free(wb); free(w_taken); free(y0); free(y);
+}
+
+/* Rounding to bf16: ties to even, carries into the exponent and to infinity,
+ * subnormals to signed zero, NaN kept quiet, the pad zeroed. */
+static void check_bf16_rounding(void)
+{
+    static const struct { uint32_t in; uint16_t out; } cases[] = {
+        {0x3f800000u, 0x3f80}, {0x3f808000u, 0x3f80}, {0x3f818000u, 0x3f82}, {0x3f808001u, 0x3f81},
+        {0x3fff8000u, 0x4000}, {0x7f7fffffu, 0x7f80}, {0xff800000u, 0xff80}, {0x7fc00001u, 0x7fc0},
+        {0x7f800001u, 0x7fc0}, {0xffa00000u, 0xffe0}, {0x00400000u, 0x0000}, {0x807fffffu, 0x8000},
+        {0x00800000u, 0x0080}, {0xbf7fffffu, 0xbf80},
+    };
+    const size_t count = sizeof cases / sizeof cases[0];
+    float in[sizeof cases / sizeof cases[0]];
+    uint16_t out[sizeof cases / sizeof cases[0] + 1];
+    for (size_t i = 0; i < count; i++) memcpy(&in[i], &cases[i].in, sizeof(float));
+    memset(out, 0x55, sizeof out);
+    if (tk_bf16_round_rows(in, count, 1, count, out, count + 1) != TK_OK) fail("bf16", "round status", 1, 0, count, 0);
+    for (size_t i = 0; i < count; i++) {
+        if (out[i] != cases[i].out) fail("bf16", "rounding", 1, 0, count, i);
+    }
+    if (count % 2 == 1 && out[count] != 0) fail("bf16", "pad not zero", 1, 0, count, count);
+}
+
 int main(void)
 {
     printf("best path: %s\nsupported:", tk_path_name(tk_best_path()));
@@ -223,10 +332,17 @@ int main(void)
         check_shape(shapes[i][0], shapes[i][1], shapes[i][2], (int)(i % 2));
     }
     check_f16();
+    check_bf16_rounding();
+    static const size_t bf16_shapes[][3] = {
+        {1, 1, 1}, {4, 3, 5}, {7, 13, 31}, {9, 65, 100}, {13, 130, 257}, {6, 64, 2}, {25, 200, 768}, {2, 17, 1536},
+    };
+    for (size_t i = 0; i < sizeof bf16_shapes / sizeof bf16_shapes[0]; i++) {
+        check_bf16_shape(bf16_shapes[i][0], bf16_shapes[i][1], bf16_shapes[i][2], (int)(i % 2));
+    }
     if (failures) {
         printf("%d failures\n", failures);
         return 1;
     }
-    printf("all paths match scalar and the reference\n");
+    printf("all paths match scalar and the reference (int8, f16, bf16)\n");
     return 0;
 }

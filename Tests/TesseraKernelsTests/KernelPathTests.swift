@@ -5,7 +5,7 @@ import XCTest
 final class KernelPathTests: XCTestCase {
     func testNamesRoundTrip() {
         XCTAssertEqual(KernelPaths.all.map(KernelPaths.name),
-                       ["scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neon-dotprod", "neon-i8mm"])
+                       ["scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neon-dotprod", "neon-i8mm", "avx512bf16", "neon-bf16"])
         for path in KernelPaths.all {
             var parsed = TK_PATH_SCALAR
             XCTAssertEqual(tk_path_from_name(tk_path_name(path), &parsed), TK_OK)
@@ -35,11 +35,14 @@ final class KernelPathTests: XCTestCase {
         XCTAssertEqual(supported(TK_PATH_AVXVNNI), has("avx2", "fma", "f16c", "avx_vnni"))
         XCTAssertEqual(supported(TK_PATH_AVX512VNNI),
                        has("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"))
+        XCTAssertEqual(supported(TK_PATH_AVX512BF16),
+                       has("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16"))
         XCTAssertFalse(supported(TK_PATH_NEON))
         #elseif arch(arm64)
         XCTAssert(supported(TK_PATH_NEON))
         XCTAssertEqual(supported(TK_PATH_NEON_DOTPROD), has("asimddp"))
         XCTAssertEqual(supported(TK_PATH_NEON_I8MM), has("i8mm"))
+        XCTAssertEqual(supported(TK_PATH_NEON_BF16), has("i8mm", "bf16"))
         XCTAssertFalse(supported(TK_PATH_AVX2))
         #endif
         #endif

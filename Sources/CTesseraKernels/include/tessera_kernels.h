@@ -47,9 +47,11 @@ typedef enum tk_path {
     TK_PATH_NEON = 4,         /* "neon": aarch64 Advanced SIMD */
     TK_PATH_NEON_DOTPROD = 5, /* "neon-dotprod": aarch64 sdot */
     TK_PATH_NEON_I8MM = 6,    /* "neon-i8mm": aarch64 smmla */
+    TK_PATH_AVX512BF16 = 7,   /* "avx512bf16": avx512vnni's int8 products, bf16 ones by vdpbf16ps */
+    TK_PATH_NEON_BF16 = 8,    /* "neon-bf16": neon-i8mm's int8 products, bf16 ones by bfmlalt/bfmlalb */
 } tk_path;
 
-#define TK_PATH_COUNT 7
+#define TK_PATH_COUNT 9
 
 /* The path's name as listed above, or NULL for a value outside the enum. */
 const char *tk_path_name(tk_path path);
@@ -208,6 +210,65 @@ tk_status tk_probe_logits(tk_path path, const float *x, size_t n_rows, size_t di
                           const float *w, size_t classes, float *z);
 tk_status tk_probe_accumulate(tk_path path, const float *x, size_t n_rows, size_t dim, const intptr_t *rows, size_t count,
                               const float *g, size_t classes, float *dw);
+
+/*
+ * bf16 linear layers compute, for the rows and columns a caller asks for,
+ *
+ *     Y[m,n] = A[m,n] + bias[n],
+ *     A[m,n] = 0, then for each pair p = 0, 1, ... of k (k padded to even with zeros):
+ *              A = fma(X[m,2p+1], W[n,2p+1], A); A = fma(X[m,2p], W[n,2p], A)
+ *
+ * with X and W bf16 (the upper halves of f32, rounded to nearest even by
+ * tk_bf16_round_rows), every fma one f32 rounding of the exact value, and a
+ * result below 2^-126 in magnitude flushed to zero of its sign. That is what
+ * AVX512-BF16's vdpbf16ps computes, lane by lane; the other paths widen bf16 to
+ * f32 (exact) and reproduce it with f32 fused multiply-adds in the same order,
+ * so every path gives the same bits. Reference: tk_bf16_dot (below) and the
+ * double-precision check in Tests/CrossKernels/test_kernels.c.
+ */
+
+/* Rows of bf16 activations hold k rounded up to even; the pad is zero. */
+size_t tk_bf16_padded_k(size_t k);
+
+/*
+ * Rounds rows 0..m-1 of x (k floats each, row stride ldx floats) to bf16, row
+ * stride ldo >= tk_bf16_padded_k(k) values, zero from k to the padded k:
+ * round to nearest even; subnormals become zero of their sign; an infinity stays
+ * one; a NaN stays a NaN (made quiet, sign and top payload kept). The same on
+ * every CPU (one portable implementation).
+ */
+tk_status tk_bf16_round_rows(const float *x, size_t ldx, size_t m, size_t k, uint16_t *out, size_t ldo);
+
+/* The definition above for one output, in portable C (the scalar path's own
+ * arithmetic): the dot product of kp bf16 values x and w, both padded alike. */
+float tk_bf16_dot(const uint16_t *x, const uint16_t *w, size_t kp);
+
+/* bf16 weights packed for one path. Opaque; immutable once packed. */
+typedef struct tk_bf16_weights tk_bf16_weights;
+
+/*
+ * Packs W (n rows = output channels of k bf16 values, row stride ldw values, as
+ * tk_bf16_round_rows writes them or a bf16 file holds them; subnormals are
+ * taken as zero) with an optional f32 bias[n] (NULL: zero) for `path`, into a
+ * new allocation in *out (free with tk_bf16_weights_free). Needs n, k >= 1.
+ */
+tk_status tk_bf16_weights_pack(tk_path path, const uint16_t *w, size_t ldw, size_t n, size_t k,
+                               const float *bias, tk_bf16_weights **out);
+
+void tk_bf16_weights_free(tk_bf16_weights *weights);
+
+/* Column ranges starting at multiples of this split without repeated work. */
+size_t tk_bf16_weights_column_block(const tk_bf16_weights *weights);
+
+/*
+ * Y rows [row_begin, row_end) x columns [col_begin, col_end) of the product
+ * above, into y (element [r, c] at y[r*ldy + c]), or, when `add`, added to what
+ * y holds (y + Y, one more rounding). x holds all rows as tk_bf16_round_rows
+ * writes them (row r at x + r*ldx, ldx >= tk_bf16_padded_k(k)).
+ */
+tk_status tk_bf16_gemm(const tk_bf16_weights *weights, const uint16_t *x, size_t ldx,
+                       size_t row_begin, size_t row_end, size_t col_begin, size_t col_end,
+                       float *y, size_t ldy, int add);
 
 #ifdef __cplusplus
 }

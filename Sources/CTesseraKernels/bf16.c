@@ -1,0 +1,118 @@
+/* bf16 products: rounding activations, the definition, packing weights once at
+ * load, and the walk over a request's panels (tessera_kernels.h). */
+#include "kernel.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t tk_bf16_padded_k(size_t k)
+{
+    return (k + 1) / 2 * 2;
+}
+
+static inline uint16_t round_bf16(float v)
+{
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    const uint32_t magnitude = bits & 0x7fffffffu;
+    if (magnitude > 0x7f800000u) return (uint16_t)(bits >> 16 | 0x40u); /* NaN, quiet */
+    if (magnitude < 0x00800000u) return (uint16_t)(bits >> 16 & 0x8000u); /* subnormal or zero */
+    /* Round to nearest even on the low half; a carry may reach infinity, as it should. */
+    return (uint16_t)((bits + 0x7fffu + (bits >> 16 & 1u)) >> 16);
+}
+
+tk_status tk_bf16_round_rows(const float *x, size_t ldx, size_t m, size_t k, uint16_t *out, size_t ldo)
+{
+    const size_t kp = tk_bf16_padded_k(k);
+    if (m == 0) return TK_OK;
+    if (x == NULL || out == NULL || k == 0 || ldx < k || ldo < kp) return TK_ERR_ARGUMENT;
+    for (size_t r = 0; r < m; r++) {
+        const float *xr = x + r * ldx;
+        uint16_t *o = out + r * ldo;
+        for (size_t i = 0; i < k; i++) o[i] = round_bf16(xr[i]);
+        for (size_t i = k; i < kp; i++) o[i] = 0;
+    }
+    return TK_OK;
+}
+
+float tk_bf16_dot(const uint16_t *x, const uint16_t *w, size_t kp)
+{
+    float acc = 0.0f;
+    for (size_t i = 0; i + 1 < kp; i += 2) acc = tk_bf16_pair(acc, x[i], x[i + 1], w[i], w[i + 1]);
+    return acc;
+}
+
+/* A weight as the products take it: subnormals are zero, as vdpbf16ps reads them. */
+static inline uint16_t weight_value(uint16_t h)
+{
+    return (h & 0x7f80u) == 0 ? (uint16_t)(h & 0x8000u) : h;
+}
+
+tk_status tk_bf16_weights_pack(tk_path path, const uint16_t *w, size_t ldw, size_t n, size_t k,
+                               const float *bias, tk_bf16_weights **out)
+{
+    if (out == NULL) return TK_ERR_ARGUMENT;
+    *out = NULL;
+    if (!tk_path_supported(path)) return TK_ERR_PATH;
+    if (w == NULL || n == 0 || k == 0 || ldw < k) return TK_ERR_ARGUMENT;
+    if (bias != NULL && !tk_all_finite(bias, n)) return TK_ERR_NONFINITE;
+    const tk_kernel *kernel = tk_kernel_for(path);
+    const size_t nr = kernel->bf16_nr, kp = tk_bf16_padded_k(k);
+    const size_t panels = (n + nr - 1) / nr, columns = panels * nr;
+    if (columns > SIZE_MAX / sizeof(uint16_t) / kp) return TK_ERR_ARGUMENT;
+    tk_bf16_weights *packed = calloc(1, sizeof *packed);
+    if (packed == NULL) return TK_ERR_MEMORY;
+    packed->kernel = kernel;
+    packed->n = n;
+    packed->k = k;
+    packed->kp = kp;
+    packed->panels = panels;
+    packed->data = tk_zeroed_aligned(columns * kp * sizeof(uint16_t));
+    packed->bias = tk_zeroed_aligned(columns * sizeof(float));
+    if (packed->data == NULL || packed->bias == NULL) {
+        tk_bf16_weights_free(packed);
+        return TK_ERR_MEMORY;
+    }
+    for (size_t c = 0; c < n; c++) {
+        uint16_t *panel = packed->data + c / nr * nr * kp;
+        const size_t j = c % nr;
+        for (size_t i = 0; i < k; i++) panel[(i / 2 * nr + j) * 2 + i % 2] = weight_value(w[c * ldw + i]);
+    }
+    if (bias != NULL) memcpy(packed->bias, bias, n * sizeof(float));
+    *out = packed;
+    return TK_OK;
+}
+
+void tk_bf16_weights_free(tk_bf16_weights *weights)
+{
+    if (weights == NULL) return;
+    free(weights->data);
+    free(weights->bias);
+    free(weights);
+}
+
+size_t tk_bf16_weights_column_block(const tk_bf16_weights *weights)
+{
+    return weights->kernel->bf16_nr;
+}
+
+tk_status tk_bf16_gemm(const tk_bf16_weights *weights, const uint16_t *x, size_t ldx,
+                       size_t row_begin, size_t row_end, size_t col_begin, size_t col_end,
+                       float *y, size_t ldy, int add)
+{
+    if (weights == NULL || x == NULL || y == NULL) return TK_ERR_ARGUMENT;
+    if (row_begin > row_end || col_begin > col_end || col_end > weights->n) return TK_ERR_ARGUMENT;
+    if (ldx < weights->kp || (row_end - row_begin > 1 && ldy < col_end)) return TK_ERR_ARGUMENT;
+    if (row_begin == row_end || col_begin == col_end) return TK_OK;
+
+    const tk_kernel *kernel = weights->kernel;
+    const size_t nr = kernel->bf16_nr;
+    for (size_t p = col_begin / nr; p * nr < col_end; p++) {
+        const size_t first = p * nr;
+        const unsigned lo = (unsigned)(col_begin > first ? col_begin - first : 0);
+        const unsigned hi = (unsigned)(col_end < first + nr ? col_end - first : nr);
+        kernel->bf16_panel(weights, x, ldx, row_begin, row_end, p, lo, hi, y + first, ldy, add);
+    }
+    return TK_OK;
+}
