@@ -47,9 +47,9 @@ static inline __attribute__((always_inline)) float vexp(float v)
  * serves `path`. */
 #if defined(__x86_64__)
 #define TK_FOR_PATH(name, path)                                         \
-    ((path) == TK_PATH_AVX512VNNI                       ? name##_avx512 \
-     : (path) == TK_PATH_AVX2 || (path) == TK_PATH_AVXVNNI ? name##_avx2   \
-                                                         : name##_portable)
+    ((path) == TK_PATH_AVX512VNNI || (path) == TK_PATH_AVX512BF16 ? name##_avx512 \
+     : (path) == TK_PATH_AVX2 || (path) == TK_PATH_AVXVNNI          ? name##_avx2   \
+                                                                  : name##_portable)
 #else
 #define TK_FOR_PATH(name, path) name##_portable
 #endif

@@ -59,16 +59,24 @@ public struct WeightScope {
         var misshaped: [WeightMismatch.Misshaped] = []
         var invalid: [WeightMismatch.Invalid] = []
         var requested: [(name: String, shape: [Int])] = []
-        init(_ dict: StateDict?) { self.dict = dict }
+        /// What the Linear layers built under this root compute in.
+        let precision: ComputePrecision
+        init(_ dict: StateDict?, precision: ComputePrecision = .f32) {
+            self.dict = dict
+            self.precision = precision
+        }
     }
 
     let ledger: Ledger
     public let prefix: String
 
-    public init(_ dict: StateDict) {
-        ledger = Ledger(dict)
+    /// The root of `dict`, whose Linear layers will compute in `precision`.
+    public init(_ dict: StateDict, precision: ComputePrecision = .f32) {
+        ledger = Ledger(dict, precision: precision)
         prefix = ""
     }
+
+    public var precision: ComputePrecision { ledger.precision }
 
     /// The names and shapes of every tensor a model asks for, in the order its tree asks
     /// (the checkpoint's keys, spelled only by the model's layers): `build` walks the model's

@@ -16,7 +16,8 @@ struct BenchmarkCommand: ParsableCommand {
         (the tensor `input` [B, 3, H, W] of --input, or --batch images of seeded noise), then \
         times the same BLAS on the forward's matrix products. Prints one JSON object on \
         stdout: ms per tile, sustained GFLOP/s (from the analytic FLOP count), sgemm GFLOP/s, \
-        load time, peak RSS, the GEMM backend and the Linear layers' kernel. --weights f16 or int8 \
+        load time, peak RSS, the GEMM backend and the Linear layers' kernel. --precision bf16 runs \
+        the Linear layers' products in bf16. --weights f16 or int8 \
         first converts the Linear weights in memory exactly as `tessera export` stores them in a \
         bundle, so the model computes as it would from that bundle. --output saves the embeddings [B, D].
         bench/tile_encoder.py drives it against PyTorch and ONNX Runtime.
@@ -24,6 +25,7 @@ struct BenchmarkCommand: ParsableCommand {
         Example:
           tessera benchmark --tile-encoder bench/out/vit_base --batch 8 --iterations 5 --threads 2
           tessera benchmark --tile-encoder bench/out/vit_base --weights int8 --threads 2
+          tessera benchmark --tile-encoder bench/out/vit_base --precision bf16 --threads 2
         """)
 
     @Option(name: .customLong("tile-encoder"), help: "A Hugging Face timm directory or a weights file.")
@@ -46,6 +48,8 @@ struct BenchmarkCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadsOption
 
+    @OptionGroup var precision: PrecisionOption
+
     @Option(name: .shortAndLong, help: "Save the embeddings [B, D] of the last pass here.")
     var output: String?
 
@@ -66,12 +70,12 @@ struct BenchmarkCommand: ParsableCommand {
         try output.map { try OutputPath.check($0, option: "--output", inputs: [.init("--tile-encoder", tileEncoder)]) }
         threads.apply()
         let loadStart = Date()
-        let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch)
+        let loaded = try VisionTransformer.load(path: tileEncoder, architecture: arch, precision: precision.precision)
         var model = loaded.model
-        if let precision = BundleWeights(rawValue: weights), precision != .f32 {
+        if let stored = BundleWeights(rawValue: weights), stored != .f32 {
             let dict = try Checkpoint.open(path: loaded.weightsPath).stateDict
-            let stored = try BundleWriter(weights: precision).storedTensors(dict, of: .tileEncoder, path: loaded.weightsPath)
-            model = try VisionTransformer(weights: stored, config: model.config)
+            let tensors = try BundleWriter(weights: stored).storedTensors(dict, of: .tileEncoder, path: loaded.weightsPath)
+            model = try VisionTransformer(weights: tensors, config: model.config, precision: precision.precision)
         }
         let loadSeconds = Date().timeIntervalSince(loadStart)
         let config = model.config
@@ -99,6 +103,7 @@ struct BenchmarkCommand: ParsableCommand {
         let report: [String: Any] = [
             "architecture": config.architecture, "embed_dim": config.embedDim, "batch": tiles,
             "threads": Parallel.threadCount, "backend": GEMM.backend.name, "weights": weights,
+            "precision": precision.precision.rawValue,
             "kernel": model.linearKernel,
             "ms_per_tile": forward.msPerTile(forward.seconds),
             "gflops": 2 * Double(config.multiplyAdds) * Double(tiles) / forward.seconds / 1e9,

@@ -29,6 +29,8 @@ extension EmbedCommand {
             parts += ["slide_encoder_sha256=\(slideEncoder.weightsSHA256)", "pool=\(slide.pool.rawValue)",
                       "heads=\(slideEncoder.model.config.heads)", "coord_scale=\(slide.coordScale)"]
         }
+        // f32 outputs keep the stamp they had before bf16 existed: their finished slides stay finished.
+        if precision.precision != .f32 { parts.append("precision=\(precision.precision.rawValue)") }
         return (parts + [tiling.settings, "hidden_states=\(hiddenStates)"]).joined(separator: " ")
     }
 }

@@ -46,6 +46,7 @@ struct EmbedCommand: ParsableCommand {
 
         Example:
           tessera embed slides/demo_slide --tile-encoder hf/prov-gigapath -o demo.tiles.safetensors
+          tessera embed slides/demo_slide --tile-encoder hf/prov-gigapath --precision bf16 -o demo.bf16.safetensors
           tessera embed a.png b.png --tile-encoder student.safetensors --arch vit_small_patch16_224 -o ab.safetensors
           tessera embed slides/demo_slide --tile-encoder hf/prov-gigapath --slide-encoder slide_encoder.pth -o demo.safetensors
           tessera embed slides/a.svs --level 1 --tile-encoder hf/prov-gigapath --slide-encoder slide_encoder.pth -o a.safetensors
@@ -68,6 +69,8 @@ struct EmbedCommand: ParsableCommand {
     var batch = 8
 
     @OptionGroup var threads: ThreadsOption
+
+    @OptionGroup var precision: PrecisionOption
 
     @Flag(name: .customLong("hidden-states"), help: "Also write every block's output for every tile.")
     var hiddenStates = false
@@ -122,8 +125,8 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func loadModels() throws -> Models {
-        Models(tileEncoder: try VisionTransformer.load(path: tileEncoder, architecture: arch),
-               slideEncoder: try slideEncoder.map { try SlideEncoder.loaded(path: $0, heads: slide.heads) })
+        Models(tileEncoder: try VisionTransformer.load(path: tileEncoder, architecture: arch, precision: precision.precision),
+               slideEncoder: try slideEncoder.map { try SlideEncoder.loaded(path: $0, heads: slide.heads, precision: precision.precision) })
     }
 
     /// One slide (a slide folder, PNG files or a whole-slide file) into `output`, `metadata` added
@@ -153,6 +156,7 @@ struct EmbedCommand: ParsableCommand {
             Self.report(SlideOptions.summary(result.slideEmbeddings!.slideEmbed(pool: slideModel.pool), pool: slideModel.pool))
         }
         for (key, value) in metadata { result.stateDict.metadata[key] = value }
+        if precision.precision != .f32 { result.stateDict.metadata["precision"] = precision.precision.rawValue }
         try SafeTensors.write(result.stateDict, to: output)
         if let prediction = result.prediction { print(arguments.joined(separator: " ") + ": " + prediction.summary) }
         let seconds = Date().timeIntervalSince(started)

@@ -27,6 +27,7 @@ struct SlideCommand: ParsableCommand {
           tessera slide feats.safetensors --slide-encoder slide_encoder.pth -o slide.safetensors
           tessera slide feats.safetensors --slide-encoder fixtures/slide_encoder -o s.safetensors --pool cls
           tessera slide feats.safetensors --slide-encoder model/ -o s.safetensors --coord-scale 2
+          tessera slide feats.safetensors --slide-encoder slide_encoder.pth --precision bf16 -o slide.bf16.safetensors
         """)
 
     @Argument(help: "safetensors file with tile_embeds [N, D] and coords [N, 2]")
@@ -47,6 +48,8 @@ struct SlideCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadsOption
 
+    @OptionGroup var precision: PrecisionOption
+
     func validate() throws {
         if let tileSize, !(tileSize > 0 && tileSize.isFinite) { throw ValidationError("--tile-size must be a positive number, got \(tileSize)") }
     }
@@ -61,7 +64,7 @@ struct SlideCommand: ParsableCommand {
         // `tessera embed` records the tile file names: errors and warnings then name the file.
         let names = input.tileNames.flatMap { $0.count == coords.shape.first ? $0 : nil }
         // Tiles cut from a whole-slide file record their geometry: the grid's cell is one tile.
-        let loaded = try SlideEncoder.loaded(path: slideEncoder, heads: slide.heads)
+        let loaded = try SlideEncoder.loaded(path: slideEncoder, heads: slide.heads, precision: precision.precision)
         let embedder = slide.embedder(for: loaded.model, tileSize: tileSize).placing(TileGeometry(metadata: input.metadata))
         var report = PipelineReport()
         let embeddings: SlideEmbeddings
@@ -76,6 +79,7 @@ struct SlideCommand: ParsableCommand {
         }
         var out = StateDict()
         embeddings.add(to: &out, pool: slide.pool)
+        if precision.precision != .f32 { out.metadata["precision"] = precision.precision.rawValue }
         FileHandle.standardError.write(text: SlideOptions.summary(embeddings.slideEmbed(pool: slide.pool), pool: slide.pool) + "\n")
         // A fine-tuned run's classifier: logits and probabilities, as `tessera embed` writes them.
         let prediction = loaded.classifier.map { SlidePrediction(classifier: $0, embeddings: embeddings) }

@@ -37,7 +37,7 @@ extension SlideEncoder {
     /// `slide_encoder.` (a fine-tuned run's `model.safetensors`, upstream's `checkpoint.pt`)
     /// holds the slide encoder there and the classifier beside it, which config.json's
     /// `classifier` section describes: one without the other is refused, naming both files.
-    public static func loaded(path: String, heads: Int? = nil) throws -> Loaded {
+    public static func loaded(path: String, heads: Int? = nil, precision: ComputePrecision = .f32) throws -> Loaded {
         let file = try checkpointFile(path)
         let configPath = (file as NSString).deletingLastPathComponent + "/config.json"
         let configFile = FileManager.default.fileExists(atPath: configPath)
@@ -50,7 +50,7 @@ extension SlideEncoder {
         if prefixed { for (name, tensor) in all.entries where !name.hasPrefix(runPrefix + ".") { rest.set(name, tensor) } }
         let config = try SlideEncoder.Config.inferred(from: weights, file: file, configFile: configFile,
                                                       configPath: configPath, heads: heads)
-        let model = try SlideEncoder(weights: weights, config: config, name: "\(file) (slide encoder)")
+        let model = try SlideEncoder(weights: weights, config: config, name: "\(file) (slide encoder)", precision: precision)
         var classifier: SlideClassifier?
         switch (configFile.classifier, rest.count) {
         case (nil, 0):

@@ -21,8 +21,9 @@ extension VisionTransformer {
     /// (safetensors, torch zip or legacy, timm training checkpoints). The
     /// architecture comes, in order, from the directory's `config.json`, from
     /// `architecture` (a preset name), or from the shapes (heads = D/64). When both
-    /// a config.json and `architecture` are given they must agree.
-    public static func load(path: String, architecture: String? = nil) throws -> Loaded {
+    /// a config.json and `architecture` are given they must agree. The Linear layers compute
+    /// in `precision`.
+    public static func load(path: String, architecture: String? = nil, precision: ComputePrecision = .f32) throws -> Loaded {
         let checkpoint = try Checkpoint.open(path: path)
         let config: Config, source: String
         if let json = checkpoint.config {
@@ -38,7 +39,7 @@ extension VisionTransformer {
             config = try Config.inferred(from: checkpoint.stateDict)
             source = "shapes"
         }
-        return Loaded(model: try VisionTransformer(weights: checkpoint.stateDict, config: config), weights: checkpoint.stateDict,
+        return Loaded(model: try VisionTransformer(weights: checkpoint.stateDict, config: config, precision: precision), weights: checkpoint.stateDict,
                       weightsPath: checkpoint.weightsPath, checkpoint: checkpoint, configSource: source)
     }
 }

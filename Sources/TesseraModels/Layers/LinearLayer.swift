@@ -7,7 +7,9 @@ import TesseraCore
 /// - f16: the weights stay f16 in memory and are widened (exactly) to f32 for each
 ///   product, which is then the f32 one, bit for bit;
 /// - int8 (per output channel, with `scales`): packed once for the CPU's int8 kernels,
-///   activations quantised per row at run time (`Int8Weights`).
+///   activations quantised per row at run time (`Int8Weights`);
+/// - f32 or f16 computed in bf16 (`ComputePrecision.bf16`): rounded once and packed for the
+///   CPU's bf16 kernels, activations rounded per row at run time (`Bf16Weights`).
 /// The bias and any residual are added in f32 in every case.
 public struct LinearLayer: Sendable {
     /// As held: f32, f16, or int8 (with `scales`).
@@ -18,8 +20,11 @@ public struct LinearLayer: Sendable {
     public let inFeatures: Int
     public let outFeatures: Int
     private let int8: Int8Weights?
+    private let bf16: Bf16Weights?
 
-    public init(weight: LinearWeight, bias: Tensor?, inFeatures: Int, outFeatures: Int) {
+    /// A layer over `weight` (well shaped; an int8 or bf16 layer's bias finite: the caller
+    /// checked, see `packingProblem`), computing f32 and f16 weights in `precision`.
+    public init(weight: LinearWeight, bias: Tensor?, inFeatures: Int, outFeatures: Int, precision: ComputePrecision = .f32) {
         self.bias = bias
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
@@ -28,34 +33,40 @@ public struct LinearLayer: Sendable {
             self.weight = w
             scales = nil
             int8 = nil
+            let packs = precision == .bf16 && w.count == outFeatures * inFeatures && w.count > 0
+            bf16 = !packs ? nil : w.withFloat32 {
+                Bf16Weights(weight: $0, bias: bias?.floatPointer, outFeatures: outFeatures, inFeatures: inFeatures)
+            }
         case .int8(let values, let scales):
             self.weight = values
             self.scales = scales
             int8 = Int8Weights(values: values, scales: scales, bias: bias)
+            bf16 = nil
         }
     }
 
-    /// Reads `weight` (in the precision the source holds it) and `bias` under `scope`.
+    /// Reads `weight` (in the precision the source holds it) and `bias` under `scope`, to
+    /// compute in the scope's precision.
     public init(_ scope: WeightScope, inFeatures: Int, outFeatures: Int, bias hasBias: Bool = true) {
         var weight = scope.linearWeight("weight", shape: [outFeatures, inFeatures])
         let bias = hasBias ? scope.tensor("bias", shape: [outFeatures]) : nil
-        if case .int8 = weight {
+        if weight.isInt8 || scope.precision == .bf16 {
             if let bias, bias.count != outFeatures {
                 // The scope has recorded the bias as missing or mis-shaped: nothing to pack.
                 weight = .f32(Tensor(zeros: [0]))
-            } else if let problem = Self.int8Problem(bias: bias, inFeatures: inFeatures) {
+            } else if let problem = Self.packingProblem(int8: weight.isInt8, bias: bias, inFeatures: inFeatures) {
                 scope.reject("weight", reason: problem)
                 weight = .f32(Tensor(zeros: [0]))
             }
         }
-        self.init(weight: weight, bias: bias, inFeatures: inFeatures, outFeatures: outFeatures)
+        self.init(weight: weight, bias: bias, inFeatures: inFeatures, outFeatures: outFeatures, precision: scope.precision)
     }
 
-    /// Why the int8 kernels cannot take this layer, if they cannot.
-    static func int8Problem(bias: Tensor?, inFeatures: Int) -> String? {
-        if inFeatures > Int(TK_MAX_K) { return "int8 weights need at most \(TK_MAX_K) input features, not \(inFeatures)" }
+    /// Why the int8 or bf16 kernels cannot take this layer, if they cannot.
+    static func packingProblem(int8: Bool, bias: Tensor?, inFeatures: Int) -> String? {
+        if int8 && inFeatures > Int(TK_MAX_K) { return "int8 weights need at most \(TK_MAX_K) input features, not \(inFeatures)" }
         if let bias, let i = bias.withFloats({ $0.firstIndex { !$0.isFinite } }) {
-            return "int8 weights need a finite bias; element \(i) is \(bias.scalar(at: i))"
+            return (int8 ? "int8" : "bf16") + " weights need a finite bias; element \(i) is \(bias.scalar(at: i))"
         }
         return nil
     }
@@ -63,13 +74,22 @@ public struct LinearLayer: Sendable {
     /// Whether the products run on the int8 kernels.
     var isInt8: Bool { int8 != nil }
 
-    /// The kernel this layer's products run on: "f32", "f16" or the int8 path's name.
-    public var kernel: String { int8.map { "int8-" + $0.path } ?? (weight.dtype == .f16 ? "f16" : "f32") }
+    /// Whether the products run on kernels that prepare activations row by row (int8, bf16),
+    /// which a block's row-blocked order serves best.
+    var isRowPacked: Bool { int8 != nil || bf16 != nil }
+
+    /// The kernel this layer's products run on: "f32", "f16", or "int8-" / "bf16-" and the path's name.
+    public var kernel: String {
+        if let int8 { return "int8-" + int8.path }
+        if let bf16 { return "bf16-" + bf16.path }
+        return weight.dtype == .f16 ? "f16" : "f32"
+    }
 
     /// out[rows, outFeatures] = inp[rows, inFeatures] · W^T + b
     public func callAsFunction(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int) {
         if let int8 { return int8.apply(out: out, inp: inp, rows: rows, accumulate: false) }
-        withFloatWeight { w in
+        if let bf16 { return bf16.apply(out: out, inp: inp, rows: rows, accumulate: false) }
+        weight.withFloat32 { w in
             Linear.forward(out: out, inp: inp, weight: w, bias: bias?.floatPointer,
                            rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
         }
@@ -79,27 +99,15 @@ public struct LinearLayer: Sendable {
     /// (the residual add fused into the product), in int8 added row block by row block.
     public func accumulate(into x: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int) {
         if let int8 { return int8.apply(out: x, inp: inp, rows: rows, accumulate: true) }
+        if let bf16 { return bf16.apply(out: x, inp: inp, rows: rows, accumulate: true) }
         if let bias {
             Residual.forward(x: x, row: bias.floatPointer, rows: rows, cols: outFeatures)
         }
-        withFloatWeight { w in
+        weight.withFloat32 { w in
             GEMM.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures,
                        a: inp, lda: inFeatures, b: w, ldb: inFeatures,
                        beta: 1, c: x, ldc: outFeatures)
         }
     }
 
-    /// The weight as f32 for the duration of `body`: itself, or f16 widened into scratch.
-    private func withFloatWeight(_ body: (UnsafePointer<Float>) -> Void) {
-        guard weight.dtype == .f16 else { return body(weight.floatPointer) }
-        let count = weight.count
-        let widened = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        defer { widened.deallocate() }
-        let half = weight.bytes.baseAddress!.assumingMemoryBound(to: UInt16.self)
-        Parallel.chunks(count) { range in
-            let status = tk_f16_to_f32(tk_best_path(), half + range.lowerBound, widened + range.lowerBound, range.count)
-            guarantee(status == TK_OK, "tk_f16_to_f32 failed with status \(status.rawValue)")
-        }
-        body(widened)
-    }
 }

@@ -8,4 +8,9 @@ public enum LinearWeight: @unchecked Sendable {
     case f16(Tensor)
     /// Symmetric per-output-channel int8: W[r, c] = values[r, c] * scales[r], scales f32 [outFeatures].
     case int8(values: Tensor, scales: Tensor)
+
+    var isInt8: Bool {
+        if case .int8 = self { return true }
+        return false
+    }
 }

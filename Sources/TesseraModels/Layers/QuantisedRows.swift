@@ -4,7 +4,7 @@ import TesseraCore
 /// f32 rows quantised to int8 by `tk_quantize_rows`: the values (row stride `ldq` bytes), each
 /// row's scale and the sum of its values; the activations side of `tk_gemm`, and the weights
 /// side `tk_weights_pack` takes. Owns its buffers until `free()`.
-struct QuantisedRows {
+struct QuantisedRows: PreparedRows {
     let ldq: Int
     let q: UnsafeMutablePointer<Int8>
     let scale: UnsafeMutablePointer<Float>

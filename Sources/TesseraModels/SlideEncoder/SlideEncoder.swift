@@ -30,9 +30,11 @@ public struct SlideEncoder: Sendable {
 
     /// Builds the model from weights with prov-gigapath's key names and a resolved `config`
     /// (`Config.inferred` reads one from a checkpoint's shapes). Missing, unexpected and
-    /// mis-shaped tensors are reported together in one `WeightMismatch`.
-    public init(weights: StateDict, config: Config, name: String = "slide encoder") throws(SlideEncoderError) {
-        let root = WeightScope(weights)
+    /// mis-shaped tensors are reported together in one `WeightMismatch`. The Linear layers
+    /// compute in `precision`.
+    public init(weights: StateDict, config: Config, name: String = "slide encoder",
+                precision: ComputePrecision = .f32) throws(SlideEncoderError) {
+        let root = WeightScope(weights, precision: precision)
         self.init(root, config: config)
         do { try root.finish(model: name) } catch { throw .weights(error) }
     }

@@ -30,7 +30,7 @@ extension VisionTransformer {
             let rows = batch * tokens, d = norm1.dim
             norm1(out: b.h1, mean: b.mean1, rstd: b.rstd1, inp: x, rows: rows)
             attn.forward(out: b.a, qkv: b.qkv, probs: b.probs, x: b.h1, batch: batch, tokens: tokens)
-            if b.mean2 == nil && mlp.fc1.isInt8 { return branchesInRowBlocks(x, rows: rows, buffers: b) }
+            if b.mean2 == nil && mlp.fc1.isRowPacked { return branchesInRowBlocks(x, rows: rows, buffers: b) }
             addBranch(to: x, layer: attn.proj, input: b.a, scale: ls1, product: b.p, rows: rows)
             b.mid?.update(from: x, count: rows * d)
             norm2(out: b.h2, mean: b.mean2, rstd: b.rstd2, inp: x, rows: rows)
@@ -38,10 +38,10 @@ extension VisionTransformer {
             addBranch(to: x, layer: mlp.fc2, input: b.g, scale: ls2, product: b.q, rows: rows)
         }
 
-        /// Rows the int8 inference path takes through the block's residual branches at a time.
+        /// Rows the int8 and bf16 inference paths take through the block's residual branches at a time.
         static let blockRows = 48
 
-        /// `forward` after the attention, for inference with an int8 fc1: each thread takes its
+        /// `forward` after the attention, for inference with an int8 or bf16 fc1: each thread takes its
         /// rows `blockRows` at a time through proj's residual add, norm2, the MLP and fc2's
         /// residual add, so that the rows of x stay in cache from one add to the next and fc1's
         /// output [block, F] from the GEMM through the gate to fc2's quantisation, instead of

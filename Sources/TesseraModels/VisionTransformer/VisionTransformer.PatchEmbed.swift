@@ -34,7 +34,7 @@ extension VisionTransformer {
         /// not f32 or the int8 kernels cannot take them.
         func quantised() -> PatchEmbed {
             guard proj.weight.dtype == .f32, proj.weight.count == proj.outFeatures * proj.inFeatures,
-                  LinearLayer.int8Problem(bias: proj.bias, inFeatures: proj.inFeatures) == nil else { return self }
+                  LinearLayer.packingProblem(int8: true, bias: proj.bias, inFeatures: proj.inFeatures) == nil else { return self }
             let (values, scales) = Int8Quantisation.quantise(proj.weight)
             return PatchEmbed(proj: LinearLayer(weight: .int8(values: values, scales: scales), bias: proj.bias,
                                                 inFeatures: proj.inFeatures, outFeatures: proj.outFeatures), like: self)

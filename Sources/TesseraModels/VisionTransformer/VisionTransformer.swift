@@ -18,8 +18,9 @@ public struct VisionTransformer: Sendable {
     /// Builds the model from timm-named weights. The MLP width comes from
     /// `blocks.0.mlp.fc1.weight` when present (timm configs carry a rounded
     /// `mlp_ratio`); every other shape must match `config`. Missing, unexpected
-    /// and mis-shaped tensors are all reported in one `WeightMismatch`.
-    public init(weights: StateDict, config: Config) throws(VisionTransformerError) {
+    /// and mis-shaped tensors are all reported in one `WeightMismatch`. The Linear layers of
+    /// the blocks compute in `precision` (the patch embedding stays f32).
+    public init(weights: StateDict, config: Config, precision: ComputePrecision = .f32) throws(VisionTransformerError) {
         var config = config
         if let fc1 = weights["blocks.0.mlp.fc1.weight"]?.shape, fc1.count == 2, fc1[1] == config.embedDim {
             config.mlpHidden = fc1[0]
@@ -41,7 +42,7 @@ public struct VisionTransformer: Sendable {
         guard config.depth <= weights.count else {
             throw VisionTransformerError.invalid("depth \(config.depth), but the weights hold only \(weights.count) tensors")
         }
-        let root = WeightScope(weights)
+        let root = WeightScope(weights, precision: precision)
         self.init(root, validated: config)
         do { try root.finish(model: config.architecture) } catch { throw .weights(error) }
     }
