@@ -38,5 +38,21 @@ final class BenchmarkCommandTests: XCTestCase {
         // The same model and images: equal to float rounding (the threads may split OpenBLAS's work differently).
         XCTAssertEqual(embedding.shape, [2, model.config.embedDim])
         XCTAssertLessThan(relativeError(embedding.floats(), try model.forward(images).embedding.floats()), 1e-5)
+        XCTAssertEqual(json["precision"] as? String, "f32")
+
+        // --precision bf16: the model's bf16 forward, bit for bit (its products do not depend on threads).
+        let bf16 = try TesseraProcess.run(["benchmark", "--tile-encoder", Fixtures.path("tile_teacher"), "--input", input,
+                                           "--iterations", "1", "--threads", "2", "--precision", "bf16", "-o", output])
+        XCTAssertEqual(bf16.status, 0, bf16.stderr)
+        let bf16JSON = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bf16.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(bf16JSON["precision"] as? String, "bf16")
+        XCTAssert((bf16JSON["kernel"] as? String ?? "").hasPrefix("bf16-"), bf16.stdout)
+        let bf16Model = try VisionTransformer.load(path: Fixtures.path("tile_teacher"), precision: .bf16).model
+        XCTAssertEqual(try XCTUnwrap(try SafeTensors.read(path: output)["embedding"]).floats().map(\.bitPattern),
+                       try bf16Model.forward(images).embedding.floats().map(\.bitPattern))
+
+        let refused = try TesseraProcess.run(["benchmark", "--tile-encoder", Fixtures.path("tile_teacher"), "--precision", "f16"])
+        XCTAssertEqual(refused.status, 64)
+        XCTAssert(refused.stderr.contains("--precision"), refused.stderr)
     }
 }
