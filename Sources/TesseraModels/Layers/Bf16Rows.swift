@@ -21,6 +21,15 @@ struct Bf16Rows: PreparedRows {
         guarantee(status == TK_OK, "tk_bf16_round_rows failed with status \(status.rawValue)")
     }
 
+    /// Rows 0..<rows (of cols values) packed as the weights of a product, for `path`; free
+    /// with tk_bf16_weights_free.
+    func pack(_ path: tk_path, rows: Int, cols: Int) -> OpaquePointer {
+        var packed: OpaquePointer?
+        let status = tk_bf16_weights_pack(path, values, ldx, rows, cols, nil, &packed)
+        guard status == TK_OK, let packed else { guaranteeFailure("tk_bf16_weights_pack failed with status \(status.rawValue)") }
+        return packed
+    }
+
     /// y rows [0, rows) x columns `columns` = these rows times `weights` (tk_bf16_gemm), or
     /// += them when `add`.
     func multiply(_ weights: OpaquePointer, rows: Int, columns: Range<Int>, y: UnsafeMutablePointer<Float>, ldy: Int,

@@ -22,8 +22,8 @@ public struct LinearLayer: Sendable {
     private let int8: Int8Weights?
     private let bf16: Bf16Weights?
 
-    /// A layer over `weight` (well shaped; an int8 or bf16 layer's bias finite: the caller
-    /// checked, see `packingProblem`), computing f32 and f16 weights in `precision`.
+    /// A layer over `weight` (well shaped; an int8 layer's bias finite: the caller checked, see
+    /// `packingProblem`), computing f32 and f16 weights in `precision`.
     public init(weight: LinearWeight, bias: Tensor?, inFeatures: Int, outFeatures: Int, precision: ComputePrecision = .f32) {
         self.bias = bias
         self.inFeatures = inFeatures
@@ -33,7 +33,10 @@ public struct LinearLayer: Sendable {
             self.weight = w
             scales = nil
             int8 = nil
+            // A bias the bf16 kernels cannot take (scope-built layers refuse it by name first)
+            // leaves the layer f32: NaN out, as f32 gives.
             let packs = precision == .bf16 && w.count == outFeatures * inFeatures && w.count > 0
+                && Self.packingProblem(int8: false, bias: bias, inFeatures: inFeatures) == nil
             bf16 = !packs ? nil : w.withFloat32 {
                 Bf16Weights(weight: $0, bias: bias?.floatPointer, outFeatures: outFeatures, inFeatures: inFeatures)
             }
@@ -73,6 +76,9 @@ public struct LinearLayer: Sendable {
 
     /// Whether the products run on the int8 kernels.
     var isInt8: Bool { int8 != nil }
+
+    /// Whether the products run on the bf16 kernels.
+    var isBf16: Bool { bf16 != nil }
 
     /// Whether the products run on kernels that prepare activations row by row (int8, bf16),
     /// which a block's row-blocked order serves best.

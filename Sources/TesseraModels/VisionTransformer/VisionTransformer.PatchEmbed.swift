@@ -17,7 +17,8 @@ extension VisionTransformer {
             let p = config.patchSize, c = config.inChans, d = config.embedDim
             let weight = proj.tensor("weight", shape: [d, c, p, p])
             self.proj = LinearLayer(weight: .f32(weight.count == 0 ? weight : weight.reshaped([d, c * p * p])),
-                                    bias: proj.tensor("bias", shape: [d]), inFeatures: c * p * p, outFeatures: d)
+                                    bias: proj.tensor("bias", shape: [d]), inFeatures: c * p * p, outFeatures: d,
+                                    precision: scope.precision)
         }
 
         private init(proj: LinearLayer, like other: PatchEmbed) {

@@ -18,8 +18,8 @@ public struct VisionTransformer: Sendable {
     /// Builds the model from timm-named weights. The MLP width comes from
     /// `blocks.0.mlp.fc1.weight` when present (timm configs carry a rounded
     /// `mlp_ratio`); every other shape must match `config`. Missing, unexpected
-    /// and mis-shaped tensors are all reported in one `WeightMismatch`. The Linear layers of
-    /// the blocks compute in `precision` (the patch embedding stays f32).
+    /// and mis-shaped tensors are all reported in one `WeightMismatch`. The Linear layers, the
+    /// patch embedding and the attention's products compute in `precision`.
     public init(weights: StateDict, config: Config, precision: ComputePrecision = .f32) throws(VisionTransformerError) {
         var config = config
         if let fc1 = weights["blocks.0.mlp.fc1.weight"]?.shape, fc1.count == 2, fc1[1] == config.embedDim {
