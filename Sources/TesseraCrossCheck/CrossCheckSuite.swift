@@ -1,3 +1,4 @@
+import CTesseraKernels
 import TesseraCore
 import TesseraImage
 import TesseraModels
@@ -26,6 +27,7 @@ enum CrossCheckSuite {
         gelu(into: &results, &random)
         attention(into: &results, &random)
         dilatedAttention(into: &results, &random)
+        bf16Product(into: &results, &random)
         classifierProbabilities(into: &results, &random)
         try ModelSuite.run(bundle: bundle, tiles: tiles, into: &results)
         return results
@@ -106,8 +108,26 @@ enum CrossCheckSuite {
         let branches = [DilatedAttention.Branch(segmentLength: 16, ratio: 1),
                         DilatedAttention.Branch(segmentLength: 32, ratio: 2),
                         DilatedAttention.Branch(segmentLength: 64, ratio: 4)]
-        DilatedAttention.forward(out: &out, q: q, k: k, v: v, tokens: tokens, heads: heads, headDim: headDim,
-                                 branches: branches)
-        results.append("dilated_attention", shape: [tokens, dim], out)
+        for bf16 in [false, true] {
+            DilatedAttention.forward(out: &out, q: q, k: k, v: v, tokens: tokens, heads: heads, headDim: headDim,
+                                     branches: branches, bf16: bf16)
+            results.append(bf16 ? "dilated_attention/bf16" : "dilated_attention", shape: [tokens, dim], out)
+        }
+    }
+
+    /// A bf16 product (activations rounded, weights packed for the best path: neon-bf16,
+    /// neon-dotprod or neon under qemu; avx512bf16 or another on the host), odd sizes.
+    private static func bf16Product(into results: inout ResultSet, _ random: inout SeededRandom) {
+        let m = 37, n = 29, k = 53
+        let x = random.floats(m * k, scale: 3), w = random.floats(n * k)
+        let activations = Bf16Rows(rows: m, cols: k), weights = Bf16Rows(rows: n, cols: k)
+        defer { activations.free(); weights.free() }
+        activations.round(x, ldx: k, rows: m, cols: k)
+        weights.round(w, ldx: k, rows: n, cols: k)
+        let packed = weights.pack(tk_best_path(), rows: n, cols: k)
+        defer { tk_bf16_weights_free(packed) }
+        var y = [Float](repeating: 0, count: m * n)
+        activations.multiply(packed, rows: m, columns: 0..<n, y: &y, ldy: n, add: false)
+        results.append("bf16_product", shape: [m, n], y)
     }
 }

@@ -25,11 +25,12 @@ extension DistillationRun {
 
     /// The teacher, loaded, and its cache in the folder the options name.
     static func teacherCache(_ o: DistillationOptions, folder: RunFolder, recompute: Bool) throws -> TeacherCache {
-        let tile = try VisionTransformer.load(path: o.teacher)
-        let slide = try SlideEncoder.loaded(path: o.teacherSlide)
+        let precision = ComputePrecision(rawValue: o.teacherPrecision ?? "f32") ?? .f32
+        let tile = try VisionTransformer.load(path: o.teacher, precision: precision)
+        let slide = try SlideEncoder.loaded(path: o.teacherSlide, precision: precision)
         return TeacherCache(folder: folder.teacherCache(o),
                             teacher: Teacher(tileEncoder: tile.model, slideEncoder: slide.model, batchSize: o.teacherBatch),
-                            teacherSHA256: tile.weightsSHA256, teacherSlideSHA256: slide.weightsSHA256,
+                            teacherSHA256: tile.weightsSHA256, teacherSlideSHA256: slide.weightsSHA256, teacherPrecision: precision,
                             reader: SlideReader(tiling: o.tiling ?? TilingOptions()), hiddenType: o.cachePrecision == "f32" ? .f32 : .f16,
                             recomputeMismatched: o.recomputeCache || recompute)
     }

@@ -12,6 +12,8 @@ public struct TeacherCache {
     public let teacher: Teacher
     public let teacherSHA256: String
     public let teacherSlideSHA256: String
+    /// What the teacher computed in: part of the teacher's identity (a bf16 file says so).
+    public let teacherPrecision: ComputePrecision
     /// Where each slide's tiles come from (a slide folder's PNGs or a whole-slide file's tiles).
     public let reader: SlideReader
     /// The dtype of h_t: f16 halves the cache, f32 keeps the teacher's exact values.
@@ -19,12 +21,14 @@ public struct TeacherCache {
     /// Recompute a slide whose file disagrees with the run (else the run stops).
     public var recomputeMismatched: Bool
 
-    public init(folder: String, teacher: Teacher, teacherSHA256: String, teacherSlideSHA256: String, reader: SlideReader,
-                hiddenType: DType = .f16, recomputeMismatched: Bool = false) {
+    public init(folder: String, teacher: Teacher, teacherSHA256: String, teacherSlideSHA256: String,
+                teacherPrecision: ComputePrecision = .f32, reader: SlideReader, hiddenType: DType = .f16,
+                recomputeMismatched: Bool = false) {
         self.folder = folder
         self.teacher = teacher
         self.teacherSHA256 = teacherSHA256
         self.teacherSlideSHA256 = teacherSlideSHA256
+        self.teacherPrecision = teacherPrecision
         self.reader = reader
         self.hiddenType = hiddenType
         self.recomputeMismatched = recomputeMismatched
@@ -113,11 +117,12 @@ public struct TeacherCache {
             let kept = Set(read.names)
             typealias File = TeacherCacheFile
             dict.metadata = [
-                File.versionKey: File.version, File.slideKey: Self.source(slide), File.teacherSHA256Key: teacherSHA256,
-                File.teacherSlideSHA256Key: teacherSlideSHA256, File.preprocessingKey: preprocessing,
+                File.versionKey: File.version(teacherPrecision: teacherPrecision.rawValue), File.slideKey: Self.source(slide),
+                File.teacherSHA256Key: teacherSHA256, File.teacherSlideSHA256Key: teacherSlideSHA256, File.preprocessingKey: preprocessing,
                 "tile_names": JSONValue.array(read.names.map { .string($0) }).serialized(),
                 File.skippedTilesKey: JSONValue.array(tiles.filter { !kept.contains($0) }.map { .string($0) }).serialized(),
             ]
+            if teacherPrecision != .f32 { dict.metadata[File.teacherPrecisionKey] = teacherPrecision.rawValue }
             let (raw, packed, stored) = try write(dict, slide: slide)
             onEvent(.cached(slide: slide.name, rawBytes: raw, zstdBytes: packed, storedBytes: stored))
             usable.append(slide)
@@ -150,7 +155,11 @@ public struct TeacherCache {
             }
         }
         typealias File = TeacherCacheFile
-        try expect(File.versionKey, File.version)
+        try expect(File.versionKey, File.version(teacherPrecision: teacherPrecision.rawValue))
+        let precision = dict.metadata[File.teacherPrecisionKey] ?? "f32"
+        guard precision == teacherPrecision.rawValue else {
+            throw Mismatch(file: file, problem: "the teacher computed in \(precision), the run's teacher in \(teacherPrecision.rawValue)")
+        }
         try expect(File.slideKey, Self.source(slide))
         try expect(File.teacherSHA256Key, teacherSHA256)
         try expect(File.teacherSlideSHA256Key, teacherSlideSHA256)

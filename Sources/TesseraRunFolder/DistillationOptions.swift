@@ -37,6 +37,10 @@ public struct DistillationOptions: Codable, Equatable, Sendable {
     public var memoryBudget = 0
     /// "f16" or "f32": the teacher cache's hidden states.
     public var cachePrecision = "f16"
+    /// "bf16": the teacher computes its targets at `--precision bf16` (docs/models.md §7); a
+    /// changed precision is a changed teacher for the cache. nil (run folders written before it
+    /// existed, or not given) or "f32": exact.
+    public var teacherPrecision: String?
     public var cacheFolder: String?
     public var recomputeCache = false
     public var teacherBatch = 8

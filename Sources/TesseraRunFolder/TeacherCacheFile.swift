@@ -6,11 +6,13 @@ import TesseraFormats
 /// and reading it, raw or zstd-compressed. The distillation's `TeacherCache` writes and
 /// validates these files; export reads the teacher's SHA-256 from them.
 public enum TeacherCacheFile {
-    /// The format version (`tessera.teacher_cache`).
-    public static let version = "2"
+    /// The format version (`tessera.teacher_cache`) of a file whose teacher computed in
+    /// `teacherPrecision`: "2" for f32, as before bf16 existed (those files stay valid); "3", with
+    /// `teacher_precision`, for bf16, which versions that know no precision then refuse.
+    public static func version(teacherPrecision: String) -> String { teacherPrecision == "f32" ? "2" : "3" }
     public static let versionKey = "tessera.teacher_cache", slideKey = "slide", teacherSHA256Key = "teacher_sha256",
                       teacherSlideSHA256Key = "teacher_slide_sha256", preprocessingKey = "preprocessing",
-                      skippedTilesKey = "skipped_tiles"
+                      skippedTilesKey = "skipped_tiles", teacherPrecisionKey = "teacher_precision"
     static let rawSuffix = ".safetensors", compressedSuffix = ".safetensors.zst"
 
     /// The file of a slide in `folder`: the slide's name with every character but letters,

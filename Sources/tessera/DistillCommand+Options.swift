@@ -31,6 +31,7 @@ extension DistillCommand {
         o.memoryBudget = memoryBudget.map { $0.multipliedReportingOverflow(by: 1 << 20).overflow ? ($0 < 0 ? .min : .max) : $0 << 20 }
             ?? o.memoryBudget
         o.cachePrecision = cachePrecision ?? o.cachePrecision
+        o.teacherPrecision = teacherPrecision ?? o.teacherPrecision
         o.cacheFolder = cache
         o.recomputeCache = recomputeCache
         o.teacherBatch = teacherBatch ?? o.teacherBatch
@@ -49,6 +50,7 @@ extension DistillCommand {
             ("--tiles-per-step", tilesPerStep != nil), ("--clip", clip != nil), ("--seed", seed != nil),
             ("--checkpoint-every", checkpointEvery != nil), ("--validate-every", validateEvery != nil),
             ("--memory-budget", memoryBudget != nil), ("--cache-precision", cachePrecision != nil),
+            ("--teacher-precision", teacherPrecision != nil),
             ("--teacher-batch", teacherBatch != nil), ("-o", output != nil),
         ]
         return given.filter(\.1).map(\.0)
@@ -69,6 +71,7 @@ extension DistillCommand {
                      "microBatch": "micro-batch", "slidesPerStep": "slides-per-step", "tilesPerStep": "tiles-per-step",
                      "maxGradNorm": "clip", "checkpointEvery": "checkpoint-every", "validateEvery": "validate-every",
                      "memoryBudget": "memory-budget", "cachePrecision": "cache-precision", "cacheFolder": "cache",
+                     "teacherPrecision": "teacher-precision",
                      "recomputeCache": "recompute-cache", "teacherBatch": "teacher-batch"]
         return "--" + (flags[key] ?? key)
     }

@@ -101,6 +101,9 @@ struct DistillCommand: ParsableCommand {
     var memoryBudget: Int?
     @Option(name: .customLong("cache-precision"), help: "Teacher hidden states in the cache: f16 or f32 (default \(DistillCommand.defaults.cachePrecision)).")
     var cachePrecision: String?
+    @Option(name: .customLong("teacher-precision"),
+            help: "What the teacher computes its targets in: f32 (default, exact) or bf16 (about twice as fast with AVX512-BF16; recorded in the cache).")
+    var teacherPrecision: String?
     @Option(help: "Teacher cache folder (default RUN/teacher_cache; with --resume, names a cache outside RUN again).")
     var cache: String?
     @Flag(name: .customLong("recompute-cache"), help: "Recompute cached slides that no longer match instead of stopping.")

@@ -261,6 +261,51 @@ final class DistillationRunTests: XCTestCase {
         XCTAssertEqual(warnings.count, 1, "\(warnings)")
     }
 
+    /// `--teacher-precision bf16`: the teacher's targets computed in bf16, close to the f32 ones
+    /// (docs/models.md §7) but another teacher for the cache: a bf16 file says so (version 3,
+    /// `teacher_precision`), and a run whose teacher computes in the other precision refuses it.
+    func testTeacherPrecisionIsPartOfTheTeacher() throws {
+        let data = try twoSlides()
+        var o = options(data: data, steps: 1)
+        o.cacheFolder = folder.file("cache")
+        try DistillationRun(options: o, folder: folder.file("f32")).run()
+        let f32 = try TeacherCacheFile.contents(of: cacheFile(data + "/a"))
+        XCTAssertEqual(f32.metadata[TeacherCacheFile.versionKey], "2")
+        XCTAssertNil(f32.metadata[TeacherCacheFile.teacherPrecisionKey])
+
+        o.teacherPrecision = "bf16"
+        XCTAssertThrowsError(try DistillationRun(options: o, folder: folder.file("refused")).run()) { error in
+            XCTAssertTrue("\(error)".contains("tessera.teacher_cache"), "\(error)")
+            XCTAssertTrue("\(error)".contains(self.cacheFile(data + "/a")), "\(error)")
+        }
+        o.cacheFolder = folder.file("cache-bf16")
+        try DistillationRun(options: o, folder: folder.file("bf16")).run()
+        let bf16 = try TeacherCacheFile.contents(of: TeacherCacheFile.path(folder: folder.file("cache-bf16"), slide: "a",
+                                                                           source: TeacherCacheFile.source(ofSlideAt: data + "/a"),
+                                                                           compressed: false))
+        XCTAssertEqual(bf16.metadata[TeacherCacheFile.versionKey], "3")
+        XCTAssertEqual(bf16.metadata[TeacherCacheFile.teacherPrecisionKey], "bf16")
+        for name in ["tile_embeds", "slide_embed"] {
+            let got = bf16[name]!.floats(), want = f32[name]!.floats()
+            XCTAssertNotEqual(got, want, name)
+            XCTAssertGreaterThanOrEqual(Self.cosine(got, want), 0.9999, name)
+        }
+        o.teacherPrecision = "f32"
+        XCTAssertThrowsError(try DistillationRun(options: o, folder: folder.file("refused-again")).run()) { error in
+            XCTAssertTrue("\(error)".contains("tessera.teacher_cache"), "\(error)")
+        }
+        o.teacherPrecision = "f16"
+        XCTAssertThrowsError(try DistillationRun(options: o, folder: folder.file("bad")).run()) { error in
+            XCTAssertTrue("\(error)".contains("teacherPrecision"), "\(error)")
+        }
+    }
+
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        let ab = zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let aa = a.reduce(0.0) { $0 + Double($1) * Double($1) }, bb = b.reduce(0.0) { $0 + Double($1) * Double($1) }
+        return ab / (aa * bb).squareRoot()
+    }
+
     func testNonFiniteLossStopsTheRunAndKeepsTheLastCheckpoint() throws {
         let data = try twoSlides()
         var o = options(data: data, steps: 3)

@@ -44,10 +44,11 @@ public enum DilatedAttention {
     /// head h at columns h*headDim..<(h+1)*headDim. `out` must not alias q, k or v.
     /// When given, lse[branches, tokens, heads] receives each branch's log-sum-exp at the
     /// (row, head) pairs it adds to the merge, -inf elsewhere: what `backward` needs.
-    /// Segments, heads and query blocks of a branch run in parallel.
+    /// Segments, heads and query blocks of a branch run in parallel. With `bf16`, both
+    /// products of each head run in bf16 (`Bf16Products`).
     public static func forward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>? = nil,
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                               tokens: Int, heads: Int, headDim: Int, branches: [Branch]) {
+                               tokens: Int, heads: Int, headDim: Int, branches: [Branch], bf16: Bool = false) {
         let dim = heads * headDim
         out.initialize(repeating: 0, count: tokens * dim)
         guard tokens > 0, heads > 0 else { return }
@@ -60,10 +61,11 @@ public enum DilatedAttention {
             branchLSE?.initialize(repeating: -.infinity, count: tokens * heads)
             Parallel.chunks(items) { range in
                 let scratch = Scratch(groupLength: g.groupLength, headDim: headDim)
-                defer { scratch.deallocate() }
+                let products = bf16 ? Bf16Products(groupLength: g.groupLength, headDim: headDim) : nil
+                defer { scratch.deallocate(); products?.free() }
                 for item in range {
                     attend(item: item, geometry: g, q: q, k: k, v: v, headDim: headDim,
-                           scratch: scratch, merge: merge, lse: branchLSE)
+                           scratch: scratch, bf16: products, merge: merge, lse: branchLSE)
                 }
             }
         }
@@ -228,13 +230,15 @@ public enum DilatedAttention {
 
     /// One block of query rows of one head in one segment of one branch.
     static func attend(item: Int, geometry g: Geometry, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-                       v: UnsafePointer<Float>, headDim: Int, scratch: Scratch, merge: Merge,
+                       v: UnsafePointer<Float>, headDim: Int, scratch: Scratch, bf16: Bf16Products?, merge: Merge,
                        lse branchLSE: UnsafeMutablePointer<Float>?) {
         // Head slowest: `Parallel.chunks` gives each worker a contiguous run of
         // items, and runs of whole heads cost the same (segments differ: the last
-        // is usually short).
-        let segment = item % g.segments
-        let block = (item / g.segments) % g.queryBlocks
+        // is usually short). Query blocks fastest: a worker's consecutive items share
+        // their (segment, head), whose keys the bf16 products pack once. Each (row, head)
+        // gets one item's output per branch, so the order does not change the result.
+        let block = item % g.queryBlocks
+        let segment = (item / g.queryBlocks) % g.segments
         let head = item / (g.segments * g.queryBlocks)
         let l = Layout(g, segment: segment, head: head, headDim: headDim)
         // Group rows below `keys` are real tokens; the rest are zero padding (keys: logit 0,
@@ -247,15 +251,24 @@ public enum DilatedAttention {
         if rowBegin < realEnd {
             let rows = realEnd - rowBegin
             // scores[t, s] = scale * q[t] · k[s]
-            l.scores(into: scratch.scores, q: q, k: k, rows: rowBegin..<realEnd)
+            if let bf16 {
+                bf16.prepare(l, segment: segment, k: k, v: v)
+                bf16.scores(into: scratch.scores, l, q: q, rows: rowBegin..<realEnd)
+            } else {
+                l.scores(into: scratch.scores, q: q, k: k, rows: rowBegin..<realEnd)
+            }
             for t in 0..<rows {
                 let (maxValue, sum) = exponentiate(scratch.scores + t * keys, count: keys, zeroLogits: g.groupLength - keys)
                 scratch.lse[t] = maxValue + logf(sum)
                 scratch.invSum[t] = 1 / sum
             }
             // rowOut[t] = sum_s exp(scores[t, s] - max) v[s]   (normalised in the merge)
-            GEMM.sgemm(m: rows, n: headDim, k: keys, a: scratch.scores, lda: keys, b: v + l.base, ldb: l.rowStride,
-                       c: scratch.rowOut, ldc: headDim)
+            if let bf16 {
+                bf16.weightedValues(scratch.scores, l, rows: rows, into: scratch.rowOut)
+            } else {
+                GEMM.sgemm(m: rows, n: headDim, k: keys, a: scratch.scores, lda: keys, b: v + l.base, ldb: l.rowStride,
+                           c: scratch.rowOut, ldc: headDim)
+            }
             for t in 0..<rows {
                 let row = l.outRow(rowBegin + t)
                 merge.add(row: row, head: head, output: scratch.rowOut + t * headDim, weight: scratch.invSum[t], lse: scratch.lse[t])

@@ -7,6 +7,8 @@ protocol PreparedRows {
     func free()
 }
 
+extension Bf16Rows: PreparedRows {}
+
 /// Weights packed once at load for a kernel whose activations are prepared row by row
 /// (`Int8Weights`, `Bf16Weights`), and the one way their product is split over threads.
 protocol RowProduct: AnyObject {

@@ -28,7 +28,7 @@ extension SlideEncoder {
             kProj(out: b.k, inp: input, rows: tokens)
             vProj(out: b.v, inp: input, rows: tokens)
             DilatedAttention.forward(out: b.o, lse: b.lse, q: b.q, k: b.k, v: b.v, tokens: tokens,
-                                     heads: heads, headDim: d / heads, branches: branches)
+                                     heads: heads, headDim: d / heads, branches: branches, bf16: qProj.isBf16)
             innerAttnLn(out: b.o2, mean: b.o2Mean, rstd: b.o2Rstd, inp: b.o, rows: tokens)
             outProj.accumulate(into: residual, inp: b.o2, rows: tokens)
         }

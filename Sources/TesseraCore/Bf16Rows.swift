@@ -1,29 +1,28 @@
 import CTesseraKernels
-import TesseraCore
 
 /// f32 rows rounded to bf16 by `tk_bf16_round_rows` (row stride `ldx` values, the pad
 /// zero): the activations side of `tk_bf16_gemm`. Owns its buffer until `free()`.
-struct Bf16Rows: PreparedRows {
-    let ldx: Int
-    let values: UnsafeMutablePointer<UInt16>
+public struct Bf16Rows {
+    public let ldx: Int
+    public let values: UnsafeMutablePointer<UInt16>
 
     /// Room for `rows` rows of `cols` values.
-    init(rows: Int, cols: Int) {
+    public init(rows: Int, cols: Int) {
         ldx = tk_bf16_padded_k(cols)
         values = .allocate(capacity: max(1, rows * ldx))
     }
 
-    func free() { values.deallocate() }
+    public func free() { values.deallocate() }
 
     /// Rounds x[rows, cols] (row stride `ldx` floats) into rows 0..<rows.
-    func round(_ x: UnsafePointer<Float>, ldx xStride: Int, rows: Int, cols: Int) {
+    public func round(_ x: UnsafePointer<Float>, ldx xStride: Int, rows: Int, cols: Int) {
         let status = tk_bf16_round_rows(x, xStride, rows, cols, values, ldx)
         guarantee(status == TK_OK, "tk_bf16_round_rows failed with status \(status.rawValue)")
     }
 
     /// Rows 0..<rows (of cols values) packed as the weights of a product, for `path`; free
     /// with tk_bf16_weights_free.
-    func pack(_ path: tk_path, rows: Int, cols: Int) -> OpaquePointer {
+    public func pack(_ path: tk_path, rows: Int, cols: Int) -> OpaquePointer {
         var packed: OpaquePointer?
         let status = tk_bf16_weights_pack(path, values, ldx, rows, cols, nil, &packed)
         guard status == TK_OK, let packed else { guaranteeFailure("tk_bf16_weights_pack failed with status \(status.rawValue)") }
@@ -32,7 +31,7 @@ struct Bf16Rows: PreparedRows {
 
     /// y rows [0, rows) x columns `columns` = these rows times `weights` (tk_bf16_gemm), or
     /// += them when `add`.
-    func multiply(_ weights: OpaquePointer, rows: Int, columns: Range<Int>, y: UnsafeMutablePointer<Float>, ldy: Int,
+    public func multiply(_ weights: OpaquePointer, rows: Int, columns: Range<Int>, y: UnsafeMutablePointer<Float>, ldy: Int,
                   add: Bool) {
         let status = tk_bf16_gemm(weights, values, ldx, 0, rows, columns.lowerBound, columns.upperBound, y, ldy, add ? 1 : 0)
         guarantee(status == TK_OK, "tk_bf16_gemm failed with status \(status.rawValue)")

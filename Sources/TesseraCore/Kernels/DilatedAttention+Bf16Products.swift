@@ -1,0 +1,79 @@
+import CTesseraKernels
+
+extension DilatedAttention {
+    /// One worker's bf16 products for `forward` (docs/models.md §7): the keys and Vᵀ of one
+    /// (segment, head) of a branch rounded to bf16 and packed once, as the weights of the two
+    /// products, for all its query blocks; the queries and the rows of exp(S - max) rounded per
+    /// block as their inputs. The scale multiplies the queries in f32 before they are rounded
+    /// (a pass over [rows, headDim] rather than over the scores); the softmax stays f32.
+    final class Bf16Products {
+        let queries: Bf16Rows, weights: Bf16Rows, keys: Bf16Rows, values: Bf16Rows
+        /// Vᵀ [headDim, keys] in f32, gathered before rounding.
+        let valuesT: UnsafeMutablePointer<Float>
+        /// The block's queries times the scale [queryBlock, headDim], before rounding.
+        let scaled: UnsafeMutablePointer<Float>
+        let path = tk_best_path()
+        private var packedKeys: OpaquePointer?, packedValues: OpaquePointer?
+        /// The (segment, head) packed, as segment * heads + head.
+        private var packedFor = -1
+
+        init(groupLength: Int, headDim: Int) {
+            queries = Bf16Rows(rows: queryBlock, cols: headDim)
+            weights = Bf16Rows(rows: queryBlock, cols: groupLength)
+            keys = Bf16Rows(rows: groupLength, cols: headDim)
+            values = Bf16Rows(rows: headDim, cols: groupLength)
+            valuesT = .allocate(capacity: headDim * groupLength)
+            scaled = .allocate(capacity: queryBlock * headDim)
+        }
+
+        func free() {
+            release()
+            for rows in [queries, weights, keys, values] { rows.free() }
+            valuesT.deallocate()
+            scaled.deallocate()
+        }
+
+        private func release() {
+            tk_bf16_weights_free(packedKeys)
+            tk_bf16_weights_free(packedValues)
+            packedKeys = nil
+            packedValues = nil
+        }
+
+        /// Packs the keys and Vᵀ of `l` (segment `segment`, l.keys >= 1 of them) unless they are
+        /// the ones packed last.
+        func prepare(_ l: Layout, segment: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>) {
+            let id = segment * l.g.heads + l.head
+            guard id != packedFor else { return }
+            release()
+            let n = l.keys, d = l.headDim
+            keys.round(k + l.base, ldx: l.rowStride, rows: n, cols: d)
+            packedKeys = keys.pack(path, rows: n, cols: d)
+            // Column by column: the value rows' lines stay in L1 while the writes run contiguous.
+            for c in 0..<d {
+                let column = valuesT + c * n, source = v + l.base + c
+                for s in 0..<n { column[s] = source[s * l.rowStride] }
+            }
+            values.round(valuesT, ldx: n, rows: d, cols: n)
+            packedValues = values.pack(path, rows: d, cols: n)
+            packedFor = id
+        }
+
+        /// scores[rows.count, keys] = (scale * q[rows]) kᵀ, `Layout.scores` in bf16.
+        func scores(into scores: UnsafeMutablePointer<Float>, _ l: Layout, q: UnsafePointer<Float>, rows: Range<Int>) {
+            let d = l.headDim, scale = l.scale
+            for (t, row) in rows.enumerated() {
+                let source = q + l.base + row * l.rowStride, target = scaled + t * d
+                for c in 0..<d { target[c] = source[c] * scale }
+            }
+            queries.round(scaled, ldx: d, rows: rows.count, cols: d)
+            queries.multiply(packedKeys!, rows: rows.count, columns: 0..<l.keys, y: scores, ldy: l.keys, add: false)
+        }
+
+        /// out[rows, headDim] = e[rows, keys] v, e the exponentiated scores.
+        func weightedValues(_ e: UnsafePointer<Float>, _ l: Layout, rows: Int, into out: UnsafeMutablePointer<Float>) {
+            weights.round(e, ldx: l.keys, rows: rows, cols: l.keys)
+            weights.multiply(packedValues!, rows: rows, columns: 0..<l.headDim, y: out, ldy: l.headDim, add: false)
+        }
+    }
+}
