@@ -68,6 +68,8 @@ public struct BundleError: Error, Equatable, CustomStringConvertible {
         case unsupportedDType(String)
         case nonFinite(element: Int)
         case beyondF16(element: Int)
+        /// A finite f32 value that rounds to infinity in bf16 (within half a bf16 step of f32's largest).
+        case beyondBF16(element: Int)
     }
 
     public var description: String {
@@ -178,6 +180,8 @@ extension BundleError.Problem {
             return "element \(element) is not finite (NaN or infinite)"
         case .beyondF16(let element):
             return "element \(element) is beyond the range of F16"
+        case .beyondBF16(let element):
+            return "element \(element) rounds to infinity in BF16"
         }
     }
 

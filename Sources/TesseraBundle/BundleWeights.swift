@@ -6,6 +6,8 @@ import TesseraCore
 /// "Which tensors are converted", says why.
 public enum BundleWeights: String, CaseIterable, Sendable {
     case f32, f16
+    /// bfloat16, round to nearest even: engines compute such layers in bf16 (docs/models.md §7).
+    case bf16
     /// Symmetric per-output-channel int8 with F32 scales.
     case int8
 
@@ -14,6 +16,7 @@ public enum BundleWeights: String, CaseIterable, Sendable {
         switch dtype {
         case .f32: self = .f32
         case .f16: self = .f16
+        case .bf16: self = .bf16
         case .i8: self = .int8
         default: return nil
         }

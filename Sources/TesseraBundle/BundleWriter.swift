@@ -101,6 +101,11 @@ public struct BundleWriter: Sendable {
             let bits = half.bytes.assumingMemoryBound(to: UInt16.self)
             if let element = bits.firstIndex(where: { $0 & 0x7FFF == 0x7C00 }) { throw fail(.beyondF16(element: element)) }
             return [(name, .f16, half, nil)]
+        case .bf16:
+            let rounded = values.converted(to: .bf16)
+            let bits = rounded.bytes.assumingMemoryBound(to: UInt16.self)
+            if let element = bits.firstIndex(where: { $0 & 0x7FFF == 0x7F80 }) { throw fail(.beyondBF16(element: element)) }
+            return [(name, .bf16, rounded, nil)]
         case .int8:
             // The reader's bound on scales (Int8Quantisation.maxScale): weights within F16's range.
             let largest = 127 * Int8Quantisation.maxScale

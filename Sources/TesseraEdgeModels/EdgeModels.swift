@@ -17,7 +17,7 @@ public struct EdgeModels: Sendable {
     public init(_ reader: BundleReader) throws(EdgeError) {
         let m = reader.manifest
         tileEncoder = try Self.build(.tileEncoder, "tile encoder", of: reader) { (weights) throws(VisionTransformerError) in
-            try VisionTransformer(weights: weights, config: m.tileEncoder)
+            try VisionTransformer(weights: weights, config: m.tileEncoder, precision: Self.precision(weights))
         }
         // The loader takes fc1's width from the weights (timm's configs round mlp_ratio); a
         // bundle states it exactly, and one that says another width is not the model it holds.
@@ -27,7 +27,8 @@ public struct EdgeModels: Sendable {
         }
         slideEncoder = try m.slideEncoder.map { (slide) throws(EdgeError) in
             try Self.build(.slideEncoder, "slide encoder", of: reader) { (weights) throws(SlideEncoderError) in
-                try SlideEncoder(weights: weights, config: slide.config, name: reader.path + " (slide encoder)")
+                try SlideEncoder(weights: weights, config: slide.config, name: reader.path + " (slide encoder)",
+                                 precision: Self.precision(weights))
             }
         }
         teacherHead = try m.teacherHead.map { (head) throws(EdgeError) in
@@ -51,6 +52,12 @@ public struct EdgeModels: Sendable {
                 return built
             }
         }
+    }
+
+    /// What a component's Linear layers compute in: bf16 when the bundle stores its matrix
+    /// weights as BF16 (`tessera export --weights bf16`), else f32 (docs/models.md §7).
+    private static func precision(_ weights: StateDict) -> ComputePrecision {
+        weights.entries.contains { $0.1.dtype == .bf16 } ? .bf16 : .f32
     }
 
     /// The model `name` made by `make` from the weights of `component`: the bundle's own errors

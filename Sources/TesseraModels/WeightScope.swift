@@ -112,7 +112,7 @@ public struct WeightScope {
 
     /// The Linear weight `name` [rows, cols] in the precision the state dict holds it:
     /// int8 with its f32 scales [rows] (under `StateDict.scalesName(of:)`, as bundles store
-    /// them), f16 as it is, anything else as f32. Problems are recorded as for `tensor`.
+    /// them), f16 and bf16 as they are, anything else as f32. Problems are recorded as for `tensor`.
     public func linearWeight(_ name: String, shape: [Int]) -> LinearWeight {
         let placeholder = LinearWeight.f32(Tensor(zeros: [0]))
         let k = key(name)
@@ -126,9 +126,10 @@ public struct WeightScope {
                 return placeholder
             }
             return .int8(values: values, scales: scales)
-        case .f16:
+        case .f16, .bf16:
             let aligned = Int(bitPattern: values.bytes.baseAddress) % MemoryLayout<UInt16>.alignment == 0
-            return .f16(aligned ? values : values.converted(to: .f16))
+            let halves = aligned ? values : values.converted(to: values.dtype)
+            return values.dtype == .f16 ? .f16(halves) : .bf16(halves)
         default:
             return .f32(values.float32())
         }

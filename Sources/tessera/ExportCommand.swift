@@ -26,8 +26,9 @@ struct ExportCommand: ParsableCommand {
         256 bicubic, CenterCrop 224, ImageNet mean/std), the slide encoder's configuration and \
         pooling, the outputs and the provenance, with a SHA-256 for the manifest and every tensor \
         (formats/bundle.md). --weights sets how the matrix weights of the Linear layers are stored: \
-        f32 (exact), f16, or int8 (symmetric, per output channel, f32 scales); every other tensor \
-        stays f32. --compress zstd compresses the tensors where that saves at least an eighth. \
+        f32 (exact), f16, bf16 (the engine then computes those layers in bf16, about twice as fast \
+        where the CPU has AVX512-BF16 or Arm BF16: docs/models.md §7), or int8 (symmetric, per \
+        output channel, f32 scales); every other tensor stays f32. --compress zstd compresses the tensors where that saves at least an eighth. \
         The creation time is SOURCE_DATE_EPOCH when set (reproducible bundles), else now. The \
         bundle is written atomically; `tessera inspect OUT.tsb` shows and verifies it.
 
@@ -46,6 +47,7 @@ struct ExportCommand: ParsableCommand {
 
         Examples:
           tessera export --tile-encoder run1 --weights int8 -o student.tsb
+          tessera export --tile-encoder run1 --weights bf16 -o student-bf16.tsb
           tessera export --tile-encoder run1 --no-teacher-head --weights f16 -o student-v1.tsb
           tessera export --tile-encoder fixtures/tile_student --slide-encoder slide_student/ --weights f16 --compress zstd -o s.tsb
           tessera export --tile-encoder fixtures/tile_teacher --slide-encoder fixtures/slide_encoder --weights f32 -o teacher.tsb
@@ -67,7 +69,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(name: .customLong("no-teacher-head"), help: "Leave a run's teacher-space head (and teacher_tile_embeds) out.")
     var noTeacherHead = false
 
-    @Option(help: "Storage of the matrix weights: f32, f16 or int8.")
+    @Option(help: "Storage of the matrix weights: f32, f16, bf16 or int8.")
     var weights: BundleWeights
 
     @Option(help: "Compress tensors where it pays: zstd.")

@@ -76,7 +76,8 @@ final class BundleRoundTripTests: XCTestCase {
     }
 
     /// f32: the same bits; f16: within half a unit in the last place (2^-11 relative,
-    /// 2^-25 absolute below F16's normal range); int8: within half the row's scale,
+    /// 2^-25 absolute below F16's normal range); bf16: the f32 value rounded to its top half
+    /// (within 2^-8 relative); int8: within half the row's scale,
     /// the scale being max |row| / 127.
     private func check(_ read: Tensor, against source: Tensor, converted weights: BundleWeights, _ label: String) {
         XCTAssertEqual(read.dtype, .f32, label)
@@ -90,6 +91,10 @@ final class BundleRoundTripTests: XCTestCase {
                 let bound: Double = max(Double(abs(b[i])) / 2048, 1.0 / Double(1 << 25))
                 XCTAssertLessThanOrEqual(Double(abs(a[i] - b[i])), bound, "\(label) element \(i)")
             }
+        case .bf16:
+            // Round to nearest even on the top half: exactly the f32 value with its low 16 bits rounded off.
+            XCTAssertEqual(a.map(\.bitPattern), b.map { HalfPrecision.float(fromBF16: HalfPrecision.bf16(from: $0)).bitPattern }, label)
+            for i in a.indices { XCTAssertLessThanOrEqual(Double(abs(a[i] - b[i])), Double(abs(b[i])) / 256, "\(label) element \(i)") }
         case .int8:
             let cols = source.shape[1]
             for r in 0..<source.shape[0] {

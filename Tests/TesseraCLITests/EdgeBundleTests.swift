@@ -96,6 +96,30 @@ final class EdgeBundleTests: XCTestCase {
         try EdgeOutputs.assertMatches(output, reference, bundle: bundle, tolerance: 1e-5)
     }
 
+    /// bf16 matrix weights: the engine computes those layers in bf16, exactly as `tessera embed
+    /// --precision bf16` does from the f32 checkpoints (every output bit for bit), within the bf16
+    /// accuracy rule of the f32 bundle's (docs/models.md §7), at 0.6 of its size.
+    func testBf16BundleComputesAsEmbedAtBf16() throws {
+        let bundle = try export("teacher-bf16", tile: Fixtures.path("tile_teacher"), slide: Fixtures.path("slide_encoder"),
+                                weights: "bf16")
+        let output = try edge(bundle)
+        let reference = try SafeTensors.read(path: made("teacher-embed-bf16.safetensors") {
+            ["embed", self.slide, "--tile-encoder", Fixtures.path("tile_teacher"), "--slide-encoder", Fixtures.path("slide_encoder"),
+             "--precision", "bf16", "-o", $0, "--threads", "2"]
+        })
+        XCTAssertEqual(reference.metadata["precision"], "bf16")
+        for name in output.names where reference[name] != nil {
+            XCTAssertEqual(output[name]!.floats().map(\.bitPattern), reference[name]!.floats().map(\.bitPattern), name)
+        }
+        let exact = try edge(try export("teacher-f32", tile: Fixtures.path("tile_teacher"), slide: Fixtures.path("slide_encoder"),
+                                        weights: "f32"))
+        XCTAssertGreaterThan(EdgeOutputs.minimumRowCosine(try XCTUnwrap(output["tile_embeds"]), exact["tile_embeds"]!), 0.9999)
+        XCTAssertGreaterThan(EdgeOutputs.cosine(output["slide_embed"]!.floats()[...], exact["slide_embed"]!.floats()[...]), 0.9999)
+        XCTAssertNotEqual(output["slide_embed"]!.floats(), exact["slide_embed"]!.floats())
+        let size = { (path: String) in Double(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int) }
+        XCTAssertLessThan(try size(bundle) / size(try self.path("teacher-f32.tsb")), 0.65)
+    }
+
     /// f16 and int8 matrix weights: the bundle shrinks, the embeddings stay close to f32's.
     func testQuantisedBundlesAgainstF32() throws {
         let f32 = try studentBundle("f32")

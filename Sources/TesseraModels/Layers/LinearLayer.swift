@@ -23,13 +23,14 @@ public struct LinearLayer: Sendable {
     private let bf16: Bf16Weights?
 
     /// A layer over `weight` (well shaped; an int8 layer's bias finite: the caller checked, see
-    /// `packingProblem`), computing f32 and f16 weights in `precision`.
+    /// `packingProblem`), computing f32, f16 and bf16 weights in `precision` (f32: the 16-bit
+    /// ones widened exactly for each product).
     public init(weight: LinearWeight, bias: Tensor?, inFeatures: Int, outFeatures: Int, precision: ComputePrecision = .f32) {
         self.bias = bias
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         switch weight {
-        case .f32(let w), .f16(let w):
+        case .f32(let w), .f16(let w), .bf16(let w):
             self.weight = w
             scales = nil
             int8 = nil
@@ -84,11 +85,12 @@ public struct LinearLayer: Sendable {
     /// which a block's row-blocked order serves best.
     var isRowPacked: Bool { int8 != nil || bf16 != nil }
 
-    /// The kernel this layer's products run on: "f32", "f16", or "int8-" / "bf16-" and the path's name.
+    /// The kernel this layer's products run on: "int8-" / "bf16-" and the path's name, or the
+    /// f32 product of weights held as "f32", "f16" or "bf16" (widened).
     public var kernel: String {
         if let int8 { return "int8-" + int8.path }
         if let bf16 { return "bf16-" + bf16.path }
-        return weight.dtype == .f16 ? "f16" : "f32"
+        return weight.dtype.description
     }
 
     /// out[rows, outFeatures] = inp[rows, inFeatures] · W^T + b

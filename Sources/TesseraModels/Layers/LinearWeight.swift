@@ -6,6 +6,8 @@ public enum LinearWeight: @unchecked Sendable {
     case f32(Tensor)
     /// IEEE binary16 values, 2-byte aligned.
     case f16(Tensor)
+    /// bfloat16 values, 2-byte aligned (a bf16 bundle's weights; docs/models.md §7).
+    case bf16(Tensor)
     /// Symmetric per-output-channel int8: W[r, c] = values[r, c] * scales[r], scales f32 [outFeatures].
     case int8(values: Tensor, scales: Tensor)
 
