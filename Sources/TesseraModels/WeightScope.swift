@@ -112,7 +112,8 @@ public struct WeightScope {
 
     /// The Linear weight `name` [rows, cols] in the precision the state dict holds it:
     /// int8 with its f32 scales [rows] (under `StateDict.scalesName(of:)`, as bundles store
-    /// them), f16 and bf16 as they are, anything else as f32. Problems are recorded as for `tensor`.
+    /// them), f16 as it is, bf16 as it is when the scope computes in bf16, anything else as f32.
+    /// Problems are recorded as for `tensor`.
     public func linearWeight(_ name: String, shape: [Int]) -> LinearWeight {
         let placeholder = LinearWeight.f32(Tensor(zeros: [0]))
         let k = key(name)
@@ -126,10 +127,12 @@ public struct WeightScope {
                 return placeholder
             }
             return .int8(values: values, scales: scales)
-        case .f16, .bf16:
-            let aligned = Int(bitPattern: values.bytes.baseAddress) % MemoryLayout<UInt16>.alignment == 0
-            let halves = aligned ? values : values.converted(to: values.dtype)
-            return values.dtype == .f16 ? .f16(halves) : .bf16(halves)
+        case .f16:
+            return .f16(values.twoByteAligned())
+        case .bf16 where precision == .bf16:
+            // Packed for the bf16 kernels as they are (no f32 copy kept); computed in f32, they
+            // become f32 once, here, like any other dtype.
+            return .bf16(values.twoByteAligned())
         default:
             return .f32(values.float32())
         }

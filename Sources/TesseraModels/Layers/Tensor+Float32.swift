@@ -20,4 +20,9 @@ extension Tensor {
         }
         return body(widened)
     }
+
+    /// This 16-bit tensor itself when its storage is 2-byte aligned, else an aligned copy.
+    func twoByteAligned() -> Tensor {
+        Int(bitPattern: bytes.baseAddress) % MemoryLayout<UInt16>.alignment == 0 ? self : converted(to: dtype)
+    }
 }
