@@ -14,19 +14,6 @@ size_t tk_bf16_padded_k(size_t k)
     return (k + 1) / 2 * 2;
 }
 
-/* Branch-free, so that the loops below vectorise to the target's width. */
-static inline __attribute__((always_inline)) uint16_t round_bf16(float v)
-{
-    uint32_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    const uint32_t magnitude = bits & 0x7fffffffu;
-    const uint32_t nan = (bits >> 16) | 0x40u;     /* quiet, sign and top payload kept */
-    const uint32_t zero = (bits >> 16) & 0x8000u;  /* subnormal or zero: zero of its sign */
-    /* Round to nearest even on the low half; a carry may reach infinity, as it should. */
-    const uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
-    return (uint16_t)(magnitude > 0x7f800000u ? nan : magnitude < 0x00800000u ? zero : rounded);
-}
-
 static inline __attribute__((always_inline)) void
 round_rows(const float *x, size_t ldx, size_t m, size_t k, uint16_t *out, size_t ldo)
 {
@@ -34,7 +21,7 @@ round_rows(const float *x, size_t ldx, size_t m, size_t k, uint16_t *out, size_t
     for (size_t r = 0; r < m; r++) {
         const float *xr = x + r * ldx;
         uint16_t *o = out + r * ldo;
-        for (size_t i = 0; i < k; i++) o[i] = round_bf16(xr[i]);
+        for (size_t i = 0; i < k; i++) o[i] = tk_round_bf16(xr[i]);
         for (size_t i = k; i < kp; i++) o[i] = 0;
     }
 }

@@ -135,6 +135,20 @@ static inline float tk_flush(float v)
     return v > -0x1p-126f && v < 0x1p-126f ? v * 0.0f : v;
 }
 
+/* f32 to bf16 by the rule of tk_bf16_round_rows; branch-free, so that loops over it vectorise
+ * to their target's width. */
+static inline __attribute__((always_inline)) uint16_t tk_round_bf16(float v)
+{
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    const uint32_t magnitude = bits & 0x7fffffffu;
+    const uint32_t nan = (bits >> 16) | 0x40u;     /* quiet, sign and top payload kept */
+    const uint32_t zero = (bits >> 16) & 0x8000u;  /* subnormal or zero: zero of its sign */
+    /* Round to nearest even on the low half; a carry may reach infinity, as it should. */
+    const uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+    return (uint16_t)(magnitude > 0x7f800000u ? nan : magnitude < 0x00800000u ? zero : rounded);
+}
+
 static inline float tk_bf16_widen(uint16_t h)
 {
     const uint32_t bits = (uint32_t)h << 16;

@@ -357,6 +357,43 @@ static void check_bf16_every_float(void)
     free(out);
 }
 
+/* tk_exp_bf16_rows: every path against tk_exp's exponentials rounded by the rule and summed in
+ * lane i % 32, then the fixed tree, written out here. */
+static void check_exp_bf16(void)
+{
+    static const size_t widths[] = {1, 7, 32, 33, 197, 1000};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        const size_t n = widths[w], m = 3, lds = n + 5, ldq = tk_bf16_padded_k(n) + 4;
+        float *x = must(malloc(m * lds * sizeof *x)), *e = must(malloc(n * sizeof *e));
+        float shift[3], sum[3], want_sum[3];
+        uint16_t *want = must(malloc(m * ldq * sizeof *want)), *q = must(malloc(m * ldq * sizeof *q));
+        for (size_t i = 0; i < m * lds; i++) x[i] = uniform() * 30.0f;
+        for (size_t r = 0; r < m; r++) {
+            shift[r] = r == 2 ? 200.0f : 15.0f; /* row 2: every exponential clamped at its floor */
+            tk_exp(TK_PATH_SCALAR, x + r * lds, e, n, shift[r]);
+            float acc[32] = {0};
+            for (size_t i = 0; i < n; i++) acc[i % 32] += e[i];
+            for (size_t width = 16; width >= 1; width /= 2) {
+                for (size_t l = 0; l < width; l++) acc[l] += acc[l + width];
+            }
+            want_sum[r] = acc[0];
+            tk_bf16_round_rows(e, n, 1, n, want + r * ldq, ldq);
+        }
+        for (int p = 0; p < TK_PATH_COUNT; p++) {
+            if (!tk_path_supported((tk_path)p)) continue;
+            memset(q, 0x55, m * ldq * sizeof *q);
+            if (tk_exp_bf16_rows((tk_path)p, x, lds, m, n, shift, q, ldq, sum) != TK_OK) fail(tk_path_name((tk_path)p), "exp bf16", m, 0, n, 0);
+            for (size_t r = 0; r < m; r++) {
+                if (memcmp(q + r * ldq, want + r * ldq, tk_bf16_padded_k(n) * sizeof *q) != 0) {
+                    fail(tk_path_name((tk_path)p), "exp bf16 values", m, 0, n, r);
+                }
+                if (memcmp(&sum[r], &want_sum[r], sizeof(float)) != 0) fail(tk_path_name((tk_path)p), "exp bf16 sum", m, 0, n, r);
+            }
+        }
+        free(x); free(e); free(want); free(q);
+    }
+}
+
 int main(void)
 {
     printf("best path: %s\nsupported:", tk_path_name(tk_best_path()));
@@ -378,6 +415,7 @@ int main(void)
     check_f16();
     check_bf16_rounding();
     check_bf16_every_float();
+    check_exp_bf16();
     static const size_t bf16_shapes[][3] = {
         {1, 1, 1}, {4, 3, 5}, {7, 13, 31}, {9, 65, 100}, {13, 130, 257}, {6, 64, 2}, {25, 200, 768}, {2, 17, 1536},
     };

@@ -243,6 +243,16 @@ tk_status tk_bf16_round_rows(const float *x, size_t ldx, size_t m, size_t k, uin
  * arithmetic): the dot product of kp bf16 values x and w, both padded alike. */
 float tk_bf16_dot(const uint16_t *x, const uint16_t *w, size_t kp);
 
+/*
+ * The bf16 attention's weights, for each of m rows of s (n floats, row stride lds) with its
+ * shift[r] (the row's maximum, say): e = e^(s - shift[r]) as tk_exp computes it, rounded to
+ * bf16 as tk_bf16_round_rows rounds into q (row stride ldq >= tk_bf16_padded_k(n), the pad
+ * zeroed), and sum[r] = the sum of the f32 e, element i added into lane i % 32 and the 32 lanes
+ * then added by a fixed tree: the same bits on every path. s is only read.
+ */
+tk_status tk_exp_bf16_rows(tk_path path, const float *s, size_t lds, size_t m, size_t n, const float *shift,
+                           uint16_t *q, size_t ldq, float *sum);
+
 /* bf16 weights packed for one path. Opaque; immutable once packed. */
 typedef struct tk_bf16_weights tk_bf16_weights;
 

@@ -257,15 +257,17 @@ public enum DilatedAttention {
             } else {
                 l.scores(into: scratch.scores, q: q, k: k, rows: rowBegin..<realEnd)
             }
-            for t in 0..<rows {
-                let (maxValue, sum) = exponentiate(scratch.scores + t * keys, count: keys, zeroLogits: g.groupLength - keys)
-                scratch.lse[t] = maxValue + logf(sum)
-                scratch.invSum[t] = 1 / sum
-            }
             // rowOut[t] = sum_s exp(scores[t, s] - max) v[s]   (normalised in the merge)
             if let bf16 {
-                bf16.weightedValues(scratch.scores, l, rows: rows, into: scratch.rowOut)
+                bf16.exponentiate(scratch.scores, keys: keys, rows: rows, zeroLogits: g.groupLength - keys,
+                                  lse: scratch.lse, invSum: scratch.invSum)
+                bf16.weightedValues(l, rows: rows, into: scratch.rowOut)
             } else {
+                for t in 0..<rows {
+                    let (maxValue, sum) = exponentiate(scratch.scores + t * keys, count: keys, zeroLogits: g.groupLength - keys)
+                    scratch.lse[t] = maxValue + logf(sum)
+                    scratch.invSum[t] = 1 / sum
+                }
                 GEMM.sgemm(m: rows, n: headDim, k: keys, a: scratch.scores, lda: keys, b: v + l.base, ldb: l.rowStride,
                            c: scratch.rowOut, ldc: headDim)
             }
