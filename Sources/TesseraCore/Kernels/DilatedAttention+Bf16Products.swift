@@ -54,11 +54,7 @@ extension DilatedAttention {
             let n = l.keys, d = l.headDim
             keys.round(k + l.base, ldx: l.rowStride, rows: n, cols: d)
             packedKeys = keys.pack(path, rows: n, cols: d)
-            // Column by column: the value rows' lines stay in L1 while the writes run contiguous.
-            for c in 0..<d {
-                let column = valuesT + c * n, source = v + l.base + c
-                for s in 0..<n { column[s] = source[s * l.rowStride] }
-            }
+            VectorMath.transpose(v + l.base, ld: l.rowStride, rows: n, cols: d, into: valuesT)
             values.round(valuesT, ldx: n, rows: d, cols: n)
             packedValues = values.pack(path, rows: d, cols: n)
             packedFor = id

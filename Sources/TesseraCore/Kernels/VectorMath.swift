@@ -84,4 +84,14 @@ extension VectorMath {
     public static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
         map(out: x, inp: x, count: count) { $0 * factor }
     }
+
+    /// out[cols, rows] = the transpose of x[rows, cols] (row stride ld): an attention head's
+    /// values as the weights of P V. Column by column: the rows' lines stay in cache while the
+    /// writes run contiguous.
+    public static func transpose(_ x: UnsafePointer<Float>, ld: Int, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+        for c in 0..<cols {
+            let column = out + c * rows
+            for r in 0..<rows { column[r] = x[r * ld + c] }
+        }
+    }
 }

@@ -22,11 +22,7 @@ public enum Bf16Attention {
             for bh in range {
                 let b = bh / heads, h = bh % heads
                 let q = qkv + b * tokens * stride + h * headDim, k = q + dim, v = q + 2 * dim
-                // Column by column: the value rows' lines stay in L1 while the writes run contiguous.
-                for c in 0..<headDim {
-                    let column = s.valuesT + c * tokens
-                    for t in 0..<tokens { column[t] = v[t * stride + c] }
-                }
+                VectorMath.transpose(v, ld: stride, rows: tokens, cols: headDim, into: s.valuesT)
                 s.keys.round(k, ldx: stride, rows: tokens, cols: headDim)
                 let keys = s.keys.pack(path, rows: tokens, cols: headDim)
                 defer { tk_bf16_weights_free(keys) }

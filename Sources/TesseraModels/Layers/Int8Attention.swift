@@ -25,11 +25,7 @@ public enum Int8Attention {
                 let b = bh / heads, h = bh % heads
                 let q = qkv + b * tokens * stride + h * headDim, k = q + dim, v = q + 2 * dim
                 let s = scratch, o = out + b * tokens * dim + h * headDim
-                // Column by column: the value rows' lines stay in L1 while the writes run contiguous.
-                for c in 0..<headDim {
-                    let column = s.valuesT + c * tokens
-                    for t in 0..<tokens { column[t] = v[t * stride + c] }
-                }
+                VectorMath.transpose(v, ld: stride, rows: tokens, cols: headDim, into: s.valuesT)
                 // A non-finite key or value leaves no output row of the head finite in f32: here all are NaN.
                 guard s.keys.quantise(path, k, ldx: stride, rows: tokens, cols: headDim),
                       s.values.quantise(path, s.valuesT, ldx: tokens, rows: headDim, cols: tokens) else {
