@@ -37,6 +37,8 @@ final class Bf16Weights: RowProduct, @unchecked Sendable {  // immutable once pa
 
     var columnBlock: Int { tk_bf16_weights_column_block(packed) }
 
+    var weightBytes: Int { 2 * outFeatures * inFeatures }
+
     func prepare(_ x: UnsafePointer<Float>, rows: Int, into s: Bf16Rows) {
         s.round(x, ldx: inFeatures, rows: rows, cols: inFeatures)
     }

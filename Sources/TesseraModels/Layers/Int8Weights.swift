@@ -35,6 +35,8 @@ final class Int8Weights: RowProduct, @unchecked Sendable {  // immutable once pa
 
     var columnBlock: Int { tk_weights_column_block(packed) }
 
+    var weightBytes: Int { outFeatures * inFeatures }
+
     /// Only a non-finite row is reported, and its outputs come out NaN, as they would in f32.
     func prepare(_ x: UnsafePointer<Float>, rows: Int, into s: QuantisedRows) {
         s.quantise(tk_weights_path(packed), x, ldx: inFeatures, rows: rows, cols: inFeatures)

@@ -81,10 +81,6 @@ public struct LinearLayer: Sendable {
     /// Whether the products run on the bf16 kernels.
     var isBf16: Bool { bf16 != nil }
 
-    /// Whether the products run on kernels that prepare activations row by row (int8, bf16),
-    /// which a block's row-blocked order serves best.
-    var isRowPacked: Bool { int8 != nil || bf16 != nil }
-
     /// The kernel this layer's products run on: "int8-" / "bf16-" and the path's name, or the
     /// f32 product of weights held as "f32", "f16" or "bf16" (widened).
     public var kernel: String {

@@ -30,7 +30,7 @@ extension VisionTransformer {
             let rows = batch * tokens, d = norm1.dim
             norm1(out: b.h1, mean: b.mean1, rstd: b.rstd1, inp: x, rows: rows)
             attn.forward(out: b.a, qkv: b.qkv, probs: b.probs, x: b.h1, batch: batch, tokens: tokens)
-            if b.mean2 == nil && mlp.fc1.isRowPacked { return branchesInRowBlocks(x, rows: rows, buffers: b) }
+            if b.mean2 == nil && rowBlocksPay { return branchesInRowBlocks(x, rows: rows, buffers: b) }
             addBranch(to: x, layer: attn.proj, input: b.a, scale: ls1, product: b.p, rows: rows)
             b.mid?.update(from: x, count: rows * d)
             norm2(out: b.h2, mean: b.mean2, rstd: b.rstd2, inp: x, rows: rows)
@@ -38,10 +38,20 @@ extension VisionTransformer {
             addBranch(to: x, layer: mlp.fc2, input: b.g, scale: ls2, product: b.q, rows: rows)
         }
 
+        /// Whether inference takes the residual branches in row blocks: int8 layers, and bf16 ones
+        /// whose MLP weights stay in cache from one block to the next (ViT-B's 9 MB, not a
+        /// GigaPath's 38 MB: re-read from memory for every block, they cost its forward 10%).
+        var rowBlocksPay: Bool {
+            mlp.fc1.isInt8 || (mlp.fc1.isBf16 && 2 * (mlp.fc1.weight.count + mlp.fc2.weight.count) <= Self.cachedMLPBytes)
+        }
+
+        /// What the bf16 MLP weights may weigh for `rowBlocksPay`.
+        static let cachedMLPBytes = 16 << 20
+
         /// Rows the int8 and bf16 inference paths take through the block's residual branches at a time.
         static let blockRows = 48
 
-        /// `forward` after the attention, for inference with an int8 or bf16 fc1: each thread takes its
+        /// `forward` after the attention, when `rowBlocksPay`: each thread takes its
         /// rows `blockRows` at a time through proj's residual add, norm2, the MLP and fc2's
         /// residual add, so that the rows of x stay in cache from one add to the next and fc1's
         /// output [block, F] from the GEMM through the gate to fc2's quantisation, instead of
