@@ -151,10 +151,8 @@ tk_status tk_bf16_gemm(const tk_bf16_weights *weights, const uint16_t *x, size_t
     const tk_kernel *kernel = weights->kernel;
     const size_t nr = kernel->bf16_nr;
     for (size_t p = col_begin / nr; p * nr < col_end; p++) {
-        const size_t first = p * nr;
-        const unsigned lo = (unsigned)(col_begin > first ? col_begin - first : 0);
-        const unsigned hi = (unsigned)(col_end < first + nr ? col_end - first : nr);
-        kernel->bf16_panel(weights, x, ldx, row_begin, row_end, p, lo, hi, y + first, ldy, add);
+        const tk_panel_columns span = tk_panel_span(p, nr, col_begin, col_end);
+        kernel->bf16_panel(weights, x, ldx, row_begin, row_end, p, span.lo, span.hi, y + p * nr, ldy, add);
     }
     return TK_OK;
 }

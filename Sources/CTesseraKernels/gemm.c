@@ -16,10 +16,8 @@ static tk_status product(const tk_weights *weights, const int8_t *q, size_t ldq,
     const tk_kernel *kernel = weights->kernel;
     const size_t nr = kernel->nr;
     for (size_t p = col_begin / nr; p * nr < col_end; p++) {
-        const size_t first = p * nr;
-        const unsigned lo = (unsigned)(col_begin > first ? col_begin - first : 0);
-        const unsigned hi = (unsigned)(col_end < first + nr ? col_end - first : nr);
-        kernel->panel(weights, &rows, row_begin, row_end, p, lo, hi, y + first, ldy, add);
+        const tk_panel_columns span = tk_panel_span(p, nr, col_begin, col_end);
+        kernel->panel(weights, &rows, row_begin, row_end, p, span.lo, span.hi, y + p * nr, ldy, add);
     }
     return TK_OK;
 }

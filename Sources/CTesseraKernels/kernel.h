@@ -85,6 +85,20 @@ typedef struct tk_kernel {
 /* The path's kernel, or NULL when it is not built for this architecture. */
 const tk_kernel *tk_kernel_for(tk_path path);
 
+/* The columns [lo, hi) of panel p (of nr columns) that the request [col_begin, col_end) covers,
+ * relative to the panel: both products walk p from col_begin / nr while p * nr < col_end. */
+typedef struct tk_panel_columns {
+    unsigned lo, hi;
+} tk_panel_columns;
+
+static inline tk_panel_columns tk_panel_span(size_t p, size_t nr, size_t col_begin, size_t col_end)
+{
+    const size_t first = p * nr;
+    const tk_panel_columns span = {(unsigned)(col_begin > first ? col_begin - first : 0),
+                                   (unsigned)(col_end < first + nr ? col_end - first : nr)};
+    return span;
+}
+
 /* size bytes of zeros, 64-byte aligned (a cache line, and the widest vector any
  * kernel loads); free with free(). NULL when out of memory. */
 void *tk_zeroed_aligned(size_t size);

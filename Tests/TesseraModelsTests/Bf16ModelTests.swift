@@ -39,9 +39,7 @@ final class Bf16ModelTests: XCTestCase {
             let tile = try VisionTransformer(weights: tileDict, config: tileConfig, precision: precision)
             let slide = try SlideEncoder(weights: slideDict, config: slideConfig, precision: precision)
             XCTAssert(slide.encoder.layers[0].ffn.fc1.kernel.hasPrefix(precision == .bf16 ? "bf16-" : "f32"))
-            let pipeline = SlidePipeline(tileEmbedder: TileEmbedder(model: tile), slideEmbedder: SlideEmbedder(model: slide),
-                                         architecture: tileConfig.architecture, weightsName: "", weightsSHA256: "")
-            return try pipeline.run(TileList.resolve([QuantisedModelTests.slide])).slideEmbeddings!.named(pool: .mean)
+            return try QuantisedModelTests.slideOutputs(tile: tile, slideEncoder: slide)
         }
         let reference = try outputs(.f32), bf16 = try outputs(.bf16)
         XCTAssertEqual(reference.map(\.name), bf16.map(\.name))

@@ -82,9 +82,7 @@ final class QuantisedModelTests: XCTestCase {
             let slide = try SlideEncoder(weights: stored(slideDict, .slideEncoder, weights), config: slideConfig)
             XCTAssert(slide.encoder.layers[0].ffn.fc1.kernel.hasPrefix(weights == .int8 ? "int8-" : weights.rawValue))
             XCTAssertEqual(slide.patchEmbed.proj.kernel, "f32", "the patch embedding stays f32")
-            let pipeline = SlidePipeline(tileEmbedder: TileEmbedder(model: tile), slideEmbedder: SlideEmbedder(model: slide),
-                                               architecture: tileConfig.architecture, weightsName: "", weightsSHA256: "")
-            return try pipeline.run(TileList.resolve([Self.slide])).slideEmbeddings!.named(pool: .mean)
+            return try Self.slideOutputs(tile: tile, slideEncoder: slide)
         }
         let reference = try outputs(.f32), quantised = try outputs(.int8)
         for ((name, want), (_, got)) in zip(reference, quantised) {
@@ -110,6 +108,13 @@ final class QuantisedModelTests: XCTestCase {
             print("\(label) \(precision): smallest cosine to f32 over \(Self.images.shape[0]) tiles \(String(format: "%.6f", smallest))")
             XCTAssertGreaterThanOrEqual(smallest, precision == .int8 ? 0.999 : 0.99999, "\(label) \(precision)")
         }
+    }
+
+    /// Every slide output of the demo slide through `tile`, then `slide` (mean pooling).
+    static func slideOutputs(tile: VisionTransformer, slideEncoder: SlideEncoder) throws -> [(name: String, values: [Float])] {
+        let pipeline = SlidePipeline(tileEmbedder: TileEmbedder(model: tile), slideEmbedder: SlideEmbedder(model: slideEncoder),
+                                     architecture: tile.config.architecture, weightsName: "", weightsSHA256: "")
+        return try pipeline.run(TileList.resolve([Self.slide])).slideEmbeddings!.named(pool: .mean)
     }
 
     /// The smallest cosine between matching rows of two [N, dim] embeddings.

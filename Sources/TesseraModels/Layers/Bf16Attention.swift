@@ -13,50 +13,22 @@ public enum Bf16Attention {
     /// order, head h of each at columns h·headDim..<(h+1)·headDim).
     public static func forward(out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                                batch: Int, tokens: Int, heads: Int, headDim: Int) {
-        let dim = heads * headDim, stride = 3 * dim
         let scale = 1 / Float(headDim).squareRoot()
         let path = tk_best_path()
-        Parallel.chunks(batch * heads) { range in
-            let s = Scratch(tokens: tokens, headDim: headDim)
-            defer { s.free() }
-            for bh in range {
-                let b = bh / heads, h = bh % heads
-                let q = qkv + b * tokens * stride + h * headDim, k = q + dim, v = q + 2 * dim
-                VectorMath.transpose(v, ld: stride, rows: tokens, cols: headDim, into: s.valuesT)
-                s.keys.round(k, ldx: stride, rows: tokens, cols: headDim)
-                let keys = s.keys.pack(path, rows: tokens, cols: headDim)
-                defer { tk_bf16_weights_free(keys) }
-                s.queries.round(q, ldx: stride, rows: tokens, cols: headDim)
-                s.queries.multiply(keys, rows: tokens, columns: 0..<tokens, y: s.scores, ldy: tokens, add: false)
-                VectorMath.scale(s.scores, count: tokens * tokens, by: scale)
-                Softmax.forward(s.scores, rows: tokens, cols: tokens)
-                s.values.round(s.valuesT, ldx: tokens, rows: headDim, cols: tokens)
-                let values = s.values.pack(path, rows: headDim, cols: tokens)
-                defer { tk_bf16_weights_free(values) }
-                s.weights.round(s.scores, ldx: tokens, rows: tokens, cols: tokens)
-                s.weights.multiply(values, rows: tokens, columns: 0..<headDim, y: out + b * tokens * dim + h * headDim,
-                                   ldy: dim, add: false)
-            }
-        }
-    }
-
-    /// One thread's buffers for one (image, head).
-    private struct Scratch {
-        let keys, queries, values, weights: Bf16Rows
-        let scores, valuesT: UnsafeMutablePointer<Float>
-
-        init(tokens: Int, headDim: Int) {
-            keys = Bf16Rows(rows: tokens, cols: headDim)
-            queries = Bf16Rows(rows: tokens, cols: headDim)
-            values = Bf16Rows(rows: headDim, cols: tokens)
-            weights = Bf16Rows(rows: tokens, cols: tokens)
-            scores = .allocate(capacity: tokens * tokens)
-            valuesT = .allocate(capacity: headDim * tokens)
-        }
-
-        func free() {
-            for r in [keys, queries, values, weights] { r.free() }
-            for buffer in [scores, valuesT] { buffer.deallocate() }
+        AttentionScratch<Bf16Rows>.eachHead(out: out, qkv: qkv, batch: batch, tokens: tokens, heads: heads,
+                                            headDim: headDim) { s, head in
+            s.keys.round(head.keys, ldx: head.stride, rows: tokens, cols: headDim)
+            let keys = s.keys.pack(path, rows: tokens, cols: headDim)
+            defer { tk_bf16_weights_free(keys) }
+            s.queries.round(head.queries, ldx: head.stride, rows: tokens, cols: headDim)
+            s.queries.multiply(keys, rows: tokens, columns: 0..<tokens, y: s.scores, ldy: tokens, add: false)
+            VectorMath.scale(s.scores, count: tokens * tokens, by: scale)
+            Softmax.forward(s.scores, rows: tokens, cols: tokens)
+            s.values.round(s.valuesT, ldx: tokens, rows: headDim, cols: tokens)
+            let values = s.values.pack(path, rows: headDim, cols: tokens)
+            defer { tk_bf16_weights_free(values) }
+            s.weights.round(s.scores, ldx: tokens, rows: tokens, cols: tokens)
+            s.weights.multiply(values, rows: tokens, columns: 0..<headDim, y: head.output, ldy: head.dim, add: false)
         }
     }
 }

@@ -15,41 +15,33 @@ public enum Int8Attention {
     /// order, head h of each at columns h·headDim..<(h+1)·headDim).
     public static func forward(out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                         batch: Int, tokens: Int, heads: Int, headDim: Int) {
-        let dim = heads * headDim, stride = 3 * dim
         let scale = 1 / Float(headDim).squareRoot()
         let path = tk_best_path()
-        Parallel.chunks(batch * heads) { range in
-            let scratch = Scratch(tokens: tokens, headDim: headDim)
-            defer { scratch.free() }
-            for bh in range {
-                let b = bh / heads, h = bh % heads
-                let q = qkv + b * tokens * stride + h * headDim, k = q + dim, v = q + 2 * dim
-                let s = scratch, o = out + b * tokens * dim + h * headDim
-                VectorMath.transpose(v, ld: stride, rows: tokens, cols: headDim, into: s.valuesT)
-                // A non-finite key or value leaves no output row of the head finite in f32: here all are NaN.
-                guard s.keys.quantise(path, k, ldx: stride, rows: tokens, cols: headDim),
-                      s.values.quantise(path, s.valuesT, ldx: tokens, rows: headDim, cols: tokens) else {
-                    for t in 0..<tokens { (o + t * dim).update(repeating: .nan, count: headDim) }
-                    continue
-                }
-                // S: the keys [tokens, headDim] as weights, the queries as activations (a
-                // non-finite query makes its row NaN, through the products and softmax, as in f32).
-                let keys = pack(path, s.keys, rows: tokens, cols: headDim)
-                defer { tk_weights_free(keys) }
-                s.queries.quantise(path, q, ldx: stride, rows: tokens, cols: headDim)
-                for t in 0..<tokens { s.queries.scale[t] *= scale }
-                s.queries.multiply(keys, rows: tokens, columns: 0..<tokens, y: s.scores, ldy: tokens)
-                // P = E / rowsum(E), E = exp(S - rowmax(S)): E's rows quantised, their scales divided
-                // by the sums (which saves normalising P in f32), in one pass that stores no E.
-                let status = tk_softmax_quantize_rows(path, s.scores, tokens, tokens, tokens, s.weights.q, s.weights.ldq,
-                                                      s.weights.scale, s.weights.sum, nil)
-                guarantee(status == TK_OK || status == TK_ERR_NONFINITE,
-                          "tk_softmax_quantize_rows failed with status \(status.rawValue)")
-                // O: Vᵀ [headDim, tokens] as weights, P's rows as activations.
-                let values = pack(path, s.values, rows: headDim, cols: tokens)
-                defer { tk_weights_free(values) }
-                s.weights.multiply(values, rows: tokens, columns: 0..<headDim, y: o, ldy: dim)
+        AttentionScratch<QuantisedRows>.eachHead(out: out, qkv: qkv, batch: batch, tokens: tokens, heads: heads,
+                                                 headDim: headDim) { s, head in
+            // A non-finite key or value leaves no output row of the head finite in f32: here all are NaN.
+            guard s.keys.quantise(path, head.keys, ldx: head.stride, rows: tokens, cols: headDim),
+                  s.values.quantise(path, s.valuesT, ldx: tokens, rows: headDim, cols: tokens) else {
+                for t in 0..<tokens { (head.output + t * head.dim).update(repeating: .nan, count: headDim) }
+                return
             }
+            // S: the keys [tokens, headDim] as weights, the queries as activations (a
+            // non-finite query makes its row NaN, through the products and softmax, as in f32).
+            let keys = pack(path, s.keys, rows: tokens, cols: headDim)
+            defer { tk_weights_free(keys) }
+            s.queries.quantise(path, head.queries, ldx: head.stride, rows: tokens, cols: headDim)
+            for t in 0..<tokens { s.queries.scale[t] *= scale }
+            s.queries.multiply(keys, rows: tokens, columns: 0..<tokens, y: s.scores, ldy: tokens)
+            // P = E / rowsum(E), E = exp(S - rowmax(S)): E's rows quantised, their scales divided
+            // by the sums (which saves normalising P in f32), in one pass that stores no E.
+            let status = tk_softmax_quantize_rows(path, s.scores, tokens, tokens, tokens, s.weights.q, s.weights.ldq,
+                                                  s.weights.scale, s.weights.sum, nil)
+            guarantee(status == TK_OK || status == TK_ERR_NONFINITE,
+                      "tk_softmax_quantize_rows failed with status \(status.rawValue)")
+            // O: Vᵀ [headDim, tokens] as weights, P's rows as activations.
+            let values = pack(path, s.values, rows: headDim, cols: tokens)
+            defer { tk_weights_free(values) }
+            s.weights.multiply(values, rows: tokens, columns: 0..<headDim, y: head.output, ldy: head.dim)
         }
     }
 
@@ -58,25 +50,5 @@ public enum Int8Attention {
         let status = tk_weights_pack(path, r.q, r.ldq, rows, cols, r.scale, nil, &packed)
         guard status == TK_OK, let packed else { guaranteeFailure("tk_weights_pack failed with status \(status.rawValue)") }
         return packed
-    }
-
-    /// One thread's buffers for one (image, head).
-    private struct Scratch {
-        let keys, queries, values, weights: QuantisedRows
-        let scores, valuesT: UnsafeMutablePointer<Float>
-
-        init(tokens: Int, headDim: Int) {
-            keys = QuantisedRows(rows: tokens, cols: headDim)
-            queries = QuantisedRows(rows: tokens, cols: headDim)
-            values = QuantisedRows(rows: headDim, cols: tokens)
-            weights = QuantisedRows(rows: tokens, cols: tokens)
-            scores = .allocate(capacity: tokens * tokens)
-            valuesT = .allocate(capacity: headDim * tokens)
-        }
-
-        func free() {
-            for r in [keys, queries, values, weights] { r.free() }
-            for buffer in [scores, valuesT] { buffer.deallocate() }
-        }
     }
 }
