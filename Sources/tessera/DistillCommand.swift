@@ -47,6 +47,8 @@ struct DistillCommand: ParsableCommand {
           tessera distill --resume run1
           tessera distill --teacher hf/prov-gigapath --teacher-slide slide_encoder.pth --data slides/ -o run1 \\
               --cache-only --shard $SLURM_ARRAY_TASK_ID/8
+          tessera distill --teacher hf/prov-gigapath --teacher-slide slide_encoder.pth --data slides/ -o run2 \\
+              --teacher-precision bf16
           mpirun -np 4 tessera distill --teacher hf/prov-gigapath --teacher-slide slide_encoder.pth --data slides/ \\
               --slides-per-step 4 --threads 8 -o run1
         """)
