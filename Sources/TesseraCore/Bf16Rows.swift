@@ -20,12 +20,14 @@ public struct Bf16Rows {
         guarantee(status == TK_OK, "tk_bf16_round_rows failed with status \(status.rawValue)")
     }
 
-    /// Rows 0..<rows (of cols values) packed as the weights of a product, for `path`; free
-    /// with tk_bf16_weights_free.
-    public func pack(_ path: tk_path, rows: Int, cols: Int) -> OpaquePointer {
+    /// Rows 0..<rows (of cols values) packed as the weights of a product, for `path`, with
+    /// `bias` [rows] (finite: the caller checked; nil: zero); free with tk_bf16_weights_free.
+    public func pack(_ path: tk_path, rows: Int, cols: Int, bias: UnsafePointer<Float>? = nil) -> OpaquePointer {
         var packed: OpaquePointer?
-        let status = tk_bf16_weights_pack(path, values, ldx, rows, cols, nil, &packed)
-        guard status == TK_OK, let packed else { guaranteeFailure("tk_bf16_weights_pack failed with status \(status.rawValue)") }
+        let status = tk_bf16_weights_pack(path, values, ldx, rows, cols, bias, &packed)
+        guard status == TK_OK, let packed else {
+            guaranteeFailure("packing bf16 weights [\(rows), \(cols)] failed with status \(status.rawValue)")
+        }
         return packed
     }
 

@@ -64,8 +64,7 @@ extension DilatedAttention {
         func scores(into scores: UnsafeMutablePointer<Float>, _ l: Layout, q: UnsafePointer<Float>, rows: Range<Int>) {
             let d = l.headDim, scale = l.scale
             for (t, row) in rows.enumerated() {
-                let source = q + l.base + row * l.rowStride, target = scaled + t * d
-                for c in 0..<d { target[c] = source[c] * scale }
+                VectorMath.map(out: scaled + t * d, inp: q + l.base + row * l.rowStride, count: d) { $0 * scale }
             }
             queries.round(scaled, ldx: d, rows: rows.count, cols: d)
             queries.multiply(packedKeys!, rows: rows.count, columns: 0..<l.keys, y: scores, ldy: l.keys, add: false)

@@ -24,12 +24,7 @@ final class Bf16Weights: RowProduct, @unchecked Sendable {  // immutable once pa
             guarantee(status == TK_OK, "tk_bf16_round_rows failed with status \(status.rawValue)")
         }
         let best = tk_best_path()
-        var out: OpaquePointer?
-        let status = tk_bf16_weights_pack(best, rounded.values, rounded.ldx, n, k, bias, &out)
-        guard status == TK_OK, let out else {
-            guaranteeFailure("packing bf16 weights [\(n), \(k)] failed with status \(status.rawValue)")
-        }
-        packed = out
+        packed = rounded.pack(best, rows: n, cols: k, bias: bias)
         path = String(cString: tk_path_name(best))
     }
 

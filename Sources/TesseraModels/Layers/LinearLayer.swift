@@ -12,7 +12,7 @@ import TesseraCore
 ///   CPU's bf16 kernels, activations rounded per row at run time (`Bf16Weights`).
 /// The bias and any residual are added in f32 in every case.
 public struct LinearLayer: Sendable {
-    /// As held: f32, f16, or int8 (with `scales`).
+    /// As held: f32, f16, bf16, or int8 (with `scales`).
     public let weight: Tensor
     /// f32 [outFeatures] for int8 weights: W[r, c] = weight[r, c] * scales[r].
     public let scales: Tensor?
