@@ -99,6 +99,22 @@ tk_status tk_bf16_weights_pack(tk_path path, const uint16_t *w, size_t ldw, size
     if (!tk_path_supported(path)) return TK_ERR_PATH;
     if (w == NULL || n == 0 || k == 0 || ldw < k) return TK_ERR_ARGUMENT;
     if (bias != NULL && !tk_all_finite(bias, n)) return TK_ERR_NONFINITE;
+    tk_bf16_weights *packed;
+    const tk_status status = tk_bf16_weights_alloc(path, n, k, &packed);
+    if (status != TK_OK) return status;
+    const size_t nr = packed->kernel->bf16_nr, kp = packed->kp;
+    for (size_t c = 0; c < n; c++) {
+        uint16_t *panel = packed->data + c / nr * nr * kp;
+        const size_t j = c % nr;
+        for (size_t i = 0; i < k; i++) panel[(i / 2 * nr + j) * 2 + i % 2] = weight_value(w[c * ldw + i]);
+    }
+    if (bias != NULL) memcpy(packed->bias, bias, n * sizeof(float));
+    *out = packed;
+    return TK_OK;
+}
+
+tk_status tk_bf16_weights_alloc(tk_path path, size_t n, size_t k, tk_bf16_weights **out)
+{
     const tk_kernel *kernel = tk_kernel_for(path);
     const size_t nr = kernel->bf16_nr, kp = tk_bf16_padded_k(k);
     const size_t panels = (n + nr - 1) / nr, columns = panels * nr;
@@ -116,12 +132,6 @@ tk_status tk_bf16_weights_pack(tk_path path, const uint16_t *w, size_t ldw, size
         tk_bf16_weights_free(packed);
         return TK_ERR_MEMORY;
     }
-    for (size_t c = 0; c < n; c++) {
-        uint16_t *panel = packed->data + c / nr * nr * kp;
-        const size_t j = c % nr;
-        for (size_t i = 0; i < k; i++) panel[(i / 2 * nr + j) * 2 + i % 2] = weight_value(w[c * ldw + i]);
-    }
-    if (bias != NULL) memcpy(packed->bias, bias, n * sizeof(float));
     *out = packed;
     return TK_OK;
 }

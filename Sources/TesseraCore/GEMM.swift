@@ -7,7 +7,7 @@ public enum GEMM {
     /// Below this many multiply-adds a GEMM is not worth splitting across threads.
     static let splitThreshold = 1 << 18
 
-    /// Row-major C[m,n] = alpha * op(A)[m,k] · op(B)[k,n] + beta * C, where
+    /// Row-major C[m,n] = alpha * op(A)[m,k] · op(B)[k,n] + beta * C, in `precision`, where
     /// op(A) = A (A is [m,k], row stride lda) or A^T (A is [k,m]); likewise B.
     /// Large products are split along the longer of m and n across `Parallel`.
     public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
@@ -15,6 +15,10 @@ public enum GEMM {
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         guard m > 0, n > 0 else { return }
+        if precision == .bf16 && k > 0 {
+            return bf16(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                        beta: beta, c: c, ldc: ldc)
+        }
         let backend = self.backend
         if m * n * k < splitThreshold || Parallel.threadCount == 1 || Parallel.isInsideWorker {
             backend.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,

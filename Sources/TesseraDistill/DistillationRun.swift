@@ -32,6 +32,8 @@ public final class DistillationRun {
     let dataset: DistillDataset
     let validation: [DistillDataset.Slide]
     let recipe: DistillationLoss
+    /// What the student's products compute in (options' `precision`); the teacher's is the cache's.
+    let precision: ComputePrecision
     /// Held as long as the run by the leader: one writer per run folder.
     private let lock: RunFolderLock?
     /// The ranks sharing the run (nil: this process alone).
@@ -136,6 +138,7 @@ public final class DistillationRun {
          recorded: RunIdentity?, checkpoint: String?, recomputeCache: Bool) throws {
         self.folder = folder
         self.lock = lock
+        precision = ComputePrecision(rawValue: o.precision ?? "f32") ?? .f32
         self.group = group
         options = o
         // A weights file holds no head count: guessing one would train another model than the file's.
@@ -227,7 +230,9 @@ public final class DistillationRun {
             do {
                 report = try trainer.step(microBatches: chosen.count, recordWidth: 4, group: group) { i in
                     let (tilesOfSlide, targets) = try inputs(chosen[i], step: step, onEvent: onEvent)
-                    let value = try recipe.accumulate(student: student, slide: tilesOfSlide, targets: targets)
+                    let value = try GEMM.computing(in: precision) {
+                        try recipe.accumulate(student: student, slide: tilesOfSlide, targets: targets)
+                    }
                     return [value.loss, value.hidden, value.slide, Double(tilesOfSlide.count)]
                 }
             } catch TrainError.nonFinite(let i, let loss) {
@@ -298,7 +303,9 @@ public final class DistillationRun {
         for s in slides {
             let cached = try cache.load(s)
             let tiles = try cache.reader.read(s, names: cached.names) { _, _ in }
-            let v = try recipe.evaluate(student: student, slide: tiles, targets: cached.targets, teacherNorm: teacher.tileEncoder.norm)
+            let v = try GEMM.computing(in: precision) {
+                try recipe.evaluate(student: student, slide: tiles, targets: cached.targets, teacherNorm: teacher.tileEncoder.norm)
+            }
             hidden += v.hidden
             slide += v.slide
             cosine += v.slideCosine

@@ -27,6 +27,9 @@ extension DistillationOptions {
         guard ["f16", "f32"].contains(cachePrecision) else {
             throw OptionProblem(key: "cachePrecision", value: "'\(cachePrecision)'", requirement: "must be f16 or f32")
         }
+        if let precision, !["f32", "bf16"].contains(precision) {
+            throw OptionProblem(key: "precision", value: "'\(precision)'", requirement: "must be f32 or bf16")
+        }
         if let teacherPrecision, !["f32", "bf16"].contains(teacherPrecision) {
             throw OptionProblem(key: "teacherPrecision", value: "'\(teacherPrecision)'", requirement: "must be f32 or bf16")
         }

@@ -41,6 +41,10 @@ public struct DistillationOptions: Codable, Equatable, Sendable {
     /// changed precision is a changed teacher for the cache. nil (run folders written before it
     /// existed, or not given) or "f32": exact.
     public var teacherPrecision: String?
+    /// "bf16": the student's training step runs every matrix product in bf16, forward and
+    /// backward, on f32 master weights (PyTorch's CPU autocast; docs/models.md §7). nil (run
+    /// folders written before it existed, or not given) or "f32": exact.
+    public var precision: String?
     public var cacheFolder: String?
     public var recomputeCache = false
     public var teacherBatch = 8

@@ -32,6 +32,7 @@ extension DistillCommand {
             ?? o.memoryBudget
         o.cachePrecision = cachePrecision ?? o.cachePrecision
         o.teacherPrecision = teacherPrecision ?? o.teacherPrecision
+        o.precision = precision ?? o.precision
         o.cacheFolder = cache
         o.recomputeCache = recomputeCache
         o.teacherBatch = teacherBatch ?? o.teacherBatch
@@ -50,7 +51,7 @@ extension DistillCommand {
             ("--tiles-per-step", tilesPerStep != nil), ("--clip", clip != nil), ("--seed", seed != nil),
             ("--checkpoint-every", checkpointEvery != nil), ("--validate-every", validateEvery != nil),
             ("--memory-budget", memoryBudget != nil), ("--cache-precision", cachePrecision != nil),
-            ("--teacher-precision", teacherPrecision != nil),
+            ("--teacher-precision", teacherPrecision != nil), ("--precision", precision != nil),
             ("--teacher-batch", teacherBatch != nil), ("-o", output != nil),
         ]
         return given.filter(\.1).map(\.0)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TesseraCore
 import TesseraModels
 
 extension ComputePrecision: ExpressibleByArgument {}

@@ -214,6 +214,43 @@ static float bf16_value(uint16_t h)
     return v;
 }
 
+/* The training products' operands: x and w held as rows and as their transposes, rounded and
+ * packed in place, give the rows tk_bf16_round_rows gives (xb) and the products y0 (no bias). */
+static void check_bf16_strided(tk_path path, const float *x, size_t ldx, const float *wf, const uint16_t *xb, size_t ldb,
+                               size_t m, size_t n, size_t k, const float *y0, size_t ldy)
+{
+    char name[64];
+    snprintf(name, sizeof name, "bf16 strided %s", tk_path_name(path));
+    const size_t ldt = m + 2, ldw = n + 3;
+    float *xt = must(malloc(k * ldt * sizeof *xt)), *wt = must(malloc(k * ldw * sizeof *wt));
+    float *y = must(malloc(m * ldy * sizeof *y));
+    uint16_t *xs = must(malloc(m * ldb * sizeof *xs));
+    for (size_t r = 0; r < m; r++)
+        for (size_t i = 0; i < k; i++) xt[i * ldt + r] = x[r * ldx + i];
+    for (size_t c = 0; c < n; c++)
+        for (size_t i = 0; i < k; i++) wt[i * ldw + c] = wf[c * k + i];
+    memset(xs, 0xff, m * ldb * sizeof *xs);
+    if (tk_bf16_round_strided(xt, 1, ldt, m, k, xs, ldb) != TK_OK) fail(name, "round status", m, n, k, 0);
+    for (size_t r = 0; r < m; r++) {
+        if (memcmp(xs + r * ldb, xb + r * ldb, tk_bf16_padded_k(k) * sizeof *xs) != 0) fail(name, "rounded columns", m, n, k, r);
+    }
+    for (int held = 0; held < 2; held++) {
+        tk_bf16_weights *packed;
+        const tk_status status = held == 0 ? tk_bf16_weights_pack_f32(path, wf, k, 1, n, k, &packed)
+                                           : tk_bf16_weights_pack_f32(path, wt, 1, ldw, n, k, &packed);
+        if (status != TK_OK) {
+            fail(name, "pack f32", m, n, k, held);
+            continue;
+        }
+        tk_bf16_gemm(packed, xs, ldb, 0, m, 0, n, y, ldy, 0);
+        for (size_t r = 0; r < m; r++)
+            for (size_t c = 0; c < n; c++)
+                if (y[r * ldy + c] != y0[r * ldy + c]) fail(name, held ? "packed columns" : "packed rows", m, n, k, r * n + c);
+        tk_bf16_weights_free(packed);
+    }
+    free(xt); free(wt); free(y); free(xs);
+}
+
 static void check_bf16_shape(size_t m, size_t n, size_t k, int with_bias)
 {
     const size_t kp = tk_bf16_padded_k(k), ldx = k + 3, ldb = kp + 6, ldy = n + 5;
@@ -287,6 +324,7 @@ static void check_bf16_shape(size_t m, size_t n, size_t k, int with_bias)
             }
         }
         tk_bf16_weights_free(packed);
+        if (!with_bias) check_bf16_strided((tk_path)p, x, ldx, wf, xb, ldb, m, n, k, y0, ldy);
     }
     free(x); free(wf); free(bias); free(xb); free(wb); free(w_taken); free(y0); free(y);
 }

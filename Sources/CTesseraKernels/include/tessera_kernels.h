@@ -267,6 +267,17 @@ tk_status tk_bf16_weights_pack(tk_path path, const uint16_t *w, size_t ldw, size
 
 void tk_bf16_weights_free(tk_bf16_weights *weights);
 
+/*
+ * The operands of a product of two f32 matrices in bf16 (a training step's products), from a
+ * matrix held either way: element (r, i) of its m (or n) rows of k at x[r*rs + i*cs], with cs = 1
+ * (rows in place, rs >= k) or rs = 1 (the transpose in place, cs >= the row count). The same
+ * rounding as tk_bf16_round_rows, the same packed weights as tk_bf16_weights_pack of the rounded
+ * rows (no bias), the same products.
+ */
+tk_status tk_bf16_round_strided(const float *x, size_t rs, size_t cs, size_t m, size_t k, uint16_t *out, size_t ldo);
+tk_status tk_bf16_weights_pack_f32(tk_path path, const float *w, size_t rs, size_t cs, size_t n, size_t k,
+                                   tk_bf16_weights **out);
+
 /* Column ranges starting at multiples of this split without repeated work. */
 size_t tk_bf16_weights_column_block(const tk_bf16_weights *weights);
 

@@ -1,0 +1,71 @@
+import CTesseraKernels
+
+extension GEMM {
+    /// The precision of every product `sgemm` computes: f32, or bf16 (both operands rounded to
+    /// bf16, products accumulated in f32 in the fixed order tessera_kernels.h defines, alpha and
+    /// beta applied in f32). bf16 is what PyTorch's autocast does to a training step's matrix
+    /// products, forward and backward, and a step's products are spread over every layer's
+    /// kernels, so the switch sits here rather than in each of them. Set by `computing(in:_:)`,
+    /// on one thread, between parallel regions; read by whichever thread calls `sgemm`.
+    nonisolated(unsafe) public private(set) static var precision = ComputePrecision.f32
+
+    /// Runs `body` with every `sgemm` product in `precision`, then restores the one before.
+    public static func computing<T>(in precision: ComputePrecision, _ body: () throws -> T) rethrows -> T {
+        let outer = self.precision
+        self.precision = precision
+        defer { self.precision = outer }
+        return try body()
+    }
+
+    /// The kernel path of the bf16 products.
+    static let bf16Path = tk_best_path()
+
+    /// `sgemm`'s product in bf16 (k ≥ 1): op(B) packed once, op(A)'s rows rounded, both read in
+    /// place whichever way they are held; split across the threads as `sgemm` splits, which
+    /// changes no bit (every output is one fixed sum).
+    static func bf16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        var packed: OpaquePointer?
+        let status = tk_bf16_weights_pack_f32(bf16Path, b, transB ? ldb : 1, transB ? 1 : ldb, n, k, &packed)
+        guard status == TK_OK, let packed else { guaranteeFailure("packing a bf16 operand [\(n), \(k)] failed with status \(status.rawValue)") }
+        defer { tk_bf16_weights_free(packed) }
+        let rows = Bf16Rows(rows: m, cols: k)
+        defer { rows.free() }
+        // alpha 1 and beta 0 or 1 (every product but attention's scaled ones) write into C directly.
+        let direct = alpha == 1 && (beta == 0 || beta == 1)
+        let y = direct ? c : UnsafeMutablePointer<Float>.allocate(capacity: m * n), ldy = direct ? ldc : n
+        defer { if !direct { y.deallocate() } }
+        func round(_ r: Range<Int>) {
+            let status = tk_bf16_round_strided(transA ? a + r.lowerBound : a + r.lowerBound * lda, transA ? 1 : lda, transA ? lda : 1,
+                                               r.count, k, rows.values + r.lowerBound * rows.ldx, rows.ldx)
+            guarantee(status == TK_OK, "tk_bf16_round_strided failed with status \(status.rawValue)")
+        }
+        func multiply(_ r: Range<Int>, _ columns: Range<Int>) {
+            let status = tk_bf16_gemm(packed, rows.values, rows.ldx, r.lowerBound, r.upperBound, columns.lowerBound,
+                                      columns.upperBound, y, ldy, direct && beta == 1 ? 1 : 0)
+            guarantee(status == TK_OK, "tk_bf16_gemm failed with status \(status.rawValue)")
+            guard !direct else { return }
+            for i in r {
+                let t = y + i * ldy, o = c + i * ldc
+                if beta == 0 {
+                    for j in columns { o[j] = alpha * t[j] }
+                } else {
+                    for j in columns { o[j] = alpha * t[j] + beta * o[j] }
+                }
+            }
+        }
+        if m * n * k < splitThreshold || Parallel.threadCount == 1 || Parallel.isInsideWorker {
+            round(0..<m)
+            multiply(0..<m, 0..<n)
+        } else if m >= n {
+            Parallel.chunks(m) { r in
+                round(r)
+                multiply(r, 0..<n)
+            }
+        } else {
+            Parallel.chunks(m, round)
+            let block = tk_bf16_weights_column_block(packed), blocks = (n + block - 1) / block
+            Parallel.chunks(blocks) { p in multiply(0..<m, p.lowerBound * block..<min(n, p.upperBound * block)) }
+        }
+    }
+}
