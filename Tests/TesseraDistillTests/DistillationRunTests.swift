@@ -53,12 +53,19 @@ final class DistillationRunTests: XCTestCase {
     /// The runs compute with 3 threads; the resumed one is opened in a process whose thread count
     /// is 1, as after a restart on another machine: the count run.json records is restored (the
     /// bits of f32 sums depend on it), and another count asked for is refused.
-    func testResumeContinuesBitIdentically() throws {
+    func testResumeContinuesBitIdentically() throws { try resumeContinuesBitIdentically(precision: nil) }
+
+    /// A mixed-precision run (`--precision bf16`) resumes exactly too: its products are one fixed
+    /// sum per output, its master weights and optimizer f32 in the checkpoint.
+    func testBf16RunResumesBitIdentically() throws { try resumeContinuesBitIdentically(precision: "bf16") }
+
+    func resumeContinuesBitIdentically(precision: String?) throws {
         let processThreads = Parallel.threadCount
         defer { Parallel.threadCount = processThreads }
         let data = try twoSlides()
         var o = options(data: data, steps: 5)
         o.threads = 3
+        o.precision = precision
         let straight = try DistillationRun(options: o, folder: folder.file("straight"))
         try straight.run()
         // Interrupted after step 3 (the last checkpoint is step 2), then resumed by a new process
@@ -70,6 +77,7 @@ final class DistillationRunTests: XCTestCase {
         }
         let resumed = try DistillationRun.resume(folder: folder.file("resumed"))
         XCTAssertEqual(resumed.options.threads, 3)
+        XCTAssertEqual(resumed.options.precision, precision)
         XCTAssertEqual(resumed.trainer.step, 2)
         try resumed.run()
         XCTAssertEqual(Parallel.threadCount, 1, "the run gives the process its thread count back")
