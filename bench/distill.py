@@ -217,13 +217,15 @@ def child_torch(a):
             for group in optimizer.param_groups:  # Tessera's schedule: cosine from lr to 0 over the run
                 group["lr"] = LR * (1 + math.cos(math.pi * step / total)) / 2
             optimizer.zero_grad(set_to_none=True)
-            x = student.norm_pre(student.patch_drop(student._pos_embed(student.patch_embed(images))))
-            hidden = student.blocks(x)                          # h_s: the last block's output, before the norm
-            embeds = student.norm(hidden)[:, 0]                 # e_s: the CLS embedding
-            loss_hidden = F.mse_loss(adaptor(hidden), targets["hidden"].float())
-            slide_embed = slide(embeds, targets["coords"])["global_pool_embed"]
-            loss_slide = F.mse_loss(slide_embed, targets["slide_embed"])
-            loss = BETA * loss_hidden + (1 - BETA) * loss_slide
+            # bf16: CPU autocast over the forward (the backward follows its dtypes), as the seed's recipe.
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.get("autocast", False)):
+                x = student.norm_pre(student.patch_drop(student._pos_embed(student.patch_embed(images))))
+                hidden = student.blocks(x)                          # h_s: the last block's output, before the norm
+                embeds = student.norm(hidden)[:, 0]                 # e_s: the CLS embedding
+                loss_hidden = F.mse_loss(adaptor(hidden).float(), targets["hidden"].float())
+                slide_embed = slide(embeds, targets["coords"])["global_pool_embed"]
+                loss_slide = F.mse_loss(slide_embed.float(), targets["slide_embed"])
+                loss = BETA * loss_hidden + (1 - BETA) * loss_slide
             loss.backward()
             optimizer.step()
             record = {"step": step + 1, "seconds": time.perf_counter() - start, "cpu_s": time.process_time() - start_cpu,
@@ -384,9 +386,11 @@ class Bench:
         return cache, r
 
     def cache_file(self, cache, slide):
-        """The cache file of `slide` (named after the slide; .zst when zstd paid)."""
+        """The cache file of `slide` (named after the slide and a hash of its source, formats/teacher-cache.md;
+        .zst when zstd paid)."""
         for name in sorted(os.listdir(cache)):
-            if name.split(".")[0] in (slide, ) or name.split(".")[0].endswith("-" + slide):
+            stem = name.split(".")[0]
+            if stem == slide or stem.rsplit("-", 1)[0] == slide:
                 return os.path.join(cache, name)
         sys.exit(f"{cache}: no cache file for {slide}")
 
@@ -446,9 +450,11 @@ def count_tiles(data):
                for s in os.listdir(data) if os.path.isdir(os.path.join(data, s)))
 
 
-def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, skip_torch=None, order_from=None):
+def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, skip_torch=None, order_from=None,
+            precision="f32"):
     """One configuration, both engines on the same slide order (Tessera's: seeded, the same in every
-    run). PyTorch runs second, or first when `order_from` (an earlier Tessera run) gives the order."""
+    run). PyTorch runs second, or first when `order_from` (an earlier Tessera run) gives the order.
+    `precision` bf16: Tessera's --precision bf16 against PyTorch's CPU autocast to bf16."""
     a = b.args
     data, cache = b.data[data_key], b.caches[data_key]
     init = b.path("init", f"{arch}.safetensors")
@@ -459,7 +465,8 @@ def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, 
 
     def tessera():
         return b.distill(label, data, cache, ["--init", init, "--student", arch, "--slide-depth", str(a.slide_depth),
-                                              "--steps", str(steps), "--micro-batch", str(micro_batch)], limit_s=limit_s)
+                                              "--steps", str(steps), "--micro-batch", str(micro_batch),
+                                              "--precision", precision], limit_s=limit_s)
 
     def pytorch(run):
         if skip_torch:
@@ -470,7 +477,7 @@ def compare(b, label, data_key, arch, micro_batch, steps, limit_s, cap_mb=None, 
         order = [(os.path.join(data, s), b.cache_file(cache, s)) for s in names]
         r = child("torch", b.path("logs", f"{label}-torch"), limit_s=limit_s, threads=b.threads, arch=arch,
                   slide_depth=a.slide_depth, slide_heads=16, teacher_width=1536, slide_width=768, init=init,
-                  order=order, total_steps=steps, cap_mb=cap_mb)
+                  order=order, total_steps=steps, cap_mb=cap_mb, autocast=precision == "bf16")
         p = r["json"] or {"died": f"rc {r['rc']}: {r['stderr'].strip().splitlines()[-1:] if r['stderr'].strip() else ''}"}
         if r["stopped"]:
             p = {"stopped": limit_s, "steps": [x for x in r["lines"] if "step" in x]}
@@ -526,30 +533,48 @@ def report_pair(label, res, micro_batch, cap_mb=None):
 
 
 def run_a(b):
-    """(a) in --rounds rounds, alternately Tessera then PyTorch and PyTorch then Tessera, so that a
-    change of the machine's load does not favour one engine; the ratio of the pooled medians."""
+    """(a) in --rounds rounds per precision (--precisions-a), alternately Tessera then PyTorch and
+    PyTorch then Tessera, so that a change of the machine's load does not favour one engine; the
+    ratios of the pooled medians: Tessera against PyTorch in each precision (bf16: PyTorch's CPU
+    autocast), and Tessera bf16 against Tessera f32."""
     a = b.args
-    t_steps, p_steps, t_cpus, p_cpus, results = [], [], [], [], []
-    for r in range(a.rounds):
-        res = compare(b, f"a-vit_small-{r + 1}", "a", "vit_small_patch16_224", a.micro_batch_a, a.steps_a, a.limit_s,
-                      order_from=results[-1]["tessera"] if r % 2 else None)
-        results.append(res)
-        report_pair(f"(a) round {r + 1}/{a.rounds}: ViT-S/16 student + {a.slide_depth}-layer slide student, slides of 32 "
-                    f"tiles, {a.steps_a} steps, --micro-batch {a.micro_batch_a}", res, a.micro_batch_a)
-        later = lambda xs: xs[1:] if len(xs) > 1 else xs  # noqa: E731  (step 1 carries first-touch costs)
-        t_steps += later(res["tessera"]["step_s"])
-        p_steps += later([s["seconds"] for s in res["torch"]["steps"]])
-        t_cpus += later(res["tessera"]["step_cpu_s"])
-        p_cpus += later([s["cpu_s"] for s in res["torch"]["steps"]])
-    t_med, p_med = median(t_steps), median(p_steps)
-    ratio = t_med / p_med if p_med else float("nan")
-    cpu_ratio = median(t_cpus) / median(p_cpus) if p_cpus and t_cpus else float("nan")
-    print(f"  => seconds per step, median of steps 2+ over {a.rounds} round(s): tessera {fmt(t_med)}, pytorch {fmt(p_med)}: "
-          f"{fmt(ratio)}x pytorch's time (goal <= 1.0: {'met' if ratio <= 1.0 else 'missed'}); CPU s per step "
-          f"{fmt(median(t_cpus))} vs {fmt(median(p_cpus))}: {fmt(cpu_ratio)}x")
-    if a.memory_budget_a:
+    later = lambda xs: xs[1:] if len(xs) > 1 else xs  # noqa: E731  (step 1 carries first-touch costs)
+    medians = {}
+    for precision in a.precisions_a.split(","):
+        t_steps, p_steps, t_cpus, p_cpus, results = [], [], [], [], []
+        for r in range(a.rounds):
+            res = compare(b, f"a-vit_small-{precision}-{r + 1}", "a", "vit_small_patch16_224", a.micro_batch_a, a.steps_a,
+                          a.limit_s, order_from=results[-1]["tessera"] if r % 2 else None, precision=precision)
+            results.append(res)
+            torch_side = "PyTorch autocast bf16" if precision == "bf16" else "PyTorch f32"
+            report_pair(f"(a) {precision} round {r + 1}/{a.rounds}: ViT-S/16 student + {a.slide_depth}-layer slide student, "
+                        f"slides of 32 tiles, {a.steps_a} steps, --micro-batch {a.micro_batch_a}, against {torch_side}",
+                        res, a.micro_batch_a)
+            t_steps += later(res["tessera"]["step_s"])
+            p_steps += later([s["seconds"] for s in res["torch"]["steps"]])
+            t_cpus += later(res["tessera"]["step_cpu_s"])
+            p_cpus += later([s["cpu_s"] for s in res["torch"]["steps"]])
+        t_med, p_med = median(t_steps), median(p_steps)
+        medians[precision] = (t_med, p_med)
+        ratio = t_med / p_med if p_med else float("nan")
+        cpu_ratio = median(t_cpus) / median(p_cpus) if p_cpus and t_cpus else float("nan")
+        goal = "goal <= 0.9" if precision == "f32" else "the anchor"
+        print(f"  => {precision}: seconds per step, median of steps 2+ over {a.rounds} round(s): tessera {fmt(t_med)}, "
+              f"pytorch {fmt(p_med)}: {fmt(ratio)}x pytorch's time ({goal}"
+              f"{(': met' if ratio <= 0.9 else ': missed') if precision == 'f32' else ''}); CPU s per step "
+              f"{fmt(median(t_cpus))} vs {fmt(median(p_cpus))}: {fmt(cpu_ratio)}x")
+        b.rows.append((f"(a) ViT-S, 32 tiles, {precision}", t_med, p_med, ratio, max(r["tessera"]["peak_rss_mb"] for r in results),
+                       max(r["torch"].get("peak_rss_mb_sampled", 0) for r in results),
+                       f"{'goal <= 0.9x' if precision == 'f32' else 'vs autocast'}; CPU s {fmt(cpu_ratio)}x"))
+    if "f32" in medians and "bf16" in medians:
+        (t32, p32), (t16, p16) = medians["f32"], medians["bf16"]
+        print(f"  => bf16: tessera {fmt(t16)} s/step against tessera f32 {fmt(t32)}: {fmt(t16 / t32)}x "
+              f"(goal <= 0.6: {'met' if t16 / t32 <= 0.6 else 'missed'}); pytorch autocast {fmt(p16)} against its f32 "
+              f"{fmt(p32)}: {fmt(p16 / p32)}x")
+    if a.memory_budget_a and "f32" in medians:
         # The same recipe when pass 1 may keep its activations (no second forward pass): what
         # gradient caching costs when the memory is there.
+        p_med = medians["f32"][1]
         label = f"a-vit_small-budget{a.memory_budget_a}"
         extra = ["--init", b.path("init", "vit_small_patch16_224.safetensors"), "--student", "vit_small_patch16_224",
                  "--slide-depth", str(a.slide_depth), "--steps", str(a.steps_a), "--micro-batch", str(a.micro_batch_a),
@@ -560,10 +585,8 @@ def run_a(b):
               f"{', '.join(fmt(x) for x in k['step_s'])}, CPU s/step {', '.join(fmt(x) for x in k['step_cpu_s'])}; "
               f"peak RSS {k['peak_rss_mb']:.0f} MB; {fmt(k_med / p_med if p_med else None)}x pytorch's pooled median "
               f"(load average {os.getloadavg()[0]:.1f})")
-        b.rows.append((f"(a) same, --memory-budget {a.memory_budget_a}", k_med, p_med, k_med / p_med if p_med else None,
+        b.rows.append((f"(a) f32, --memory-budget {a.memory_budget_a}", k_med, p_med, k_med / p_med if p_med else None,
                        k["peak_rss_mb"], None, "not the recipe's default"))
-    b.rows.insert(len(b.rows) - (1 if a.memory_budget_a else 0), ("(a) ViT-S, 32 tiles", t_med, p_med, ratio, max(r["tessera"]["peak_rss_mb"] for r in results),
-                   max(r["torch"].get("peak_rss_mb_sampled", 0) for r in results), f"goal <= 1.0x time; CPU s {fmt(cpu_ratio)}x"))
 
 
 def run_b(b):
@@ -734,6 +757,7 @@ def main():
     p.add_argument("--slides-a", type=int, default=2, help="slides of 32 tiles for (a)")
     p.add_argument("--steps-a", type=int, default=3)
     p.add_argument("--micro-batch-a", type=int, default=8)
+    p.add_argument("--precisions-a", default="f32,bf16", help="precisions of (a): f32 (against PyTorch f32), bf16 (against its autocast)")
     p.add_argument("--rounds", type=int, default=2, help="rounds of (a), alternating which engine runs first")
     p.add_argument("--memory-budget-a", type=int, default=4096,
                    help="also run (a)'s Tessera with this --memory-budget (MB; 0: do not)")

@@ -115,6 +115,10 @@ tk_status tk_bf16_weights_pack(tk_path path, const uint16_t *w, size_t ldw, size
 
 tk_status tk_bf16_weights_alloc(tk_path path, size_t n, size_t k, tk_bf16_weights **out)
 {
+    if (out == NULL) return TK_ERR_ARGUMENT;
+    *out = NULL;
+    if (!tk_path_supported(path)) return TK_ERR_PATH;
+    if (n == 0 || k == 0) return TK_ERR_ARGUMENT;
     const tk_kernel *kernel = tk_kernel_for(path);
     const size_t nr = kernel->bf16_nr, kp = tk_bf16_padded_k(k);
     const size_t panels = (n + nr - 1) / nr, columns = panels * nr;

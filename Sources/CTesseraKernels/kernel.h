@@ -67,9 +67,6 @@ struct tk_bf16_weights {
     float *bias; /* panels*nr entries, 0 past n or without bias */
 };
 
-/* bf16 weights for path with n columns of k, data and bias zeroed, to be filled by the caller. */
-tk_status tk_bf16_weights_alloc(tk_path path, size_t n, size_t k, struct tk_bf16_weights **out);
-
 /* As tk_panel_fn, for bf16 weights and activation rows x (row stride ldx). */
 typedef void tk_bf16_panel_fn(const tk_bf16_weights *w, const uint16_t *x, size_t ldx, size_t row_begin,
                               size_t row_end, size_t panel, unsigned lo, unsigned hi, float *y, size_t ldy, int add);

@@ -21,13 +21,15 @@ extension GEMM {
     static let bf16Path = tk_best_path()
 
     /// `sgemm`'s product in bf16 (k ≥ 1): op(B) packed once, op(A)'s rows rounded, both read in
-    /// place whichever way they are held; split across the threads as `sgemm` splits, which
-    /// changes no bit (every output is one fixed sum).
+    /// place whichever way they are held and split across the threads as `sgemm` splits the
+    /// product, which changes no bit (every output is one fixed sum).
     static func bf16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        var packed: OpaquePointer?
-        let status = tk_bf16_weights_pack_f32(bf16Path, b, transB ? ldb : 1, transB ? 1 : ldb, n, k, &packed)
-        guard status == TK_OK, let packed else { guaranteeFailure("packing a bf16 operand [\(n), \(k)] failed with status \(status.rawValue)") }
+        var allocated: OpaquePointer?
+        let status = tk_bf16_weights_alloc(bf16Path, n, k, &allocated)
+        guard status == TK_OK, let packed = allocated else {
+            guaranteeFailure("allocating a bf16 operand [\(n), \(k)] failed with status \(status.rawValue)")
+        }
         defer { tk_bf16_weights_free(packed) }
         let rows = Bf16Rows(rows: m, cols: k)
         defer { rows.free() }
@@ -35,6 +37,11 @@ extension GEMM {
         let direct = alpha == 1 && (beta == 0 || beta == 1)
         let y = direct ? c : UnsafeMutablePointer<Float>.allocate(capacity: m * n), ldy = direct ? ldc : n
         defer { if !direct { y.deallocate() } }
+        let block = tk_bf16_weights_column_block(packed)
+        func pack(_ columns: Range<Int>) {
+            let status = tk_bf16_weights_fill_f32(packed, b, transB ? ldb : 1, transB ? 1 : ldb, columns.lowerBound, columns.upperBound)
+            guarantee(status == TK_OK, "tk_bf16_weights_fill_f32 failed with status \(status.rawValue)")
+        }
         func round(_ r: Range<Int>) {
             let status = tk_bf16_round_strided(transA ? a + r.lowerBound : a + r.lowerBound * lda, transA ? 1 : lda, transA ? lda : 1,
                                                r.count, k, rows.values + r.lowerBound * rows.ldx, rows.ldx)
@@ -55,17 +62,23 @@ extension GEMM {
             }
         }
         if m * n * k < splitThreshold || Parallel.threadCount == 1 || Parallel.isInsideWorker {
+            pack(0..<n)
             round(0..<m)
             multiply(0..<m, 0..<n)
-        } else if m >= n {
+            return
+        }
+        // Columns in whole panels, so that no two threads write into one panel's cache lines.
+        let blocks = (n + block - 1) / block
+        let panels = { (p: Range<Int>) in p.lowerBound * block..<min(n, p.upperBound * block) }
+        Parallel.chunks(blocks) { pack(panels($0)) }
+        if m >= n {
             Parallel.chunks(m) { r in
                 round(r)
                 multiply(r, 0..<n)
             }
         } else {
             Parallel.chunks(m, round)
-            let block = tk_bf16_weights_column_block(packed), blocks = (n + block - 1) / block
-            Parallel.chunks(blocks) { p in multiply(0..<m, p.lowerBound * block..<min(n, p.upperBound * block)) }
+            Parallel.chunks(blocks) { multiply(0..<m, panels($0)) }
         }
     }
 }

@@ -253,7 +253,7 @@ float tk_bf16_dot(const uint16_t *x, const uint16_t *w, size_t kp);
 tk_status tk_exp_bf16_rows(tk_path path, const float *s, size_t lds, size_t m, size_t n, const float *shift,
                            uint16_t *q, size_t ldq, float *sum);
 
-/* bf16 weights packed for one path. Opaque; immutable once packed. */
+/* bf16 weights packed for one path. Opaque; immutable once packed (or filled). */
 typedef struct tk_bf16_weights tk_bf16_weights;
 
 /*
@@ -271,12 +271,14 @@ void tk_bf16_weights_free(tk_bf16_weights *weights);
  * The operands of a product of two f32 matrices in bf16 (a training step's products), from a
  * matrix held either way: element (r, i) of its m (or n) rows of k at x[r*rs + i*cs], with cs = 1
  * (rows in place, rs >= k) or rs = 1 (the transpose in place, cs >= the row count). The same
- * rounding as tk_bf16_round_rows, the same packed weights as tk_bf16_weights_pack of the rounded
- * rows (no bias), the same products.
+ * rounding as tk_bf16_round_rows; weights as tk_bf16_weights_pack packs the rounded rows (no
+ * bias): tk_bf16_weights_alloc makes them, zero, and tk_bf16_weights_fill_f32 fills columns
+ * [col_begin, col_end), for which disjoint ranges may be filled by different threads at once.
  */
 tk_status tk_bf16_round_strided(const float *x, size_t rs, size_t cs, size_t m, size_t k, uint16_t *out, size_t ldo);
-tk_status tk_bf16_weights_pack_f32(tk_path path, const float *w, size_t rs, size_t cs, size_t n, size_t k,
-                                   tk_bf16_weights **out);
+tk_status tk_bf16_weights_alloc(tk_path path, size_t n, size_t k, tk_bf16_weights **out);
+tk_status tk_bf16_weights_fill_f32(tk_bf16_weights *weights, const float *w, size_t rs, size_t cs, size_t col_begin,
+                                   size_t col_end);
 
 /* Column ranges starting at multiples of this split without repeated work. */
 size_t tk_bf16_weights_column_block(const tk_bf16_weights *weights);
