@@ -10,7 +10,7 @@ extension GEMM {
     nonisolated(unsafe) public private(set) static var precision = ComputePrecision.f32
 
     /// Runs `body` with every `sgemm` product in `precision`, then restores the one before.
-    public static func computing<T>(in precision: ComputePrecision, _ body: () throws -> T) rethrows -> T {
+    public static func computing<T, E: Error>(in precision: ComputePrecision, _ body: () throws(E) -> T) throws(E) -> T {
         let outer = self.precision
         self.precision = precision
         defer { self.precision = outer }

@@ -48,6 +48,11 @@ public struct DistillationLoss: Sendable {
 
     /// Adds d loss / d parameter of this slide into the student's gradient buffers.
     public func accumulate(student: Student, slide: SlideTiles, targets: TeacherTargets) throws -> Value {
+        try accumulate(student: student, slide: slide, targets: targets, pool: ActivationPool(config: student.tileEncoder.config))
+    }
+
+    /// `accumulate`, with the buffers of `pool` (the student's config), which a run keeps from step to step.
+    func accumulate(student: Student, slide: SlideTiles, targets: TeacherTargets, pool activations: ActivationPool) throws -> Value {
         let c = student.tileEncoder.config, n = slide.count, tokens = c.tokens
         let ds = c.embedDim, dt = student.adaptor.outFeatures, slideConfig = student.slideEncoder.config
         guard targets.hidden.shape == [n, tokens, dt], targets.slideEmbed.count == slideConfig.embedDim else {
@@ -59,7 +64,6 @@ public struct DistillationLoss: Sendable {
         let batches = stride(from: 0, to: n, by: microBatch).map { $0..<min($0 + microBatch, n) }
         let keep = batches.count * VisionTransformer.TrainingActivations.floatCount(
             config: c, batch: min(microBatch, n), recompute: false) * MemoryLayout<Float>.size <= memoryBudget
-        var activations = ActivationPool(config: c)
 
         // 1. e_s for every tile (the pipeline's inference run, or the training forward keeping every micro-batch).
         let tileEmbeds: Tensor

@@ -34,6 +34,8 @@ public final class DistillationRun {
     let recipe: DistillationLoss
     /// What the student's products compute in (options' `precision`); the teacher's is the cache's.
     let precision: ComputePrecision
+    /// The steps' activation buffers, kept from one step to the next.
+    let pool: ActivationPool
     /// Held as long as the run by the leader: one writer per run folder.
     private let lock: RunFolderLock?
     /// The ranks sharing the run (nil: this process alone).
@@ -196,6 +198,7 @@ public final class DistillationRun {
                           schedule: Self.schedule(o),
                           maxGradNorm: o.maxGradNorm.map(Float.init), seed: o.seed)
         if let checkpoint { try Self.restore(trainer, from: checkpoint, options: o, uuid: uuid) }
+        pool = ActivationPool(config: tileConfig)
         recipe = DistillationLoss(beta: Float(o.beta), microBatch: o.microBatch, memoryBudget: o.memoryBudget,
                                   preprocessor: teacher.preprocessor)
     }
@@ -231,7 +234,7 @@ public final class DistillationRun {
                 report = try trainer.step(microBatches: chosen.count, recordWidth: 4, group: group) { i in
                     let (tilesOfSlide, targets) = try inputs(chosen[i], step: step, onEvent: onEvent)
                     let value = try GEMM.computing(in: precision) {
-                        try recipe.accumulate(student: student, slide: tilesOfSlide, targets: targets)
+                        try recipe.accumulate(student: student, slide: tilesOfSlide, targets: targets, pool: pool)
                     }
                     return [value.loss, value.hidden, value.slide, Double(tilesOfSlide.count)]
                 }

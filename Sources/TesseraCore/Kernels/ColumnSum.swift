@@ -5,12 +5,16 @@ public enum ColumnSum {
     public static func accumulate(into out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int) {
         let work = rows * cols
         let body = { (range: Range<Int>) in
-            var sums = [Double](repeating: 0, count: range.count)  // many small terms: summed in double
+            // Many small terms: summed in double. Plain index loops over raw memory, which the
+            // compiler vectorises (the same additions in the same order per column).
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: range.count)
+            defer { sums.deallocate() }
+            sums.initialize(repeating: 0, count: range.count)
             for r in 0..<rows {
-                let row = x + r * cols
-                for (j, c) in range.enumerated() { sums[j] += Double(row[c]) }
+                let row = x + r * cols + range.lowerBound
+                for j in 0..<range.count { sums[j] += Double(row[j]) }
             }
-            for (j, c) in range.enumerated() { out[c] += Float(sums[j]) }
+            for j in 0..<range.count { out[range.lowerBound + j] += Float(sums[j]) }
         }
         if work < 1 << 16 { body(0..<cols) } else { Parallel.chunks(cols, body) }
     }
