@@ -533,38 +533,43 @@ def report_pair(label, res, micro_batch, cap_mb=None):
 
 
 def run_a(b):
-    """(a) in --rounds rounds per precision (--precisions-a), alternately Tessera then PyTorch and
-    PyTorch then Tessera, so that a change of the machine's load does not favour one engine; the
-    ratios of the pooled medians: Tessera against PyTorch in each precision (bf16: PyTorch's CPU
-    autocast), and Tessera bf16 against Tessera f32."""
+    """(a) in --rounds rounds, each running every precision of --precisions-a in turn (so that a
+    change of the machine's load falls on both), alternately Tessera then PyTorch and PyTorch then
+    Tessera; the ratios of the pooled medians: Tessera against PyTorch in each precision (bf16:
+    PyTorch's CPU autocast), and Tessera bf16 against Tessera f32."""
     a = b.args
     later = lambda xs: xs[1:] if len(xs) > 1 else xs  # noqa: E731  (step 1 carries first-touch costs)
-    medians = {}
-    for precision in a.precisions_a.split(","):
-        t_steps, p_steps, t_cpus, p_cpus, results = [], [], [], [], []
-        for r in range(a.rounds):
+    precisions = a.precisions_a.split(",")
+    pooled = {p: {"t": [], "p": [], "tc": [], "pc": [], "results": []} for p in precisions}
+    for r in range(a.rounds):
+        for precision in precisions:
+            runs = pooled[precision]
             res = compare(b, f"a-vit_small-{precision}-{r + 1}", "a", "vit_small_patch16_224", a.micro_batch_a, a.steps_a,
-                          a.limit_s, order_from=results[-1]["tessera"] if r % 2 else None, precision=precision)
-            results.append(res)
+                          a.limit_s, order_from=runs["results"][-1]["tessera"] if r % 2 else None, precision=precision)
+            runs["results"].append(res)
             torch_side = "PyTorch autocast bf16" if precision == "bf16" else "PyTorch f32"
             report_pair(f"(a) {precision} round {r + 1}/{a.rounds}: ViT-S/16 student + {a.slide_depth}-layer slide student, "
                         f"slides of 32 tiles, {a.steps_a} steps, --micro-batch {a.micro_batch_a}, against {torch_side}",
                         res, a.micro_batch_a)
-            t_steps += later(res["tessera"]["step_s"])
-            p_steps += later([s["seconds"] for s in res["torch"]["steps"]])
-            t_cpus += later(res["tessera"]["step_cpu_s"])
-            p_cpus += later([s["cpu_s"] for s in res["torch"]["steps"]])
-        t_med, p_med = median(t_steps), median(p_steps)
+            runs["t"] += later(res["tessera"]["step_s"])
+            runs["p"] += later([s["seconds"] for s in res["torch"]["steps"]])
+            runs["tc"] += later(res["tessera"]["step_cpu_s"])
+            runs["pc"] += later([s["cpu_s"] for s in res["torch"]["steps"]])
+    medians = {}
+    for precision in precisions:
+        runs = pooled[precision]
+        t_med, p_med = median(runs["t"]), median(runs["p"])
         medians[precision] = (t_med, p_med)
         ratio = t_med / p_med if p_med else float("nan")
-        cpu_ratio = median(t_cpus) / median(p_cpus) if p_cpus and t_cpus else float("nan")
+        cpu_ratio = median(runs["tc"]) / median(runs["pc"]) if runs["pc"] and runs["tc"] else float("nan")
         goal = "goal <= 0.9" if precision == "f32" else "the anchor"
         print(f"  => {precision}: seconds per step, median of steps 2+ over {a.rounds} round(s): tessera {fmt(t_med)}, "
               f"pytorch {fmt(p_med)}: {fmt(ratio)}x pytorch's time ({goal}"
               f"{(': met' if ratio <= 0.9 else ': missed') if precision == 'f32' else ''}); CPU s per step "
-              f"{fmt(median(t_cpus))} vs {fmt(median(p_cpus))}: {fmt(cpu_ratio)}x")
-        b.rows.append((f"(a) ViT-S, 32 tiles, {precision}", t_med, p_med, ratio, max(r["tessera"]["peak_rss_mb"] for r in results),
-                       max(r["torch"].get("peak_rss_mb_sampled", 0) for r in results),
+              f"{fmt(median(runs['tc']))} vs {fmt(median(runs['pc']))}: {fmt(cpu_ratio)}x")
+        b.rows.append((f"(a) ViT-S, 32 tiles, {precision}", t_med, p_med, ratio,
+                       max(r["tessera"]["peak_rss_mb"] for r in runs["results"]),
+                       max(r["torch"].get("peak_rss_mb_sampled", 0) for r in runs["results"]),
                        f"{'goal <= 0.9x' if precision == 'f32' else 'vs autocast'}; CPU s {fmt(cpu_ratio)}x"))
     if "f32" in medians and "bf16" in medians:
         (t32, p32), (t16, p16) = medians["f32"], medians["bf16"]

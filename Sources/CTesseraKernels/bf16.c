@@ -113,23 +113,30 @@ tk_status tk_bf16_weights_pack(tk_path path, const uint16_t *w, size_t ldw, size
     return TK_OK;
 }
 
+/* The layout of n columns of k for path: panels of nr columns, k padded to even. */
+static int layout(tk_path path, size_t n, size_t k, size_t *columns, size_t *kp)
+{
+    const size_t nr = tk_kernel_for(path)->bf16_nr;
+    *kp = tk_bf16_padded_k(k);
+    *columns = (n + nr - 1) / nr * nr;
+    return *columns <= SIZE_MAX / 4 / *kp;
+}
+
 tk_status tk_bf16_weights_alloc(tk_path path, size_t n, size_t k, tk_bf16_weights **out)
 {
     if (out == NULL) return TK_ERR_ARGUMENT;
     *out = NULL;
     if (!tk_path_supported(path)) return TK_ERR_PATH;
-    if (n == 0 || k == 0) return TK_ERR_ARGUMENT;
-    const tk_kernel *kernel = tk_kernel_for(path);
-    const size_t nr = kernel->bf16_nr, kp = tk_bf16_padded_k(k);
-    const size_t panels = (n + nr - 1) / nr, columns = panels * nr;
-    if (columns > SIZE_MAX / sizeof(uint16_t) / kp) return TK_ERR_ARGUMENT;
+    size_t columns, kp;
+    if (n == 0 || k == 0 || !layout(path, n, k, &columns, &kp)) return TK_ERR_ARGUMENT;
     tk_bf16_weights *packed = calloc(1, sizeof *packed);
     if (packed == NULL) return TK_ERR_MEMORY;
-    packed->kernel = kernel;
+    packed->kernel = tk_kernel_for(path);
     packed->n = n;
     packed->k = k;
     packed->kp = kp;
-    packed->panels = panels;
+    packed->panels = columns / packed->kernel->bf16_nr;
+    packed->owned = 1;
     packed->data = tk_zeroed_aligned(columns * kp * sizeof(uint16_t));
     packed->bias = tk_zeroed_aligned(columns * sizeof(float));
     if (packed->data == NULL || packed->bias == NULL) {
@@ -140,9 +147,48 @@ tk_status tk_bf16_weights_alloc(tk_path path, size_t n, size_t k, tk_bf16_weight
     return TK_OK;
 }
 
+/* Where place puts the parts: the struct, the data, the bias, each at a multiple of 64 bytes. */
+static size_t round64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+size_t tk_bf16_weights_bytes(tk_path path, size_t n, size_t k)
+{
+    size_t columns, kp;
+    if (!tk_path_supported(path) || n == 0 || k == 0 || !layout(path, n, k, &columns, &kp)) return 0;
+    return round64(sizeof(tk_bf16_weights)) + round64(columns * kp * sizeof(uint16_t)) + columns * sizeof(float);
+}
+
+tk_status tk_bf16_weights_place(tk_path path, size_t n, size_t k, void *memory, size_t bytes, tk_bf16_weights **out)
+{
+    if (out == NULL) return TK_ERR_ARGUMENT;
+    *out = NULL;
+    if (!tk_path_supported(path)) return TK_ERR_PATH;
+    const size_t need = tk_bf16_weights_bytes(path, n, k);
+    if (need == 0 || memory == NULL || bytes < need || (uintptr_t)memory % 64 != 0) return TK_ERR_ARGUMENT;
+    size_t columns, kp;
+    layout(path, n, k, &columns, &kp);
+    tk_bf16_weights *placed = memory;
+    memset(placed, 0, sizeof *placed);
+    placed->kernel = tk_kernel_for(path);
+    placed->n = n;
+    placed->k = k;
+    placed->kp = kp;
+    placed->panels = columns / placed->kernel->bf16_nr;
+    placed->data = (uint16_t *)((char *)memory + round64(sizeof *placed));
+    placed->bias = (float *)((char *)placed->data + round64(columns * kp * sizeof(uint16_t)));
+    memset(placed->bias, 0, columns * sizeof(float));
+    /* Only the pads: the columns past n, and an odd k's last pair's second value. */
+    const size_t nr = placed->kernel->bf16_nr;
+    memset(placed->data + n / nr * nr * kp, 0, (columns - n / nr * nr) * kp * sizeof(uint16_t));
+    if (k % 2 == 1) {
+        for (size_t c = 0; c < n / nr * nr; c++) placed->data[c / nr * nr * kp + ((kp / 2 - 1) * nr + c % nr) * 2 + 1] = 0;
+    }
+    *out = placed;
+    return TK_OK;
+}
+
 void tk_bf16_weights_free(tk_bf16_weights *weights)
 {
-    if (weights == NULL) return;
+    if (weights == NULL || !weights->owned) return;
     free(weights->data);
     free(weights->bias);
     free(weights);

@@ -65,7 +65,11 @@ struct tk_bf16_weights {
     size_t n, k, kp, panels;
     uint16_t *data;
     float *bias; /* panels*nr entries, 0 past n or without bias */
+    int owned;   /* 1: tk_bf16_weights_free frees it; 0: placed in the caller's memory */
 };
+
+/* Weights for path with n columns of k, zero, owned: tk_bf16_weights_pack fills them. */
+tk_status tk_bf16_weights_alloc(tk_path path, size_t n, size_t k, struct tk_bf16_weights **out);
 
 /* As tk_panel_fn, for bf16 weights and activation rows x (row stride ldx). */
 typedef void tk_bf16_panel_fn(const tk_bf16_weights *w, const uint16_t *x, size_t ldx, size_t row_begin,

@@ -12,6 +12,13 @@ public struct Bf16Rows {
         values = .allocate(capacity: max(1, rows * ldx))
     }
 
+    /// Rows of stride `ldx` (at least tk_bf16_padded_k of their width) in memory the caller owns
+    /// (no `free()`).
+    init(ldx: Int, values: UnsafeMutablePointer<UInt16>) {
+        self.ldx = ldx
+        self.values = values
+    }
+
     public func free() { values.deallocate() }
 
     /// Rounds x[rows, cols] (row stride `ldx` floats) into rows 0..<rows.
@@ -35,7 +42,14 @@ public struct Bf16Rows {
     /// += them when `add`.
     public func multiply(_ weights: OpaquePointer, rows: Int, columns: Range<Int>, y: UnsafeMutablePointer<Float>, ldy: Int,
                   add: Bool) {
-        let status = tk_bf16_gemm(weights, values, ldx, 0, rows, columns.lowerBound, columns.upperBound, y, ldy, add ? 1 : 0)
+        multiply(weights, rows: 0..<rows, columns: columns, y: y, ldy: ldy, add: add)
+    }
+
+    /// The same for rows `rows` only.
+    func multiply(_ weights: OpaquePointer, rows: Range<Int>, columns: Range<Int>, y: UnsafeMutablePointer<Float>, ldy: Int,
+                  add: Bool) {
+        let status = tk_bf16_gemm(weights, values, ldx, rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound,
+                                  y, ldy, add ? 1 : 0)
         guarantee(status == TK_OK, "tk_bf16_gemm failed with status \(status.rawValue)")
     }
 }

@@ -21,23 +21,34 @@ extension GEMM {
     static let bf16Path = tk_best_path()
 
     /// `sgemm`'s product in bf16 (k ≥ 1): op(B) packed once, op(A)'s rows rounded, both read in
-    /// place whichever way they are held and split across the threads as `sgemm` splits the
-    /// product, which changes no bit (every output is one fixed sum).
+    /// place whichever way they are held, in this thread's `ProductScratch`; split across the
+    /// threads as `sgemm` splits the product, which changes no bit (every output is one fixed sum).
     static func bf16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        var allocated: OpaquePointer?
-        let status = tk_bf16_weights_alloc(bf16Path, n, k, &allocated)
-        guard status == TK_OK, let packed = allocated else {
-            guaranteeFailure("allocating a bf16 operand [\(n), \(k)] failed with status \(status.rawValue)")
-        }
-        defer { tk_bf16_weights_free(packed) }
-        let rows = Bf16Rows(rows: m, cols: k)
-        defer { rows.free() }
-        // alpha 1 and beta 0 or 1 (every product but attention's scaled ones) write into C directly.
+        // The plan: the rows, the packed operand, and (alpha not 1 or beta neither 0 nor 1: attention's
+        // scaled products) the product before alpha and beta.
+        let ldx = tk_bf16_padded_k(k), rowBytes = (m * ldx * 2 + 63) / 64 * 64
+        let packedBytes = (tk_bf16_weights_bytes(bf16Path, n, k) + 63) / 64 * 64
         let direct = alpha == 1 && (beta == 0 || beta == 1)
-        let y = direct ? c : UnsafeMutablePointer<Float>.allocate(capacity: m * n), ldy = direct ? ldc : n
-        defer { if !direct { y.deallocate() } }
-        let block = tk_bf16_weights_column_block(packed)
+        guarantee(packedBytes > 0, "a bf16 operand [\(n), \(k)] is too large")
+        ProductScratch.lend(rowBytes + packedBytes + (direct ? 0 : m * n * 4)) { memory in
+            let rows = Bf16Rows(ldx: ldx, values: memory.bindMemory(to: UInt16.self, capacity: m * ldx))
+            var placed: OpaquePointer?
+            let status = tk_bf16_weights_place(bf16Path, n, k, memory + rowBytes, packedBytes, &placed)
+            guard status == TK_OK, let packed = placed else {
+                guaranteeFailure("placing a bf16 operand [\(n), \(k)] failed with status \(status.rawValue)")
+            }
+            let y = direct ? c : (memory + rowBytes + packedBytes).bindMemory(to: Float.self, capacity: m * n)
+            product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                    c: c, ldc: ldc, rows: rows, packed: packed, y: y, ldy: direct ? ldc : n, direct: direct)
+        }
+    }
+
+    /// `bf16`'s work over its carved memory: fill `packed`, round into `rows`, multiply into `y`.
+    private static func product(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
+                                lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>,
+                                ldc: Int, rows: Bf16Rows, packed: OpaquePointer, y: UnsafeMutablePointer<Float>, ldy: Int,
+                                direct: Bool) {
         func pack(_ columns: Range<Int>) {
             let status = tk_bf16_weights_fill_f32(packed, b, transB ? ldb : 1, transB ? 1 : ldb, columns.lowerBound, columns.upperBound)
             guarantee(status == TK_OK, "tk_bf16_weights_fill_f32 failed with status \(status.rawValue)")
@@ -48,9 +59,7 @@ extension GEMM {
             guarantee(status == TK_OK, "tk_bf16_round_strided failed with status \(status.rawValue)")
         }
         func multiply(_ r: Range<Int>, _ columns: Range<Int>) {
-            let status = tk_bf16_gemm(packed, rows.values, rows.ldx, r.lowerBound, r.upperBound, columns.lowerBound,
-                                      columns.upperBound, y, ldy, direct && beta == 1 ? 1 : 0)
-            guarantee(status == TK_OK, "tk_bf16_gemm failed with status \(status.rawValue)")
+            rows.multiply(packed, rows: r, columns: columns, y: y, ldy: ldy, add: direct && beta == 1)
             guard !direct else { return }
             for i in r {
                 let t = y + i * ldy, o = c + i * ldc
@@ -68,7 +77,7 @@ extension GEMM {
             return
         }
         // Columns in whole panels, so that no two threads write into one panel's cache lines.
-        let blocks = (n + block - 1) / block
+        let block = tk_bf16_weights_column_block(packed), blocks = (n + block - 1) / block
         let panels = { (p: Range<Int>) in p.lowerBound * block..<min(n, p.upperBound * block) }
         Parallel.chunks(blocks) { pack(panels($0)) }
         if m >= n {

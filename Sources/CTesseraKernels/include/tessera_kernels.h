@@ -272,11 +272,14 @@ void tk_bf16_weights_free(tk_bf16_weights *weights);
  * matrix held either way: element (r, i) of its m (or n) rows of k at x[r*rs + i*cs], with cs = 1
  * (rows in place, rs >= k) or rs = 1 (the transpose in place, cs >= the row count). The same
  * rounding as tk_bf16_round_rows; weights as tk_bf16_weights_pack packs the rounded rows (no
- * bias): tk_bf16_weights_alloc makes them, zero, and tk_bf16_weights_fill_f32 fills columns
- * [col_begin, col_end), for which disjoint ranges may be filled by different threads at once.
+ * bias): tk_bf16_weights_place lays them out in the caller's memory (64-byte aligned, at least
+ * tk_bf16_weights_bytes long; nothing to free), zeroing only their pads, and
+ * tk_bf16_weights_fill_f32 fills columns [col_begin, col_end), for which disjoint ranges may be
+ * filled by different threads at once. tk_bf16_weights_bytes is 0 for an impossible request.
  */
 tk_status tk_bf16_round_strided(const float *x, size_t rs, size_t cs, size_t m, size_t k, uint16_t *out, size_t ldo);
-tk_status tk_bf16_weights_alloc(tk_path path, size_t n, size_t k, tk_bf16_weights **out);
+size_t tk_bf16_weights_bytes(tk_path path, size_t n, size_t k);
+tk_status tk_bf16_weights_place(tk_path path, size_t n, size_t k, void *memory, size_t bytes, tk_bf16_weights **out);
 tk_status tk_bf16_weights_fill_f32(tk_bf16_weights *weights, const float *w, size_t rs, size_t cs, size_t col_begin,
                                    size_t col_end);
 
