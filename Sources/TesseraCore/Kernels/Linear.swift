@@ -20,14 +20,15 @@ public enum Linear {
     /// dweight[outFeatures, inFeatures] += dout^T · inp[rows, inFeatures]
     /// dbias[outFeatures]            += sum over rows of dout
     /// (from out = inp · weight^T + bias). Pass nil for a gradient that is not wanted
-    /// (a frozen weight, or the network input).
+    /// (a frozen weight, or the network input). `overwritingInput`: dinp is written (=), not
+    /// added to: the same values as adding to zeros, without zeroing and reading the buffer.
     public static func backward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
                                 dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
                                 inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                rows: Int, inFeatures: Int, outFeatures: Int) {
+                                rows: Int, inFeatures: Int, outFeatures: Int, overwritingInput: Bool = false) {
         if let dinp {
             GEMM.sgemm(m: rows, n: inFeatures, k: outFeatures, a: dout, lda: outFeatures,
-                       b: weight, ldb: inFeatures, beta: 1, c: dinp, ldc: inFeatures)
+                       b: weight, ldb: inFeatures, beta: overwritingInput ? 0 : 1, c: dinp, ldc: inFeatures)
         }
         if let dweight {
             GEMM.sgemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: dout, lda: outFeatures,

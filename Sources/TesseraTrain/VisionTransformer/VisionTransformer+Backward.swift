@@ -51,7 +51,7 @@ extension VisionTransformer {
         let dq = scaledBranchGradient(dx, gamma: blk.ls2?.gamma, kept: s.q, dgamma: grads.of(gb.ls2?.gamma),
                                       scratch: act.dbranch, rows: rows, cols: d)
         // q = fc2(g)
-        linearBackward(blk.mlp.fc2, gb.mlp.fc2, grads, dinp: zeroed(act.dgate, rows * c.mlpGated), dout: dq, inp: s.g, rows: rows)
+        linearBackward(blk.mlp.fc2, gb.mlp.fc2, grads, dinp: act.dgate, dout: dq, inp: s.g, rows: rows)
         // g = gelu(f) or silu(f_a) ⊙ f_b
         act.dwide.update(repeating: 0, count: rows * c.mlpHidden)
         switch c.mlp {
@@ -59,7 +59,7 @@ extension VisionTransformer {
         case .swiGLUPacked: SwiGLU.backward(dinp: act.dwide, inp: s.f, dout: act.dgate, rows: rows, hidden: c.mlpGated)
         }
         // f = fc1(h2)
-        linearBackward(blk.mlp.fc1, gb.mlp.fc1, grads, dinp: zeroed(act.dh, rows * d), dout: act.dwide, inp: s.h2, rows: rows)
+        linearBackward(blk.mlp.fc1, gb.mlp.fc1, grads, dinp: act.dh, dout: act.dwide, inp: s.h2, rows: rows)
         // h2 = norm2(mid): dx becomes d loss / d mid
         LayerNorm.backward(dinp: dx, dweight: grads.of(gb.norm2.weight), dbias: grads.of(gb.norm2.bias), dout: act.dh,
                            inp: s.mid, weight: blk.norm2.weight.floatPointer, mean: s.mean2, rstd: s.rstd2, rows: rows, cols: d)
@@ -67,22 +67,24 @@ extension VisionTransformer {
         let dp = scaledBranchGradient(dx, gamma: blk.ls1?.gamma, kept: s.p, dgamma: grads.of(gb.ls1?.gamma),
                                       scratch: act.dbranch, rows: rows, cols: d)
         // p = proj(a)
-        linearBackward(blk.attn.proj, gb.attn.proj, grads, dinp: zeroed(act.dh, rows * d), dout: dp, inp: s.a, rows: rows)
+        linearBackward(blk.attn.proj, gb.attn.proj, grads, dinp: act.dh, dout: dp, inp: s.a, rows: rows)
         // a = attention(qkv)
         MultiHeadAttention.backward(dqkv: zeroed(act.dwide, rows * 3 * d), dout: act.dh, qkv: s.qkv, probs: s.probs,
                                     batch: act.batch, tokens: c.tokens, heads: c.heads, headDim: c.headDim)
         // qkv = qkv(h1)
-        linearBackward(blk.attn.qkv, gb.attn.qkv, grads, dinp: zeroed(act.dh, rows * d), dout: act.dwide, inp: s.h1, rows: rows)
+        linearBackward(blk.attn.qkv, gb.attn.qkv, grads, dinp: act.dh, dout: act.dwide, inp: s.h1, rows: rows)
         // h1 = norm1(x): dx becomes d loss / d x
         LayerNorm.backward(dinp: dx, dweight: grads.of(gb.norm1.weight), dbias: grads.of(gb.norm1.bias), dout: act.dh,
                            inp: x, weight: blk.norm1.weight.floatPointer, mean: s.mean1, rstd: s.rstd1, rows: rows, cols: d)
     }
 
-    /// Gradients of out = layer(inp) into dinp and layer's gradient buffers (`gradient`, the same layer in the gradient tree).
+    /// Gradients of out = layer(inp): written into dinp, accumulated into layer's gradient buffers (`gradient`, the
+    /// same layer in the gradient tree).
     private func linearBackward(_ layer: LinearLayer, _ gradient: LinearLayer, _ grads: Gradients<VisionTransformer>,
                                 dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, rows: Int) {
         Linear.backward(dinp: dinp, dweight: grads.of(gradient.weight), dbias: grads.of(gradient.bias), dout: dout, inp: inp,
-                        weight: layer.weight.floatPointer, rows: rows, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures)
+                        weight: layer.weight.floatPointer, rows: rows, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
+                        overwritingInput: true)
     }
 
     private func zeroed(_ buffer: UnsafeMutablePointer<Float>, _ count: Int) -> UnsafeMutablePointer<Float> {
