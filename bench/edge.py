@@ -6,6 +6,10 @@ For ViT-S/16 and ViT-B/16 (timm, random weights from torch.manual_seed(0)):
 - ONNX Runtime int8: that graph through onnxruntime.quantization.quantize_dynamic (QInt8
   weights; activations quantised at run time, the attention products left in f32 as
   quantize_dynamic leaves them);
+- OpenVINO int8: that graph quantised by NNCF (`nncf.quantize`, `ModelType.TRANSFORMER`,
+  calibrated on the demo slide's 14 tissue tiles), the rest in bf16 (`INFERENCE_PRECISION_HINT`),
+  the faster of its latency and throughput hints (a batch split into its streams), as
+  bench/bf16.py runs OpenVINO bf16 (skipped, and said so, without pip's `openvino` and `nncf`);
 - Tessera f32 and int8: `tessera benchmark --weights f32|int8` on the same weights (int8:
   converted in memory exactly as `tessera export --weights int8` stores a bundle), and the
   product itself: `tessera export --weights int8` to a bundle, timed by `tessera-edge bench`.
@@ -13,8 +17,9 @@ The input batch is real tissue: the demo slide's tiles (fixtures/slide_folder/de
 through the GigaPath transform. Prints ms per tile (median wall clock over --iterations
 passes, and the best pass), CPU ms per tile (all threads), the ratios, the smallest cosine
 over the batch of each engine's int8 embeddings to its own f32 ones, the machine's sgemm
-rate (bench/sgemm_rate.py) and its CPU flags. Goal: Tessera int8 <= 0.75x ONNX Runtime
-int8's time per tile.
+rate (bench/sgemm_rate.py) and its CPU flags. Goals: Tessera int8 <= 0.75x ONNX Runtime
+int8's time per tile; the edge engine's int8 (`tessera-edge bench`) <= 0.9x OpenVINO int8's, at
+a cosine to f32 at least OpenVINO's.
 
 End to end (--e2e-tiles N, default 128): a slide folder of N tissue tiles (bench/_tiles.py)
 through `tessera-edge run` on the int8 bundle (PNG decode, transform, model, output file),
@@ -71,6 +76,33 @@ def prepare(arch, batch):
         tiles = sorted(os.path.join(demo, n) for n in os.listdir(demo) if n.endswith(".png"))
         save_file({"input": torch.from_numpy(transform([tiles[i % len(tiles)] for i in range(batch)]))}, input_path)
     return folder, onnx_f32, onnx_int8, input_path
+
+
+def openvino_int8(onnx_f32, folder):
+    """The NNCF-quantised OpenVINO model of the f32 graph (made once), or why there is none."""
+    xml = folder + ".nncf_int8.xml"
+    if os.path.exists(xml):
+        return xml, None
+    try:
+        import nncf
+        import openvino as ov
+    except ImportError as error:
+        return None, f"not run ({error.name} not installed: pip install openvino nncf)"
+    demo = os.path.join(ROOT, "fixtures", "slide_folder", "demo_slide")
+    tiles = sorted(os.path.join(demo, n) for n in os.listdir(demo) if n.endswith(".png"))
+    calibration = nncf.Dataset([transform([t]) for t in tiles])
+    quantized = nncf.quantize(ov.Core().read_model(onnx_f32), calibration, model_type=nncf.ModelType.TRANSFORMER,
+                              subset_size=len(tiles))
+    ov.save_model(quantized, xml)
+    return xml, None
+
+
+def run_openvino(args):
+    """Child process: OpenVINO on a graph exactly as bench/bf16.py times it (bf16 where not int8)."""
+    sys.path.insert(0, HERE)
+    import bf16
+    args.weights = args.graph
+    bf16.run_openvino(args)
 
 
 def transform(paths):
@@ -218,12 +250,13 @@ def memory(args, bundle, folder):
           f"(goal <= bundle + 150 MB: {verdict}); {args.rss_tiles / seconds:.1f} tiles/s")
 
 
-def ort(graph, input_path, output, args):
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--graph", graph, "--input", input_path,
+def ort(graph, input_path, output, args, engine="--child"):
+    """ONNX Runtime (or, with engine "--child-openvino", OpenVINO) on `graph` in a child process."""
+    cmd = [sys.executable, os.path.abspath(__file__), engine, "--graph", graph, "--input", input_path,
            "--output", output, "--threads", str(args.threads), "--iterations", str(args.iterations)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        sys.exit(f"onnxruntime failed on {graph}:\n{done.stderr}")
+        sys.exit(f"{engine[8:] or 'onnxruntime'} failed on {graph}:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -272,12 +305,15 @@ def main():
     p.add_argument("--iterations", type=int, default=10)
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated: " + ", ".join(MODELS))
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--child-openvino", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--graph", help=argparse.SUPPRESS)
     p.add_argument("--input", help=argparse.SUPPRESS)
     p.add_argument("--output", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         return run_ort(args)
+    if args.child_openvino:
+        return run_openvino(args)
     if args.child_slide:
         return run_ort_slide(args)
     if not os.path.exists(args.tessera):
@@ -292,13 +328,16 @@ def main():
     for label in args.models.split(","):
         arch = MODELS[label]
         folder, onnx_f32, onnx_int8, input_path = prepare(arch, args.batch)
-        out = {k: os.path.join(OUT, f"{arch}.{k}.safetensors") for k in ["ort_f32", "ort_int8", "ts_f32", "ts_int8"]}
+        out = {k: os.path.join(OUT, f"{arch}.{k}.safetensors") for k in ["ort_f32", "ort_int8", "ov_int8", "ts_f32", "ts_int8"]}
         results = {
             "ORT f32": ort(onnx_f32, input_path, out["ort_f32"], args),
             "ORT int8": ort(onnx_int8, input_path, out["ort_int8"], args),
             "Tessera f32": tessera(folder, "f32", input_path, out["ts_f32"], args),
             "Tessera int8": tessera(folder, "int8", input_path, out["ts_int8"], args),
         }
+        ov_graph, ov_skipped = openvino_int8(onnx_f32, folder)
+        if ov_graph:
+            results["OpenVINO int8"] = ort(ov_graph, input_path, out["ov_int8"], args, engine="--child-openvino")
         print(f"{label} ({arch}); Tessera int8 kernel {results['Tessera int8']['kernel']}")
         print(f"  {'':<14} {'ms/tile':>8} {'best':>8} {'CPU ms/tile':>12}")
         for engine, r in results.items():
@@ -320,6 +359,15 @@ def main():
               f"{os.path.getsize(onnx_int8) / 1048576:.1f} MB) through tessera-edge bench: {edge['ms_per_tile']:.1f} ms/tile, "
               f"kernel {edge['kernel']}, peak RSS {edge['peak_rss_mb']:.0f} MB; "
               f"{edge['ms_per_tile'] / results['ORT int8']['ms_per_tile']:.2f}x ORT int8")
+        if ov_graph:
+            ov = results["OpenVINO int8"]
+            ratio = edge["ms_per_tile"] / ov["ms_per_tile"]
+            print(f"  OpenVINO int8 (NNCF, the rest bf16; {ov['hint']} hint, {ov['streams']} streams): {ov['ms_per_tile']:.1f} ms/tile; "
+                  f"tessera-edge int8 {ratio:.2f}x its time (goal <= 0.9: {'met' if ratio <= 0.9 else 'missed'}); "
+                  f"min cosine to f32: OpenVINO int8 {min_cosine(out['ov_int8'], out['ort_f32']):.6f} (to ORT f32), "
+                  f"Tessera int8 {min_cosine(out['ts_int8'], out['ts_f32']):.6f}")
+        else:
+            print(f"  OpenVINO int8: {ov_skipped}")
         if args.e2e_tiles:
             folder = end_to_end(args, bundle, onnx_int8)
             if args.rss_tiles and arch == "vit_small_patch16_224":
