@@ -88,4 +88,30 @@ final class DistillCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("--student-config") && result.stderr.contains("--student "), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("run/run.json")))
     }
+
+    /// `--precision`: anything but f32 or bf16 is a usage error naming the flag (nothing written);
+    /// bf16 trains and is recorded in run.json; a resume keeps it and refuses the flag.
+    func testPrecisionIsCheckedRecordedAndKept() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        try FileManager.default.createDirectory(atPath: folder.file("slides"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.file("slides/demo_slide"),
+                                                   withDestinationPath: Fixtures.path("slide_folder/demo_slide"))
+        let run = folder.file("run")
+        let arguments = ["distill", "--teacher", Fixtures.path("tile_teacher"), "--teacher-slide", Fixtures.path("slide_encoder"),
+                         "--data", folder.file("slides"), "--init", Fixtures.path("distill/student_init.safetensors"),
+                         "--student-config", Fixtures.path("tile_student/config.json"), "--slide-depth", "1", "--slide-heads", "4",
+                         "--steps", "1", "--micro-batch", "7", "--tiles-per-step", "7", "-o", run]
+        let bad = try TesseraProcess.run(arguments + ["--precision", "f16"])
+        XCTAssertEqual(bad.status, 64, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("--precision must be f32 or bf16, got 'f16'"), bad.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run))
+        let bf16 = try TesseraProcess.run(arguments + ["--precision", "bf16"])
+        XCTAssertEqual(bf16.status, 0, bf16.stderr)
+        let options = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/run.json"))) as? [String: Any])
+        XCTAssertEqual(options["precision"] as? String, "bf16")
+        let again = try TesseraProcess.run(["distill", "--resume", run, "--precision", "f32"])
+        XCTAssertEqual(again.status, 64, again.stderr)
+        XCTAssertTrue(again.stderr.contains("--precision cannot be given with --resume"), again.stderr)
+    }
 }
