@@ -122,31 +122,6 @@ static int layout(tk_path path, size_t n, size_t k, size_t *columns, size_t *kp)
     return *columns <= SIZE_MAX / 4 / *kp;
 }
 
-tk_status tk_bf16_weights_alloc(tk_path path, size_t n, size_t k, tk_bf16_weights **out)
-{
-    if (out == NULL) return TK_ERR_ARGUMENT;
-    *out = NULL;
-    if (!tk_path_supported(path)) return TK_ERR_PATH;
-    size_t columns, kp;
-    if (n == 0 || k == 0 || !layout(path, n, k, &columns, &kp)) return TK_ERR_ARGUMENT;
-    tk_bf16_weights *packed = calloc(1, sizeof *packed);
-    if (packed == NULL) return TK_ERR_MEMORY;
-    packed->kernel = tk_kernel_for(path);
-    packed->n = n;
-    packed->k = k;
-    packed->kp = kp;
-    packed->panels = columns / packed->kernel->bf16_nr;
-    packed->owned = 1;
-    packed->data = tk_zeroed_aligned(columns * kp * sizeof(uint16_t));
-    packed->bias = tk_zeroed_aligned(columns * sizeof(float));
-    if (packed->data == NULL || packed->bias == NULL) {
-        tk_bf16_weights_free(packed);
-        return TK_ERR_MEMORY;
-    }
-    *out = packed;
-    return TK_OK;
-}
-
 /* Where place puts the parts: the struct, the data, the bias, each at a multiple of 64 bytes. */
 static size_t round64(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -186,12 +161,26 @@ tk_status tk_bf16_weights_place(tk_path path, size_t n, size_t k, void *memory, 
     return TK_OK;
 }
 
+tk_status tk_bf16_weights_alloc(tk_path path, size_t n, size_t k, tk_bf16_weights **out)
+{
+    if (out == NULL) return TK_ERR_ARGUMENT;
+    *out = NULL;
+    const size_t bytes = tk_bf16_weights_bytes(path, n, k);
+    if (bytes == 0) return tk_path_supported(path) ? TK_ERR_ARGUMENT : TK_ERR_PATH;
+    void *memory = aligned_alloc(64, round64(bytes));
+    if (memory == NULL) return TK_ERR_MEMORY;
+    const tk_status status = tk_bf16_weights_place(path, n, k, memory, bytes, out);
+    if (status != TK_OK) {
+        free(memory);
+        return status;
+    }
+    (*out)->owned = 1;
+    return TK_OK;
+}
+
 void tk_bf16_weights_free(tk_bf16_weights *weights)
 {
-    if (weights == NULL || !weights->owned) return;
-    free(weights->data);
-    free(weights->bias);
-    free(weights);
+    if (weights != NULL && weights->owned) free(weights);  /* one block: the struct, then its data and bias */
 }
 
 size_t tk_bf16_weights_column_block(const tk_bf16_weights *weights)

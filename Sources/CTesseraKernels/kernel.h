@@ -65,10 +65,10 @@ struct tk_bf16_weights {
     size_t n, k, kp, panels;
     uint16_t *data;
     float *bias; /* panels*nr entries, 0 past n or without bias */
-    int owned;   /* 1: tk_bf16_weights_free frees it; 0: placed in the caller's memory */
+    int owned;   /* 1: tk_bf16_weights_alloc's block, freed by tk_bf16_weights_free; 0: the caller's memory */
 };
 
-/* Weights for path with n columns of k, zero, owned: tk_bf16_weights_pack fills them. */
+/* tk_bf16_weights_place in a block of its own (owned), the pads zero: tk_bf16_weights_pack fills the rest. */
 tk_status tk_bf16_weights_alloc(tk_path path, size_t n, size_t k, struct tk_bf16_weights **out);
 
 /* As tk_panel_fn, for bf16 weights and activation rows x (row stride ldx). */
