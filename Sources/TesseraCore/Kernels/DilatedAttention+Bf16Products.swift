@@ -3,20 +3,21 @@ import CTesseraKernels
 
 extension DilatedAttention {
     /// One worker's bf16 products for `forward` (docs/models.md §7): the keys and Vᵀ of one
-    /// (segment, head) of a branch rounded to bf16 and packed once, as the weights of the two
-    /// products, for all its query blocks; the queries and the rows of exp(S - max) rounded per
-    /// block as their inputs. The scale multiplies the queries in f32 before they are rounded
-    /// (a pass over [rows, headDim] rather than over the scores); the exponentials and their
-    /// sums are f32, taken with their rounding in one pass (tk_exp_bf16_rows).
+    /// (segment, head) of a branch rounded to bf16 and packed once, straight from k and v, as the
+    /// weights of the two products, for all its query blocks; the queries and the rows of
+    /// exp(S - max) rounded per block as their inputs. The scale multiplies the queries in f32
+    /// before they are rounded (a pass over [rows, headDim] rather than over the scores); the
+    /// exponentials and their sums are f32, taken with their rounding in one pass (tk_exp_bf16_rows).
     final class Bf16Products {
-        let queries: Bf16Rows, weights: Bf16Rows, keys: Bf16Rows, values: Bf16Rows
-        /// Vᵀ [headDim, keys] in f32, gathered before rounding.
-        let valuesT: UnsafeMutablePointer<Float>
+        let queries: Bf16Rows, weights: Bf16Rows
         /// The block's queries times the scale [queryBlock, headDim], before rounding.
         let scaled: UnsafeMutablePointer<Float>
         /// Each row's largest score and sum of exponentials [queryBlock].
         let maxima: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>
         let path = tk_best_path()
+        /// Room for the packed keys [keys, headDim] and Vᵀ [headDim, keys] of the largest group.
+        private let keyBytes: Int, valueBytes: Int
+        private let keyMemory: UnsafeMutableRawPointer, valueMemory: UnsafeMutableRawPointer
         private var packedKeys: OpaquePointer?, packedValues: OpaquePointer?
         /// The (segment, head) packed, as segment * heads + head.
         private var packedFor = -1
@@ -24,40 +25,43 @@ extension DilatedAttention {
         init(groupLength: Int, headDim: Int) {
             queries = Bf16Rows(rows: queryBlock, cols: headDim)
             weights = Bf16Rows(rows: queryBlock, cols: groupLength)
-            keys = Bf16Rows(rows: groupLength, cols: headDim)
-            values = Bf16Rows(rows: headDim, cols: groupLength)
-            valuesT = .allocate(capacity: headDim * groupLength)
             scaled = .allocate(capacity: queryBlock * headDim)
             maxima = .allocate(capacity: queryBlock)
             sums = .allocate(capacity: queryBlock)
+            keyBytes = tk_bf16_weights_bytes(path, groupLength, headDim)
+            valueBytes = tk_bf16_weights_bytes(path, headDim, groupLength)
+            keyMemory = .allocate(byteCount: keyBytes, alignment: 64)
+            valueMemory = .allocate(byteCount: valueBytes, alignment: 64)
         }
 
         func free() {
-            release()
-            for rows in [queries, weights, keys, values] { rows.free() }
-            for buffer in [valuesT, scaled, maxima, sums] { buffer.deallocate() }
-        }
-
-        private func release() {
-            tk_bf16_weights_free(packedKeys)
-            tk_bf16_weights_free(packedValues)
-            packedKeys = nil
-            packedValues = nil
+            for rows in [queries, weights] { rows.free() }
+            for buffer in [scaled, maxima, sums] { buffer.deallocate() }
+            for memory in [keyMemory, valueMemory] { memory.deallocate() }
         }
 
         /// Packs the keys and Vᵀ of `l` (segment `segment`, l.keys >= 1 of them) unless they are
-        /// the ones packed last.
+        /// the ones packed last: keys [keys, headDim] as rows of k, Vᵀ read down v's columns.
         func prepare(_ l: Layout, segment: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>) {
             let id = segment * l.g.heads + l.head
             guard id != packedFor else { return }
-            release()
             let n = l.keys, d = l.headDim
-            keys.round(k + l.base, ldx: l.rowStride, rows: n, cols: d)
-            packedKeys = keys.pack(path, rows: n, cols: d)
-            VectorMath.transpose(v + l.base, ld: l.rowStride, rows: n, cols: d, into: valuesT)
-            values.round(valuesT, ldx: n, rows: d, cols: n)
-            packedValues = values.pack(path, rows: d, cols: n)
+            packedKeys = pack(k + l.base, rs: l.rowStride, cs: 1, columns: n, k: d, into: keyMemory, bytes: keyBytes)
+            packedValues = pack(v + l.base, rs: 1, cs: l.rowStride, columns: d, k: n, into: valueMemory, bytes: valueBytes)
             packedFor = id
+        }
+
+        /// `columns` columns of `k` values, element (c, i) at x[c*rs + i*cs], packed in `memory`.
+        private func pack(_ x: UnsafePointer<Float>, rs: Int, cs: Int, columns: Int, k: Int, into memory: UnsafeMutableRawPointer,
+                          bytes: Int) -> OpaquePointer {
+            var placed: OpaquePointer?
+            var status = tk_bf16_weights_place(path, columns, k, memory, bytes, &placed)
+            guard status == TK_OK, let packed = placed else {
+                guaranteeFailure("placing a bf16 operand [\(columns), \(k)] failed with status \(status.rawValue)")
+            }
+            status = tk_bf16_weights_fill_f32(packed, x, rs, cs, 0, columns)
+            guarantee(status == TK_OK, "tk_bf16_weights_fill_f32 failed with status \(status.rawValue)")
+            return packed
         }
 
         /// scores[rows.count, keys] = (scale * q[rows]) kᵀ, `Layout.scores` in bf16.
