@@ -7,12 +7,17 @@ import TestSupport
 /// `tessera distill` end to end with the reference's settings (fixtures/distill/recipe.json):
 /// one step from student_init.safetensors, then the student's files used by embed and slide.
 final class DistillCommandTests: XCTestCase {
-    func testOneReferenceStepThenTheStudentRunsEverywhere() throws {
-        let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+    /// folder/slides, holding the demo slide folder (a link): the data the runs below train on.
+    private func linkDemoSlide(in folder: TemporaryFolder) throws {
         try FileManager.default.createDirectory(atPath: folder.file("slides"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: folder.file("slides/demo_slide"),
                                                    withDestinationPath: Fixtures.path("slide_folder/demo_slide"))
+    }
+
+    func testOneReferenceStepThenTheStudentRunsEverywhere() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        try linkDemoSlide(in: folder)
         let run = folder.file("run")
         let result = try TesseraProcess.run([
             "distill", "--teacher", Fixtures.path("tile_teacher"), "--teacher-slide", Fixtures.path("slide_encoder/slide_encoder.pth"),
@@ -75,9 +80,7 @@ final class DistillCommandTests: XCTestCase {
     func testInitWithoutANamedArchitectureStops() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanUp() }
-        try FileManager.default.createDirectory(atPath: folder.file("slides"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: folder.file("slides/demo_slide"),
-                                                   withDestinationPath: Fixtures.path("slide_folder/demo_slide"))
+        try linkDemoSlide(in: folder)
         let initWeights = Fixtures.path("distill/student_init.safetensors")
         let result = try TesseraProcess.run([
             "distill", "--teacher", Fixtures.path("tile_teacher"), "--teacher-slide", Fixtures.path("slide_encoder"),
@@ -94,9 +97,7 @@ final class DistillCommandTests: XCTestCase {
     func testPrecisionIsCheckedRecordedAndKept() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanUp() }
-        try FileManager.default.createDirectory(atPath: folder.file("slides"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: folder.file("slides/demo_slide"),
-                                                   withDestinationPath: Fixtures.path("slide_folder/demo_slide"))
+        try linkDemoSlide(in: folder)
         let run = folder.file("run")
         let arguments = ["distill", "--teacher", Fixtures.path("tile_teacher"), "--teacher-slide", Fixtures.path("slide_encoder"),
                          "--data", folder.file("slides"), "--init", Fixtures.path("distill/student_init.safetensors"),
